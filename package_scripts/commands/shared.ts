@@ -1,0 +1,26 @@
+import { isAbsolute, resolve } from 'node:path';
+import type { CommandContext } from '../context.js';
+import { loadSettings, type Settings } from '../settings/load.js';
+
+/** Options every command that reads .env accepts. */
+export interface EnvOptions {
+  envFile?: string;
+  template?: string;
+  allowDangerousMounts?: boolean;
+}
+
+/** --env-file is relative to where the user typed the command (npm runs scripts from the project root). */
+export function envFilePath(ctx: CommandContext, envFile = '.env'): string {
+  if (isAbsolute(envFile)) return envFile;
+  return resolve(ctx.hostEnv.INIT_CWD ?? process.cwd(), envFile);
+}
+
+export function settingsFor(ctx: CommandContext, options: EnvOptions): Settings {
+  return loadSettings(envFilePath(ctx, options.envFile), {
+    hostEnv: ctx.hostEnv,
+    projectDir: ctx.projectDir,
+    overrides: { template: options.template },
+    allowDangerousMounts: options.allowDangerousMounts,
+  });
+}
+

@@ -1,0 +1,168 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import type { CommandContext } from '../context.js';
+import {
+  createNetworkArgs,
+  findContainerArgs,
+  findNetworkArgs,
+  healthArgs,
+  imageExistsArgs,
+  logsArgs,
+  readCertificateArgs,
+  removeContainerArgs,
+  runArgs,
+} from '../docker/argv.js';
+import { formatCommand, type DockerEngine } from '../docker/engine.js';
+import { instanceNames, type InstanceNames } from '../docker/names.js';
+import { DockerError, UsageError } from '../errors.js';
+import type { Settings } from '../settings/load.js';
+import { settingsFor, type EnvOptions } from './shared.js';
+
+export const startOptionsSchema = z.object({
+  detach: z.boolean().default(false),
+  tag: z.string().default('latest'),
+  dryRun: z.boolean().default(false),
+  timeout: z.coerce.number({ message: '--timeout must be a number of seconds' }).positive('--timeout must be above 0').default(90),
+});
+export type StartOptions = z.input<typeof startOptionsSchema> & EnvOptions;
+
+/** What a client needs, printed once the instance is healthy. */
+export interface ConnectionInfo {
+  url: string;
+  certificateFile: string;
+  fingerprint: string;
+}
+
+/** Things the user chose that weaken the sandbox: said out loud every start. */
+export function weakeningWarnings(settings: Settings): string[] {
+  const warnings: string[] = [];
+  if (settings.MCP_EGRESS === 'open') warnings.push('MCP_EGRESS=open: the MCP server may connect to any address, your local network included');
+  if (settings.LOG_LEVEL === 'debug') warnings.push('LOG_LEVEL=debug: every JSON-RPC message, file contents included, goes to the container log');
+  if (!['127.0.0.1', '::1'].includes(settings.BIND_ADDRESS)) {
+    warnings.push(`BIND_ADDRESS=${settings.BIND_ADDRESS}: the server is reachable from other machines (still only with the token)`);
+  }
+  for (const mount of settings.mounts.filter((m) => !m.readOnly)) {
+    warnings.push(`MCP_MOUNTS: ${mount.hostPath} is writable by the MCP server`);
+  }
+  return warnings;
+}
+
+export function connectionUrl(settings: Settings): string {
+  const host = ['0.0.0.0', '::'].includes(settings.BIND_ADDRESS)
+    ? '127.0.0.1'
+    : settings.BIND_ADDRESS.includes(':')
+      ? `[${settings.BIND_ADDRESS}]`
+      : settings.BIND_ADDRESS;
+  return `https://${host}:${settings.HOST_PORT}/mcp`;
+}
+
+export function certificateFile(settings: Settings): string {
+  return join(dirname(settings.envFile), '.mcp-sandbox', settings.NAME, 'cert.pem');
+}
+
+async function removeExisting(docker: DockerEngine, names: InstanceNames): Promise<boolean> {
+  const found = await docker.run(findContainerArgs(names.container));
+  if (found.stdout.trim() === '') return false;
+  await docker.run(removeContainerArgs(names.container));
+  return true;
+}
+
+async function ensureNetwork(docker: DockerEngine, names: InstanceNames, instance: string): Promise<void> {
+  const found = await docker.run(findNetworkArgs(names.network));
+  if (found.stdout.trim() === '') await docker.run(createNetworkArgs(names.network, instance));
+}
+
+async function waitUntilHealthy(ctx: CommandContext, docker: DockerEngine, name: string, timeoutSeconds: number): Promise<void> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let last = '';
+  while (Date.now() < deadline) {
+    const state = await docker.run(healthArgs(name), { allowFailure: true });
+    const [status = '', health = ''] = state.stdout.trim().split(/\s+/);
+    last = `${status}${health ? ` (${health})` : ''}`;
+    if (health === 'healthy') return;
+    if (status === 'exited' || status === 'dead' || health === 'unhealthy' || state.exitCode !== 0) break;
+    await sleep(500);
+  }
+  const logs = await docker.run(logsArgs(name, 30), { allowFailure: true });
+  const tail = [logs.stdout, logs.stderr].filter(Boolean).join('\n');
+  throw new DockerError(
+    `The container ${name} did not become healthy within ${timeoutSeconds} s (last state: ${last || 'unknown'}). Its last log lines are below; \`npm run stop\` removes it`,
+    formatCommand(healthArgs(name)),
+    tail,
+  );
+}
+
+async function saveCertificate(docker: DockerEngine, settings: Settings): Promise<{ file: string; fingerprint: string }> {
+  const pem = (await docker.run(readCertificateArgs(settings.NAME))).stdout;
+  const file = certificateFile(settings);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${pem.trim()}\n`);
+  return { file, fingerprint: new X509Certificate(pem).fingerprint256 };
+}
+
+export async function start(ctx: CommandContext, rawOptions: StartOptions): Promise<ConnectionInfo | undefined> {
+  const parsed = startOptionsSchema.safeParse(rawOptions);
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
+  const options = parsed.data;
+  const settings = settingsFor(ctx, rawOptions);
+  const names = instanceNames(settings.NAME, options.tag);
+  const run = runArgs(settings, names, { detached: options.detach });
+
+  if (options.dryRun) {
+    ctx.out.data(formatCommand(run.args, settings.secrets));
+    return undefined;
+  }
+  for (const warning of weakeningWarnings(settings)) ctx.out.warn(warning);
+
+  const docker = ctx.docker(settings.secrets);
+  const image = await docker.run(imageExistsArgs(names.image), { allowFailure: true });
+  if (image.exitCode !== 0) {
+    throw new UsageError(`The image ${names.image} does not exist yet. Build it first: npm run build`);
+  }
+  if (await removeExisting(docker, names)) ctx.out.info(`Replaced the existing container ${names.container}.`);
+  await ensureNetwork(docker, names, settings.NAME);
+
+  if (!options.detach) {
+    ctx.out.info(`Starting ${names.container} attached; Ctrl-C stops it. Endpoint: ${connectionUrl(settings)}`);
+    let forward: (() => void) | undefined;
+    try {
+      await docker.run(run.args, {
+        env: run.env,
+        inherit: true,
+        allowFailure: true,
+        onSpawn: (child) => {
+          // The docker client passes the signal on to the container (tini), which stops cleanly.
+          forward = () => child.kill('SIGINT');
+          process.on('SIGINT', forward);
+          process.on('SIGTERM', forward);
+        },
+      });
+    } finally {
+      if (forward) {
+        process.off('SIGINT', forward);
+        process.off('SIGTERM', forward);
+      }
+    }
+    return undefined;
+  }
+
+  await docker.run(run.args, { env: run.env });
+  await waitUntilHealthy(ctx, docker, names.container, options.timeout);
+  const certificate = await saveCertificate(docker, settings);
+  const info = { url: connectionUrl(settings), certificateFile: certificate.file, fingerprint: certificate.fingerprint };
+  ctx.out.success(`${names.container} is running and healthy.`);
+  ctx.out.info(
+    [
+      `  URL:          ${info.url}`,
+      `  Token:        ACCESS_TOKEN in ${settings.envFile} (header: Authorization: Bearer <token>)`,
+      `  Certificate:  ${info.certificateFile}`,
+      `  SHA-256:      ${info.fingerprint}`,
+      `  Clients trust it with NODE_EXTRA_CA_CERTS=${info.certificateFile}`,
+      `  Stop it with: npm run stop`,
+    ].join('\n'),
+  );
+  return info;
+}

@@ -1,0 +1,49 @@
+import { existsSync } from 'node:fs';
+import type { CommandContext } from '../context.js';
+import { findContainerArgs, findNetworkArgs, removeContainerArgs, removeNetworkArgs } from '../docker/argv.js';
+import { formatCommand } from '../docker/engine.js';
+import { instanceNames } from '../docker/names.js';
+import { UsageError } from '../errors.js';
+import { readEnvFile } from '../settings/load.js';
+import { settingsSchema } from '../settings/schema.js';
+import { envFilePath, type EnvOptions } from './shared.js';
+
+export interface StopOptions extends EnvOptions {
+  name?: string;
+  dryRun?: boolean;
+}
+
+function nameFromEnvFile(ctx: CommandContext, envFile?: string): string | undefined {
+  const file = envFilePath(ctx, envFile);
+  // Without .env the default name applies; a file named with --env-file must exist.
+  if (!envFile && !existsSync(file)) return undefined;
+  return readEnvFile(file, ctx.hostEnv).NAME;
+}
+
+/** stop needs only NAME: it must work even when the rest of .env is broken. */
+export function instanceName(ctx: CommandContext, options: StopOptions): string {
+  const name = options.name ?? nameFromEnvFile(ctx, options.envFile);
+  const checked = settingsSchema.shape.NAME.safeParse(name || undefined);
+  if (!checked.success) throw new UsageError(checked.error.issues.map((i) => i.message).join('\n'));
+  return checked.data;
+}
+
+export async function stop(ctx: CommandContext, options: StopOptions): Promise<void> {
+  const name = instanceName(ctx, options);
+  const names = instanceNames(name);
+  if (options.dryRun) {
+    ctx.out.data(formatCommand(removeContainerArgs(names.container)));
+    ctx.out.data(formatCommand(removeNetworkArgs(names.network)));
+    return;
+  }
+  const docker = ctx.docker([]);
+  const found = await docker.run(findContainerArgs(names.container));
+  if (found.stdout.trim() === '') {
+    ctx.out.info(`Nothing to stop: no container named ${names.container}.`);
+  } else {
+    await docker.run(removeContainerArgs(names.container));
+    ctx.out.success(`Stopped and removed ${names.container}.`);
+  }
+  const network = await docker.run(findNetworkArgs(names.network));
+  if (network.stdout.trim() !== '') await docker.run(removeNetworkArgs(names.network));
+}

@@ -1,0 +1,130 @@
+import { join } from 'node:path';
+import type { Settings } from '../settings/load.js';
+import { GATEWAY_PORT, LABEL_INSTANCE, LABEL_TEMPLATE, TLS_VOLUME_TARGET, type InstanceNames } from './names.js';
+
+/**
+ * Pure builders of docker argv. Arguments are always separate array elements
+ * (no shell, no quoting); secret values never appear in them: a variable is
+ * named with `-e NAME` and its value travels in the docker client's environment.
+ */
+
+export interface DockerInvocation {
+  args: string[];
+  /** Values for the `-e NAME` flags, given to the docker client process only. */
+  env: Record<string, string>;
+}
+
+export interface BuildOptions {
+  contextDir: string;
+  noCache: boolean;
+  platform?: string;
+  /** NPM_MCP as the Dockerfile sees it: a registry spec, or ./FILE.tgz staged in the context. */
+  serverSpec: string;
+}
+
+export function buildArgs(settings: Settings, names: InstanceNames, options: BuildOptions): string[] {
+  const buildArg = (name: string, value: string) => ['--build-arg', `${name}=${value}`];
+  return [
+    'build',
+    '--force-rm',
+    ...['--file', join(options.contextDir, 'docker', settings.template, 'Dockerfile')],
+    ...['--tag', names.image],
+    ...['--label', `${LABEL_INSTANCE}=${settings.NAME}`],
+    ...['--label', `${LABEL_TEMPLATE}=${settings.template}`],
+    ...(options.noCache ? ['--no-cache'] : []),
+    ...(options.platform ? ['--platform', options.platform] : []),
+    ...buildArg('NODE_VERSION', settings.NODE_VERSION),
+    ...(settings.BASE_IMAGE ? buildArg('BASE_IMAGE', settings.BASE_IMAGE) : []),
+    ...buildArg('NPM_MCP', options.serverSpec),
+    ...buildArg('NPM_MCP_BIN', settings.NPM_MCP_BIN),
+    options.contextDir,
+  ];
+}
+
+/**
+ * Capabilities the entrypoint needs for its set-up, and only for that: it
+ * gives all of them up before any long-lived process starts (see
+ * docker/common/bin/entrypoint for what each one is for).
+ */
+export const ENTRYPOINT_CAPABILITIES = ['CHOWN', 'NET_ADMIN', 'SETGID', 'SETPCAP', 'SETUID'] as const;
+
+export function hardeningArgs(settings: Settings): string[] {
+  return [
+    ...['--cap-drop', 'ALL'],
+    ...ENTRYPOINT_CAPABILITIES.flatMap((cap) => ['--cap-add', cap]),
+    ...['--security-opt', 'no-new-privileges'],
+    '--read-only',
+    // The only writable places; noexec so nothing written at run time can be run.
+    ...['--tmpfs', '/tmp:rw,nosuid,nodev,noexec,size=64m'],
+    ...['--tmpfs', '/run:rw,nosuid,nodev,noexec,size=16m'],
+    ...['--pids-limit', String(settings.MCP_PIDS)],
+    ...['--memory', settings.MCP_MEMORY],
+    ...['--memory-swap', settings.MCP_MEMORY],
+    ...['--cpus', settings.MCP_CPUS],
+  ];
+}
+
+function publishArg(settings: Settings): string[] {
+  const host = settings.BIND_ADDRESS.includes(':') ? `[${settings.BIND_ADDRESS}]` : settings.BIND_ADDRESS;
+  return ['--publish', `${host}:${settings.HOST_PORT}:${GATEWAY_PORT}`];
+}
+
+function mountArgs(settings: Settings): string[] {
+  return settings.mounts.flatMap((m) => [
+    '--mount',
+    `type=bind,source=${m.hostPath},target=${m.containerPath}${m.readOnly ? ',readonly' : ''}`,
+  ]);
+}
+
+/** The container's environment: names on the command line, values beside it. */
+export function containerEnv(settings: Settings): Record<string, string> {
+  return {
+    ACCESS_TOKEN: settings.accessToken,
+    NPM_MCP_ARGS: settings.NPM_MCP_ARGS,
+    SUPERGATEWAY_EXTRA_ARGS: settings.SUPERGATEWAY_EXTRA_ARGS,
+    LOG_LEVEL: settings.LOG_LEVEL,
+    MCP_EGRESS: settings.MCP_EGRESS,
+    MCP_ENV: Object.keys(settings.serverEnv).join(','),
+    ALLOWED_ORIGINS: settings.ALLOWED_ORIGINS,
+    TLS_HOSTNAMES: settings.TLS_HOSTNAMES,
+    ...settings.serverEnv,
+  };
+}
+
+export interface RunOptions {
+  detached: boolean;
+}
+
+export function runArgs(settings: Settings, names: InstanceNames, options: RunOptions): DockerInvocation {
+  const env = containerEnv(settings);
+  const args = [
+    'run',
+    ...['--name', names.container],
+    ...(options.detached ? ['--detach', '--restart', 'unless-stopped'] : ['--rm']),
+    ...['--label', `${LABEL_INSTANCE}=${settings.NAME}`],
+    ...['--label', `${LABEL_TEMPLATE}=${settings.template}`],
+    ...['--network', names.network],
+    ...hardeningArgs(settings),
+    ...publishArg(settings),
+    ...['--volume', `${names.tlsVolume}:${TLS_VOLUME_TARGET}`],
+    ...mountArgs(settings),
+    ...Object.keys(env).flatMap((name) => ['--env', name]),
+    names.image,
+  ];
+  return { args, env };
+}
+
+export const findContainerArgs = (name: string) => ['ps', '--all', '--quiet', '--filter', `name=^/${name}$`];
+export const removeContainerArgs = (name: string) => ['rm', '--force', name];
+export const imageExistsArgs = (image: string) => ['image', 'inspect', '--format', '{{.Id}}', image];
+export const findNetworkArgs = (network: string) => ['network', 'ls', '--quiet', '--filter', `name=^${network}$`];
+export const createNetworkArgs = (network: string, instance: string) => [
+  'network',
+  'create',
+  ...['--label', `${LABEL_INSTANCE}=${instance}`],
+  network,
+];
+export const removeNetworkArgs = (network: string) => ['network', 'rm', network];
+export const healthArgs = (name: string) => ['inspect', '--format', '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}', name];
+export const readCertificateArgs = (name: string) => ['exec', name, 'cat', `${TLS_VOLUME_TARGET}/cert.pem`];
+export const logsArgs = (name: string, tail: number) => ['logs', '--tail', String(tail), name];

@@ -1,0 +1,23 @@
+/** Every Docker object of an instance is named after NAME, and labelled so it can be found again. */
+export const LABEL_INSTANCE = 'io.mcp-sandbox.instance';
+export const LABEL_TEMPLATE = 'io.mcp-sandbox.template';
+
+export interface InstanceNames {
+  container: string;
+  image: string;
+  network: string;
+  tlsVolume: string;
+}
+
+export function instanceNames(name: string, tag = 'latest'): InstanceNames {
+  return {
+    container: name,
+    image: `${name}:${tag}`,
+    network: `${name}-net`,
+    tlsVolume: `${name}-tls`,
+  };
+}
+
+/** Inside the container: nginx listens here; HOST_PORT maps to it. */
+export const GATEWAY_PORT = 8443;
+export const TLS_VOLUME_TARGET = '/var/lib/mcp-sandbox/tls';

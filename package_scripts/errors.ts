@@ -1,0 +1,32 @@
+/**
+ * Every failure the CLI reports on purpose is one of these; main.ts maps them to
+ * exit codes in one place. Anything else is a bug and exits 1 with its stack.
+ */
+
+/** Bad input: a setting, an option or a file. Exit 2, and no docker command has run. */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** A docker command failed. The command is shown with secret values masked. */
+export class DockerError extends Error {
+  readonly exitCode = 1;
+  constructor(
+    message: string,
+    readonly command: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = 'DockerError';
+  }
+}
+
+export type ReportedError = UsageError | DockerError;
+
+export function isReportedError(error: unknown): error is ReportedError {
+  return error instanceof UsageError || error instanceof DockerError;
+}

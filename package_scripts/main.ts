@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import chalk from 'chalk';
+import { CommanderError } from 'commander';
+import { defaultContext } from './context.js';
+import { DockerError, isReportedError, UsageError } from './errors.js';
+import { createProgram } from './program.js';
+
+/** The project root: dist/package_scripts/main.js sits two folders below it. */
+const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The one place where failures become messages and exit codes. */
+export function report(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // commander has printed its own message (or help, which is a success).
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (isReportedError(error)) {
+    console.error(chalk.red(`error: ${error.message}`));
+    if (error instanceof UsageError && error.hint) console.error(error.hint);
+    if (error instanceof DockerError) {
+      console.error(chalk.dim(`command: ${error.command}`));
+      if (error.detail) console.error(error.detail);
+    }
+    return error.exitCode;
+  }
+  console.error(chalk.red('unexpected error (a bug in mcp-sandbox; please report it):'));
+  console.error(error);
+  return 1;
+}
+
+const program = createProgram(defaultContext(projectDir));
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = report(error);
+}

@@ -1,0 +1,96 @@
+import { Command, Option } from 'commander';
+import { build } from './commands/build.js';
+import { genKey } from './commands/gen-key.js';
+import { start } from './commands/start.js';
+import { stop } from './commands/stop.js';
+import { up } from './commands/up.js';
+import type { CommandContext } from './context.js';
+
+/** One line per command, for `npm run cli`; the order is the order a user needs them. */
+export const COMMANDS: ReadonlyArray<readonly [string, string]> = [
+  ['npm run up', 'create .env (with a new token) if missing, build, start detached'],
+  ['npm run gen_key', 'print a random hex key (or write it to a 0600 file)'],
+  ['npm run build', 'build the image of the chosen template with the MCP server inside'],
+  ['npm run start', 'start the container (attached; -d to detach and wait until healthy)'],
+  ['npm run stop', 'stop and remove the container'],
+  ['npm run cli', 'this table'],
+];
+
+export function commandTable(): string {
+  const width = Math.max(...COMMANDS.map(([name]) => name.length));
+  const lines = COMMANDS.map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`);
+  return ['mcp-sandbox commands (add `-- -h` to any of them for its options):', '', ...lines, ''].join('\n');
+}
+
+const envFileOption = () => new Option('--env-file <path>', 'settings file').default('.env');
+const templateOption = () => new Option('--template <name>', 'nginx, ngrok or pinggy (overrides TEMPLATE)');
+const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+
+/** Thin adapters: commander parses, the command modules validate and act. */
+export function createProgram(ctx: CommandContext): Command {
+  const program = new Command('mcp-sandbox')
+    .description('Run a stdio MCP server in a hardened container behind TLS and a bearer token.')
+    .showHelpAfterError('(add -h for help)')
+    .exitOverride();
+
+  program
+    .command('cli')
+    .description('list every command with one line each')
+    .action(() => ctx.out.data(commandTable()));
+
+  program
+    .command('gen_key')
+    .description('generate a random hex key with node:crypto')
+    .option('-s, --size <bytes>', 'key size in bytes (at least 16)', '32')
+    .option('-f, --file <path>', 'write the key to this file (mode 0600) instead of printing it')
+    .option('--force', 'replace the file if it exists', false)
+    .addHelpText('after', examples('npm run gen_key', 'npm run gen_key -- -s 48', 'npm run gen_key -- -f token.txt'))
+    .action((options) => genKey(ctx, options));
+
+  program
+    .command('build')
+    .description('docker build of the chosen template, with build arguments from .env (never a secret)')
+    .option('-t, --tag <tag>', 'image tag (the image is NAME:TAG)', 'latest')
+    .option('--no-cache', 'build every layer again')
+    .option('--platform <platform>', 'target platform, such as linux/arm64')
+    .option('--dry-run', 'print the docker command and run nothing', false)
+    .addOption(envFileOption())
+    .addOption(templateOption())
+    .addHelpText('after', examples('npm run build', 'npm run build -- --no-cache', 'npm run build -- --env-file .env.github -t v2'))
+    .action((options) => build(ctx, options));
+
+  program
+    .command('start')
+    .description('start the container, replacing one of the same name')
+    .option('-d, --detach', 'run in the background (restarts unless stopped) and wait until healthy', false)
+    .option('-t, --tag <tag>', 'image tag to run', 'latest')
+    .option('--timeout <seconds>', 'how long -d waits for the health check', '90')
+    .option('--allow-dangerous-mounts', 'accept MCP_MOUNTS of /, your home folder, the project or the Docker socket', false)
+    .option('--dry-run', 'print the docker command (secrets masked) and run nothing', false)
+    .addOption(envFileOption())
+    .addOption(templateOption())
+    .addHelpText('after', examples('npm run start            # attached: logs on screen, Ctrl-C stops', 'npm run start -- -d', 'npm run start -- -d --env-file .env.github'))
+    .action(async (options) => {
+      await start(ctx, options);
+    });
+
+  program
+    .command('stop')
+    .description('stop and remove the container (says so when nothing runs)')
+    .option('-n, --name <name>', 'instance name (default: NAME from the env file)')
+    .option('--dry-run', 'print the docker commands and run nothing', false)
+    .addOption(envFileOption())
+    .addHelpText('after', examples('npm run stop', 'npm run stop -- --name mcp-github'))
+    .action((options) => stop(ctx, { ...options, envFile: options.envFile === '.env' ? undefined : options.envFile }));
+
+  program
+    .command('up')
+    .description('first run: create .env with a new token when missing (never overwrites), build, start -d')
+    .addOption(envFileOption())
+    .addHelpText('after', examples('npm run up'))
+    .action(async (options) => {
+      await up(ctx, options);
+    });
+
+  return program;
+}

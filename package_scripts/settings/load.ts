@@ -1,0 +1,131 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse } from '@dotenvx/dotenvx';
+import { UsageError } from '../errors.js';
+import { parseMounts, type Mount } from './mounts.js';
+import { ALIASES, settingsSchema, type ParsedSettings, type Template } from './schema.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** What the CLI knows besides the env file: passed in, so tests never touch process.env. */
+export interface LoadContext {
+  /** The host's environment (only NODE_EXTRA_CA_CERTS, HOME and DOTENV_PRIVATE_KEY are read). */
+  hostEnv: Env;
+  /** The repository this CLI belongs to. */
+  projectDir: string;
+  overrides?: { template?: string };
+  allowDangerousMounts?: boolean;
+}
+
+export type LocalServer = { kind: 'directory' | 'tarball'; path: string };
+
+export interface Settings extends Omit<ParsedSettings, 'ACCESS_TOKEN'> {
+  envFile: string;
+  template: Template;
+  /** Gateway secret; never on a command line, never in a build. */
+  accessToken: string;
+  localServer?: LocalServer;
+  /** Absolute path of the CA bundle for builds, if any. */
+  extraCaCert?: string;
+  mounts: Mount[];
+  /** The variables listed in MCP_ENV with their values from .env. */
+  serverEnv: Record<string, string>;
+  /** Every secret value, for masking anything shown to the user. */
+  secrets: string[];
+}
+
+/** Read an env file into a plain object with dotenvx, without touching process.env. */
+export function readEnvFile(envFile: string, hostEnv: Env): Record<string, string> {
+  if (!existsSync(envFile)) {
+    throw new UsageError(
+      `The env file ${envFile} does not exist. Create it with \`npm run up\` (which generates a token), or copy .env.example to .env, or pass --env-file PATH`,
+    );
+  }
+  const source = readFileSync(envFile, 'utf8');
+  const processEnv: Record<string, string> = {};
+  const privateKey = hostEnv.DOTENV_PRIVATE_KEY;
+  return parse(source, { processEnv, ...(privateKey ? { privateKey } : {}) }) as Record<string, string>;
+}
+
+function applyAliases(raw: Record<string, string>): Record<string, string> {
+  const out = { ...raw };
+  for (const [alias, name] of Object.entries(ALIASES)) {
+    if ((out[name] === undefined || out[name] === '') && out[alias] !== undefined) out[name] = out[alias];
+    delete out[alias];
+  }
+  return out;
+}
+
+function localServer(spec: string, baseDir: string): LocalServer | undefined {
+  if (!/^(\.{1,2}\/|\/|~\/)/.test(spec) && !spec.endsWith('.tgz')) return undefined;
+  const path = resolve(baseDir, spec);
+  if (!existsSync(path)) {
+    throw new UsageError(`NPM_MCP names ${path}, which does not exist; fix the path (relative paths start from the .env folder)`);
+  }
+  if (statSync(path).isDirectory()) {
+    if (!existsSync(resolve(path, 'package.json'))) {
+      throw new UsageError(`NPM_MCP names the folder ${path}, which has no package.json; point it at an npm package folder`);
+    }
+    return { kind: 'directory', path };
+  }
+  if (!path.endsWith('.tgz')) throw new UsageError(`NPM_MCP names the file ${path}; only a .tgz made by \`npm pack\` is accepted`);
+  return { kind: 'tarball', path };
+}
+
+/** Validate raw .env values into Settings. Throws UsageError naming the variable and the fix. */
+export function resolveSettings(rawValues: Record<string, string>, envFile: string, ctx: LoadContext): Settings {
+  const raw = applyAliases(rawValues);
+  if (ctx.overrides?.template) raw.TEMPLATE = ctx.overrides.template;
+  // An empty value means "not set": the default applies.
+  const present = Object.fromEntries(Object.entries(raw).filter(([key, value]) => value !== '' || key === 'NPM_MCP'));
+  const result = settingsSchema.safeParse(present);
+  if (!result.success) {
+    const messages = [...new Set(result.error.issues.map((issue) => issue.message))];
+    throw new UsageError(messages.join('\n'));
+  }
+  const parsed = result.data;
+  const baseDir = dirname(envFile);
+  const homeDir = ctx.hostEnv.HOME ?? '/root';
+
+  const caSetting = parsed.EXTRA_CA_CERT || ctx.hostEnv.NODE_EXTRA_CA_CERTS || '';
+  const extraCaCert = caSetting ? resolve(baseDir, caSetting) : undefined;
+  if (extraCaCert && !existsSync(extraCaCert)) {
+    const source = parsed.EXTRA_CA_CERT ? 'EXTRA_CA_CERT' : 'NODE_EXTRA_CA_CERTS (from your shell)';
+    throw new UsageError(`${source} names ${extraCaCert}, which does not exist; point it at a PEM CA bundle or leave it empty`);
+  }
+
+  const names = parsed.MCP_ENV.split(',').map((n) => n.trim()).filter(Boolean);
+  const serverEnv: Record<string, string> = {};
+  for (const name of names) {
+    if (name === 'ACCESS_TOKEN' || Object.keys(ALIASES).includes(name) || /^(NGROK|PINGGY)_/.test(name)) {
+      throw new UsageError(`MCP_ENV lists ${name}, a gateway secret: the MCP server must never see it. Remove it from MCP_ENV`);
+    }
+    const value = raw[name];
+    if (value === undefined) throw new UsageError(`MCP_ENV lists ${name}, but ${envFile} does not define it; add ${name}=... to the env file`);
+    serverEnv[name] = value;
+  }
+
+  const { ACCESS_TOKEN, ...rest } = parsed;
+  const accessToken = ACCESS_TOKEN ?? '';
+  return {
+    ...rest,
+    envFile: isAbsolute(envFile) ? envFile : resolve(envFile),
+    template: parsed.TEMPLATE,
+    accessToken,
+    localServer: localServer(parsed.NPM_MCP, baseDir),
+    extraCaCert,
+    mounts: parseMounts(parsed.MCP_MOUNTS, {
+      baseDir,
+      projectDir: ctx.projectDir,
+      homeDir,
+      allowDangerous: ctx.allowDangerousMounts ?? false,
+    }),
+    serverEnv,
+    secrets: [accessToken, ...Object.values(serverEnv)].filter((s) => s.length >= 4),
+  };
+}
+
+export function loadSettings(envFile: string, ctx: LoadContext): Settings {
+  const absolute = resolve(envFile);
+  return resolveSettings(readEnvFile(absolute, ctx.hostEnv), absolute, ctx);
+}

@@ -1,0 +1,174 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+/**
+ * The .env settings, validated. Every message names the variable and the fix,
+ * because it is shown to the user as is.
+ */
+
+export const TEMPLATES = ['nginx', 'ngrok', 'pinggy'] as const;
+export type Template = (typeof TEMPLATES)[number];
+/** Templates whose Dockerfile exists in this version. */
+export const AVAILABLE_TEMPLATES: readonly Template[] = ['nginx'];
+
+export const DEFAULT_NPM_MCP = '@modelcontextprotocol/server-filesystem@2026.8.31';
+export const PLACEHOLDER_SECRET = 'secret_key__please_change';
+export const MIN_TOKEN_HEX = 32;
+export const MAX_TOKEN_HEX = 256;
+
+/** The guide's names, still accepted. */
+export const ALIASES: Readonly<Record<string, string>> = {
+  NGINX_ACCESS_TOKEN: 'ACCESS_TOKEN',
+};
+
+const GEN_KEY_HINT = 'generate one with `npm run gen_key` and paste it into .env';
+
+// Shell metacharacters, whitespace and quotes: the guide's scripts built shell
+// strings from NPM_MCP; nothing of the kind may get through here.
+const UNSAFE_SPEC = /[\s;&|`$<>(){}\\"'*?!#]/;
+const REGISTRY_SPEC = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*(@[A-Za-z0-9._~^<>=+-]+)?$/;
+const LOCAL_SPEC = /^(\.{1,2}\/|\/|~\/)|\.tgz$/;
+
+const oneLine = (name: string) =>
+  z.string().refine((value) => !/[\r\n]/.test(value), `${name} must be on one line (remove the line break)`);
+
+const hexToken = (name: string, required: boolean) =>
+  z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      if (value === undefined || value === '') {
+        if (required) ctx.addIssue({ code: 'custom', message: `${name} is missing: ${GEN_KEY_HINT}` });
+        return;
+      }
+      if (value === PLACEHOLDER_SECRET || value.includes('please_change')) {
+        ctx.addIssue({ code: 'custom', message: `${name} still holds the example placeholder: ${GEN_KEY_HINT}` });
+      } else if (!/^[0-9a-fA-F]+$/.test(value)) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be hexadecimal (0-9, a-f): ${GEN_KEY_HINT}` });
+      } else if (value.length < MIN_TOKEN_HEX) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} is ${value.length} hex characters, fewer than ${MIN_TOKEN_HEX} (16 bytes): ${GEN_KEY_HINT}`,
+        });
+      } else if (value.length > MAX_TOKEN_HEX) {
+        ctx.addIssue({ code: 'custom', message: `${name} is longer than ${MAX_TOKEN_HEX} hex characters: ${GEN_KEY_HINT}` });
+      }
+    });
+
+const port = (name: string, fallback: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .refine((v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535, `${name} must be a port number from 1 to 65535`)
+    .transform(Number);
+
+export const settingsSchema = z
+  .object({
+    TEMPLATE: z
+      .string()
+      .default('nginx')
+      .refine((v): v is Template => (TEMPLATES as readonly string[]).includes(v), {
+        message: `TEMPLATE must be one of ${TEMPLATES.join(', ')}`,
+      })
+      .refine((v) => AVAILABLE_TEMPLATES.includes(v as Template), {
+        message: `TEMPLATE: only ${AVAILABLE_TEMPLATES.join(', ')} is available in this version; set TEMPLATE=nginx`,
+      })
+      .transform((v) => v as Template),
+    NPM_MCP: z
+      .string()
+      .default(DEFAULT_NPM_MCP)
+      .superRefine((value, ctx) => {
+        if (value === '') {
+          ctx.addIssue({ code: 'custom', message: `NPM_MCP is empty: name an npm package (e.g. ${DEFAULT_NPM_MCP}), a local folder or a .tgz` });
+        } else if (UNSAFE_SPEC.test(value) || value.includes('$(')) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'NPM_MCP may hold only a package spec (name or name@version), a local folder or a .tgz: no spaces, quotes or shell characters. Put server arguments in NPM_MCP_ARGS',
+          });
+        } else if (!LOCAL_SPEC.test(value) && !REGISTRY_SPEC.test(value)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `NPM_MCP '${value}' is not an npm package spec (name or name@version), a local folder (./path) or a .tgz file`,
+          });
+        }
+      }),
+    NPM_MCP_ARGS: oneLine('NPM_MCP_ARGS').default('/workspace'),
+    NPM_MCP_BIN: z
+      .string()
+      .default('')
+      .refine((v) => v === '' || /^[A-Za-z0-9._-]+$/.test(v), 'NPM_MCP_BIN must be the name of one executable of the package'),
+    SUPERGATEWAY_EXTRA_ARGS: oneLine('SUPERGATEWAY_EXTRA_ARGS').default(''),
+    NODE_VERSION: z
+      .string()
+      .default('22')
+      .refine((v) => /^\d+(\.\d+){0,2}$/.test(v), 'NODE_VERSION must be a Node.js version such as 22 or 22.19.0'),
+    BASE_IMAGE: z
+      .string()
+      .default('')
+      .refine((v) => v === '' || /^[a-z0-9][a-z0-9._\/:@-]*$/.test(v), 'BASE_IMAGE must be an image reference such as node:22-bookworm-slim'),
+    ACCESS_TOKEN: z.string().optional(),
+    HOST_PORT: port('HOST_PORT', 443),
+    BIND_ADDRESS: z
+      .string()
+      .default('127.0.0.1')
+      .refine((v) => isIP(v) !== 0, 'BIND_ADDRESS must be an IP address (127.0.0.1 keeps the server on this machine; 0.0.0.0 opens it to the network)'),
+    NAME: z
+      .string()
+      .default('mcp-sandbox')
+      .refine(
+        (v) => /^[a-z0-9][a-z0-9_.-]{0,62}$/.test(v),
+        'NAME must be lowercase letters, digits, ".", "_" or "-" (it names the container and the image)',
+      ),
+    EXTRA_CA_CERT: z.string().default(''),
+    LOG_LEVEL: z
+      .enum(['info', 'debug', 'none'], { message: 'LOG_LEVEL must be info (default: no message bodies), debug (everything) or none' })
+      .default('info'),
+    ALLOWED_ORIGINS: z
+      .string()
+      .default('')
+      .refine(
+        (v) => v.split(',').every((o) => o.trim() === '' || /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/.test(o.trim())),
+        'ALLOWED_ORIGINS must be a comma-separated list of origins such as https://app.example.com',
+      ),
+    TLS_HOSTNAMES: z
+      .string()
+      .default('')
+      .refine(
+        (v) => v.split(',').every((h) => h.trim() === '' || /^(DNS:[A-Za-z0-9.-]+|IP:[0-9A-Fa-f.:]+)$/.test(h.trim())),
+        'TLS_HOSTNAMES must be a comma-separated list of DNS:name or IP:address entries',
+      ),
+    MCP_MEMORY: z
+      .string()
+      .default('1g')
+      .refine((v) => /^\d+(\.\d+)?[bkmg]?$/i.test(v), 'MCP_MEMORY must be a size such as 512m or 1g'),
+    MCP_CPUS: z
+      .string()
+      .default('1')
+      .refine((v) => /^\d+(\.\d+)?$/.test(v) && Number(v) > 0, 'MCP_CPUS must be a number of CPUs above 0, such as 1 or 0.5'),
+    MCP_PIDS: z
+      .string()
+      .default('256')
+      .refine((v) => /^\d+$/.test(v) && Number(v) >= 32, 'MCP_PIDS must be a whole number of at least 32')
+      .transform(Number),
+    MCP_EGRESS: z
+      .string()
+      .default('none')
+      .refine(
+        (v) => v === 'none' || v === 'open' || v.split(',').every((e) => /^[A-Za-z0-9.-]+(\/\d+)?(:\d{1,5})?$/.test(e.trim())),
+        'MCP_EGRESS must be none, open, or a comma-separated list of host[:port]',
+      ),
+    MCP_ENV: z
+      .string()
+      .default('')
+      .refine((v) => /^[A-Za-z_][A-Za-z0-9_]*(\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*$|^$/.test(v.trim()), 'MCP_ENV must be a comma-separated list of variable names'),
+    MCP_MOUNTS: z.string().default(''),
+  })
+  .superRefine((s, ctx) => {
+    if (s.TEMPLATE === 'nginx') {
+      const check = hexToken('ACCESS_TOKEN', true).safeParse(s.ACCESS_TOKEN);
+      if (!check.success) for (const issue of check.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+    }
+  });
+
+export type RawSettings = z.input<typeof settingsSchema>;
+export type ParsedSettings = z.output<typeof settingsSchema>;
