@@ -43,5 +43,5 @@ RUN /opt/sandbox/bin/install-server "$NPM_MCP" "$NPM_MCP_BIN"
 LABEL org.opencontainers.image.title="mcp-sandbox (nginx)" \
       io.mcp-sandbox.template="nginx"
 EXPOSE 8443
-HEALTHCHECK --interval=10s --timeout=5s --start-period=5s --retries=3 CMD ["/opt/sandbox/bin/healthcheck"]
+HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 CMD ["/opt/sandbox/bin/healthcheck"]
 ENTRYPOINT ["/opt/sandbox/bin/entrypoint"]

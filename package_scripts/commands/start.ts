@@ -8,12 +8,13 @@ import {
   createNetworkArgs,
   findContainerArgs,
   findNetworkArgs,
-  healthArgs,
+  healthcheckArgs,
   imageExistsArgs,
   logsArgs,
   readCertificateArgs,
   removeContainerArgs,
   runArgs,
+  stateArgs,
 } from '../docker/argv.js';
 import { formatCommand, type DockerEngine } from '../docker/engine.js';
 import { instanceNames, type InstanceNames } from '../docker/names.js';
@@ -75,22 +76,27 @@ async function ensureNetwork(docker: DockerEngine, names: InstanceNames, instanc
   if (found.stdout.trim() === '') await docker.run(createNetworkArgs(names.network, instance));
 }
 
-async function waitUntilHealthy(ctx: CommandContext, docker: DockerEngine, name: string, timeoutSeconds: number): Promise<void> {
+/**
+ * Ready means the image's own health check passes. It is run directly with
+ * `docker exec` every half second rather than waiting for Docker's first
+ * scheduled check, which would come only after the health-check interval.
+ */
+async function waitUntilHealthy(docker: DockerEngine, name: string, timeoutSeconds: number): Promise<void> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   let last = '';
   while (Date.now() < deadline) {
-    const state = await docker.run(healthArgs(name), { allowFailure: true });
-    const [status = '', health = ''] = state.stdout.trim().split(/\s+/);
-    last = `${status}${health ? ` (${health})` : ''}`;
-    if (health === 'healthy') return;
-    if (status === 'exited' || status === 'dead' || health === 'unhealthy' || state.exitCode !== 0) break;
+    const state = await docker.run(stateArgs(name), { allowFailure: true });
+    last = state.stdout.trim();
+    if (state.exitCode !== 0 || last !== 'running') break;
+    const probe = await docker.run(healthcheckArgs(name), { allowFailure: true });
+    if (probe.exitCode === 0) return;
     await sleep(500);
   }
   const logs = await docker.run(logsArgs(name, 30), { allowFailure: true });
   const tail = [logs.stdout, logs.stderr].filter(Boolean).join('\n');
   throw new DockerError(
     `The container ${name} did not become healthy within ${timeoutSeconds} s (last state: ${last || 'unknown'}). Its last log lines are below; \`npm run stop\` removes it`,
-    formatCommand(healthArgs(name)),
+    formatCommand(healthcheckArgs(name)),
     tail,
   );
 }
@@ -150,7 +156,7 @@ export async function start(ctx: CommandContext, rawOptions: StartOptions): Prom
   }
 
   await docker.run(run.args, { env: run.env });
-  await waitUntilHealthy(ctx, docker, names.container, options.timeout);
+  await waitUntilHealthy(docker, names.container, options.timeout);
   const certificate = await saveCertificate(docker, settings);
   const info = { url: connectionUrl(settings), certificateFile: certificate.file, fingerprint: certificate.fingerprint };
   ctx.out.success(`${names.container} is running and healthy.`);

@@ -125,6 +125,7 @@ export const createNetworkArgs = (network: string, instance: string) => [
   network,
 ];
 export const removeNetworkArgs = (network: string) => ['network', 'rm', network];
-export const healthArgs = (name: string) => ['inspect', '--format', '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}', name];
+export const stateArgs = (name: string) => ['inspect', '--format', '{{.State.Status}}', name];
+export const healthcheckArgs = (name: string) => ['exec', name, '/opt/sandbox/bin/healthcheck'];
 export const readCertificateArgs = (name: string) => ['exec', name, 'cat', `${TLS_VOLUME_TARGET}/cert.pem`];
 export const logsArgs = (name: string, tail: number) => ['logs', '--tail', String(tail), name];

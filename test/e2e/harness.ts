@@ -1,0 +1,124 @@
+/**
+ * End-to-end helpers: a real Docker engine, the real CLI (compiled, spawned as a
+ * user would run it), and the real MCP SDK client over TLS. Nothing is mocked.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { execa, type ResultPromise } from 'execa';
+import { Agent, fetch as undiciFetch } from 'undici';
+
+export const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const cliPath = join(projectDir, 'dist', 'package_scripts', 'main.js');
+export const probeServerDir = join(projectDir, 'test', 'fixtures', 'probe-server');
+
+/** The CA bundle that lets npm inside builds through this network's TLS inspection. */
+export function buildCaBundle(): string | undefined {
+  const candidates = [process.env.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/ca-certificates.crt'];
+  return candidates.find((c): c is string => !!c && existsSync(c));
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export const newToken = () => randomBytes(32).toString('hex');
+
+export interface Instance {
+  dir: string;
+  envFile: string;
+  name: string;
+  port: number;
+  token: string;
+}
+
+/** A fresh folder with a .env for one instance. */
+export async function createInstance(name: string, settings: Record<string, string> = {}): Promise<Instance> {
+  const dir = mkdtempSync(join(tmpdir(), `mcp-sandbox-e2e-${name}-`));
+  const port = await freePort();
+  const token = newToken();
+  const ca = buildCaBundle();
+  const values: Record<string, string> = {
+    NAME: name,
+    HOST_PORT: String(port),
+    ACCESS_TOKEN: token,
+    ...(ca ? { EXTRA_CA_CERT: ca } : {}),
+    ...settings,
+  };
+  const envFile = join(dir, '.env');
+  writeFileSync(envFile, Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+  return { dir, envFile, name, port, token };
+}
+
+/** The CLI exactly as `npm run <command>` runs it. */
+export function cli(args: string[], options: { env?: Record<string, string> } = {}) {
+  return execa(process.execPath, [cliPath, ...args], {
+    cwd: projectDir,
+    reject: false,
+    env: { NO_COLOR: '1', ...options.env },
+    all: true,
+  });
+}
+
+export function cliBackground(args: string[]): ResultPromise<{ all: true; reject: false }> {
+  return execa(process.execPath, [cliPath, ...args], { cwd: projectDir, reject: false, all: true, env: { NO_COLOR: '1' } });
+}
+
+export async function docker(args: string[]) {
+  return execa('docker', args, { reject: false });
+}
+
+export function certificateOf(instance: Instance): string {
+  return readFileSync(join(instance.dir, '.mcp-sandbox', instance.name, 'cert.pem'), 'utf8');
+}
+
+/** fetch that trusts exactly this instance's certificate (TLS checks stay on). */
+export function trustingFetch(certificate: string) {
+  const dispatcher = new Agent({ connect: { ca: certificate } });
+  return ((url: string | URL, init?: RequestInit) =>
+    undiciFetch(url, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
+}
+
+export async function connectClient(instance: Instance, options: { token?: string; certificate?: string } = {}) {
+  const certificate = options.certificate ?? certificateOf(instance);
+  const transport = new StreamableHTTPClientTransport(new URL(`https://127.0.0.1:${instance.port}/mcp`), {
+    fetch: trustingFetch(certificate),
+    requestInit: { headers: { Authorization: `Bearer ${options.token ?? instance.token}` } },
+  });
+  const client = new Client({ name: 'mcp-sandbox-e2e', version: '1.0.0' });
+  await client.connect(transport);
+  return client;
+}
+
+/** Call a probe tool and parse its JSON text. */
+export async function callJson<T = any>(client: Client, name: string, args: Record<string, unknown> = {}, timeout = 60_000): Promise<T> {
+  const result = await client.callTool({ name, arguments: args }, undefined, { timeout });
+  const content = result.content as Array<{ type: string; text: string }>;
+  return JSON.parse(content[0]!.text) as T;
+}
+
+export async function removeInstance(instance: Instance): Promise<void> {
+  await cli(['stop', '--env-file', instance.envFile]);
+  await docker(['volume', 'rm', '-f', `${instance.name}-tls`]);
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
