@@ -1,4 +1,6 @@
 import { X509Certificate } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -64,6 +66,29 @@ export function certificateFile(settings: Settings): string {
   return join(dirname(settings.envFile), '.mcp-sandbox', settings.NAME, 'cert.pem');
 }
 
+/** Host names in an MCP_EGRESS allowlist, for resolution on the host. */
+export function egressHostNames(egress: string): string[] {
+  if (egress === 'none' || egress === 'open') return [];
+  const hosts = egress.split(',').map((entry) => entry.trim().split(':')[0]!.split('/')[0]!);
+  return [...new Set(hosts.filter((host) => host !== '' && isIP(host) === 0))];
+}
+
+/**
+ * The allowlist is enforced by address, so names are resolved once, here, and
+ * pinned in the container; the server itself gets no DNS.
+ */
+async function resolveEgressHosts(egress: string): Promise<Record<string, string[]>> {
+  const resolved: Record<string, string[]> = {};
+  for (const host of egressHostNames(egress)) {
+    try {
+      resolved[host] = [...new Set((await lookup(host, { all: true, family: 4 })).map((a) => a.address))];
+    } catch (error) {
+      throw new UsageError(`MCP_EGRESS names ${host}, which does not resolve on this machine (${(error as NodeJS.ErrnoException).code}); fix the name or use an IPv4 address`);
+    }
+  }
+  return resolved;
+}
+
 async function removeExisting(docker: DockerEngine, names: InstanceNames): Promise<boolean> {
   const found = await docker.run(findContainerArgs(names.container));
   if (found.stdout.trim() === '') return false;
@@ -115,7 +140,7 @@ export async function start(ctx: CommandContext, rawOptions: StartOptions): Prom
   const options = parsed.data;
   const settings = settingsFor(ctx, rawOptions);
   const names = instanceNames(settings.NAME, options.tag);
-  const run = runArgs(settings, names, { detached: options.detach });
+  const run = runArgs(settings, names, { detached: options.detach, egressHosts: await resolveEgressHosts(settings.MCP_EGRESS) });
 
   if (options.dryRun) {
     ctx.out.data(formatCommand(run.args, settings.secrets));

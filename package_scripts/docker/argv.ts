@@ -93,6 +93,12 @@ export function containerEnv(settings: Settings): Record<string, string> {
 
 export interface RunOptions {
   detached: boolean;
+  /** MCP_EGRESS host names resolved on the host, pinned in the container's /etc/hosts. */
+  egressHosts?: Readonly<Record<string, readonly string[]>>;
+}
+
+function addHostArgs(egressHosts: RunOptions['egressHosts'] = {}): string[] {
+  return Object.entries(egressHosts).flatMap(([host, addresses]) => addresses.flatMap((a) => ['--add-host', `${host}:${a}`]));
 }
 
 export function runArgs(settings: Settings, names: InstanceNames, options: RunOptions): DockerInvocation {
@@ -108,6 +114,7 @@ export function runArgs(settings: Settings, names: InstanceNames, options: RunOp
     ...publishArg(settings),
     ...['--volume', `${names.tlsVolume}:${TLS_VOLUME_TARGET}`],
     ...mountArgs(settings),
+    ...addHostArgs(options.egressHosts),
     ...Object.keys(env).flatMap((name) => ['--env', name]),
     names.image,
   ];
