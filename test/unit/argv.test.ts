@@ -1,0 +1,441 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import {
+  buildArgs,
+  containerEnv,
+  createNetworkArgs,
+  ENTRYPOINT_CAPABILITIES,
+  findContainerArgs,
+  findNetworkArgs,
+  hardeningArgs,
+  healthcheckArgs,
+  imageExistsArgs,
+  logsArgs,
+  readCertificateArgs,
+  removeContainerArgs,
+  removeNetworkArgs,
+  runArgs,
+  stateArgs,
+} from '../../package_scripts/docker/argv.js';
+import { formatCommand, maskSecrets } from '../../package_scripts/docker/engine.js';
+import { instanceNames } from '../../package_scripts/docker/names.js';
+import { resolveSettings, type Settings } from '../../package_scripts/settings/load.js';
+import { DEFAULT_NPM_MCP } from '../../package_scripts/settings/schema.js';
+
+const TOKEN = '0123456789abcdef'.repeat(4); // 64 hex characters
+const root = mkdtempSync(join(tmpdir(), 'mcp-argv-test-'));
+const home = join(root, 'home');
+const project = join(root, 'project');
+const envDir = join(root, 'instance');
+const envFile = join(envDir, '.env');
+for (const dir of [home, project, envDir, join(envDir, 'data'), join(envDir, 'out')]) mkdirSync(dir, { recursive: true });
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** Real defaults: the raw values go through the same resolveSettings as a .env file. */
+function settings(raw: Record<string, string> = {}): Settings {
+  return resolveSettings({ ACCESS_TOKEN: TOKEN, ...raw }, envFile, { hostEnv: { HOME: home }, projectDir: project });
+}
+
+const DEFAULT_HARDENING = [
+  '--cap-drop', 'ALL',
+  '--cap-add', 'CHOWN',
+  '--cap-add', 'NET_ADMIN',
+  '--cap-add', 'SETGID',
+  '--cap-add', 'SETPCAP',
+  '--cap-add', 'SETUID',
+  '--security-opt', 'no-new-privileges',
+  '--read-only',
+  '--tmpfs', '/tmp:rw,nosuid,nodev,noexec,size=64m',
+  '--tmpfs', '/run:rw,nosuid,nodev,noexec,size=16m',
+  '--pids-limit', '256',
+  '--memory', '1g',
+  '--memory-swap', '1g',
+  '--cpus', '1',
+];
+
+const DEFAULT_ENV_FLAGS = [
+  '--env', 'ACCESS_TOKEN',
+  '--env', 'NPM_MCP_ARGS',
+  '--env', 'SUPERGATEWAY_EXTRA_ARGS',
+  '--env', 'LOG_LEVEL',
+  '--env', 'MCP_EGRESS',
+  '--env', 'MCP_ENV',
+  '--env', 'ALLOWED_ORIGINS',
+  '--env', 'TLS_HOSTNAMES',
+];
+
+function assertNoSecretIn(args: readonly string[], secrets: readonly string[]) {
+  for (const secret of secrets) {
+    for (const arg of args) assert.ok(!arg.includes(secret), `argv element ${JSON.stringify(arg)} holds a secret value`);
+  }
+}
+
+describe('settings defaults (via resolveSettings)', () => {
+  it('fills the documented defaults and keeps the token out of the public fields', () => {
+    const s = settings();
+    assert.equal(s.template, 'nginx');
+    assert.equal(s.NAME, 'mcp-sandbox');
+    assert.equal(s.NPM_MCP, DEFAULT_NPM_MCP);
+    assert.equal(s.HOST_PORT, 443);
+    assert.equal(s.BIND_ADDRESS, '127.0.0.1');
+    assert.equal(s.MCP_PIDS, 256);
+    assert.equal(s.accessToken, TOKEN);
+    assert.deepEqual(s.secrets, [TOKEN]);
+    assert.deepEqual(s.mounts, []);
+    assert.deepEqual(s.serverEnv, {});
+    assert.equal(s.extraCaCert, undefined);
+    assert.equal(s.localServer, undefined);
+    assert.equal(s.envFile, envFile);
+    assert.ok(!('ACCESS_TOKEN' in s), 'the raw ACCESS_TOKEN field must not be copied into Settings');
+  });
+});
+
+describe('buildArgs', () => {
+  const contextDir = join(root, 'ctx');
+
+  it('builds the default image with build arguments only (no secret)', () => {
+    const s = settings();
+    const args = buildArgs(s, instanceNames(s.NAME), { contextDir, noCache: false, serverSpec: s.NPM_MCP });
+    assert.deepEqual(args, [
+      'build',
+      '--force-rm',
+      '--file', join(contextDir, 'docker', 'nginx', 'Dockerfile'),
+      '--tag', 'mcp-sandbox:latest',
+      '--label', 'io.mcp-sandbox.instance=mcp-sandbox',
+      '--label', 'io.mcp-sandbox.template=nginx',
+      '--build-arg', 'NODE_VERSION=22',
+      '--build-arg', `NPM_MCP=${DEFAULT_NPM_MCP}`,
+      '--build-arg', 'NPM_MCP_BIN=',
+      contextDir,
+    ]);
+    assertNoSecretIn(args, s.secrets);
+    assert.ok(!args.some((a) => a.startsWith('ACCESS_TOKEN')), 'no build argument names the token');
+  });
+
+  it('adds --no-cache, --platform, BASE_IMAGE, NPM_MCP_BIN, the tag and the staged server spec', () => {
+    const s = settings({
+      NAME: 'mcp-github',
+      NODE_VERSION: '20.19.0',
+      BASE_IMAGE: 'node:20-bookworm-slim',
+      NPM_MCP: '@scope/server-github@1.2.3',
+      NPM_MCP_BIN: 'server-github',
+    });
+    const args = buildArgs(s, instanceNames(s.NAME, 'v2'), {
+      contextDir,
+      noCache: true,
+      platform: 'linux/arm64',
+      serverSpec: './server-github-1.2.3.tgz',
+    });
+    assert.deepEqual(args, [
+      'build',
+      '--force-rm',
+      '--file', join(contextDir, 'docker', 'nginx', 'Dockerfile'),
+      '--tag', 'mcp-github:v2',
+      '--label', 'io.mcp-sandbox.instance=mcp-github',
+      '--label', 'io.mcp-sandbox.template=nginx',
+      '--no-cache',
+      '--platform', 'linux/arm64',
+      '--build-arg', 'NODE_VERSION=20.19.0',
+      '--build-arg', 'BASE_IMAGE=node:20-bookworm-slim',
+      '--build-arg', 'NPM_MCP=./server-github-1.2.3.tgz',
+      '--build-arg', 'NPM_MCP_BIN=server-github',
+      contextDir,
+    ]);
+    assertNoSecretIn(args, s.secrets);
+  });
+});
+
+describe('hardeningArgs', () => {
+  it('drops every capability, adds back only the entrypoint ones, and applies the default limits', () => {
+    assert.deepEqual(hardeningArgs(settings()), DEFAULT_HARDENING);
+    assert.deepEqual([...ENTRYPOINT_CAPABILITIES], ['CHOWN', 'NET_ADMIN', 'SETGID', 'SETPCAP', 'SETUID']);
+  });
+
+  it('uses MCP_MEMORY for both --memory and --memory-swap (no swap), MCP_CPUS and MCP_PIDS', () => {
+    assert.deepEqual(hardeningArgs(settings({ MCP_MEMORY: '512m', MCP_CPUS: '0.5', MCP_PIDS: '64' })), [
+      '--cap-drop', 'ALL',
+      '--cap-add', 'CHOWN',
+      '--cap-add', 'NET_ADMIN',
+      '--cap-add', 'SETGID',
+      '--cap-add', 'SETPCAP',
+      '--cap-add', 'SETUID',
+      '--security-opt', 'no-new-privileges',
+      '--read-only',
+      '--tmpfs', '/tmp:rw,nosuid,nodev,noexec,size=64m',
+      '--tmpfs', '/run:rw,nosuid,nodev,noexec,size=16m',
+      '--pids-limit', '64',
+      '--memory', '512m',
+      '--memory-swap', '512m',
+      '--cpus', '0.5',
+    ]);
+  });
+});
+
+describe('containerEnv', () => {
+  it('holds the gateway settings with their defaults, the token included (values travel beside argv)', () => {
+    assert.deepEqual(containerEnv(settings()), {
+      ACCESS_TOKEN: TOKEN,
+      NPM_MCP_ARGS: '/workspace',
+      SUPERGATEWAY_EXTRA_ARGS: '',
+      LOG_LEVEL: 'info',
+      MCP_EGRESS: 'none',
+      MCP_ENV: '',
+      ALLOWED_ORIGINS: '',
+      TLS_HOSTNAMES: '',
+    });
+  });
+
+  it('adds the MCP_ENV variables with their values and lists their names in MCP_ENV', () => {
+    const s = settings({
+      MCP_ENV: 'GITHUB_TOKEN, API_BASE',
+      GITHUB_TOKEN: 'ghp_notarealsecretvalue',
+      API_BASE: 'https://api.example.com',
+      UNLISTED: 'never-passed',
+      NPM_MCP_ARGS: '--verbose /workspace',
+      LOG_LEVEL: 'debug',
+      MCP_EGRESS: 'api.github.com:443',
+      ALLOWED_ORIGINS: 'https://app.example.com',
+      TLS_HOSTNAMES: 'DNS:my-host,IP:192.0.2.10',
+      SUPERGATEWAY_EXTRA_ARGS: '--no-stateful',
+    });
+    assert.deepEqual(containerEnv(s), {
+      ACCESS_TOKEN: TOKEN,
+      NPM_MCP_ARGS: '--verbose /workspace',
+      SUPERGATEWAY_EXTRA_ARGS: '--no-stateful',
+      LOG_LEVEL: 'debug',
+      MCP_EGRESS: 'api.github.com:443',
+      MCP_ENV: 'GITHUB_TOKEN,API_BASE',
+      ALLOWED_ORIGINS: 'https://app.example.com',
+      TLS_HOSTNAMES: 'DNS:my-host,IP:192.0.2.10',
+      GITHUB_TOKEN: 'ghp_notarealsecretvalue',
+      API_BASE: 'https://api.example.com',
+    });
+    assert.deepEqual(s.secrets, [TOKEN, 'ghp_notarealsecretvalue', 'https://api.example.com']);
+  });
+});
+
+describe('runArgs', () => {
+  it('attached: --rm, names only for the environment, the token only in env', () => {
+    const s = settings();
+    const run = runArgs(s, instanceNames(s.NAME), { detached: false });
+    assert.deepEqual(run.args, [
+      'run',
+      '--name', 'mcp-sandbox',
+      '--rm',
+      '--label', 'io.mcp-sandbox.instance=mcp-sandbox',
+      '--label', 'io.mcp-sandbox.template=nginx',
+      '--network', 'mcp-sandbox-net',
+      ...DEFAULT_HARDENING,
+      '--publish', '127.0.0.1:443:8443',
+      '--volume', 'mcp-sandbox-tls:/var/lib/mcp-sandbox/tls',
+      ...DEFAULT_ENV_FLAGS,
+      'mcp-sandbox:latest',
+    ]);
+    assert.deepEqual(run.env, containerEnv(s));
+    assert.equal(run.env.ACCESS_TOKEN, TOKEN);
+  });
+
+  it('detached: --detach and --restart unless-stopped instead of --rm, and the tag of the image', () => {
+    const s = settings({ NAME: 'mcp-files', HOST_PORT: '8443' });
+    const run = runArgs(s, instanceNames(s.NAME, 'v3'), { detached: true });
+    assert.deepEqual(run.args, [
+      'run',
+      '--name', 'mcp-files',
+      '--detach', '--restart', 'unless-stopped',
+      '--label', 'io.mcp-sandbox.instance=mcp-files',
+      '--label', 'io.mcp-sandbox.template=nginx',
+      '--network', 'mcp-files-net',
+      ...DEFAULT_HARDENING,
+      '--publish', '127.0.0.1:8443:8443',
+      '--volume', 'mcp-files-tls:/var/lib/mcp-sandbox/tls',
+      ...DEFAULT_ENV_FLAGS,
+      'mcp-files:v3',
+    ]);
+    assert.ok(!run.args.includes('--rm'));
+  });
+
+  it('mounts: relative host paths resolve against the .env folder, read-only unless rw', () => {
+    const s = settings({ MCP_MOUNTS: './data:/workspace, out:/output/:rw' });
+    const run = runArgs(s, instanceNames(s.NAME), { detached: true });
+    assert.deepEqual(run.args, [
+      'run',
+      '--name', 'mcp-sandbox',
+      '--detach', '--restart', 'unless-stopped',
+      '--label', 'io.mcp-sandbox.instance=mcp-sandbox',
+      '--label', 'io.mcp-sandbox.template=nginx',
+      '--network', 'mcp-sandbox-net',
+      ...DEFAULT_HARDENING,
+      '--publish', '127.0.0.1:443:8443',
+      '--volume', 'mcp-sandbox-tls:/var/lib/mcp-sandbox/tls',
+      '--mount', `type=bind,source=${join(envDir, 'data')},target=/workspace,readonly`,
+      '--mount', `type=bind,source=${join(envDir, 'out')},target=/output`,
+      ...DEFAULT_ENV_FLAGS,
+      'mcp-sandbox:latest',
+    ]);
+  });
+
+  it('MCP_ENV: the server variables are named after the gateway ones, their values only in env', () => {
+    const s = settings({ MCP_ENV: 'GITHUB_TOKEN,OTHER_SECRET', GITHUB_TOKEN: 'ghp_0000notreal1111', OTHER_SECRET: 'hunter2-longer' });
+    const run = runArgs(s, instanceNames(s.NAME), { detached: false });
+    assert.deepEqual(run.args, [
+      'run',
+      '--name', 'mcp-sandbox',
+      '--rm',
+      '--label', 'io.mcp-sandbox.instance=mcp-sandbox',
+      '--label', 'io.mcp-sandbox.template=nginx',
+      '--network', 'mcp-sandbox-net',
+      ...DEFAULT_HARDENING,
+      '--publish', '127.0.0.1:443:8443',
+      '--volume', 'mcp-sandbox-tls:/var/lib/mcp-sandbox/tls',
+      ...DEFAULT_ENV_FLAGS,
+      '--env', 'GITHUB_TOKEN',
+      '--env', 'OTHER_SECRET',
+      'mcp-sandbox:latest',
+    ]);
+    assert.equal(run.env.GITHUB_TOKEN, 'ghp_0000notreal1111');
+    assert.equal(run.env.OTHER_SECRET, 'hunter2-longer');
+    assert.equal(run.env.MCP_ENV, 'GITHUB_TOKEN,OTHER_SECRET');
+    assertNoSecretIn(run.args, s.secrets);
+  });
+
+  it('an IPv6 BIND_ADDRESS is bracketed in --publish', () => {
+    const s = settings({ BIND_ADDRESS: '::1', HOST_PORT: '9443' });
+    const run = runArgs(s, instanceNames(s.NAME), { detached: false });
+    const at = run.args.indexOf('--publish');
+    assert.deepEqual(run.args.slice(at, at + 2), ['--publish', '[::1]:9443:8443']);
+    assert.deepEqual(run.args, [
+      'run',
+      '--name', 'mcp-sandbox',
+      '--rm',
+      '--label', 'io.mcp-sandbox.instance=mcp-sandbox',
+      '--label', 'io.mcp-sandbox.template=nginx',
+      '--network', 'mcp-sandbox-net',
+      ...DEFAULT_HARDENING,
+      '--publish', '[::1]:9443:8443',
+      '--volume', 'mcp-sandbox-tls:/var/lib/mcp-sandbox/tls',
+      ...DEFAULT_ENV_FLAGS,
+      'mcp-sandbox:latest',
+    ]);
+    const any = runArgs(settings({ BIND_ADDRESS: '::' }), instanceNames('mcp-sandbox'), { detached: true });
+    assert.ok(any.args.includes('[::]:443:8443'));
+    const v4 = runArgs(settings({ BIND_ADDRESS: '0.0.0.0' }), instanceNames('mcp-sandbox'), { detached: true });
+    assert.ok(v4.args.includes('0.0.0.0:443:8443'));
+  });
+
+  it('egressHosts pins each resolved address with --add-host, after the mounts and before the --env names', () => {
+    const s = settings({ MCP_EGRESS: 'api.github.com:443,registry.npmjs.org', MCP_MOUNTS: './data:/workspace' });
+    const run = runArgs(s, instanceNames(s.NAME), {
+      detached: true,
+      egressHosts: { 'api.github.com': ['140.82.112.5', '140.82.112.6'], 'registry.npmjs.org': ['104.16.0.35'] },
+    });
+    assert.deepEqual(run.args, [
+      'run',
+      '--name', 'mcp-sandbox',
+      '--detach', '--restart', 'unless-stopped',
+      '--label', 'io.mcp-sandbox.instance=mcp-sandbox',
+      '--label', 'io.mcp-sandbox.template=nginx',
+      '--network', 'mcp-sandbox-net',
+      ...DEFAULT_HARDENING,
+      '--publish', '127.0.0.1:443:8443',
+      '--volume', 'mcp-sandbox-tls:/var/lib/mcp-sandbox/tls',
+      '--mount', `type=bind,source=${join(envDir, 'data')},target=/workspace,readonly`,
+      '--add-host', 'api.github.com:140.82.112.5',
+      '--add-host', 'api.github.com:140.82.112.6',
+      '--add-host', 'registry.npmjs.org:104.16.0.35',
+      ...DEFAULT_ENV_FLAGS,
+      'mcp-sandbox:latest',
+    ]);
+    assert.equal(run.env.MCP_EGRESS, 'api.github.com:443,registry.npmjs.org');
+    // No pinned hosts, or an empty map: no --add-host at all.
+    assert.ok(!runArgs(s, instanceNames(s.NAME), { detached: true, egressHosts: {} }).args.includes('--add-host'));
+    assert.ok(!runArgs(s, instanceNames(s.NAME), { detached: true }).args.includes('--add-host'));
+  });
+
+  it('the token value never appears in any argv element; only the name ACCESS_TOKEN does', () => {
+    const variants: Array<[Record<string, string>, boolean]> = [
+      [{}, false],
+      [{}, true],
+      [{ MCP_MOUNTS: './data:/workspace:rw', BIND_ADDRESS: '::1' }, true],
+      [{ MCP_ENV: 'GH', GH: 'gh-secret-value' }, false],
+      // The alias of the guide gives the same result.
+      [{ ACCESS_TOKEN: '', NGINX_ACCESS_TOKEN: TOKEN }, true],
+    ];
+    for (const [raw, detached] of variants) {
+      const s = settings(raw);
+      assert.equal(s.accessToken, TOKEN);
+      const run = runArgs(s, instanceNames(s.NAME), { detached });
+      assertNoSecretIn(run.args, [TOKEN, ...s.secrets]);
+      assert.ok(!run.args.some((a) => /^(NGINX_)?ACCESS_TOKEN=/.test(a)), 'no NAME=value form for the token');
+      const at = run.args.indexOf('ACCESS_TOKEN');
+      assert.ok(at > 0, 'ACCESS_TOKEN is named');
+      assert.equal(run.args[at - 1], '--env');
+      assert.equal(run.args.filter((a) => a.includes('ACCESS_TOKEN')).length, 1);
+      assert.ok(!formatCommand(run.args, s.secrets).includes(TOKEN));
+      assert.equal(run.env.ACCESS_TOKEN, TOKEN);
+    }
+  });
+});
+
+describe('small argv helpers', () => {
+  it('instanceNames derives every object name from NAME', () => {
+    assert.deepEqual(instanceNames('mcp-x'), { container: 'mcp-x', image: 'mcp-x:latest', network: 'mcp-x-net', tlsVolume: 'mcp-x-tls' });
+    assert.deepEqual(instanceNames('mcp-x', '1.2'), { container: 'mcp-x', image: 'mcp-x:1.2', network: 'mcp-x-net', tlsVolume: 'mcp-x-tls' });
+  });
+
+  it('container and network look-ups are anchored on the exact name', () => {
+    assert.deepEqual(findContainerArgs('mcp-sandbox'), ['ps', '--all', '--quiet', '--filter', 'name=^/mcp-sandbox$']);
+    assert.deepEqual(findNetworkArgs('mcp-sandbox-net'), ['network', 'ls', '--quiet', '--filter', 'name=^mcp-sandbox-net$']);
+  });
+
+  it('remove, inspect, create, state, health check, certificate and logs', () => {
+    assert.deepEqual(removeContainerArgs('mcp-sandbox'), ['rm', '--force', 'mcp-sandbox']);
+    assert.deepEqual(imageExistsArgs('mcp-sandbox:latest'), ['image', 'inspect', '--format', '{{.Id}}', 'mcp-sandbox:latest']);
+    assert.deepEqual(createNetworkArgs('mcp-sandbox-net', 'mcp-sandbox'), [
+      'network',
+      'create',
+      '--label',
+      'io.mcp-sandbox.instance=mcp-sandbox',
+      'mcp-sandbox-net',
+    ]);
+    assert.deepEqual(removeNetworkArgs('mcp-sandbox-net'), ['network', 'rm', 'mcp-sandbox-net']);
+    assert.deepEqual(stateArgs('mcp-sandbox'), ['inspect', '--format', '{{.State.Status}}', 'mcp-sandbox']);
+    assert.deepEqual(healthcheckArgs('mcp-sandbox'), ['exec', 'mcp-sandbox', '/opt/sandbox/bin/healthcheck']);
+    assert.deepEqual(readCertificateArgs('mcp-sandbox'), ['exec', 'mcp-sandbox', 'cat', '/var/lib/mcp-sandbox/tls/cert.pem']);
+    assert.deepEqual(logsArgs('mcp-sandbox', 30), ['logs', '--tail', '30', 'mcp-sandbox']);
+  });
+});
+
+describe('formatCommand and maskSecrets', () => {
+  it('maskSecrets replaces every occurrence of every secret of 4 characters or more', () => {
+    assert.equal(maskSecrets(`token ${TOKEN} and again ${TOKEN}.`, [TOKEN]), 'token **** and again ****.');
+    assert.equal(maskSecrets('a=ghp_abcd b=s3cr3t', ['ghp_abcd', 's3cr3t']), 'a=**** b=****');
+    assert.equal(maskSecrets('abc is short', ['abc']), 'abc is short');
+    assert.equal(maskSecrets('nothing here', []), 'nothing here');
+    assert.equal(maskSecrets('', [TOKEN]), '');
+  });
+
+  it('formatCommand prefixes docker, quotes what the shell would split, and masks secrets', () => {
+    assert.equal(formatCommand(['ps', '--all']), 'docker ps --all');
+    assert.equal(formatCommand(['run', '--name', 'x', 'a b', "it's", '']), `docker run --name x 'a b' 'it'\\''s' ''`);
+    assert.equal(
+      formatCommand(['inspect', '--format', '{{.State.Status}}', 'x']),
+      `docker inspect --format '{{.State.Status}}' x`,
+    );
+    assert.equal(formatCommand(['run', '--env', `ACCESS_TOKEN=${TOKEN}`, 'img'], [TOKEN]), 'docker run --env ACCESS_TOKEN=**** img');
+    assert.equal(formatCommand(['run', '--label', `x=${TOKEN} y`], [TOKEN]), `docker run --label 'x=**** y'`);
+  });
+
+  it('a dry-run rendering of the real run argv carries no secret', () => {
+    const s = settings({ MCP_ENV: 'GH_PAT', GH_PAT: 'ghp_dryrunsecret' });
+    const text = formatCommand(runArgs(s, instanceNames(s.NAME), { detached: true }).args, s.secrets);
+    assert.ok(text.startsWith('docker run --name mcp-sandbox --detach'));
+    assert.ok(text.includes('--cap-drop ALL'));
+    assert.ok(text.includes('--env ACCESS_TOKEN'));
+    assert.ok(text.includes('--env GH_PAT'));
+    assert.ok(!text.includes(TOKEN));
+    assert.ok(!text.includes('ghp_dryrunsecret'));
+  });
+});

@@ -1,0 +1,232 @@
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parse } from '@dotenvx/dotenvx';
+import { envFromExample, up } from '../../package_scripts/commands/up.js';
+import type { CommandContext, Output } from '../../package_scripts/context.js';
+import type { DockerCallOptions, DockerEngine } from '../../package_scripts/docker/engine.js';
+import { UsageError } from '../../package_scripts/errors.js';
+import { resolveSettings } from '../../package_scripts/settings/load.js';
+import { PLACEHOLDER_SECRET } from '../../package_scripts/settings/schema.js';
+
+/** dist/test/unit/up.test.js -> the repository root. */
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const realExample = readFileSync(join(repoRoot, '.env.example'), 'utf8');
+
+const root = mkdtempSync(join(tmpdir(), 'mcp-up-test-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** Deterministic keys: key 1, key 2, ... as 64 hex characters. */
+function fakeKeys() {
+  let n = 0;
+  const calls: string[] = [];
+  const next = () => {
+    n += 1;
+    const key = n.toString(16).padStart(2, '0').repeat(32);
+    calls.push(key);
+    return key;
+  };
+  return { next, calls };
+}
+
+describe('envFromExample', () => {
+  it('replaces the placeholder with the injected key and keeps every other line as is', () => {
+    const keys = fakeKeys();
+    const example = ['# comment', 'NAME=mcp-sandbox', `ACCESS_TOKEN=${PLACEHOLDER_SECRET}`, '', 'HOST_PORT=443', ''].join('\n');
+    assert.equal(
+      envFromExample(example, keys.next),
+      ['# comment', 'NAME=mcp-sandbox', `ACCESS_TOKEN=${'01'.repeat(32)}`, '', 'HOST_PORT=443', ''].join('\n'),
+    );
+    assert.deepEqual(keys.calls, ['01'.repeat(32)]);
+  });
+
+  it('gives each placeholder line its own key, and calls the key function only for them', () => {
+    const keys = fakeKeys();
+    const example = `A=${PLACEHOLDER_SECRET}\nB=plain\nNGINX_ACCESS_TOKEN=${PLACEHOLDER_SECRET} # old name\n`;
+    assert.equal(envFromExample(example, keys.next), `A=${'01'.repeat(32)}\nB=plain\nNGINX_ACCESS_TOKEN=${'02'.repeat(32)} # old name\n`);
+    assert.equal(keys.calls.length, 2);
+  });
+
+  it('leaves a file without the placeholder untouched and never calls the key function', () => {
+    const text = 'ACCESS_TOKEN=abc\r\nNAME=x\n\n# end';
+    assert.equal(
+      envFromExample(text, () => assert.fail('no key needed')),
+      text,
+    );
+  });
+
+  it('turns the real .env.example into a valid .env (line for line, only the token changed)', () => {
+    assert.ok(realExample.includes(PLACEHOLDER_SECRET), '.env.example holds the placeholder');
+    const keys = fakeKeys();
+    const env = envFromExample(realExample, keys.next);
+    assert.ok(!env.includes(PLACEHOLDER_SECRET));
+    const before = realExample.split('\n');
+    const afterLines = env.split('\n');
+    assert.equal(afterLines.length, before.length);
+    afterLines.forEach((line, i) => {
+      if (before[i]!.includes(PLACEHOLDER_SECRET)) assert.equal(line, before[i]!.replace(PLACEHOLDER_SECRET, keys.calls[0]!));
+      else assert.equal(line, before[i]);
+    });
+    const raw = parse(env, { processEnv: {} }) as Record<string, string>;
+    const settings = resolveSettings(raw, join(root, 'example', '.env'), { hostEnv: { HOME: root }, projectDir: join(root, 'nowhere') });
+    assert.equal(settings.accessToken, keys.calls[0]);
+    assert.equal(settings.template, 'nginx');
+  });
+
+  it('uses generateKey by default: 64 lowercase hex characters, new each time', () => {
+    const line = (text: string) => text.split('\n').find((l) => l.startsWith('ACCESS_TOKEN='));
+    const a = line(envFromExample(`ACCESS_TOKEN=${PLACEHOLDER_SECRET}\n`));
+    const b = line(envFromExample(`ACCESS_TOKEN=${PLACEHOLDER_SECRET}\n`));
+    assert.match(a!, /^ACCESS_TOKEN=[0-9a-f]{64}$/);
+    assert.match(b!, /^ACCESS_TOKEN=[0-9a-f]{64}$/);
+    assert.notEqual(a, b);
+  });
+});
+
+// A self-signed certificate, as the gateway would publish it.
+const CERT_PEM = `-----BEGIN CERTIFICATE-----
+MIIBjTCCATOgAwIBAgIUHHANXJY1N6kAYkea5RWM9cagFGQwCgYIKoZIzj0EAwIw
+GzEZMBcGA1UEAwwQbWNwLXNhbmRib3gtdGVzdDAgFw0yNjExMjUwMzUyNDlaGA8y
+MTI2MTEwMTAzNTI0OVowGzEZMBcGA1UEAwwQbWNwLXNhbmRib3gtdGVzdDBZMBMG
+ByqGSM49AgEGCCqGSM49AwEHA0IABISuZA6Zj/II1XLavnTM06Wf7cIelGuLPlnX
+BKYSi3zL6G2b781St5VRsGo9i8boH3dEfrv8kDIz083CF9WUoq+jUzBRMB0GA1Ud
+DgQWBBTGS1fvPWU4PNkK+8YTcWlZYQw9FTAfBgNVHSMEGDAWgBTGS1fvPWU4PNkK
++8YTcWlZYQw9FTAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQCV
+M4WoFMOh1mSXmMYuPtspisbXjyFcPmPp03xorLYOcwIgPeKNcDexQ1K+rQoeNO58
+F/xgfStl/M8mUZ5ZJvL/9OU=
+-----END CERTIFICATE-----
+`;
+
+interface Call {
+  args: string[];
+  options: DockerCallOptions;
+}
+
+/** A project folder with the layout the build stages (never the real Dockerfiles: nothing is built). */
+function fakeProject(dir: string): string {
+  mkdirSync(join(dir, 'docker', 'nginx'), { recursive: true });
+  writeFileSync(join(dir, 'docker', 'nginx', 'Dockerfile'), 'FROM scratch\n');
+  mkdirSync(join(dir, 'build-extra', 'ca'), { recursive: true });
+  mkdirSync(join(dir, 'build-extra', 'server'), { recursive: true });
+  cpSync(join(repoRoot, '.env.example'), join(dir, '.env.example'));
+  return dir;
+}
+
+/** A CommandContext whose docker records every call and answers like a healthy engine. */
+function recordingContext(projectDir: string, imageExists: boolean) {
+  const calls: Call[] = [];
+  const messages: string[] = [];
+  const secretsSeen: string[][] = [];
+  const out: Output = {
+    info: (m) => messages.push(`info: ${m}`),
+    success: (m) => messages.push(`success: ${m}`),
+    warn: (m) => messages.push(`warn: ${m}`),
+    data: (t) => messages.push(`data: ${t}`),
+  };
+  const engine: DockerEngine = {
+    async run(args, options = {}) {
+      calls.push({ args, options });
+      const ok = (stdout = '') => ({ stdout, stderr: '', exitCode: 0 });
+      if (args[0] === 'image') return imageExists ? ok('sha256:1234') : { stdout: '', stderr: 'No such image', exitCode: 1 };
+      if (args[0] === 'inspect') return ok('running');
+      if (args[0] === 'exec' && args[2] === 'cat') return ok(CERT_PEM);
+      return ok();
+    },
+  };
+  const ctx: CommandContext = {
+    projectDir,
+    hostEnv: { HOME: join(projectDir, 'home') },
+    out,
+    docker: (secrets) => {
+      secretsSeen.push([...secrets]);
+      return engine;
+    },
+  };
+  return { ctx, calls, messages, secretsSeen };
+}
+
+describe('up (with a recording docker engine)', () => {
+  it('creates .env (0600, new token), builds, starts detached, waits for health and saves the certificate', async () => {
+    const project = fakeProject(join(root, 'project-1'));
+    const envDir = join(root, 'instance-1');
+    mkdirSync(envDir);
+    const envFile = join(envDir, '.env');
+    const { ctx, calls, messages, secretsSeen } = recordingContext(project, true);
+
+    const info = await up(ctx, { envFile });
+
+    assert.ok(existsSync(envFile));
+    assert.equal(statSync(envFile).mode & 0o777, 0o600);
+    const created = readFileSync(envFile, 'utf8');
+    const token = /^ACCESS_TOKEN=([0-9a-f]{64})$/m.exec(created)?.[1];
+    assert.ok(token, 'the new .env holds a 64-hex token');
+    assert.equal(created, realExample.replace(PLACEHOLDER_SECRET, token));
+
+    assert.deepEqual(
+      calls.map((c) => (c.args[0] === 'exec' ? c.args.slice(0, 3) : c.args.slice(0, 2))),
+      [
+        ['build', '--force-rm'],
+        ['image', 'inspect'],
+        ['ps', '--all'],
+        ['network', 'ls'],
+        ['network', 'create'],
+        ['run', '--name'],
+        ['inspect', '--format'],
+        ['exec', 'mcp-sandbox', '/opt/sandbox/bin/healthcheck'],
+        ['exec', 'mcp-sandbox', 'cat'],
+      ],
+    );
+    // The token reaches docker only through the environment of the run call.
+    for (const call of calls) assert.ok(!call.args.some((a) => a.includes(token)), `docker ${call.args.join(' ')}`);
+    const runCall = calls.find((c) => c.args[0] === 'run')!;
+    assert.equal(runCall.options.env?.ACCESS_TOKEN, token);
+    assert.ok(runCall.args.includes('--detach'));
+    assert.ok(secretsSeen.every((s) => s.includes(token)), 'every engine masks the token');
+
+    const certFile = join(envDir, '.mcp-sandbox', 'mcp-sandbox', 'cert.pem');
+    assert.deepEqual(info, {
+      url: 'https://127.0.0.1:443/mcp',
+      certificateFile: certFile,
+      fingerprint: new X509Certificate(CERT_PEM).fingerprint256,
+    });
+    assert.equal(readFileSync(certFile, 'utf8'), CERT_PEM);
+    assert.ok(messages.some((m) => m.startsWith('success: Created') && m.includes('mode 0600')));
+    assert.ok(!messages.some((m) => m.includes(token)), 'the token is never printed');
+  });
+
+  it('leaves an existing .env as it is, and a broken one stops before any docker call', async () => {
+    const project = fakeProject(join(root, 'project-2'));
+    const envDir = join(root, 'instance-2');
+    mkdirSync(envDir);
+    const envFile = join(envDir, '.env');
+    const content = `ACCESS_TOKEN=${PLACEHOLDER_SECRET}\nNAME=kept\n`;
+    writeFileSync(envFile, content, { mode: 0o644 });
+    const { ctx, calls, messages } = recordingContext(project, true);
+
+    await assert.rejects(up(ctx, { envFile }), (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      assert.match(error.message, /ACCESS_TOKEN still holds the example placeholder: .*npm run gen_key/);
+      return true;
+    });
+    assert.equal(readFileSync(envFile, 'utf8'), content);
+    assert.equal(statSync(envFile).mode & 0o777, 0o644);
+    assert.deepEqual(calls, []);
+    assert.deepEqual(messages, [`info: Using ${envFile} (left as it is).`]);
+  });
+
+  it('reports a missing image as a usage error after the build (no container started)', async () => {
+    const project = fakeProject(join(root, 'project-3'));
+    const envDir = join(root, 'instance-3');
+    mkdirSync(envDir);
+    const { ctx, calls } = recordingContext(project, false);
+    await assert.rejects(up(ctx, { envFile: join(envDir, '.env') }), /The image mcp-sandbox:latest does not exist yet\. Build it first: npm run build/);
+    assert.deepEqual(
+      calls.map((c) => c.args[0]),
+      ['build', 'image'],
+    );
+  });
+});
