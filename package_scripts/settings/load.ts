@@ -34,6 +34,20 @@ export interface Settings extends Omit<ParsedSettings, 'ACCESS_TOKEN'> {
   secrets: string[];
 }
 
+/**
+ * dotenvx runs `$(command)` found in unquoted and double-quoted values while it
+ * parses. Settings are data: such a value is refused before dotenvx sees it.
+ * Single-quoted values are literal for dotenvx, and comments are ignored.
+ */
+export function refuseCommandSubstitution(source: string, envFile: string): void {
+  source.split(/\r?\n/).forEach((line, index) => {
+    if (!line.includes('$(') || /^\s*#/.test(line) || /^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=\s*'[^']*'\s*(#.*)?$/.test(line)) return;
+    throw new UsageError(
+      `${envFile} line ${index + 1}: "$(" would run a command while the file is read; settings are plain values. Remove it, or single-quote the value if you mean the literal text`,
+    );
+  });
+}
+
 /** Read an env file into a plain object with dotenvx, without touching process.env. */
 export function readEnvFile(envFile: string, hostEnv: Env): Record<string, string> {
   if (!existsSync(envFile)) {
@@ -42,6 +56,7 @@ export function readEnvFile(envFile: string, hostEnv: Env): Record<string, strin
     );
   }
   const source = readFileSync(envFile, 'utf8');
+  refuseCommandSubstitution(source, envFile);
   const processEnv: Record<string, string> = {};
   const privateKey = hostEnv.DOTENV_PRIVATE_KEY;
   return parse(source, { processEnv, ...(privateKey ? { privateKey } : {}) }) as Record<string, string>;
@@ -99,6 +114,10 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
   for (const name of names) {
     if (name === 'ACCESS_TOKEN' || Object.keys(ALIASES).includes(name) || /^(NGROK|PINGGY)_/.test(name)) {
       throw new UsageError(`MCP_ENV lists ${name}, a gateway secret: the MCP server must never see it. Remove it from MCP_ENV`);
+    }
+    if (name in settingsSchema.shape) {
+      // The container's own settings travel under these names; a server value would replace them.
+      throw new UsageError(`MCP_ENV lists ${name}, which is an mcp-sandbox setting, not a variable for the server. Remove it from MCP_ENV`);
     }
     const value = raw[name];
     if (value === undefined) throw new UsageError(`MCP_ENV lists ${name}, but ${envFile} does not define it; add ${name}=... to the env file`);

@@ -42,8 +42,9 @@ export function dangerousHostPath(hostPath: string, ctx: Pick<MountContext, 'pro
       return 'it is or contains the Docker socket, which gives root on the host';
     }
   }
-  if (real === realOrSelf(ctx.homeDir)) return 'it is your whole home folder (SSH keys, cloud credentials, browser profiles)';
-  if (real === realOrSelf(ctx.projectDir)) return 'it is the mcp-sandbox project folder, which holds .env and its secrets';
+  // A folder that contains the home or project folder exposes them as well.
+  if (within(realOrSelf(ctx.homeDir), real)) return 'it is or contains your whole home folder (SSH keys, cloud credentials, browser profiles)';
+  if (within(realOrSelf(ctx.projectDir), real)) return 'it is or contains the mcp-sandbox project folder, which holds .env and its secrets';
   return undefined;
 }
 
@@ -67,7 +68,7 @@ export function parseMounts(spec: string, ctx: MountContext): Mount[] {
       throw new UsageError(`MCP_MOUNTS entry '${entry}': the container path must be absolute, such as /workspace`);
     }
     const target = container.replace(/\/+$/, '') || '/';
-    if (RESERVED_TARGETS.includes(target)) {
+    if (target === '/' || RESERVED_TARGETS.some((reserved) => reserved !== '/' && within(target, reserved))) {
       throw new UsageError(`MCP_MOUNTS entry '${entry}': ${target} belongs to the sandbox; mount under another folder such as /workspace`);
     }
     const hostPath = resolve(ctx.baseDir, host.startsWith('~/') ? host.replace('~', ctx.homeDir) : host);

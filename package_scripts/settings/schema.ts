@@ -29,6 +29,13 @@ const UNSAFE_SPEC = /[\s;&|`$<>(){}\\"'*?!#]/;
 const REGISTRY_SPEC = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*(@[A-Za-z0-9._~^<>=+-]+)?$/;
 const LOCAL_SPEC = /^(\.{1,2}\/|\/|~\/)|\.tgz$/;
 
+const UNITS: Record<string, number> = { b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 };
+/** Docker's size notation (512m, 1g; bytes without a unit). */
+export function memoryBytes(size: string): number {
+  const unit = size.slice(-1).toLowerCase();
+  return unit in UNITS ? Number(size.slice(0, -1)) * UNITS[unit]! : Number(size);
+}
+
 const oneLine = (name: string) =>
   z.string().refine((value) => !/[\r\n]/.test(value), `${name} must be on one line (remove the line break)`);
 
@@ -140,7 +147,9 @@ export const settingsSchema = z
     MCP_MEMORY: z
       .string()
       .default('1g')
-      .refine((v) => /^\d+(\.\d+)?[bkmg]?$/i.test(v), 'MCP_MEMORY must be a size such as 512m or 1g'),
+      .refine((v) => /^\d+(\.\d+)?[bkmg]?$/i.test(v), 'MCP_MEMORY must be a size such as 512m or 1g')
+      // 0 would mean "no limit" to Docker, and Docker refuses less than 6 MiB.
+      .refine((v) => !/^\d+(\.\d+)?[bkmg]?$/i.test(v) || memoryBytes(v) >= 64 * 2 ** 20, 'MCP_MEMORY must be at least 64m'),
     MCP_CPUS: z
       .string()
       .default('1')

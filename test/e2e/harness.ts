@@ -63,7 +63,7 @@ export async function createInstance(name: string, settings: Record<string, stri
 
 /** The CLI exactly as `npm run <command>` runs it. */
 export function cli(args: string[], options: { env?: Record<string, string> } = {}) {
-  return execa(process.execPath, [cliPath, ...args], {
+  return execa(process.execPath, ['--', cliPath, ...args], {
     cwd: projectDir,
     reject: false,
     env: { NO_COLOR: '1', ...options.env },
@@ -72,7 +72,7 @@ export function cli(args: string[], options: { env?: Record<string, string> } = 
 }
 
 export function cliBackground(args: string[]): ResultPromise<{ all: true; reject: false }> {
-  return execa(process.execPath, [cliPath, ...args], { cwd: projectDir, reject: false, all: true, env: { NO_COLOR: '1' } });
+  return execa(process.execPath, ['--', cliPath, ...args], { cwd: projectDir, reject: false, all: true, env: { NO_COLOR: '1' } });
 }
 
 export async function docker(args: string[]) {

@@ -118,14 +118,14 @@ describe('parseMounts: dangerous host paths', () => {
   });
 
   it('refuses the home folder, as ~/, as an absolute path and through a symlink', () => {
-    refused('~/:/home-data', /is refused: it is your whole home folder/);
-    refused(`${home}:/home-data`, /is refused: it is your whole home folder/);
-    refused('./home-link:/home-data', /is refused: it is your whole home folder/);
+    refused('~/:/home-data', /is refused: it is or contains your whole home folder/);
+    refused(`${home}:/home-data`, /is refused: it is or contains your whole home folder/);
+    refused('./home-link:/home-data', /is refused: it is or contains your whole home folder/);
   });
 
   it('refuses the project folder, directly and through a symlink', () => {
-    refused(`${project}:/src`, /is refused: it is the mcp-sandbox project folder/);
-    refused('./project-link:/src', /is refused: it is the mcp-sandbox project folder/);
+    refused(`${project}:/src`, /is refused: it is or contains the mcp-sandbox project folder/);
+    refused('./project-link:/src', /is refused: it is or contains the mcp-sandbox project folder/);
   });
 
   it('refuses folders that contain the Docker socket path (/run, /var/run)', () => {
@@ -154,10 +154,10 @@ describe('dangerousHostPath', () => {
 
   it('names the reason for /, the home folder and the project folder', () => {
     assert.equal(dangerousHostPath('/', where), 'it is the whole host filesystem');
-    assert.equal(dangerousHostPath(home, where), 'it is your whole home folder (SSH keys, cloud credentials, browser profiles)');
-    assert.equal(dangerousHostPath(join(base, 'home-link'), where), 'it is your whole home folder (SSH keys, cloud credentials, browser profiles)');
-    assert.equal(dangerousHostPath(project, where), 'it is the mcp-sandbox project folder, which holds .env and its secrets');
-    assert.equal(dangerousHostPath(join(base, 'project-link'), where), 'it is the mcp-sandbox project folder, which holds .env and its secrets');
+    assert.equal(dangerousHostPath(home, where), 'it is or contains your whole home folder (SSH keys, cloud credentials, browser profiles)');
+    assert.equal(dangerousHostPath(join(base, 'home-link'), where), 'it is or contains your whole home folder (SSH keys, cloud credentials, browser profiles)');
+    assert.equal(dangerousHostPath(project, where), 'it is or contains the mcp-sandbox project folder, which holds .env and its secrets');
+    assert.equal(dangerousHostPath(join(base, 'project-link'), where), 'it is or contains the mcp-sandbox project folder, which holds .env and its secrets');
   });
 
   it('flags the Docker socket and every folder containing its path, even where no socket exists', () => {
@@ -171,5 +171,20 @@ describe('dangerousHostPath', () => {
     for (const path of [join(home, 'docs'), join(project, 'docs'), join(base, 'data'), join(base, 'data-link'), '/usr/share', '/run-not-the-run']) {
       assert.equal(dangerousHostPath(path, where), undefined, path);
     }
+  });
+});
+
+describe('folders that contain a protected one', () => {
+  it('refuses a parent of the home folder or of the project folder', () => {
+    const where = { projectDir: '/srv/work/mcp-sandbox', homeDir: '/home/alice' };
+    assert.match(dangerousHostPath('/home', where) ?? '', /contains your whole home folder/);
+    assert.match(dangerousHostPath('/srv/work', where) ?? '', /contains the mcp-sandbox project folder/);
+    assert.equal(dangerousHostPath('/home/alice/projects', where), undefined);
+  });
+
+  it('refuses a mount target inside the sandbox\'s own folders', () => {
+    const ctx = { baseDir: tmpdir(), projectDir: '/nonexistent-project', homeDir: '/nonexistent-home', allowDangerous: false };
+    assert.throws(() => parseMounts(`${tmpdir()}:/opt/sandbox/bin`, ctx), /belongs to the sandbox/);
+    assert.throws(() => parseMounts(`${tmpdir()}:/etc/nginx`, ctx), /belongs to the sandbox/);
   });
 });

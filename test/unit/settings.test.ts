@@ -123,6 +123,15 @@ const GEN_KEY = 'npm run gen_key';
 const PORT = 'HOST_PORT must be a port number from 1 to 65535';
 
 const BAD_CASES: BadCase[] = [
+  // .env is data: command substitution would run while dotenvx reads the file
+  {
+    name: '$(command) in a value is refused before anything runs',
+    env: `${OK}NPM_MCP_ARGS=$(touch ran-a-command)\n`,
+    expect: (dir) => ['line 2: "$(" would run a command while the file is read', `${dir}`],
+    setup: () => undefined,
+  },
+  { name: 'MCP_ENV naming a setting (MCP_EGRESS)', env: `${OK}MCP_EGRESS=\nMCP_ENV=MCP_EGRESS\n`, expect: ['MCP_ENV lists MCP_EGRESS, which is an mcp-sandbox setting'] },
+  { name: 'MCP_MEMORY=0 (no limit to Docker)', env: `${OK}MCP_MEMORY=0\n`, expect: ['MCP_MEMORY must be at least 64m'] },
   // TEMPLATE
   { name: 'unknown TEMPLATE', env: `${OK}TEMPLATE=apache\n`, expect: ['TEMPLATE must be one of nginx, ngrok, pinggy'] },
   { name: 'TEMPLATE=ngrok (not available yet)', env: `${OK}TEMPLATE=ngrok\n`, expect: ['TEMPLATE: only nginx is available in this version', 'set TEMPLATE=nginx'] },
@@ -208,11 +217,11 @@ const BAD_CASES: BadCase[] = [
     env: `${OK}MCP_MOUNTS=/:/host\n`,
     expect: ["MCP_MOUNTS entry '/:/host' is refused: it is the whole host filesystem", '--allow-dangerous-mounts'],
   },
-  { name: 'MCP_MOUNTS of the home folder', inProcess: true, env: `${OK}MCP_MOUNTS=~/:/home-data\n`, expect: ['MCP_MOUNTS entry', 'it is your whole home folder', '--allow-dangerous-mounts'] },
+  { name: 'MCP_MOUNTS of the home folder', inProcess: true, env: `${OK}MCP_MOUNTS=~/:/home-data\n`, expect: ['MCP_MOUNTS entry', 'your whole home folder', '--allow-dangerous-mounts'] },
   {
     name: 'MCP_MOUNTS of the project folder',
     env: `${OK}MCP_MOUNTS=${repoRoot}:/src\n`,
-    expect: ['MCP_MOUNTS entry', 'it is the mcp-sandbox project folder', '--allow-dangerous-mounts'],
+    expect: ['MCP_MOUNTS entry', 'the mcp-sandbox project folder', '--allow-dangerous-mounts'],
   },
   { name: 'MCP_MOUNTS of a folder holding the Docker socket path', inProcess: true, env: `${OK}MCP_MOUNTS=/run:/hostrun\n`, expect: ['MCP_MOUNTS entry', 'Docker socket'] },
   {
@@ -441,5 +450,23 @@ describe('gen_key', { concurrency: 4 }, () => {
     const replaced = readFileSync(file, 'utf8');
     assert.match(replaced, /^[0-9a-f]{64}\n$/);
     assert.notEqual(replaced, key);
+  });
+});
+
+describe('reading .env runs nothing', () => {
+  it('a $(command) value is refused and the command never runs; a single-quoted one is literal', () => {
+    const dir = mkdtempSync(join(root, 'subst-'));
+    const witness = join(dir, 'command-ran');
+    const envFile = join(dir, '.env');
+    writeFileSync(envFile, `${OK}NPM_MCP_ARGS=$(touch ${witness})\n`);
+    assert.throws(() => loadSettings(envFile, { hostEnv: {}, projectDir: repoRoot }), (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      assert.match(error.message, /line 2: "\$\(" would run a command/);
+      return true;
+    });
+    assert.equal(existsSync(witness), false, 'dotenvx ran the command');
+    writeFileSync(envFile, `${OK}NPM_MCP_ARGS='$(touch ${witness})'\n`);
+    assert.equal(loadSettings(envFile, { hostEnv: {}, projectDir: repoRoot }).NPM_MCP_ARGS, `$(touch ${witness})`);
+    assert.equal(existsSync(witness), false);
   });
 });
