@@ -30,3 +30,10 @@ export type ReportedError = UsageError | DockerError;
 export function isReportedError(error: unknown): error is ReportedError {
   return error instanceof UsageError || error instanceof DockerError;
 }
+
+/** Validate with a zod schema; every issue's message (already naming the setting and the fix) becomes one UsageError. */
+export function parseOrThrow<T>(schema: { safeParse(input: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ message: string }> } } }, input: unknown): T {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw new UsageError([...new Set(result.error.issues.map((issue) => issue.message))].join('\n'));
+}

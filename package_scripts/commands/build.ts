@@ -4,7 +4,7 @@ import { buildArgs } from '../docker/argv.js';
 import { stageBuildContext } from '../docker/context.js';
 import { formatCommand } from '../docker/engine.js';
 import { instanceNames } from '../docker/names.js';
-import { UsageError } from '../errors.js';
+import { parseOrThrow } from '../errors.js';
 import { settingsFor, type EnvOptions } from './shared.js';
 
 export const buildOptionsSchema = z.object({
@@ -22,9 +22,7 @@ export const buildOptionsSchema = z.object({
 export type BuildOptions = z.input<typeof buildOptionsSchema> & EnvOptions;
 
 export async function build(ctx: CommandContext, rawOptions: BuildOptions): Promise<void> {
-  const parsed = buildOptionsSchema.safeParse(rawOptions);
-  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
-  const options = parsed.data;
+  const options = parseOrThrow(buildOptionsSchema, rawOptions);
   const settings = settingsFor(ctx, rawOptions);
   const names = instanceNames(settings.NAME, options.tag);
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { CommandContext } from '../context.js';
-import { UsageError } from '../errors.js';
+import { parseOrThrow, UsageError } from '../errors.js';
 
 export const MIN_KEY_BYTES = 16;
 export const DEFAULT_KEY_BYTES = 32;
@@ -24,9 +24,7 @@ export function generateKey(bytes = DEFAULT_KEY_BYTES): string {
 }
 
 export function genKey(ctx: CommandContext, rawOptions: GenKeyOptions): void {
-  const parsed = genKeyOptionsSchema.safeParse(rawOptions);
-  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
-  const { size, file, force } = parsed.data;
+  const { size, file, force } = parseOrThrow(genKeyOptionsSchema, rawOptions);
   const key = generateKey(size);
   if (!file) {
     ctx.out.data(key);

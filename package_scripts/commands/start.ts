@@ -20,7 +20,7 @@ import {
 } from '../docker/argv.js';
 import { formatCommand, type DockerEngine } from '../docker/engine.js';
 import { instanceNames, type InstanceNames } from '../docker/names.js';
-import { DockerError, UsageError } from '../errors.js';
+import { DockerError, parseOrThrow, UsageError } from '../errors.js';
 import type { Settings } from '../settings/load.js';
 import { settingsFor, type EnvOptions } from './shared.js';
 
@@ -135,9 +135,7 @@ async function saveCertificate(docker: DockerEngine, settings: Settings): Promis
 }
 
 export async function start(ctx: CommandContext, rawOptions: StartOptions): Promise<ConnectionInfo | undefined> {
-  const parsed = startOptionsSchema.safeParse(rawOptions);
-  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
-  const options = parsed.data;
+  const options = parseOrThrow(startOptionsSchema, rawOptions);
   const settings = settingsFor(ctx, rawOptions);
   const names = instanceNames(settings.NAME, options.tag);
   const run = runArgs(settings, names, { detached: options.detach, egressHosts: await resolveEgressHosts(settings.MCP_EGRESS) });

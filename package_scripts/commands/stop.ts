@@ -3,7 +3,7 @@ import type { CommandContext } from '../context.js';
 import { findContainerArgs, findNetworkArgs, removeContainerArgs, removeNetworkArgs } from '../docker/argv.js';
 import { formatCommand } from '../docker/engine.js';
 import { instanceNames } from '../docker/names.js';
-import { UsageError } from '../errors.js';
+import { parseOrThrow } from '../errors.js';
 import { readEnvFile } from '../settings/load.js';
 import { settingsSchema } from '../settings/schema.js';
 import { envFilePath, type EnvOptions } from './shared.js';
@@ -23,9 +23,7 @@ function nameFromEnvFile(ctx: CommandContext, envFile?: string): string | undefi
 /** stop needs only NAME: it must work even when the rest of .env is broken. */
 export function instanceName(ctx: CommandContext, options: StopOptions): string {
   const name = options.name ?? nameFromEnvFile(ctx, options.envFile);
-  const checked = settingsSchema.shape.NAME.safeParse(name || undefined);
-  if (!checked.success) throw new UsageError(checked.error.issues.map((i) => i.message).join('\n'));
-  return checked.data;
+  return parseOrThrow(settingsSchema.shape.NAME, name || undefined);
 }
 
 export async function stop(ctx: CommandContext, options: StopOptions): Promise<void> {

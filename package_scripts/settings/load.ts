@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from '@dotenvx/dotenvx';
-import { UsageError } from '../errors.js';
+import { parseOrThrow, UsageError } from '../errors.js';
 import { parseMounts, type Mount } from './mounts.js';
 import { ALIASES, settingsSchema, type ParsedSettings, type Template } from './schema.js';
 
@@ -93,12 +93,7 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
   if (ctx.overrides?.template) raw.TEMPLATE = ctx.overrides.template;
   // An empty value means "not set": the default applies.
   const present = Object.fromEntries(Object.entries(raw).filter(([key, value]) => value !== '' || key === 'NPM_MCP'));
-  const result = settingsSchema.safeParse(present);
-  if (!result.success) {
-    const messages = [...new Set(result.error.issues.map((issue) => issue.message))];
-    throw new UsageError(messages.join('\n'));
-  }
-  const parsed = result.data;
+  const parsed = parseOrThrow(settingsSchema, present);
   const baseDir = dirname(envFile);
   const homeDir = ctx.hostEnv.HOME ?? '/root';
 
