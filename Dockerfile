@@ -1,22 +1,28 @@
-# mcp-sandbox, nginx template: a stdio MCP server behind Supergateway (internal
-# port 8000) and an nginx TLS proxy that checks a bearer token (port 8443).
+# mcp-sandbox: a stdio MCP server behind Supergateway (internal port 8000,
+# loopback only), reached through one of three gateways chosen by TEMPLATE:
+#   nginx   TLS proxy checking a bearer token (port 8443)
+#   ngrok   ngrok agent (the @ngrok/ngrok SDK) with a traffic policy
+#   pinggy  OpenSSH reverse tunnel to Pinggy
 #
-# All three templates (nginx, ngrok, pinggy) share this layout; what they have in
-# common lives in docker/common/ and is only referenced here. The file works with
-# the legacy builder and BuildKit alike, from the repository root:
-#   docker build -f docker/nginx/Dockerfile .
-# Layers are ordered from the least to the most often changed, so that changing
-# NPM_MCP rebuilds only the last one.
+# This is the only Dockerfile. What all templates share lives in docker/common/;
+# a template is a folder docker/TEMPLATE/ with a `packages` file (its Debian
+# packages) and `gateway/` (hooks the shared entrypoint runs: prepare, run,
+# healthcheck, keep-env; plus a package-lock.json when it needs npm packages).
+# It builds with the legacy builder and BuildKit alike, from the repository root:
+#   docker build .                                  (nginx)
+#   docker build --build-arg TEMPLATE=pinggy .
+# Layers go from the least to the most often changed, so that changing NPM_MCP
+# rebuilds only the last one.
 
 ARG NODE_VERSION=22
 ARG BASE_IMAGE=node:${NODE_VERSION}-bookworm-slim
 FROM ${BASE_IMAGE}
+ARG TEMPLATE=nginx
 
-# Operating system: the sandbox runtime shared by all templates (tini,
-# iptables, two unprivileged users) plus this template's gateway, nginx.
-COPY docker/common/setup-os /opt/sandbox/setup-os
-RUN /opt/sandbox/setup-os nginx openssl \
- && rm -rf /etc/nginx/sites-enabled /var/log/nginx/*
+# Operating system: tini, iptables and two unprivileged users for every
+# template, plus the template's own packages.
+COPY docker/common/setup-os docker/${TEMPLATE}/packages /opt/sandbox/build/
+RUN /opt/sandbox/build/setup-os /opt/sandbox/build/packages
 
 # A CA bundle for networks that inspect TLS (EXTRA_CA_CERT). Public data; the
 # folder holds only a README when no bundle is given.
@@ -28,9 +34,15 @@ COPY docker/common/bin/with-build-ca /opt/sandbox/bin/with-build-ca
 RUN /opt/sandbox/bin/with-build-ca npm ci --prefix /opt/supergateway --omit=dev --no-audit --no-fund \
  && ln -s /opt/supergateway/node_modules/.bin/supergateway /usr/local/bin/supergateway
 
-# The sandbox runtime shared by all templates, then this template's gateway.
+# The template's gateway, and its npm packages when it has a lockfile.
+COPY docker/${TEMPLATE}/gateway/ /opt/sandbox/gateway/
+RUN if [ -f /opt/sandbox/gateway/package-lock.json ]; then \
+      /opt/sandbox/bin/with-build-ca npm ci --prefix /opt/sandbox/gateway --omit=dev --no-audit --no-fund && rm -rf /root/.npm; \
+    fi
+
+# The sandbox runtime shared by all templates.
 COPY docker/common/bin/ /opt/sandbox/bin/
-COPY docker/nginx/gateway/ /opt/sandbox/gateway/
+COPY docker/common/lib/ /opt/sandbox/lib/
 
 # The MCP server, installed at build time so nothing is fetched at run time.
 # NPM_MCP is a registry spec (name or name@version) or ./FILE.tgz from
@@ -40,8 +52,7 @@ ARG NPM_MCP_BIN=
 COPY build-extra/server/ /opt/sandbox/server-package/
 RUN /opt/sandbox/bin/install-server "$NPM_MCP" "$NPM_MCP_BIN"
 
-LABEL org.opencontainers.image.title="mcp-sandbox (nginx)" \
-      io.mcp-sandbox.template="nginx"
-EXPOSE 8443
+LABEL org.opencontainers.image.title="mcp-sandbox" \
+      io.mcp-sandbox.template="${TEMPLATE}"
 HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 CMD ["/opt/sandbox/bin/healthcheck"]
 ENTRYPOINT ["/opt/sandbox/bin/entrypoint"]

@@ -27,12 +27,13 @@ export function buildArgs(settings: Settings, names: InstanceNames, options: Bui
   return [
     'build',
     '--force-rm',
-    ...['--file', join(options.contextDir, 'docker', settings.template, 'Dockerfile')],
+    ...['--file', join(options.contextDir, 'Dockerfile')],
     ...['--tag', names.image],
     ...['--label', `${LABEL_INSTANCE}=${settings.NAME}`],
     ...['--label', `${LABEL_TEMPLATE}=${settings.template}`],
     ...(options.noCache ? ['--no-cache'] : []),
     ...(options.platform ? ['--platform', options.platform] : []),
+    ...buildArg('TEMPLATE', settings.template),
     ...buildArg('NODE_VERSION', settings.NODE_VERSION),
     ...(settings.BASE_IMAGE ? buildArg('BASE_IMAGE', settings.BASE_IMAGE) : []),
     ...buildArg('NPM_MCP', options.serverSpec),
@@ -79,14 +80,12 @@ function mountArgs(settings: Settings): string[] {
 /** The container's environment: names on the command line, values beside it. */
 export function containerEnv(settings: Settings): Record<string, string> {
   return {
-    ACCESS_TOKEN: settings.accessToken,
     NPM_MCP_ARGS: settings.NPM_MCP_ARGS,
     SUPERGATEWAY_EXTRA_ARGS: settings.SUPERGATEWAY_EXTRA_ARGS,
     LOG_LEVEL: settings.LOG_LEVEL,
     MCP_EGRESS: settings.MCP_EGRESS,
     MCP_ENV: Object.keys(settings.serverEnv).join(','),
-    ALLOWED_ORIGINS: settings.ALLOWED_ORIGINS,
-    TLS_HOSTNAMES: settings.TLS_HOSTNAMES,
+    ...settings.gatewayEnv,
     ...settings.serverEnv,
   };
 }
@@ -111,8 +110,8 @@ export function runArgs(settings: Settings, names: InstanceNames, options: RunOp
     ...['--label', `${LABEL_TEMPLATE}=${settings.template}`],
     ...['--network', names.network],
     ...hardeningArgs(settings),
-    ...publishArg(settings),
-    ...['--volume', `${names.tlsVolume}:${TLS_VOLUME_TARGET}`],
+    // A tunnel dials out: nothing is published and there is no certificate to keep.
+    ...(settings.template === 'nginx' ? [...publishArg(settings), '--volume', `${names.tlsVolume}:${TLS_VOLUME_TARGET}`] : []),
     ...mountArgs(settings),
     ...addHostArgs(options.egressHosts),
     ...Object.keys(env).flatMap((name) => ['--env', name]),
@@ -134,5 +133,6 @@ export const createNetworkArgs = (network: string, instance: string) => [
 export const removeNetworkArgs = (network: string) => ['network', 'rm', network];
 export const stateArgs = (name: string) => ['inspect', '--format', '{{.State.Status}}', name];
 export const healthcheckArgs = (name: string) => ['exec', name, '/opt/sandbox/bin/healthcheck'];
+export const readPublicUrlArgs = (name: string) => ['exec', name, 'cat', '/run/sandbox/public-url'];
 export const readCertificateArgs = (name: string) => ['exec', name, 'cat', `${TLS_VOLUME_TARGET}/cert.pem`];
 export const logsArgs = (name: string, tail: number) => ['logs', '--tail', String(tail), name];

@@ -7,7 +7,7 @@ import type { Settings } from '../settings/load.js';
 
 /**
  * A throw-away build context with the repository's layout but only what the
- * image needs: docker/, build-extra/ with the optional CA bundle and the
+ * image needs: the Dockerfile, docker/, build-extra/ with the optional CA bundle and the
  * optional local MCP server packed as a .tgz. .env never gets in.
  */
 export interface StagedContext {
@@ -21,6 +21,7 @@ export async function stageBuildContext(settings: Settings, projectDir: string):
   const dir = mkdtempSync(join(tmpdir(), 'mcp-sandbox-build-'));
   const dispose = () => rmSync(dir, { recursive: true, force: true });
   try {
+    copyFileSync(join(projectDir, 'Dockerfile'), join(dir, 'Dockerfile'));
     cpSync(join(projectDir, 'docker'), join(dir, 'docker'), { recursive: true });
     cpSync(join(projectDir, 'build-extra'), join(dir, 'build-extra'), { recursive: true });
     if (settings.extraCaCert) copyFileSync(settings.extraCaCert, join(dir, 'build-extra', 'ca', 'extra-ca.crt'));

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from '@dotenvx/dotenvx';
 import { parseOrThrow, UsageError } from '../errors.js';
 import { parseMounts, type Mount } from './mounts.js';
-import { ALIASES, settingsSchema, type ParsedSettings, type Template } from './schema.js';
+import { ALIASES, GATEWAY_SECRET_NAMES, GATEWAY_SETTINGS, settingsSchema, type ParsedSettings, type Template, type TunnelTemplate } from './schema.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -28,6 +29,8 @@ export interface Settings extends Omit<ParsedSettings, 'ACCESS_TOKEN'> {
   /** Absolute path of the CA bundle for builds, if any. */
   extraCaCert?: string;
   mounts: Mount[];
+  /** The gateway's settings (GATEWAY_SETTINGS of the template) that are set, secrets included. */
+  gatewayEnv: Record<string, string>;
   /** The variables listed in MCP_ENV with their values from .env. */
   serverEnv: Record<string, string>;
   /** Every secret value, for masking anything shown to the user. */
@@ -87,6 +90,25 @@ function localServer(spec: string, baseDir: string): LocalServer | undefined {
   return { kind: 'tarball', path };
 }
 
+/**
+ * The module that reads a tunnel's settings inside the container, loaded here
+ * to apply the very same rules before any docker command runs.
+ */
+const TUNNEL_VALIDATORS: Readonly<Record<TunnelTemplate, { module: string; validate: string }>> = {
+  ngrok: { module: 'docker/ngrok/gateway/forward-options.cjs', validate: 'ngrokSettings' },
+  pinggy: { module: 'docker/pinggy/gateway/ssh-config.cjs', validate: 'pinggySettings' },
+};
+
+function checkTunnelSettings(template: TunnelTemplate, values: Record<string, string>, projectDir: string): void {
+  const { module, validate } = TUNNEL_VALIDATORS[template];
+  const gateway = createRequire(import.meta.url)(join(projectDir, module)) as Record<string, (env: Record<string, string>) => unknown>;
+  try {
+    gateway[validate]!(values);
+  } catch (error) {
+    throw new UsageError(`TEMPLATE=${template}: ${(error as Error).message}`);
+  }
+}
+
 /** Validate raw .env values into Settings. Throws UsageError naming the variable and the fix. */
 export function resolveSettings(rawValues: Record<string, string>, envFile: string, ctx: LoadContext): Settings {
   const raw = applyAliases(rawValues);
@@ -107,7 +129,7 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
   const names = parsed.MCP_ENV.split(',').map((n) => n.trim()).filter(Boolean);
   const serverEnv: Record<string, string> = {};
   for (const name of names) {
-    if (name === 'ACCESS_TOKEN' || Object.keys(ALIASES).includes(name) || /^(NGROK|PINGGY)_/.test(name)) {
+    if ((GATEWAY_SECRET_NAMES as readonly string[]).includes(name) || /^(NGROK|PINGGY)_/.test(name)) {
       throw new UsageError(`MCP_ENV lists ${name}, a gateway secret: the MCP server must never see it. Remove it from MCP_ENV`);
     }
     if (name in settingsSchema.shape) {
@@ -121,6 +143,13 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
 
   const { ACCESS_TOKEN, ...rest } = parsed;
   const accessToken = ACCESS_TOKEN ?? '';
+  const gatewayEnv: Record<string, string> = {};
+  for (const name of GATEWAY_SETTINGS[parsed.TEMPLATE]) {
+    const value = (parsed as Record<string, unknown>)[name];
+    if (typeof value === 'string') gatewayEnv[name] = value;
+  }
+  if (parsed.TEMPLATE !== 'nginx') checkTunnelSettings(parsed.TEMPLATE, gatewayEnv, ctx.projectDir);
+  const gatewaySecrets = GATEWAY_SECRET_NAMES.map((name) => gatewayEnv[name] ?? '');
   return {
     ...rest,
     envFile: isAbsolute(envFile) ? envFile : resolve(envFile),
@@ -134,9 +163,15 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
       homeDir,
       allowDangerous: ctx.allowDangerousMounts ?? false,
     }),
+    gatewayEnv,
     serverEnv,
-    secrets: [accessToken, ...Object.values(serverEnv)].filter((s) => s.length >= 4),
+    secrets: [...new Set([accessToken, ...gatewaySecrets, ...basicAuthPasswords(gatewayEnv), ...Object.values(serverEnv)])].filter((s) => s.length >= 4),
   };
+}
+
+/** A user:password secret is masked whole and by its password alone. */
+function basicAuthPasswords(gatewayEnv: Record<string, string>): string[] {
+  return ['NGROK_BASIC_AUTH', 'PINGGY_BASIC_AUTH'].map((name) => (gatewayEnv[name] ?? '').split(':').slice(1).join(':'));
 }
 
 export function loadSettings(envFile: string, ctx: LoadContext): Settings {

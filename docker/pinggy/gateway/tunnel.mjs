@@ -1,0 +1,74 @@
+// Pinggy gateway: keeps one OpenSSH session with a reverse forward to
+// Supergateway, reconnecting with backoff (see superviseTunnel).
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { RUN_DIR, log, maskSecrets, publishUrl, readConfig, superviseTunnel } from '/opt/sandbox/lib/tunnel.mjs';
+import { sshArgs, readSessionLine } from './ssh-config.cjs';
+
+const dir = `${RUN_DIR}/gateway`;
+const config = readConfig();
+let current;
+
+function runSession() {
+  return new Promise((resolve) => {
+    let established = false;
+    let permanent;
+    let lastLine = '';
+    let httpsUrl = false;
+    // ssh wants a home for ~/.ssh; everything it needs is named in the config.
+    const child = spawn('ssh', sshArgs(`${dir}/ssh_config`), {
+      env: { PATH: process.env.PATH, HOME: dir },
+      // stdin stays an open pipe: the session never sees end-of-input.
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    current = child;
+    const onLine = (raw) => {
+      const line = maskSecrets(raw, config.secrets);
+      if (line.trim()) {
+        log(`ssh: ${line}`);
+        lastLine = line.trim();
+      }
+      const seen = readSessionLine(line);
+      if (seen.url && !httpsUrl) {
+        httpsUrl = true;
+        established = true;
+        publishUrl(seen.url);
+        if (!config.pinned) logTrustedKey();
+      } else if (seen.allocatedPort && !httpsUrl) {
+        // A plain SSH server (not Pinggy) only allocates a port on its side.
+        established = true;
+        publishUrl(`http://${config.server}:${seen.allocatedPort}`);
+        if (!config.pinned) logTrustedKey();
+      } else if (seen.permanent) {
+        permanent = seen.permanent;
+      }
+    };
+    createInterface({ input: child.stdout }).on('line', onLine);
+    createInterface({ input: child.stderr }).on('line', onLine);
+    child.on('close', (code, signal) => {
+      current = undefined;
+      const reason = `ssh exited (${signal ?? `code ${code}`})${lastLine ? `: ${lastLine}` : ''}`;
+      resolve({ established, permanent: permanent ? `${permanent}` : undefined, reason });
+    });
+  });
+}
+
+let keyLogged = false;
+function logTrustedKey() {
+  if (keyLogged) return;
+  keyLogged = true;
+  const line = readFileSync(`${dir}/known_hosts`, 'utf8').trim().split('\n').pop() ?? '';
+  const key = line.split(' ').slice(1).join(' ');
+  if (key) log(`trusted the server's key on first use; to pin it, set PINGGY_HOST_KEY=${key}`);
+}
+
+for (const signal of ['SIGTERM', 'SIGINT']) {
+  process.on(signal, () => {
+    current?.kill('SIGTERM');
+    process.exit(0);
+  });
+}
+
+log(`connecting to ${config.server}:${config.port}`);
+await superviseTunnel({ name: 'pinggy', retries: config.retries, connect: runSession });
