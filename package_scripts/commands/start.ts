@@ -14,6 +14,7 @@ import {
   imageExistsArgs,
   logsArgs,
   readCertificateArgs,
+  readPublicUrlArgs,
   removeContainerArgs,
   runArgs,
   stateArgs,
@@ -35,8 +36,11 @@ export type StartOptions = z.input<typeof startOptionsSchema> & EnvOptions;
 /** What a client needs, printed once the instance is healthy. */
 export interface ConnectionInfo {
   url: string;
-  certificateFile: string;
-  fingerprint: string;
+  /** Where the client finds its credential. */
+  credential: string;
+  /** nginx only: the self-signed certificate the client must trust. */
+  certificateFile?: string;
+  fingerprint?: string;
 }
 
 /** Things the user chose that weaken the sandbox: said out loud every start. */
@@ -44,13 +48,27 @@ export function weakeningWarnings(settings: Settings): string[] {
   const warnings: string[] = [];
   if (settings.MCP_EGRESS === 'open') warnings.push('MCP_EGRESS=open: the MCP server may connect to any address, your local network included');
   if (settings.LOG_LEVEL === 'debug') warnings.push('LOG_LEVEL=debug: every JSON-RPC message, file contents included, goes to the container log');
-  if (!['127.0.0.1', '::1'].includes(settings.BIND_ADDRESS)) {
+  if (settings.template === 'nginx' && !['127.0.0.1', '::1'].includes(settings.BIND_ADDRESS)) {
     warnings.push(`BIND_ADDRESS=${settings.BIND_ADDRESS}: the server is reachable from other machines (still only with the token)`);
   }
   for (const mount of settings.mounts.filter((m) => !m.readOnly)) {
     warnings.push(`MCP_MOUNTS: ${mount.hostPath} is writable by the MCP server`);
   }
+  if (settings.template === 'pinggy' && !settings.gatewayEnv.PINGGY_HOST_KEY) {
+    warnings.push("PINGGY_HOST_KEY is not set: the server's SSH key is trusted on first use; the log shows the line to pin it");
+  }
+  if (settings.template === 'ngrok' && settings.gatewayEnv.NGROK_BASIC_AUTH) {
+    warnings.push('NGROK_BASIC_AUTH replaces the bearer token check (both use the Authorization header): clients send user:password');
+  }
   return warnings;
+}
+
+/** Which setting holds what a client must send. */
+export function credentialSource(settings: Settings): string {
+  const where = (name: string) => `${name} in ${settings.envFile}`;
+  if (settings.template === 'ngrok' && settings.gatewayEnv.NGROK_BASIC_AUTH) return `${where('NGROK_BASIC_AUTH')} (HTTP basic auth)`;
+  if (settings.template === 'pinggy' && settings.gatewayEnv.PINGGY_BEARER_TOKEN) return `${where('PINGGY_BEARER_TOKEN')} (header: Authorization: Bearer <token>)`;
+  return `${where('ACCESS_TOKEN')} (header: Authorization: Bearer <token>)`;
 }
 
 export function connectionUrl(settings: Settings): string {
@@ -119,19 +137,26 @@ async function waitUntilHealthy(docker: DockerEngine, name: string, timeoutSecon
   }
   const logs = await docker.run(logsArgs(name, 30), { allowFailure: true });
   const tail = [logs.stdout, logs.stderr].filter(Boolean).join('\n');
+  const what = last === 'running' ? `did not become healthy within ${timeoutSeconds} s` : `stopped before it became healthy (state: ${last || 'unknown'})`;
   throw new DockerError(
-    `The container ${name} did not become healthy within ${timeoutSeconds} s (last state: ${last || 'unknown'}). Its last log lines are below; \`npm run stop\` removes it`,
+    `The container ${name} ${what}. Its last log lines are below; \`npm run stop\` removes it`,
     formatCommand(healthcheckArgs(name)),
     tail,
   );
 }
 
-async function saveCertificate(docker: DockerEngine, settings: Settings): Promise<{ file: string; fingerprint: string }> {
+async function saveCertificate(docker: DockerEngine, settings: Settings): Promise<{ certificateFile: string; fingerprint: string }> {
   const pem = (await docker.run(readCertificateArgs(settings.NAME))).stdout;
   const file = certificateFile(settings);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${pem.trim()}\n`);
-  return { file, fingerprint: new X509Certificate(pem).fingerprint256 };
+  return { certificateFile: file, fingerprint: new X509Certificate(pem).fingerprint256 };
+}
+
+/** The tunnel's MCP endpoint: the public URL its agent published (healthy means it did). */
+async function tunnelUrl(docker: DockerEngine, container: string): Promise<string> {
+  const published = (await docker.run(readPublicUrlArgs(container))).stdout.trim();
+  return `${published.replace(/\/$/, '')}/mcp`;
 }
 
 export async function start(ctx: CommandContext, rawOptions: StartOptions): Promise<ConnectionInfo | undefined> {
@@ -155,7 +180,8 @@ export async function start(ctx: CommandContext, rawOptions: StartOptions): Prom
   await ensureNetwork(docker, names, settings.NAME);
 
   if (!options.detach) {
-    ctx.out.info(`Starting ${names.container} attached; Ctrl-C stops it. Endpoint: ${connectionUrl(settings)}`);
+    const endpoint = settings.template === 'nginx' ? connectionUrl(settings) : 'the tunnel logs its public URL once connected';
+    ctx.out.info(`Starting ${names.container} attached; Ctrl-C stops it. Endpoint: ${endpoint}`);
     let forward: (() => void) | undefined;
     try {
       await docker.run(run.args, {
@@ -180,16 +206,22 @@ export async function start(ctx: CommandContext, rawOptions: StartOptions): Prom
 
   await docker.run(run.args, { env: run.env });
   await waitUntilHealthy(docker, names.container, options.timeout);
-  const certificate = await saveCertificate(docker, settings);
-  const info = { url: connectionUrl(settings), certificateFile: certificate.file, fingerprint: certificate.fingerprint };
+  const info: ConnectionInfo =
+    settings.template === 'nginx'
+      ? { url: connectionUrl(settings), credential: credentialSource(settings), ...(await saveCertificate(docker, settings)) }
+      : { url: await tunnelUrl(docker, names.container), credential: credentialSource(settings) };
   ctx.out.success(`${names.container} is running and healthy.`);
   ctx.out.info(
     [
       `  URL:          ${info.url}`,
-      `  Token:        ACCESS_TOKEN in ${settings.envFile} (header: Authorization: Bearer <token>)`,
-      `  Certificate:  ${info.certificateFile}`,
-      `  SHA-256:      ${info.fingerprint}`,
-      `  Clients trust it with NODE_EXTRA_CA_CERTS=${info.certificateFile}`,
+      `  Credential:   ${info.credential}`,
+      ...(info.certificateFile
+        ? [
+            `  Certificate:  ${info.certificateFile}`,
+            `  SHA-256:      ${info.fingerprint}`,
+            `  Clients trust it with NODE_EXTRA_CA_CERTS=${info.certificateFile}`,
+          ]
+        : []),
       `  Stop it with: npm run stop`,
     ].join('\n'),
   );

@@ -190,6 +190,7 @@ describe('up (with a recording docker engine)', () => {
     const certFile = join(envDir, '.mcp-sandbox', 'mcp-sandbox', 'cert.pem');
     assert.deepEqual(info, {
       url: 'https://127.0.0.1:443/mcp',
+      credential: `ACCESS_TOKEN in ${join(envDir, '.env')} (header: Authorization: Bearer <token>)`,
       certificateFile: certFile,
       fingerprint: new X509Certificate(CERT_PEM).fingerprint256,
     });

@@ -20,6 +20,8 @@ function connect() {
       resolve(outcome);
     };
     const onStatusChange = (status) => {
+      // Before the first session exists, a failure is reported by forward() itself.
+      if (!listener) return;
       if (status === 'closed') {
         log(`ngrok session lost; the SDK reconnects (giving up after ${RECONNECT_GRACE_SECONDS} s)`);
         graceTimer = setTimeout(() => finish({ established: true, reason: 'the ngrok session did not come back' }), RECONNECT_GRACE_SECONDS * 1000);
