@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -99,6 +100,42 @@ export async function connectClient(instance: Instance, options: { token?: strin
   const client = new Client({ name: 'mcp-sandbox-e2e', version: '1.0.0' });
   await client.connect(transport);
   return client;
+}
+
+/** An MCP client over plain HTTP (a tunnel's far end), with the bearer token. */
+export async function connectHttp(url: string, token: string) {
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  });
+  const client = new Client({ name: 'mcp-sandbox-e2e', version: '1.0.0' });
+  await client.connect(transport);
+  return client;
+}
+
+/**
+ * A test-only way in for a tunnel container whose tunnel cannot connect here
+ * (ngrok): each TCP connection to the returned loopback URL becomes a
+ * `docker exec` that relays bytes to Supergateway on the container's loopback.
+ */
+export async function execBridge(container: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((socket) => {
+    const relay = spawn('docker', ['exec', '-i', container, 'bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/8000; cat <&3 & cat >&3'], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    socket.pipe(relay.stdin);
+    relay.stdout.pipe(socket);
+    relay.stdin.on('error', () => socket.destroy());
+    socket.on('error', () => relay.kill());
+    socket.on('close', () => relay.kill());
+    relay.on('exit', () => socket.destroy());
+  });
+  await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
 }
 
 /** Call a probe tool and parse its JSON text. */

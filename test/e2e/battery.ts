@@ -1,0 +1,195 @@
+/**
+ * The escape battery (docs/SECURITY.md), shared by every template: the probe
+ * server runs as the sandboxed MCP server and tries each escape through the
+ * template's real gateway. Every network target is a container the test starts
+ * on a network it created. Template-specific items (nginx's TLS port, Origin
+ * and brute-force checks) live beside the template's own tests.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { callJson, createInstance, docker, newToken, probeServerDir, type Instance } from './harness.js';
+
+export const TARGET_IMAGE = 'node:22-bookworm-slim';
+// A client that resets the connection must not crash the listener.
+const LISTENER = "require('net').createServer((s) => { s.on('error', () => {}); s.end('hello'); }).listen(7000)";
+const CONNECT = (host: string, port: number) =>
+  `const s=require('net').connect(${port},'${host}');s.setTimeout(3000,()=>{console.log('TIMEOUT');process.exit()});s.on('connect',()=>{console.log('CONNECTED');process.exit()});s.on('error',(e)=>{console.log(e.code);process.exit()})`;
+
+/** A TCP listener on port 7000 (it answers "hello"), reachable by name on `network`. */
+export async function startTarget(name: string, network: string) {
+  await docker(['rm', '-f', name]);
+  const started = await docker(['run', '-d', '--name', name, '--network', network, '--network-alias', name, TARGET_IMAGE, 'node', '-e', LISTENER]);
+  assert.equal(started.exitCode, 0, started.stderr);
+}
+
+export async function addressOf(container: string, network: string): Promise<string> {
+  const inspected = await docker(['inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container]);
+  assert.match(inspected.stdout.trim(), /^\d+\.\d+\.\d+\.\d+$/, `${container} on ${network}: ${inspected.stderr}`);
+  return inspected.stdout.trim();
+}
+
+/** A control container on the same network: proves a target is reachable when the sandbox says it is not. */
+export async function connectFromNeighbour(network: string, host: string, port: number): Promise<string> {
+  const result = await docker(['run', '--rm', '--network', network, TARGET_IMAGE, 'node', '-e', CONNECT(host, port)]);
+  return result.stdout.trim();
+}
+
+/** Values that must stay out of the server's reach, whatever the template. */
+export interface BatterySecrets {
+  secretVar: string;
+  tunnelToken: string;
+}
+
+/** An instance running the probe server with mounts, MCP_ENV and tight limits (plus the template's settings). */
+export async function createBatteryInstance(name: string, settings: Record<string, string> = {}): Promise<{ instance: Instance; secrets: BatterySecrets }> {
+  const secrets = { secretVar: `not-for-the-server-${newToken().slice(0, 12)}`, tunnelToken: newToken() };
+  const instance = await createInstance(name, {
+    NPM_MCP: probeServerDir,
+    NPM_MCP_ARGS: '',
+    MCP_MOUNTS: './ro:/workspace/ro,./rw:/workspace/rw:rw',
+    MCP_ENV: 'ALLOWED_VAR',
+    ALLOWED_VAR: 'visible-to-the-server',
+    SECRET_VAR: secrets.secretVar,
+    NGROK_AUTHTOKEN: secrets.tunnelToken,
+    PINGGY_ACCESS_TOKEN: secrets.tunnelToken,
+    PINGGY_BEARER_TOKEN: secrets.tunnelToken,
+    MCP_EGRESS: 'none',
+    MCP_MEMORY: '256m',
+    MCP_PIDS: '64',
+    ...settings,
+  });
+  mkdirSync(join(instance.dir, 'ro'));
+  mkdirSync(join(instance.dir, 'rw'));
+  chmodSync(join(instance.dir, 'rw'), 0o777); // the server writes as uid 10002
+  writeFileSync(join(instance.dir, 'ro', 'readable.txt'), 'mounted read-only');
+  writeFileSync(join(instance.dir, 'unmounted.txt'), 'never mounted');
+  return { instance, secrets };
+}
+
+export interface BatteryContext {
+  instance: Instance;
+  secrets: BatterySecrets;
+  /** The network the instance is on, with a listener container named `target`. */
+  network: string;
+  target: string;
+  /** The shared client, and a way to open a fresh one through the gateway. */
+  client: Client;
+  connect(): Promise<Client>;
+  /** Matches the command line (NUL-separated) of the gateway's long-lived processes. */
+  gatewayProcess: RegExp;
+}
+
+/** Register the template-independent items; `context()` is read when each test runs (after `before`). */
+export function sandboxBattery(context: () => BatteryContext): void {
+  test('the legitimate paths work: tools, the read-only mount, the writable mount, /tmp', async () => {
+    const { client } = context();
+    assert.deepEqual(await callJson(client, 'read_file', { path: '/workspace/ro/readable.txt' }), { ok: true, value: 'mounted read-only' });
+    assert.equal((await callJson(client, 'write_file', { path: '/workspace/rw/out.txt', content: 'x' })).ok, true);
+    assert.equal((await callJson(client, 'write_file', { path: '/tmp/scratch.txt', content: 'x' })).ok, true);
+  });
+
+  test('1. a host file that was not mounted cannot be read', async () => {
+    const { client, instance } = context();
+    for (const path of [join(instance.dir, 'unmounted.txt'), instance.envFile, '/etc/shadow', '/root/.bashrc']) {
+      assert.equal((await callJson(client, 'read_file', { path })).ok, false, path);
+    }
+  });
+
+  test('2. a read-only mount cannot be written', async () => {
+    const result = await callJson(context().client, 'write_file', { path: '/workspace/ro/readable.txt', content: 'changed' });
+    assert.equal(result.ok, false);
+    assert.equal(result.code, 'EROFS');
+  });
+
+  test('3. the root filesystem cannot be written', async () => {
+    for (const path of ['/etc/evil', '/usr/local/bin/mcp-server', '/opt/sandbox/bin/entrypoint', '/opt/sandbox/gateway/run', '/workspace/new.txt', '/evil']) {
+      assert.equal((await callJson(context().client, 'write_file', { path, content: 'x' })).ok, false, path);
+    }
+  });
+
+  test('4. the access token and tunnel tokens are nowhere the server can read', async () => {
+    const { client, instance, secrets, gatewayProcess } = context();
+    const harvest = await callJson<{ procs: Record<string, { cmdline: string | null; environ: string | null }>; contents: Record<string, string> }>(client, 'harvest');
+    const readable = JSON.stringify(harvest);
+    assert.ok(Object.keys(harvest.procs).length >= 5, 'the probe saw the other processes');
+    assert.ok(Object.keys(harvest.contents).length > 10, 'the probe read files');
+    assert.ok(!readable.includes(instance.token), 'access token readable by the server');
+    assert.ok(!readable.includes(secrets.tunnelToken), 'tunnel token readable by the server');
+    const gateway = Object.values(harvest.procs).filter((p) => p.cmdline !== null && gatewayProcess.test(p.cmdline));
+    assert.ok(gateway.length > 0, `the gateway process is in view (${gatewayProcess})`);
+    assert.ok(gateway.every((p) => p.environ === null), "the gateway's environment is unreadable");
+  });
+
+  test('5. only the variables named in MCP_ENV reach the server', async () => {
+    const { env } = await callJson<{ env: Record<string, string> }>(context().client, 'environment');
+    assert.equal(env.ALLOWED_VAR, 'visible-to-the-server');
+    const gatewayNames = ['SECRET_VAR', 'ACCESS_TOKEN', 'NGROK_AUTHTOKEN', 'PINGGY_ACCESS_TOKEN', 'PINGGY_SERVER', 'NPM_MCP_ARGS', 'MCP_EGRESS', 'LOG_LEVEL'];
+    for (const name of gatewayNames) assert.equal(env[name], undefined, name);
+    assert.ok(!JSON.stringify(env).includes(context().secrets.secretVar));
+    const unexpected = Object.keys(env).filter((k) => !['ALLOWED_VAR', 'PATH', 'HOME', 'PWD', 'SHLVL', '_'].includes(k));
+    assert.deepEqual(unexpected, []);
+  });
+
+  test('6. the server cannot become root', async () => {
+    const result = await callJson(context().client, 'become_root');
+    assert.equal(result.uid, 10002);
+    assert.equal(result.euid, 10002);
+    assert.equal(result.attempts.setuid.ok, false);
+    assert.notEqual(result.attempts.sudo.status, 0);
+    assert.notEqual(result.attempts.su.status, 0);
+    assert.ok(result.setuidBinaries.length > 0, 'the image has setuid binaries to try');
+    assert.deepEqual(result.escalated, []);
+  });
+
+  test('7. no capability at all: no raw socket (CAP_NET_RAW), no new privileges', async () => {
+    const { status } = await callJson(context().client, 'identity');
+    for (const set of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) assert.equal(status[set], '0000000000000000', set);
+    assert.equal(status.NoNewPrivs, '1');
+  });
+
+  test('8. MCP_EGRESS=none: no connection out, while a neighbour reaches the same host', async () => {
+    const { client, network, target } = context();
+    assert.equal(await connectFromNeighbour(network, target, 7000), 'CONNECTED');
+    assert.equal((await callJson(client, 'connect', { host: await addressOf(target, network), port: 7000 })).connected, false);
+  });
+
+  test('9. MCP_EGRESS=none: names do not resolve', async () => {
+    assert.equal((await callJson(context().client, 'resolve', { name: context().target })).ok, false);
+  });
+
+  test("11. Supergateway's port 8000 is closed to a neighbouring container", async () => {
+    const { network, instance, target } = context();
+    assert.equal(await connectFromNeighbour(network, target, 7000), 'CONNECTED', 'control: the neighbour reaches the network');
+    assert.notEqual(await connectFromNeighbour(network, instance.name, 8000), 'CONNECTED');
+  });
+
+  test('14. no Docker socket and no host process in view', async () => {
+    const view = await callJson(context().client, 'host_view');
+    assert.deepEqual(view.sockets, []);
+    assert.ok(view.processCount < 40, `${view.processCount} processes visible`);
+    assert.ok(!view.commands.includes('dockerd') && !view.commands.includes('containerd'));
+  });
+
+  test('12. fork bomb: the pids limit holds and the gateway keeps answering', async () => {
+    const result = await callJson(context().client, 'fork_bomb', { count: 500 }, 120_000);
+    assert.ok(result.started < 64, `${result.started} processes started`);
+    assert.equal(result.failure, 'EAGAIN');
+    const fresh = await context().connect();
+    assert.deepEqual(await callJson(fresh, 'echo', { text: 'alive' }), { text: 'alive' });
+    await fresh.close();
+  });
+
+  test('13. memory balloon: the limit holds and the instance recovers', async () => {
+    const result = await callJson(context().client, 'balloon', { mb: 2048 }, 120_000);
+    assert.equal(result.allocated, false);
+    assert.equal(result.signal, 'SIGKILL');
+    const fresh = await context().connect();
+    assert.deepEqual(await callJson(fresh, 'echo', { text: 'alive' }), { text: 'alive' });
+    await fresh.close();
+    const state = await docker(['inspect', '--format', '{{.State.Status}} {{.RestartCount}}', context().instance.name]);
+    assert.equal(state.stdout, 'running 0');
+  });
+}

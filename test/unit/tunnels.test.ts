@@ -1,0 +1,246 @@
+/**
+ * The tunnel gateways' pure parts, loaded from docker/TEMPLATE/gateway exactly
+ * as the container and the CLI load them: .env to ngrok forward options and
+ * traffic policy (whose CEL is evaluated here against requests), and .env to
+ * the OpenSSH configuration for Pinggy.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { evaluate } from '@marcbachmann/cel-js';
+import { containerEnv, runArgs } from '../../package_scripts/docker/argv.js';
+import { instanceNames } from '../../package_scripts/docker/names.js';
+import { resolveSettings } from '../../package_scripts/settings/load.js';
+import { GATEWAY_SECRET_NAMES } from '../../package_scripts/settings/schema.js';
+
+const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const load = createRequire(import.meta.url);
+type Fn = (...args: any[]) => any;
+const ngrok = load(join(projectDir, 'docker', 'ngrok', 'gateway', 'forward-options.cjs')) as Record<string, Fn>;
+const pinggy = load(join(projectDir, 'docker', 'pinggy', 'gateway', 'ssh-config.cjs')) as Record<string, Fn>;
+const tunnelLib = (await import(pathToFileURL(join(projectDir, 'docker', 'common', 'lib', 'tunnel.mjs')).href)) as Record<string, Fn>;
+
+const TOKEN = 'ab12'.repeat(16);
+const AUTHTOKEN = '2abcDEF_ghi-123';
+
+describe('ngrok: .env to forward options', () => {
+  it('forwards to Supergateway with the authtoken and the bearer policy; nothing else by default', () => {
+    const settings = ngrok.ngrokSettings!({ NGROK_AUTHTOKEN: AUTHTOKEN, ACCESS_TOKEN: TOKEN });
+    assert.deepEqual(ngrok.forwardOptions!(settings), {
+      addr: 'http://127.0.0.1:8000',
+      authtoken: AUTHTOKEN,
+      traffic_policy: JSON.stringify(ngrok.trafficPolicy!(settings)),
+    });
+    assert.equal(settings.retries, 8);
+  });
+
+  it('NGROK_URL becomes the domain (scheme and slash dropped); NGROK_SERVER_ADDR the server address', () => {
+    const settings = ngrok.ngrokSettings!({
+      NGROK_AUTHTOKEN: AUTHTOKEN,
+      ACCESS_TOKEN: TOKEN,
+      NGROK_URL: 'https://example-url.ngrok.app/',
+      NGROK_SERVER_ADDR: 'ngrok.internal:443',
+    });
+    const options = ngrok.forwardOptions!(settings);
+    assert.equal(options.domain, 'example-url.ngrok.app');
+    assert.equal(options.server_addr, 'ngrok.internal:443');
+  });
+
+  it('the bearer policy: a 401 with WWW-Authenticate unless the token matches, then the header is removed', () => {
+    const policy = ngrok.trafficPolicy!(ngrok.ngrokSettings!({ NGROK_AUTHTOKEN: AUTHTOKEN, ACCESS_TOKEN: TOKEN }));
+    assert.deepEqual(policy, {
+      on_http_request: [
+        {
+          name: 'bearer token',
+          expressions: [`!('authorization' in req.headers) || req.headers['authorization'] != ['Bearer ${TOKEN}']`],
+          actions: [
+            {
+              type: 'custom-response',
+              config: { status_code: 401, headers: { 'www-authenticate': 'Bearer', 'content-type': 'text/plain' }, body: 'A valid bearer token is required.\n' },
+            },
+          ],
+        },
+        { name: 'drop credentials', actions: [{ type: 'remove-headers', config: { headers: ['authorization'] } }] },
+      ],
+    });
+  });
+
+  it("the bearer rule's CEL denies every request without exactly the right header (evaluated)", () => {
+    const expression = ngrok.bearerDenyExpression!(TOKEN);
+    const denies = (headers: Record<string, string[]>) => evaluate(expression, { req: { headers } });
+    assert.equal(denies({}), true, 'no Authorization header');
+    assert.equal(denies({ authorization: [`Bearer ${TOKEN}`] }), false, 'the right token');
+    assert.equal(denies({ authorization: [`Bearer ${TOKEN.slice(0, -1)}0`] }), true, 'a wrong token');
+    assert.equal(denies({ authorization: [TOKEN] }), true, 'the token without "Bearer "');
+    assert.equal(denies({ authorization: [`Basic ${TOKEN}`] }), true, 'another scheme');
+    assert.equal(denies({ authorization: [`Bearer ${TOKEN}`, 'Bearer other'] }), true, 'two Authorization headers');
+    assert.equal(denies({ 'x-authorization': [`Bearer ${TOKEN}`] }), true, 'the token in another header');
+  });
+
+  it('basic auth replaces the bearer rule (both use Authorization); IP allowlist and OAuth come first', () => {
+    const settings = ngrok.ngrokSettings!({
+      NGROK_AUTHTOKEN: AUTHTOKEN,
+      NGROK_BASIC_AUTH: 'me:long-enough-password',
+      NGROK_ALLOW_CIDRS: '203.0.113.0/24, 2001:db8::/32',
+      NGROK_OAUTH_PROVIDER: 'google',
+      NGROK_OAUTH_ALLOW_EMAILS: 'me@example.com',
+      NGROK_OAUTH_ALLOW_DOMAINS: '@example.org',
+    });
+    const rules = ngrok.trafficPolicy!(settings).on_http_request;
+    assert.deepEqual(
+      rules.map((r: { name: string }) => r.name),
+      ['allowed addresses', 'oauth', 'allowed identities', 'basic auth', 'drop credentials'],
+    );
+    assert.deepEqual(rules[0].actions, [{ type: 'restrict-ips', config: { enforce: true, allow: ['203.0.113.0/24', '2001:db8::/32'] } }]);
+    assert.deepEqual(rules[1].actions, [{ type: 'oauth', config: { provider: 'google' } }]);
+    assert.deepEqual(rules[3].actions, [{ type: 'basic-auth', config: { credentials: ['me:long-enough-password'] } }]);
+  });
+
+  it("the identity rule's CEL allows listed emails and domains only (evaluated)", () => {
+    const expression = ngrok.identityDenyExpression!(['me@example.com'], ['example.org']);
+    const denies = (email: string) => evaluate(expression, { actions: { ngrok: { oauth: { identity: { email } } } } });
+    assert.equal(denies('me@example.com'), false);
+    assert.equal(denies('anyone@example.org'), false);
+    assert.equal(denies('you@example.com'), true);
+    assert.equal(denies('a@evil.example.org'), true, 'a subdomain is another domain');
+    assert.equal(denies('example.org@evil.test'), true);
+  });
+
+  it("classifies ngrok's answers as permanent and network failures as transient", () => {
+    const rejected = Object.assign(new Error('failed to start session: authentication failed\n\nerror_code: ERR_NGROK_105'), { errorCode: 'ERR_NGROK_105' });
+    assert.deepEqual(ngrok.classifyError!(rejected), {
+      permanent: true,
+      code: 'ERR_NGROK_105',
+      hint: 'NGROK_AUTHTOKEN was rejected: copy a valid one from https://dashboard.ngrok.com/get-started/your-authtoken',
+    });
+    assert.equal(ngrok.classifyError!(new Error('failed to connect session: ERR_NGROK_8012 something')).permanent, true);
+    assert.deepEqual(ngrok.classifyError!(new Error('failed to connect session: failed to establish tcp connection')), { permanent: false });
+  });
+});
+
+describe('pinggy: .env to the OpenSSH configuration', () => {
+  const env = { PINGGY_ACCESS_TOKEN: 'tok3n', ACCESS_TOKEN: TOKEN };
+
+  it('falls back to ACCESS_TOKEN for the bearer and to a.pinggy.io:443', () => {
+    const settings = pinggy.pinggySettings!(env);
+    assert.deepEqual(settings, {
+      token: 'tok3n',
+      bearer: TOKEN,
+      basicAuth: '',
+      allowCidrs: [],
+      server: 'a.pinggy.io',
+      port: 443,
+      hostKey: '',
+      retries: 8,
+    });
+    assert.equal(pinggy.remoteCommand!(settings), `k:${TOKEN} x:https`);
+    assert.equal(pinggy.knownHosts!(settings), '');
+  });
+
+  it('the whole ssh_config: token as user, options as remote command, batch mode, host key checked', () => {
+    const settings = pinggy.pinggySettings!({
+      ...env,
+      PINGGY_BEARER_TOKEN: 'B'.repeat(40),
+      PINGGY_BASIC_AUTH: 'me:100%sure',
+      PINGGY_ALLOW_CIDRS: '203.0.113.0/24,198.51.100.7',
+      PINGGY_SERVER: 'eu.pinggy.io',
+      PINGGY_PORT: '22',
+      PINGGY_HOST_KEY: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMUyF/Hy8Vrv2nh5bsZ7AGxLlXhCLMJBIE9gzytT0iXU',
+    });
+    assert.equal(
+      pinggy.sshConfig!(settings, '/run/sandbox/gateway/known_hosts'),
+      [
+        'Host pinggy',
+        '  HostName eu.pinggy.io',
+        '  Port 22',
+        '  User tok3n',
+        '  RemoteForward 0 127.0.0.1:8000',
+        `  RemoteCommand k:${'B'.repeat(40)} b:me:100%%sure w:203.0.113.0/24,198.51.100.7 x:https`,
+        '  RequestTTY no',
+        '  ExitOnForwardFailure yes',
+        '  ServerAliveInterval 30',
+        '  ServerAliveCountMax 3',
+        '  ConnectTimeout 20',
+        '  BatchMode yes',
+        '  PubkeyAuthentication no',
+        '  PasswordAuthentication no',
+        '  KbdInteractiveAuthentication no',
+        '  StrictHostKeyChecking yes',
+        '  UserKnownHostsFile /run/sandbox/gateway/known_hosts',
+        '  GlobalKnownHostsFile /dev/null',
+        '  UpdateHostKeys no',
+        '  CheckHostIP no',
+        '  ForwardAgent no',
+        '  ForwardX11 no',
+        '  ClearAllForwardings no',
+        '  LogLevel INFO',
+        '',
+      ].join('\n'),
+    );
+    assert.equal(pinggy.knownHosts!(settings), `eu.pinggy.io ${settings.hostKey}\n`);
+    assert.deepEqual(pinggy.sshArgs!('/run/sandbox/gateway/ssh_config'), ['-F', '/run/sandbox/gateway/ssh_config', 'pinggy']);
+  });
+
+  it('without PINGGY_HOST_KEY the first key is accepted (accept-new); other ports use [host]:port', () => {
+    const settings = pinggy.pinggySettings!({ ...env, PINGGY_PORT: '2222', PINGGY_SERVER: 'stand-in' });
+    assert.match(pinggy.sshConfig!(settings, '/k'), /^ {2}StrictHostKeyChecking accept-new$/m);
+    assert.equal(pinggy.knownHostsName!(settings), '[stand-in]:2222');
+  });
+
+  it('reads the session: URLs, an allocated port, and the failures that retrying cannot fix', () => {
+    assert.deepEqual(pinggy.readSessionLine!('https://abc-1-2-3-4.a.free.pinggy.link'), { url: 'https://abc-1-2-3-4.a.free.pinggy.link' });
+    assert.deepEqual(pinggy.readSessionLine!('Allocated port 41565 for remote forward to 127.0.0.1:8000'), { allocatedPort: 41565 });
+    assert.ok(pinggy.readSessionLine!('Host key verification failed.').permanent);
+    assert.ok(pinggy.readSessionLine!('tok3n@a.pinggy.io: Permission denied (none).').permanent);
+    assert.deepEqual(pinggy.readSessionLine!('Connection to a.pinggy.io closed by remote host.'), {});
+  });
+});
+
+describe('the tunnels shared supervisor', () => {
+  it('backs off 1, 2, 4 ... seconds, capped at 30', () => {
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map((n) => tunnelLib.backoffSeconds!(n)), [1, 2, 4, 8, 16, 30, 30]);
+  });
+
+  it('masks every secret in agent output', () => {
+    assert.equal(tunnelLib.maskSecrets!('tok3n@host: Permission denied k:abcd1234', ['tok3n', 'abcd1234', '']), '****@host: Permission denied k:****');
+  });
+});
+
+describe('tunnel settings in the CLI', () => {
+  const hostEnv = { HOME: '/nonexistent-home' };
+  const settingsOf = (raw: Record<string, string>) => resolveSettings(raw, join(projectDir, 'test-instance', '.env'), { hostEnv, projectDir });
+
+  it('GATEWAY_SECRET_NAMES is the list the entrypoint strips', () => {
+    const entrypoint = readFileSync(join(projectDir, 'docker', 'common', 'bin', 'entrypoint'), 'utf8');
+    const list = entrypoint.match(/^readonly GATEWAY_SECRETS="([^"]+)"$/m)?.[1]?.split(' ');
+    assert.deepEqual(list, [...GATEWAY_SECRET_NAMES]);
+  });
+
+  it('a tunnel publishes no port and mounts no certificate volume; only its own settings reach the container', () => {
+    const settings = settingsOf({
+      TEMPLATE: 'pinggy',
+      ACCESS_TOKEN: TOKEN,
+      PINGGY_ACCESS_TOKEN: 'tok3n',
+      PINGGY_BASIC_AUTH: 'me:secret-pass',
+      NGROK_AUTHTOKEN: 'not-for-pinggy',
+      ALLOWED_ORIGINS: 'https://ignored.example',
+    });
+    const run = runArgs(settings, instanceNames(settings.NAME), { detached: true });
+    assert.ok(!run.args.includes('--publish') && !run.args.includes('--volume'), run.args.join(' '));
+    assert.deepEqual(containerEnv(settings), {
+      NPM_MCP_ARGS: '/workspace',
+      SUPERGATEWAY_EXTRA_ARGS: '',
+      LOG_LEVEL: 'info',
+      MCP_EGRESS: 'none',
+      MCP_ENV: '',
+      ACCESS_TOKEN: TOKEN,
+      PINGGY_ACCESS_TOKEN: 'tok3n',
+      PINGGY_BASIC_AUTH: 'me:secret-pass',
+    });
+    assert.deepEqual(settings.secrets, [TOKEN, 'tok3n', 'me:secret-pass', 'secret-pass']);
+    for (const secret of settings.secrets) assert.ok(!run.args.join(' ').includes(secret));
+  });
+});
