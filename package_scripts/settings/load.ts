@@ -4,6 +4,7 @@ import { parse } from '@dotenvx/dotenvx';
 import { parseOrThrow, UsageError } from '../errors.js';
 import { parseMounts, type Mount } from './mounts.js';
 import { ALIASES, settingsSchema, type ParsedSettings, type Template } from './schema.js';
+import { resolveTlsFiles, type TlsFiles } from './tls-files.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -32,6 +33,8 @@ export interface Settings extends Omit<ParsedSettings, 'ACCESS_TOKEN'> {
   serverEnv: Record<string, string>;
   /** Every secret value, for masking anything shown to the user. */
   secrets: string[];
+  /** CERT_FILE/KEY_FILE, checked; absent when the gateway makes its own certificate. */
+  tlsFiles?: TlsFiles;
 }
 
 /**
@@ -135,6 +138,7 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
       allowDangerous: ctx.allowDangerousMounts ?? false,
     }),
     serverEnv,
+    tlsFiles: resolveTlsFiles(parsed.CERT_FILE, parsed.KEY_FILE, baseDir),
     secrets: [accessToken, ...Object.values(serverEnv)].filter((s) => s.length >= 4),
   };
 }

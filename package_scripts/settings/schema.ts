@@ -171,6 +171,9 @@ export const settingsSchema = z
       .default('')
       .refine((v) => /^[A-Za-z_][A-Za-z0-9_]*(\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*$|^$/.test(v.trim()), 'MCP_ENV must be a comma-separated list of variable names'),
     MCP_MOUNTS: z.string().default(''),
+    // Bring your own certificate (e.g. from mkcert); checked in tls-files.ts.
+    CERT_FILE: z.string().default(''),
+    KEY_FILE: z.string().default(''),
   })
   .superRefine((s, ctx) => {
     if (s.TEMPLATE === 'nginx') {
