@@ -195,7 +195,9 @@ export async function start(ctx: CommandContext, rawOptions: StartOptions): Prom
       `  Token:        ACCESS_TOKEN in ${settings.envFile} (header: Authorization: Bearer <token>)`,
       `  Certificate:  ${info.certificateFile}`,
       `  SHA-256:      ${info.fingerprint}`,
-      `  Clients trust it with NODE_EXTRA_CA_CERTS=${info.certificateFile}`,
+      settings.tlsFiles && !settings.tlsFiles.selfSigned
+        ? `  From CERT_FILE, issued by ${settings.tlsFiles.issuer}: clients trust it through that CA`
+        : `  Clients trust it with NODE_EXTRA_CA_CERTS=${info.certificateFile}`,
       `  Next:         ${npmRun('connect', ctx, settings)}   (ready-to-paste client configurations)`,
       `  Stop it with: ${npmRun('stop', ctx, settings)}`,
     ].join('\n'),
