@@ -56,11 +56,14 @@ export function applyAnswers(text: string, answers: Partial<Record<string, strin
 /** One answer checked with the same rule .env is checked with; the message names the setting. */
 export function checkAnswer(key: QuestionKey, value: string): string | undefined {
   if (/[\r\n]/.test(value)) return `${key} must be on one line`;
-  if (value === '' ) return key === 'MCP_MOUNTS' || key === 'NPM_MCP_ARGS' ? undefined : `${key} cannot be empty`;
+  if (value === '') return key === 'MCP_MOUNTS' || key === 'NPM_MCP_ARGS' ? undefined : `${key} cannot be empty`;
   const field = settingsSchema.shape[key];
   const result = field.safeParse(value);
   return result.success ? undefined : result.error.issues[0]?.message;
 }
+
+const alreadyExists = (envFile: string) =>
+  `${envFile} already exists and was left as it is; pass --force to replace it (its token is lost), or --env-file PATH for another instance`;
 
 /** Asks one question with a default; resolves to the answer (the default when empty). */
 export type Ask = (question: string, defaultValue: string) => Promise<string>;
@@ -78,7 +81,7 @@ export function writeEnvFile(ctx: CommandContext, envFile: string, options: { fo
     if (options.force) chmodSync(envFile, 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new UsageError(`${envFile} already exists and was left as it is; pass --force to replace it (its token is lost), or --env-file PATH for another instance`);
+      throw new UsageError(alreadyExists(envFile));
     }
     throw new UsageError(`Cannot write ${envFile}: ${(error as Error).message}`);
   }
@@ -89,7 +92,7 @@ export async function init(ctx: CommandContext, rawOptions: InitOptions, ask?: A
   const options = parseOrThrow(initOptionsSchema, rawOptions);
   const envFile = envFilePath(ctx, rawOptions.envFile);
   if (existsSync(envFile) && !options.force) {
-    throw new UsageError(`${envFile} already exists and was left as it is; pass --force to replace it (its token is lost), or --env-file PATH for another instance`);
+    throw new UsageError(alreadyExists(envFile));
   }
   const answers: Partial<Record<QuestionKey, string>> = {};
   if (!options.yes && ask) {

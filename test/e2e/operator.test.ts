@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { chmodSync, chownSync, mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -189,22 +189,20 @@ describe('operator commands with two instances side by side', { timeout: 600_000
   });
 
   test('CERT_FILE/KEY_FILE: served instead of the self-signed one (a key of another owner, mode 0600), which comes back without them', async () => {
+    // Test-only CA and leaf from test/fixtures/tls, copied so the key can get another owner.
     const tls = mkdtempSync(join(tmpdir(), 'ops-e2e-tls-'));
-    const openssl = (args: string[]) => execa('openssl', args, { cwd: tls });
-    await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=ops-e2e test CA', '-keyout', 'ca-key.pem', '-out', 'ca.pem']);
-    await openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost', '-keyout', 'key.pem', '-out', 'leaf.csr']);
-    writeFileSync(join(tls, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-    await openssl(['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'cert.pem']);
-    chmodSync(join(tls, 'key.pem'), 0o600);
-    if (process.getuid?.() === 0) chownSync(join(tls, 'key.pem'), 4321, 4321);
-    const leaf = new X509Certificate(readFileSync(join(tls, 'cert.pem')));
+    for (const file of ['ca.pem', 'leaf.pem', 'leaf-key.pem']) copyFileSync(join(projectDir, 'test', 'fixtures', 'tls', file), join(tls, file));
+    const keyFile = join(tls, 'leaf-key.pem');
+    chmodSync(keyFile, 0o600);
+    if (process.getuid?.() === 0) chownSync(keyFile, 4321, 4321);
+    const leaf = new X509Certificate(readFileSync(join(tls, 'leaf.pem')));
 
     const original = readFileSync(sides.b.envFile, 'utf8');
-    appendFileSync(sides.b.envFile, `CERT_FILE=${join(tls, 'cert.pem')}\nKEY_FILE=${join(tls, 'key.pem')}\n`);
+    appendFileSync(sides.b.envFile, `CERT_FILE=${join(tls, 'leaf.pem')}\nKEY_FILE=${keyFile}\n`);
     const started = await cli(['start', '-d', '--env-file', sides.b.envFile]);
     assert.equal(started.exitCode, 0, started.all);
     assert.equal(FINGERPRINT.exec(started.stdout)![1], leaf.fingerprint256);
-    assert.match(started.stdout, /issued by CN=ops-e2e test CA/);
+    assert.match(started.stdout, /issued by CN=mcp-sandbox test CA/);
     const url = `https://127.0.0.1:${sides.b.port}/mcp`;
     assert.ok((await listToolsOver(url, `Bearer ${sides.b.token}`, readFileSync(join(tls, 'ca.pem'), 'utf8'))).length > 0, 'trusted through the CA alone');
     const connectJson = JSON.parse((await cli(['connect', '--json', '--env-file', sides.b.envFile])).stdout);
