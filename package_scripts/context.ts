@@ -17,10 +17,47 @@ export interface Output {
   warn(message: string): void;
   /** Plain data (keys, JSON): no colour, no prefix. */
   data(text: string): void;
+  /** Side remarks that must stay out of data on stdout (stderr on a terminal). */
+  note?(message: string): void;
+  /** A wait in progress: a spinner on a terminal, a plain line now and then otherwise; done() ends it. */
+  waiting?(message: string, elapsedSeconds: number): void;
+  done?(): void;
+}
+
+/** Plain lines while waiting are printed at most this often (logs stay short). */
+export const PLAIN_PROGRESS_EVERY_SECONDS = 5;
+const SPINNER = ['|', '/', '-', '\\'];
+
+/** Progress for a stream: redrawn in place on a terminal, a line every few seconds otherwise. */
+export function progressWriter(stream: { isTTY?: boolean; write(text: string): unknown }) {
+  let frame = 0;
+  let lastPlain = -Infinity;
+  let drawn = false;
+  return {
+    waiting(message: string, elapsedSeconds: number) {
+      if (stream.isTTY) {
+        frame = (frame + 1) % SPINNER.length;
+        stream.write(`\r\x1b[2K${SPINNER[frame]} ${message} (${Math.floor(elapsedSeconds)} s)`);
+        drawn = true;
+      } else if (elapsedSeconds - lastPlain >= PLAIN_PROGRESS_EVERY_SECONDS) {
+        lastPlain = elapsedSeconds;
+        stream.write(`${message} (${Math.floor(elapsedSeconds)} s)\n`);
+      }
+    },
+    done() {
+      if (drawn) stream.write('\r\x1b[2K');
+      drawn = false;
+      lastPlain = -Infinity;
+    },
+  };
 }
 
 export function terminalOutput(): Output {
+  const progress = progressWriter(process.stderr);
   return {
+    note: (m) => console.error(chalk.dim(m)),
+    waiting: progress.waiting,
+    done: progress.done,
     info: (m) => console.log(m),
     success: (m) => console.log(chalk.green(m)),
     warn: (m) => console.error(chalk.yellow(`warning: ${m}`)),

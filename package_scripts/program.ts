@@ -1,18 +1,29 @@
 import { Command, Option } from 'commander';
 import { build } from './commands/build.js';
+import { connect } from './commands/connect.js';
+import { doctor } from './commands/doctor.js';
 import { genKey } from './commands/gen-key.js';
+import { init } from './commands/init.js';
+import { logs } from './commands/logs.js';
 import { start } from './commands/start.js';
+import { status } from './commands/status.js';
 import { stop } from './commands/stop.js';
 import { up } from './commands/up.js';
 import type { CommandContext } from './context.js';
+import { terminalAsk } from './operator/ask.js';
 
 /** One line per command, for `npm run cli`; the order is the order a user needs them. */
 export const COMMANDS: ReadonlyArray<readonly [string, string]> = [
   ['npm run up', 'create .env (with a new token) if missing, build, start detached'],
+  ['npm run init', 'create .env from .env.example with new tokens (asks on a terminal)'],
+  ['npm run doctor', 'check the engine, .env, token, port, images, CA and disk, with fixes'],
   ['npm run gen_key', 'print a random hex key (or write it to a 0600 file)'],
   ['npm run build', 'build the image of the chosen template with the MCP server inside'],
   ['npm run start', 'start the container (attached; -d to detach and wait until healthy)'],
-  ['npm run stop', 'stop and remove the container'],
+  ['npm run connect', 'ready-to-paste configuration for Claude, Cursor, VS Code, the Inspector'],
+  ['npm run status', 'every instance: health, uptime, restarts, URL, image'],
+  ['npm run logs', 'the container log of an instance (-f to follow)'],
+  ['npm run stop', 'stop and remove the container (a name, or --all)'],
   ['npm run cli', 'this table'],
 ];
 
@@ -77,11 +88,70 @@ export function createProgram(ctx: CommandContext): Command {
   program
     .command('stop')
     .description('stop and remove the container (says so when nothing runs)')
-    .option('-n, --name <name>', 'instance name (default: NAME from the env file)')
+    .argument('[name]', 'instance name (default: NAME from the env file)')
+    .option('-n, --name <name>', 'instance name (same as the argument)')
+    .option('--all', 'every instance this tool manages on the engine', false)
     .option('--dry-run', 'print the docker commands and run nothing', false)
     .addOption(envFileOption())
-    .addHelpText('after', examples('npm run stop', 'npm run stop -- --name mcp-github'))
-    .action((options) => stop(ctx, { ...options, envFile: options.envFile === '.env' ? undefined : options.envFile }));
+    .addHelpText('after', examples('npm run stop', 'npm run stop -- mcp-github', 'npm run stop -- --all'))
+    .action((name, options) =>
+      stop(ctx, { ...options, name: name ?? options.name, envFile: options.envFile === '.env' ? undefined : options.envFile }),
+    );
+
+  program
+    .command('status')
+    .description('every instance this tool manages (found through Docker labels): health, uptime, restarts, URL, image')
+    .option('--json', 'print JSON', false)
+    .addHelpText('after', examples('npm run status', 'npm run status -- --json'))
+    .action(async (options) => {
+      await status(ctx, options);
+    });
+
+  program
+    .command('logs')
+    .description("the instance's container log")
+    .argument('[name]', 'instance name (default: NAME from the env file)')
+    .option('-n, --name <name>', 'instance name (same as the argument)')
+    .option('-f, --follow', 'keep printing new lines until Ctrl-C', false)
+    .option('--tail <lines>', 'how many of the last lines (or all)', '100')
+    .addOption(envFileOption())
+    .addHelpText('after', examples('npm run logs', 'npm run logs -- -f', 'npm run logs -- mcp-github --tail all'))
+    .action((name, options) =>
+      logs(ctx, { ...options, name: name ?? options.name, envFile: options.envFile === '.env' ? undefined : options.envFile }),
+    );
+
+  program
+    .command('connect')
+    .description('ready-to-paste client configurations for the running instance (they hold the token)')
+    .option('-c, --client <client>', 'claude-desktop, claude-code, cursor, vscode or inspector (default: all)')
+    .option('--json', 'print JSON', false)
+    .addOption(envFileOption())
+    .addHelpText('after', examples('npm run connect', 'npm run connect -- --client claude-desktop', 'npm run connect -- --client vscode --env-file .env.github'))
+    .action(async (options) => {
+      await connect(ctx, options);
+    });
+
+  program
+    .command('doctor')
+    .description('check everything build and start need, each check with its fix (exit 1 when one fails)')
+    .option('--json', 'print JSON', false)
+    .addOption(envFileOption())
+    .addHelpText('after', examples('npm run doctor', 'npm run doctor -- --json --env-file .env.github'))
+    .action(async (options) => {
+      const checks = await doctor(ctx, options);
+      if (checks.some((c) => c.verdict === 'fail')) process.exitCode = 1;
+    });
+
+  program
+    .command('init')
+    .description('create .env from .env.example with new tokens; asks on a terminal (never overwrites without --force)')
+    .option('-y, --yes', 'take the defaults without asking', false)
+    .option('--force', 'replace an existing env file (its token is lost)', false)
+    .addOption(envFileOption())
+    .addHelpText('after', examples('npm run init', 'npm run init -- --yes', 'npm run init -- --yes --env-file .env.github'))
+    .action(async (options) => {
+      await init(ctx, options, process.stdin.isTTY && !options.yes ? terminalAsk() : undefined);
+    });
 
   program
     .command('up')

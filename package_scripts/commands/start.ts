@@ -22,8 +22,9 @@ import {
 import { formatCommand, type DockerEngine } from '../docker/engine.js';
 import { instanceNames, type InstanceNames } from '../docker/names.js';
 import { DockerError, parseOrThrow, UsageError } from '../errors.js';
+import { tunnelUrl } from '../operator/endpoint.js';
 import type { Settings } from '../settings/load.js';
-import { settingsFor, type EnvOptions } from './shared.js';
+import { npmRun, settingsFor, type EnvOptions } from './shared.js';
 
 export const startOptionsSchema = z.object({
   detach: z.boolean().default(false),
@@ -124,16 +125,22 @@ async function ensureNetwork(docker: DockerEngine, names: InstanceNames, instanc
  * `docker exec` every half second rather than waiting for Docker's first
  * scheduled check, which would come only after the health-check interval.
  */
-async function waitUntilHealthy(docker: DockerEngine, name: string, timeoutSeconds: number): Promise<void> {
-  const deadline = Date.now() + timeoutSeconds * 1000;
+async function waitUntilHealthy(docker: DockerEngine, name: string, timeoutSeconds: number, out?: CommandContext['out']): Promise<void> {
+  const started = Date.now();
+  const deadline = started + timeoutSeconds * 1000;
   let last = '';
-  while (Date.now() < deadline) {
-    const state = await docker.run(stateArgs(name), { allowFailure: true });
-    last = state.stdout.trim();
-    if (state.exitCode !== 0 || last !== 'running') break;
-    const probe = await docker.run(healthcheckArgs(name), { allowFailure: true });
-    if (probe.exitCode === 0) return;
-    await sleep(500);
+  try {
+    while (Date.now() < deadline) {
+      const state = await docker.run(stateArgs(name), { allowFailure: true });
+      last = state.stdout.trim();
+      if (state.exitCode !== 0 || last !== 'running') break;
+      const probe = await docker.run(healthcheckArgs(name), { allowFailure: true });
+      if (probe.exitCode === 0) return;
+      out?.waiting?.(`Waiting for ${name} to become healthy`, (Date.now() - started) / 1000);
+      await sleep(500);
+    }
+  } finally {
+    out?.done?.();
   }
   const logs = await docker.run(logsArgs(name, 30), { allowFailure: true });
   const tail = [logs.stdout, logs.stderr].filter(Boolean).join('\n');
@@ -154,9 +161,11 @@ async function saveCertificate(docker: DockerEngine, settings: Settings): Promis
 }
 
 /** The tunnel's MCP endpoint: the public URL its agent published (healthy means it did). */
-async function tunnelUrl(docker: DockerEngine, container: string): Promise<string> {
-  const published = (await docker.run(readPublicUrlArgs(container))).stdout.trim();
-  return `${published.replace(/\/$/, '')}/mcp`;
+async function readTunnelUrl(docker: DockerEngine, container: string): Promise<string> {
+  const published = (await docker.run(readPublicUrlArgs(container))).stdout;
+  const url = tunnelUrl(published);
+  if (!url) throw new DockerError(`${container} published no usable URL ('${published.trim()}')`, formatCommand(readPublicUrlArgs(container)));
+  return url;
 }
 
 export async function start(ctx: CommandContext, rawOptions: StartOptions): Promise<ConnectionInfo | undefined> {
@@ -205,11 +214,11 @@ export async function start(ctx: CommandContext, rawOptions: StartOptions): Prom
   }
 
   await docker.run(run.args, { env: run.env });
-  await waitUntilHealthy(docker, names.container, options.timeout);
+  await waitUntilHealthy(docker, names.container, options.timeout, ctx.out);
   const info: ConnectionInfo =
     settings.template === 'nginx'
       ? { url: connectionUrl(settings), credential: credentialSource(settings), ...(await saveCertificate(docker, settings)) }
-      : { url: await tunnelUrl(docker, names.container), credential: credentialSource(settings) };
+      : { url: await readTunnelUrl(docker, names.container), credential: credentialSource(settings) };
   ctx.out.success(`${names.container} is running and healthy.`);
   ctx.out.info(
     [
@@ -219,10 +228,13 @@ export async function start(ctx: CommandContext, rawOptions: StartOptions): Prom
         ? [
             `  Certificate:  ${info.certificateFile}`,
             `  SHA-256:      ${info.fingerprint}`,
-            `  Clients trust it with NODE_EXTRA_CA_CERTS=${info.certificateFile}`,
+            settings.tlsFiles && !settings.tlsFiles.selfSigned
+              ? `  From CERT_FILE, issued by ${settings.tlsFiles.issuer}: clients trust it through that CA`
+              : `  Clients trust it with NODE_EXTRA_CA_CERTS=${info.certificateFile}`,
           ]
         : []),
-      `  Stop it with: npm run stop`,
+      `  Next:         ${npmRun('connect', ctx, settings)}   (ready-to-paste client configurations)`,
+      `  Stop it with: ${npmRun('stop', ctx, settings)}`,
     ].join('\n'),
   );
   return info;

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import type { CommandContext } from '../context.js';
 import { findContainerArgs, findNetworkArgs, removeContainerArgs, removeNetworkArgs } from '../docker/argv.js';
-import { formatCommand } from '../docker/engine.js';
+import { formatCommand, type DockerEngine } from '../docker/engine.js';
 import { instanceNames } from '../docker/names.js';
-import { parseOrThrow } from '../errors.js';
+import { DockerError, parseOrThrow, UsageError } from '../errors.js';
+import { findInstances } from '../operator/find.js';
 import { readEnvFile } from '../settings/load.js';
 import { settingsSchema } from '../settings/schema.js';
 import { envFilePath, type EnvOptions } from './shared.js';
@@ -11,6 +12,8 @@ import { envFilePath, type EnvOptions } from './shared.js';
 export interface StopOptions extends EnvOptions {
   name?: string;
   dryRun?: boolean;
+  /** Every instance this tool manages on the engine, found by label. */
+  all?: boolean;
 }
 
 function nameFromEnvFile(ctx: CommandContext, envFile?: string): string | undefined {
@@ -27,6 +30,7 @@ export function instanceName(ctx: CommandContext, options: StopOptions): string 
 }
 
 export async function stop(ctx: CommandContext, options: StopOptions): Promise<void> {
+  if (options.all) return stopAll(ctx, options);
   const name = instanceName(ctx, options);
   const names = instanceNames(name);
   if (options.dryRun) {
@@ -42,6 +46,39 @@ export async function stop(ctx: CommandContext, options: StopOptions): Promise<v
     await docker.run(removeContainerArgs(names.container));
     ctx.out.success(`Stopped and removed ${names.container}.`);
   }
-  const network = await docker.run(findNetworkArgs(names.network));
-  if (network.stdout.trim() !== '') await docker.run(removeNetworkArgs(names.network));
+  await removeNetwork(ctx, docker, names.network);
+}
+
+/** The instance's network goes too, unless a container that is not ours still uses it. */
+async function removeNetwork(ctx: CommandContext, docker: DockerEngine, network: string): Promise<void> {
+  const found = await docker.run(findNetworkArgs(network));
+  if (found.stdout.trim() === '') return;
+  const removed = await docker.run(removeNetworkArgs(network), { allowFailure: true });
+  if (removed.exitCode !== 0 && /active endpoints/.test(removed.stderr)) {
+    ctx.out.info(`Kept the network ${network}: other containers are still attached to it.`);
+  } else if (removed.exitCode !== 0) {
+    throw new DockerError(`Could not remove the network ${network}`, formatCommand(removeNetworkArgs(network)), removed.stderr);
+  }
+}
+
+/** stop --all: the instances are found through their label, so every env file's instance goes. */
+async function stopAll(ctx: CommandContext, options: StopOptions): Promise<void> {
+  if (options.name) throw new UsageError('stop takes a name or --all, not both');
+  const docker = ctx.docker([]);
+  const instances = await findInstances(docker);
+  if (instances.length === 0) {
+    ctx.out.info('Nothing to stop: no mcp-sandbox instance on this engine.');
+    return;
+  }
+  for (const instance of instances) {
+    const network = instanceNames(instance.name).network;
+    if (options.dryRun) {
+      ctx.out.data(formatCommand(removeContainerArgs(instance.container)));
+      ctx.out.data(formatCommand(removeNetworkArgs(network)));
+      continue;
+    }
+    await docker.run(removeContainerArgs(instance.container));
+    await removeNetwork(ctx, docker, network);
+    ctx.out.success(`Stopped and removed ${instance.container}.`);
+  }
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Settings } from '../settings/load.js';
-import { GATEWAY_PORT, LABEL_INSTANCE, LABEL_TEMPLATE, TLS_VOLUME_TARGET, type InstanceNames } from './names.js';
+import { GATEWAY_PORT, LABEL_INSTANCE, LABEL_TEMPLATE, TLS_VOLUME_TARGET, USER_TLS_TARGET, type InstanceNames } from './names.js';
 
 /**
  * Pure builders of docker argv. Arguments are always separate array elements
@@ -77,6 +77,16 @@ function mountArgs(settings: Settings): string[] {
   ]);
 }
 
+/** CERT_FILE/KEY_FILE, read-only: the gateway copies them at start and never writes back. */
+export function tlsFileMountArgs(settings: Settings): string[] {
+  if (!settings.tlsFiles) return [];
+  const { certFile, keyFile } = settings.tlsFiles;
+  return [
+    ...['--mount', `type=bind,source=${certFile},target=${USER_TLS_TARGET}/cert.pem,readonly`],
+    ...['--mount', `type=bind,source=${keyFile},target=${USER_TLS_TARGET}/key.pem,readonly`],
+  ];
+}
+
 /** The container's environment: names on the command line, values beside it. */
 export function containerEnv(settings: Settings): Record<string, string> {
   return {
@@ -111,7 +121,9 @@ export function runArgs(settings: Settings, names: InstanceNames, options: RunOp
     ...['--network', names.network],
     ...hardeningArgs(settings),
     // A tunnel dials out: nothing is published and there is no certificate to keep.
-    ...(settings.template === 'nginx' ? [...publishArg(settings), '--volume', `${names.tlsVolume}:${TLS_VOLUME_TARGET}`] : []),
+    ...(settings.template === 'nginx'
+      ? [...publishArg(settings), '--volume', `${names.tlsVolume}:${TLS_VOLUME_TARGET}`, ...tlsFileMountArgs(settings)]
+      : []),
     ...mountArgs(settings),
     ...addHostArgs(options.egressHosts),
     ...Object.keys(env).flatMap((name) => ['--env', name]),
@@ -133,6 +145,33 @@ export const createNetworkArgs = (network: string, instance: string) => [
 export const removeNetworkArgs = (network: string) => ['network', 'rm', network];
 export const stateArgs = (name: string) => ['inspect', '--format', '{{.State.Status}}', name];
 export const healthcheckArgs = (name: string) => ['exec', name, '/opt/sandbox/bin/healthcheck'];
-export const readPublicUrlArgs = (name: string) => ['exec', name, 'cat', '/run/sandbox/public-url'];
-export const readCertificateArgs = (name: string) => ['exec', name, 'cat', `${TLS_VOLUME_TARGET}/cert.pem`];
+/** The certificate nginx serves (self-signed or CERT_FILE), published by docker/nginx/gateway/prepare. */
+export const SERVED_CERTIFICATE_PATH = '/run/sandbox/served-cert.pem';
+export const readCertificateArgs = (name: string) => ['exec', name, 'cat', SERVED_CERTIFICATE_PATH];
 export const logsArgs = (name: string, tail: number) => ['logs', '--tail', String(tail), name];
+
+/** Every container this tool manages, found by its label (no state file of our own). */
+export const listInstancesArgs = (name?: string) => [
+  'ps',
+  '--all',
+  '--quiet',
+  '--no-trunc',
+  ...['--filter', name ? `label=${LABEL_INSTANCE}=${name}` : `label=${LABEL_INSTANCE}`],
+];
+export const inspectContainersArgs = (ids: readonly string[]) => ['container', 'inspect', ...ids];
+/** Tunnel templates write their public URL here once the tunnel is up (world-readable). */
+export const PUBLIC_URL_PATH = '/run/sandbox/public-url';
+export const readPublicUrlArgs = (name: string) => ['exec', name, 'cat', PUBLIC_URL_PATH];
+export interface LogsOptions {
+  follow: boolean;
+  /** A number of lines, or undefined for all of them. */
+  tail?: number;
+}
+export const showLogsArgs = (name: string, options: LogsOptions) => [
+  'logs',
+  ...(options.follow ? ['--follow'] : []),
+  ...['--tail', options.tail === undefined ? 'all' : String(options.tail)],
+  name,
+];
+export const engineVersionArgs = () => ['version', '--format', '{{json .}}'];
+export const engineInfoArgs = () => ['info', '--format', '{{json .}}'];

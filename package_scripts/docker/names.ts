@@ -21,3 +21,5 @@ export function instanceNames(name: string, tag = 'latest'): InstanceNames {
 /** Inside the container: nginx listens here; HOST_PORT maps to it. */
 export const GATEWAY_PORT = 8443;
 export const TLS_VOLUME_TARGET = '/var/lib/mcp-sandbox/tls';
+/** Inside the container: CERT_FILE and KEY_FILE, mounted read-only (docker/nginx/gateway/prepare reads them). */
+export const USER_TLS_TARGET = '/etc/mcp-sandbox/user-tls';

@@ -5,6 +5,7 @@ import { parse } from '@dotenvx/dotenvx';
 import { parseOrThrow, UsageError } from '../errors.js';
 import { parseMounts, type Mount } from './mounts.js';
 import { ALIASES, GATEWAY_SECRET_NAMES, GATEWAY_SETTINGS, settingsSchema, type ParsedSettings, type Template, type TunnelTemplate } from './schema.js';
+import { resolveTlsFiles, type TlsFiles } from './tls-files.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -35,6 +36,8 @@ export interface Settings extends Omit<ParsedSettings, 'ACCESS_TOKEN'> {
   serverEnv: Record<string, string>;
   /** Every secret value, for masking anything shown to the user. */
   secrets: string[];
+  /** CERT_FILE/KEY_FILE, checked; absent when the gateway makes its own certificate. */
+  tlsFiles?: TlsFiles;
 }
 
 /**
@@ -165,6 +168,7 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
     }),
     gatewayEnv,
     serverEnv,
+    tlsFiles: resolveTlsFiles(parsed.CERT_FILE, parsed.KEY_FILE, baseDir),
     secrets: [...new Set([accessToken, ...gatewaySecrets, ...basicAuthPasswords(gatewayEnv), ...Object.values(serverEnv)])].filter((s) => s.length >= 4),
   };
 }

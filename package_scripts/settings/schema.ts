@@ -230,6 +230,9 @@ export const settingsSchema = z
     PINGGY_PORT: oneLine('PINGGY_PORT').optional(),
     PINGGY_HOST_KEY: oneLine('PINGGY_HOST_KEY').optional(),
     TUNNEL_RETRIES: oneLine('TUNNEL_RETRIES').optional(),
+    // Bring your own certificate (e.g. from mkcert); checked in tls-files.ts.
+    CERT_FILE: z.string().default(''),
+    KEY_FILE: z.string().default(''),
   })
   .superRefine((s, ctx) => {
     if (s.TEMPLATE === 'nginx') {

@@ -405,7 +405,7 @@ describe('small argv helpers', () => {
     assert.deepEqual(removeNetworkArgs('mcp-sandbox-net'), ['network', 'rm', 'mcp-sandbox-net']);
     assert.deepEqual(stateArgs('mcp-sandbox'), ['inspect', '--format', '{{.State.Status}}', 'mcp-sandbox']);
     assert.deepEqual(healthcheckArgs('mcp-sandbox'), ['exec', 'mcp-sandbox', '/opt/sandbox/bin/healthcheck']);
-    assert.deepEqual(readCertificateArgs('mcp-sandbox'), ['exec', 'mcp-sandbox', 'cat', '/var/lib/mcp-sandbox/tls/cert.pem']);
+    assert.deepEqual(readCertificateArgs('mcp-sandbox'), ['exec', 'mcp-sandbox', 'cat', '/run/sandbox/served-cert.pem']);
     assert.deepEqual(logsArgs('mcp-sandbox', 30), ['logs', '--tail', '30', 'mcp-sandbox']);
   });
 });

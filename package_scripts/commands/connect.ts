@@ -1,0 +1,115 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import type { CommandContext } from '../context.js';
+import { readCertificateArgs, readPublicUrlArgs } from '../docker/argv.js';
+import { formatCommand } from '../docker/engine.js';
+import { DockerError, parseOrThrow, UsageError } from '../errors.js';
+import { CLIENTS, clientSnippets, renderConfig, type Endpoint } from '../operator/clients.js';
+import { bearerTokenFor, servesOwnCertificate } from '../operator/endpoint.js';
+import { requireInstance } from '../operator/find.js';
+import { settingsFor, npmRun, type EnvOptions } from './shared.js';
+import { certificateFile } from './start.js';
+
+export const connectOptionsSchema = z.object({
+  client: z
+    .enum(CLIENTS, { message: `--client must be one of ${CLIENTS.join(', ')}` })
+    .optional(),
+  json: z.boolean().default(false),
+});
+export type ConnectOptions = z.input<typeof connectOptionsSchema> & EnvOptions;
+
+export interface ConnectResult {
+  endpoint: Endpoint;
+  /** SHA-256 of the certificate the instance serves (nginx only). */
+  fingerprint?: string;
+}
+
+function note(ctx: CommandContext, message: string): void {
+  if (ctx.out.note) ctx.out.note(message);
+  else ctx.out.warn(message);
+}
+
+/**
+ * The endpoint of the running instance of this env file: its real URL (from
+ * Docker, or the tunnel's URL file) and the certificate it really serves,
+ * saved where the configurations point.
+ */
+async function resolveEndpoint(ctx: CommandContext, options: ConnectOptions): Promise<ConnectResult> {
+  const settings = settingsFor(ctx, options);
+  const docker = ctx.docker(settings.secrets);
+  const instance = await requireInstance(docker, settings.NAME);
+  if (instance.state !== 'running') {
+    throw new UsageError(`${instance.container} is ${instance.state}, not running. Start it first: ${npmRun('start', ctx, settings, '-d')}`);
+  }
+  const token = bearerTokenFor(settings.template, {
+    ACCESS_TOKEN: settings.accessToken,
+    PINGGY_BEARER_TOKEN: settings.PINGGY_BEARER_TOKEN,
+  });
+  if (!instance.url) {
+    throw new DockerError(
+      `${instance.container} has not reported its URL yet (a tunnel may still be connecting). Wait a few seconds and retry; ${npmRun('logs', ctx, settings)} shows why`,
+      formatCommand(readPublicUrlArgs(instance.container)),
+    );
+  }
+  if (!servesOwnCertificate(settings.template)) {
+    return { endpoint: { serverName: settings.NAME, url: instance.url, token } };
+  }
+  const pem = (await docker.run(readCertificateArgs(instance.container))).stdout;
+  const certificate = new X509Certificate(pem);
+  const file = certificateFile(settings);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${pem.trim()}\n`);
+  // A certificate signed by a CA (mkcert, a company CA) is trusted through that CA, not through the leaf.
+  const selfSigned = certificate.issuer === certificate.subject;
+  if (!selfSigned) {
+    note(ctx, `The certificate is issued by ${certificate.issuer.replace(/\n/g, ', ')}: clients trust it when they trust that CA (mkcert: NODE_EXTRA_CA_CERTS="$(mkcert -CAROOT)/rootCA.pem").`);
+  }
+  return {
+    endpoint: { serverName: settings.NAME, url: instance.url, token, ...(selfSigned ? { caFile: file } : {}) },
+    fingerprint: certificate.fingerprint256,
+  };
+}
+
+/** `npm run connect`: configurations for MCP clients, made from the running instance. */
+export async function connect(ctx: CommandContext, rawOptions: ConnectOptions): Promise<ConnectResult> {
+  const options = parseOrThrow(connectOptionsSchema, rawOptions);
+  const result = await resolveEndpoint(ctx, rawOptions);
+  const snippets = clientSnippets(result.endpoint).filter((s) => !options.client || s.client === options.client);
+  note(ctx, 'This output holds your ACCESS_TOKEN: paste it into the client configuration, never into a chat, an issue or a screenshot.');
+
+  if (options.json) {
+    const clients = Object.fromEntries(snippets.map((s) => [s.client, s.config]));
+    ctx.out.data(
+      JSON.stringify(
+        options.client
+          ? clients[options.client]
+          : { url: result.endpoint.url, certificate: result.endpoint.caFile ?? null, fingerprint: result.fingerprint ?? null, clients },
+        null,
+        2,
+      ),
+    );
+    return result;
+  }
+  if (options.client) {
+    // Only the configuration on stdout, so that it can be piped or pasted as is; the rest on stderr.
+    const [snippet] = snippets;
+    note(ctx, `${snippet!.title}: ${snippet!.where}`);
+    for (const line of snippet!.notes) note(ctx, line);
+    ctx.out.data(renderConfig(snippet!.config));
+    return result;
+  }
+  const lines = [
+    `URL:          ${result.endpoint.url}`,
+    ...(result.endpoint.caFile ? [`Certificate:  ${result.endpoint.caFile}`] : []),
+    ...(result.fingerprint ? [`SHA-256:      ${result.fingerprint}`] : []),
+    '',
+  ];
+  for (const snippet of snippets) {
+    lines.push(`## ${snippet.title}`, `# ${snippet.where}`, renderConfig(snippet.config), ...snippet.notes.map((n) => `# ${n}`), '');
+  }
+  lines.push('Only one client: npm run connect -- --client claude-desktop|claude-code|cursor|vscode|inspector');
+  ctx.out.data(lines.join('\n'));
+  return result;
+}

@@ -1,0 +1,132 @@
+import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { z } from 'zod';
+import type { CommandContext } from '../context.js';
+import { engineInfoArgs, engineVersionArgs, imageExistsArgs } from '../docker/argv.js';
+import { instanceNames } from '../docker/names.js';
+import { isReportedError, parseOrThrow } from '../errors.js';
+import {
+  baseImageCheck,
+  caCheck,
+  describeEngine,
+  diskCheck,
+  engineCheck,
+  envFileModeCheck,
+  formatChecks,
+  instanceImageCheck,
+  portCheck,
+  tokenCheck,
+  type Check,
+  type EngineVersion,
+  type PortProbe,
+} from '../operator/checks.js';
+import { servesOwnCertificate } from '../operator/endpoint.js';
+import { findInstances } from '../operator/find.js';
+import type { Settings } from '../settings/load.js';
+import { envFilePath, settingsFor, type EnvOptions } from './shared.js';
+
+export const doctorOptionsSchema = z.object({ json: z.boolean().default(false) });
+export type DoctorOptions = z.input<typeof doctorOptionsSchema> & EnvOptions;
+
+/** Try to listen where the instance would be published; closed at once. */
+export function probePort(port: number, address: string): Promise<PortProbe> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'EACCES' ? 'denied' : 'in-use'));
+    server.listen(port, address, () => server.close(() => resolve('free')));
+  });
+}
+
+function pemCertificates(file: string): number | undefined {
+  try {
+    return (readFileSync(file, 'utf8').match(/-----BEGIN CERTIFICATE-----/g) ?? []).length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where images are kept when the engine runs on this machine, else the temporary folder builds are staged in. */
+function diskPath(dockerRootDir: string | undefined): string {
+  return dockerRootDir && existsSync(dockerRootDir) ? dockerRootDir : tmpdir();
+}
+
+/** `npm run doctor`: every precondition of build and start, each with its fix (the caller exits 1 when one fails). */
+export async function doctor(ctx: CommandContext, rawOptions: DoctorOptions): Promise<Check[]> {
+  const options = parseOrThrow(doctorOptionsSchema, rawOptions);
+  const checks: Check[] = [];
+
+  // The env file first: its secrets are needed to mask anything docker reports.
+  const envFile = envFilePath(ctx, rawOptions.envFile);
+  let settings: Settings | undefined;
+  if (!existsSync(envFile)) {
+    checks.push({ name: 'env file', verdict: 'fail', detail: `${envFile} does not exist`, fix: 'npm run init (or npm run up, which also builds and starts)' });
+  } else {
+    try {
+      settings = settingsFor(ctx, rawOptions);
+      checks.push({ name: 'env file', verdict: 'pass', detail: `${envFile} is valid (NAME=${settings.NAME}, TEMPLATE=${settings.template})` });
+    } catch (error) {
+      if (!isReportedError(error)) throw error;
+      checks.push({ name: 'env file', verdict: 'fail', detail: error.message, fix: 'Fix the setting named above; docs/SETTINGS.md describes each' });
+    }
+    const modeCheck = envFileModeCheck(envFile, statSync(envFile).mode);
+    if (modeCheck) checks.push(modeCheck);
+  }
+
+  const docker = ctx.docker(settings?.secrets ?? []);
+  let engineKind: string | undefined;
+  let dockerRootDir: string | undefined;
+  let engineUp = false;
+  try {
+    const version = JSON.parse((await docker.run(engineVersionArgs())).stdout) as EngineVersion;
+    const info = JSON.parse((await docker.run(engineInfoArgs())).stdout) as { OperatingSystem?: string; DockerRootDir?: string };
+    dockerRootDir = info.DockerRootDir;
+    const check = engineCheck({ version, operatingSystem: info.OperatingSystem });
+    engineKind = describeEngine(version, info.OperatingSystem).kind;
+    engineUp = check.verdict === 'pass';
+    checks.push(check);
+  } catch (error) {
+    if (!isReportedError(error)) throw error;
+    checks.push(engineCheck({ error: error.message.replace(/\. Start Docker.*$/, '') }));
+  }
+
+  if (settings) {
+    if (settings.accessToken) checks.push(tokenCheck(settings.accessToken, 'ACCESS_TOKEN'));
+    if (servesOwnCertificate(settings.template)) {
+      let ownedBy: string | undefined;
+      if (engineUp) {
+        const [mine] = await findInstances(docker, { name: settings.NAME });
+        if (mine?.state === 'running' && mine.url?.endsWith(`:${settings.HOST_PORT}/mcp`)) ownedBy = mine.container;
+      }
+      checks.push(portCheck(settings.HOST_PORT, settings.BIND_ADDRESS, ownedBy ? 'in-use' : await probePort(settings.HOST_PORT, settings.BIND_ADDRESS), { ownedBy, engineKind }));
+      if (settings.tlsFiles) {
+        checks.push({ name: 'certificate', verdict: 'pass', detail: `CERT_FILE ${settings.tlsFiles.certFile} (SHA-256 ${settings.tlsFiles.fingerprint})` });
+      }
+    }
+    if (engineUp) {
+      const base = settings.BASE_IMAGE || `node:${settings.NODE_VERSION}-bookworm-slim`;
+      checks.push(baseImageCheck(base, (await docker.run(imageExistsArgs(base), { allowFailure: true })).exitCode === 0));
+      const image = instanceNames(settings.NAME).image;
+      checks.push(instanceImageCheck(image, (await docker.run(imageExistsArgs(image), { allowFailure: true })).exitCode === 0));
+    }
+    const caSource = settings.EXTRA_CA_CERT ? 'EXTRA_CA_CERT' : 'NODE_EXTRA_CA_CERTS';
+    const proxy = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].find((v) => ctx.hostEnv[v]);
+    checks.push(
+      caCheck({
+        ...(settings.extraCaCert ? { setting: { source: caSource, file: settings.extraCaCert }, certificates: pemCertificates(settings.extraCaCert) } : {}),
+        ...(proxy ? { proxy } : {}),
+      }),
+    );
+  }
+
+  const path = diskPath(dockerRootDir);
+  const stats = statfsSync(path);
+  checks.push(diskCheck(path, stats.bavail * stats.bsize));
+
+  if (options.json) {
+    ctx.out.data(JSON.stringify({ ok: checks.every((c) => c.verdict !== 'fail'), checks }, null, 2));
+  } else {
+    ctx.out.data(formatChecks(checks));
+  }
+  return checks;
+}

@@ -1,0 +1,164 @@
+/**
+ * Ready-to-paste client configurations for one endpoint. Pure: the command
+ * decides the URL, token and certificate; these only shape them per client.
+ */
+
+/** mcp-remote as the Claude Desktop configuration runs it: pinned, and the same version as this project's devDependency. */
+export const MCP_REMOTE_VERSION = '0.15.1';
+/** The Inspector release these commands were written against (2.x needs Node 22.19 or newer). */
+export const INSPECTOR_VERSION = '2.12.0';
+export const INSPECTOR_MIN_NODE = '22.19.0';
+
+export const CLIENTS = ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'inspector'] as const;
+export type ClientName = (typeof CLIENTS)[number];
+
+export interface Endpoint {
+  /** The key the server gets in the client's configuration. */
+  serverName: string;
+  url: string;
+  token: string;
+  /** A PEM file Node-based clients must trust (NODE_EXTRA_CA_CERTS); absent for a publicly trusted certificate. */
+  caFile?: string;
+}
+
+export const authorization = (token: string) => `Bearer ${token}`;
+
+/**
+ * Claude Desktop speaks stdio only: mcp-remote bridges it to HTTP. The header
+ * travels in an env var and is written without a space after the colon,
+ * because some clients split arguments at spaces; mcp-remote expands ${...}.
+ */
+export function claudeDesktopConfig(endpoint: Endpoint) {
+  return {
+    mcpServers: {
+      [endpoint.serverName]: {
+        command: 'npx',
+        args: ['-y', `mcp-remote@${MCP_REMOTE_VERSION}`, endpoint.url, '--header', 'Authorization:${AUTH_HEADER}'],
+        env: {
+          AUTH_HEADER: authorization(endpoint.token),
+          ...(endpoint.caFile ? { NODE_EXTRA_CA_CERTS: endpoint.caFile } : {}),
+        },
+      },
+    },
+  };
+}
+
+/** VS Code's mcp.json (.vscode/mcp.json or the user profile): type http with headers. */
+export function vscodeConfig(endpoint: Endpoint) {
+  return {
+    servers: {
+      [endpoint.serverName]: { type: 'http', url: endpoint.url, headers: { Authorization: authorization(endpoint.token) } },
+    },
+  };
+}
+
+/** Cursor's mcp.json (~/.cursor/mcp.json or .cursor/mcp.json): url and headers. */
+export function cursorConfig(endpoint: Endpoint) {
+  return {
+    mcpServers: {
+      [endpoint.serverName]: { url: endpoint.url, headers: { Authorization: authorization(endpoint.token) } },
+    },
+  };
+}
+
+/** POSIX shell quoting: single quotes unless the word is plainly safe. */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export const claudeCodeArgv = (endpoint: Endpoint) => [
+  'claude',
+  'mcp',
+  'add',
+  ...['--transport', 'http'],
+  endpoint.serverName,
+  endpoint.url,
+  ...['--header', `Authorization: ${authorization(endpoint.token)}`],
+];
+
+export const inspectorArgv = (endpoint: Endpoint) => [
+  'npx',
+  '-y',
+  `@modelcontextprotocol/inspector@${INSPECTOR_VERSION}`,
+  '--cli',
+  ...['--server-url', endpoint.url],
+  ...['--transport', 'http'],
+  ...['--header', `Authorization: ${authorization(endpoint.token)}`],
+  ...['--method', 'tools/list'],
+];
+
+/** A shell line; NODE_EXTRA_CA_CERTS in front when the certificate needs it. */
+export function shellLine(argv: readonly string[], caFile?: string): string {
+  const prefix = caFile ? `NODE_EXTRA_CA_CERTS=${shellQuote(caFile)} ` : '';
+  return prefix + argv.map(shellQuote).join(' ');
+}
+
+export interface ClientSnippet {
+  client: ClientName;
+  title: string;
+  /** Where it goes. */
+  where: string;
+  /** JSON configurations are objects; commands are shell lines. */
+  config: object | string;
+  notes: string[];
+}
+
+export function clientSnippets(endpoint: Endpoint, nodeVersion = process.versions.node): ClientSnippet[] {
+  const trust = endpoint.caFile
+    ? [`The client must trust ${endpoint.caFile}: Node-based clients with NODE_EXTRA_CA_CERTS, others through the system's trust store (docs/GUIDE.md, "Certificates").`]
+    : [];
+  const oldNode = compareVersions(nodeVersion, INSPECTOR_MIN_NODE) < 0;
+  return [
+    {
+      client: 'claude-desktop',
+      title: 'Claude Desktop',
+      where: 'claude_desktop_config.json (Settings > Developer > Edit Config); merge into "mcpServers", then restart Claude Desktop',
+      config: claudeDesktopConfig(endpoint),
+      notes: ['npx fetches mcp-remote on first use (Node.js 20 or newer must be on PATH).'],
+    },
+    {
+      client: 'claude-code',
+      title: 'Claude Code',
+      where: 'run in a shell (add --scope user to use it in every project)',
+      config: shellLine(claudeCodeArgv(endpoint)),
+      notes: endpoint.caFile ? [`Start Claude Code with NODE_EXTRA_CA_CERTS=${shellQuote(endpoint.caFile)} in its environment.`] : [],
+    },
+    {
+      client: 'cursor',
+      title: 'Cursor',
+      where: '~/.cursor/mcp.json (or .cursor/mcp.json in a project); merge into "mcpServers"',
+      config: cursorConfig(endpoint),
+      notes: trust,
+    },
+    {
+      client: 'vscode',
+      title: 'VS Code',
+      where: '.vscode/mcp.json (or "MCP: Open User Configuration"); merge into "servers"',
+      config: vscodeConfig(endpoint),
+      notes: trust,
+    },
+    {
+      client: 'inspector',
+      title: 'MCP Inspector (lists the tools once)',
+      where: 'run in a shell',
+      config: shellLine(inspectorArgv(endpoint), endpoint.caFile),
+      notes: [
+        `Inspector 2 needs Node.js ${INSPECTOR_MIN_NODE} or newer${oldNode ? ` (this one is ${nodeVersion}: upgrade Node first)` : ''}. Drop --cli and --method for the web interface.`,
+      ],
+    },
+  ];
+}
+
+export function compareVersions(a: string, b: string): number {
+  const pa = a.replace(/^v/, '').split('.').map(Number);
+  const pb = b.replace(/^v/, '').split('.').map(Number);
+  for (let i = 0; i < 3; i += 1) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
+}
+
+export function renderConfig(config: object | string): string {
+  return typeof config === 'string' ? config : JSON.stringify(config, null, 2);
+}

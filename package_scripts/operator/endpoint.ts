@@ -1,0 +1,44 @@
+import { PUBLIC_URL_PATH } from '../docker/argv.js';
+
+/**
+ * Where a client finds an instance, by template. nginx publishes a host port
+ * with a self-signed (or CERT_FILE) certificate; the tunnel templates have no
+ * host port and a public certificate, and write their URL inside the container
+ * once the tunnel is up.
+ */
+export type UrlSource =
+  | { kind: 'published-port' }
+  | { kind: 'tunnel-file'; path: string };
+
+
+export function urlSource(template: string): UrlSource {
+  return template === 'ngrok' || template === 'pinggy' ? { kind: 'tunnel-file', path: PUBLIC_URL_PATH } : { kind: 'published-port' };
+}
+
+/** Only nginx serves a certificate clients must be told to trust. */
+export function servesOwnCertificate(template: string): boolean {
+  return urlSource(template).kind === 'published-port';
+}
+
+/** The bearer token a client sends: Pinggy may have its own, else ACCESS_TOKEN. */
+export function bearerTokenFor(template: string, values: { ACCESS_TOKEN?: string; PINGGY_BEARER_TOKEN?: string }): string {
+  if (template === 'pinggy' && values.PINGGY_BEARER_TOKEN) return values.PINGGY_BEARER_TOKEN;
+  return values.ACCESS_TOKEN ?? '';
+}
+
+/** A host address as a client should dial it: wildcard binds mean "this machine". */
+export function dialHost(bindAddress: string): string {
+  if (bindAddress === '' || bindAddress === '0.0.0.0' || bindAddress === '::') return '127.0.0.1';
+  return bindAddress.includes(':') ? `[${bindAddress}]` : bindAddress;
+}
+
+/**
+ * The tunnel's URL as written by the container, with the MCP path when the file
+ * holds only the origin. Pinggy and ngrok publish https; a plain SSH server in
+ * Pinggy's place (the end-to-end tests) offers http.
+ */
+export function tunnelUrl(fileContent: string): string | undefined {
+  const text = fileContent.trim();
+  if (!/^https?:\/\/[^\s]+$/.test(text)) return undefined;
+  return new URL(text).pathname === '/' ? `${text.replace(/\/$/, '')}/mcp` : text;
+}

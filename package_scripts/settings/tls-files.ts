@@ -1,0 +1,71 @@
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+
+/** A certificate the user brings (CERT_FILE/KEY_FILE), served by nginx instead of the self-signed one. */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+  /** SHA-256 fingerprint of CERT_FILE, as Node prints it (AA:BB:...). */
+  fingerprint: string;
+  /** The certificate signs itself: a client can trust exactly this file. */
+  selfSigned: boolean;
+  issuer: string;
+}
+
+const BOTH_OR_NEITHER =
+  'CERT_FILE and KEY_FILE go together: set both (a PEM certificate and its private key, e.g. from mkcert) or neither (a self-signed certificate is made)';
+
+function readableFile(setting: string, path: string): Buffer {
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    throw new UsageError(`${setting} names ${path}, which does not exist; fix the path (relative paths start from the .env folder)`);
+  }
+  if (!isFile) throw new UsageError(`${setting} names ${path}, which is not a file; point it at a PEM file`);
+  try {
+    accessSync(path, constants.R_OK);
+    return readFileSync(path);
+  } catch {
+    throw new UsageError(`${setting} names ${path}, which you cannot read; fix its permissions (chmod u+r) or run as its owner`);
+  }
+}
+
+/**
+ * Checks CERT_FILE/KEY_FILE before anything starts: both or neither, readable,
+ * a PEM certificate, a private key that belongs to it. The key is read only to
+ * check that; no message quotes it.
+ */
+export function resolveTlsFiles(certSetting: string, keySetting: string, baseDir: string): TlsFiles | undefined {
+  if (certSetting === '' && keySetting === '') return undefined;
+  if (certSetting === '' || keySetting === '') throw new UsageError(BOTH_OR_NEITHER);
+  const certFile = resolve(baseDir, certSetting);
+  const keyFile = resolve(baseDir, keySetting);
+
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(readableFile('CERT_FILE', certFile));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`CERT_FILE ${certFile} is not a PEM certificate (-----BEGIN CERTIFICATE-----); point it at the certificate, not the key`);
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(readableFile('KEY_FILE', keyFile));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`KEY_FILE ${keyFile} is not an unencrypted PEM private key; export the key without a passphrase (mkcert's *-key.pem is one)`);
+  }
+  if (!certificate.checkPrivateKey(key)) {
+    throw new UsageError(`KEY_FILE ${keyFile} is not the private key of CERT_FILE ${certFile}; use the pair made together`);
+  }
+  return {
+    certFile,
+    keyFile,
+    fingerprint: certificate.fingerprint256,
+    selfSigned: certificate.issuer === certificate.subject && certificate.verify(certificate.publicKey),
+    issuer: certificate.issuer.replace(/\n/g, ', '),
+  };
+}

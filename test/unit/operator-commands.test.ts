@@ -1,0 +1,246 @@
+/**
+ * The operator commands with a recording docker engine: what they ask Docker,
+ * what they print, and that bad input stops them before any docker call.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { connect } from '../../package_scripts/commands/connect.js';
+import { applyAnswers, checkAnswer, init } from '../../package_scripts/commands/init.js';
+import { logs } from '../../package_scripts/commands/logs.js';
+import { status } from '../../package_scripts/commands/status.js';
+import { stop } from '../../package_scripts/commands/stop.js';
+import type { CommandContext, Output } from '../../package_scripts/context.js';
+import { runArgs, tlsFileMountArgs } from '../../package_scripts/docker/argv.js';
+import type { DockerEngine, DockerResult } from '../../package_scripts/docker/engine.js';
+import { instanceNames } from '../../package_scripts/docker/names.js';
+import { DockerError, UsageError } from '../../package_scripts/errors.js';
+import { resolveSettings } from '../../package_scripts/settings/load.js';
+import { PLACEHOLDER_SECRET } from '../../package_scripts/settings/schema.js';
+import { resolveTlsFiles } from '../../package_scripts/settings/tls-files.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const fixtures = join(repoRoot, 'test', 'fixtures', 'tls');
+const TOKEN = 'c0ffee00'.repeat(8);
+const root = mkdtempSync(join(tmpdir(), 'mcp-operator-test-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+let counter = 0;
+const freshDir = () => {
+  counter += 1;
+  const dir = join(root, `case-${counter}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+};
+
+type Answer = (args: string[]) => Partial<DockerResult> | undefined;
+
+function recordingContext(answer: Answer = () => undefined, projectDir = repoRoot) {
+  const calls: string[][] = [];
+  const messages: string[] = [];
+  const out: Output = {
+    info: (m) => messages.push(`info: ${m}`),
+    success: (m) => messages.push(`success: ${m}`),
+    warn: (m) => messages.push(`warn: ${m}`),
+    data: (t) => messages.push(`data: ${t}`),
+    note: (m) => messages.push(`note: ${m}`),
+  };
+  const engine: DockerEngine = {
+    async run(args) {
+      calls.push(args);
+      return { stdout: '', stderr: '', exitCode: 0, ...answer(args) };
+    },
+  };
+  const ctx: CommandContext = { projectDir, hostEnv: { HOME: join(root, 'home') }, out, docker: () => engine };
+  return { ctx, calls, messages };
+}
+
+const inspectOf = (name: string, port: number) => ({
+  Name: `/${name}`,
+  RestartCount: 0,
+  Config: { Image: `${name}:latest`, Labels: { 'io.mcp-sandbox.instance': name, 'io.mcp-sandbox.template': 'nginx' } },
+  State: { Status: 'running', Running: true, StartedAt: new Date().toISOString(), Health: { Status: 'healthy' } },
+  NetworkSettings: { Ports: { '8443/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } },
+});
+
+/** An engine with these running instances, answering the label look-ups and inspects. */
+function engineWith(instances: Array<{ name: string; port: number }>, extra: Answer = () => undefined): Answer {
+  return (args) => {
+    const own = extra(args);
+    if (own) return own;
+    if (args[0] === 'ps') {
+      const filter = args[args.length - 1]!;
+      const wanted = filter.includes('=', filter.indexOf('instance')) ? filter.split('=').pop() : undefined;
+      return { stdout: instances.filter((i) => !wanted || i.name === wanted).map((i) => `id-${i.name}`).join('\n') };
+    }
+    if (args[0] === 'container' && args[1] === 'inspect') {
+      return { stdout: JSON.stringify(args.slice(2).map((id) => { const i = instances.find((x) => `id-${x.name}` === id)!; return inspectOf(i.name, i.port); })) };
+    }
+    return undefined;
+  };
+}
+
+describe('CERT_FILE and KEY_FILE', () => {
+  it('a matching pair resolves with its fingerprint and issuer; relative paths start from the env folder', () => {
+    const tls = resolveTlsFiles('./leaf.pem', 'leaf-key.pem', fixtures)!;
+    assert.equal(tls.certFile, join(fixtures, 'leaf.pem'));
+    assert.equal(tls.keyFile, join(fixtures, 'leaf-key.pem'));
+    assert.match(tls.fingerprint, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    assert.equal(tls.selfSigned, false);
+    assert.equal(tls.issuer, 'CN=mcp-sandbox test CA');
+    assert.equal(resolveTlsFiles('', '', fixtures), undefined);
+  });
+
+  it('refuses one without the other, missing or unreadable files, a key as certificate, a key of another certificate', () => {
+    const cases: Array<[string, string, RegExp]> = [
+      ['leaf.pem', '', /CERT_FILE and KEY_FILE go together/],
+      ['', 'leaf-key.pem', /CERT_FILE and KEY_FILE go together/],
+      ['missing.pem', 'leaf-key.pem', /^CERT_FILE names .*missing\.pem, which does not exist/],
+      ['leaf.pem', 'missing.pem', /^KEY_FILE names .*missing\.pem, which does not exist/],
+      ['.', 'leaf-key.pem', /^CERT_FILE names .*, which is not a file/],
+      ['leaf-key.pem', 'leaf-key.pem', /^CERT_FILE .* is not a PEM certificate/],
+      ['leaf.pem', 'ca.pem', /^KEY_FILE .* is not an unencrypted PEM private key/],
+      ['leaf.pem', 'other-key.pem', /^KEY_FILE .*other-key\.pem is not the private key of CERT_FILE/],
+    ];
+    for (const [cert, key, message] of cases) {
+      assert.throws(() => resolveTlsFiles(cert, key, fixtures), (error: unknown) => {
+        assert.ok(error instanceof UsageError, `${cert} ${key}`);
+        assert.match(error.message, message);
+        assert.ok(!error.message.includes('PRIVATE KEY-----'), 'no key material in a message');
+        return true;
+      });
+    }
+  });
+
+  it('are mounted read-only at fixed paths, after the certificate volume and before MCP_MOUNTS', () => {
+    const settings = resolveSettings({ ACCESS_TOKEN: TOKEN, CERT_FILE: 'leaf.pem', KEY_FILE: 'leaf-key.pem' }, join(fixtures, '.env'), { hostEnv: { HOME: join(root, 'home') }, projectDir: join(root, 'p') });
+    const mounts = [
+      '--mount', `type=bind,source=${join(fixtures, 'leaf.pem')},target=/etc/mcp-sandbox/user-tls/cert.pem,readonly`,
+      '--mount', `type=bind,source=${join(fixtures, 'leaf-key.pem')},target=/etc/mcp-sandbox/user-tls/key.pem,readonly`,
+    ];
+    assert.deepEqual(tlsFileMountArgs(settings), mounts);
+    const args = runArgs(settings, instanceNames(settings.NAME), { detached: true }).args;
+    const volume = args.indexOf('mcp-sandbox-tls:/var/lib/mcp-sandbox/tls');
+    assert.deepEqual(args.slice(volume + 1, volume + 5), mounts);
+    const plain = resolveSettings({ ACCESS_TOKEN: TOKEN }, join(fixtures, '.env'), { hostEnv: { HOME: join(root, 'home') }, projectDir: join(root, 'p') });
+    assert.deepEqual(tlsFileMountArgs(plain), []);
+  });
+});
+
+describe('init', () => {
+  it('applyAnswers replaces values in place, keeps comments, appends unknown keys', () => {
+    const text = '# c\nNAME=mcp-sandbox\nHOST_PORT=443\n';
+    assert.equal(applyAnswers(text, { NAME: 'mcp-github', HOST_PORT: undefined }), '# c\nNAME=mcp-github\nHOST_PORT=443\n');
+    assert.equal(applyAnswers(text, { EXTRA: 'x' }), '# c\nNAME=mcp-sandbox\nHOST_PORT=443\nEXTRA=x\n');
+  });
+
+  it('checkAnswer uses the settings rules', () => {
+    assert.equal(checkAnswer('NAME', 'mcp-github'), undefined);
+    assert.match(checkAnswer('NAME', 'Bad Name')!, /^NAME must be lowercase/);
+    assert.match(checkAnswer('HOST_PORT', '70000')!, /^HOST_PORT must be a port number/);
+    assert.equal(checkAnswer('MCP_MOUNTS', ''), undefined);
+    assert.match(checkAnswer('NPM_MCP', '')!, /cannot be empty/);
+  });
+
+  it('--yes: the example with a new token, mode 0600; a second run refuses (exit 2) and changes nothing; --force replaces', async () => {
+    const dir = freshDir();
+    const envFile = join(dir, '.env.github');
+    const { ctx, calls } = recordingContext();
+    await init(ctx, { yes: true, envFile });
+    const first = readFileSync(envFile, 'utf8');
+    assert.equal(statSync(envFile).mode & 0o777, 0o600);
+    const token = /^ACCESS_TOKEN=([0-9a-f]{64})$/m.exec(first)?.[1];
+    assert.ok(token);
+    assert.equal(first, readFileSync(join(repoRoot, '.env.example'), 'utf8').replace(PLACEHOLDER_SECRET, token));
+    await assert.rejects(init(ctx, { yes: true, envFile }), (error: unknown) => error instanceof UsageError && error.exitCode === 2 && /already exists.*--force/.test(error.message));
+    assert.equal(readFileSync(envFile, 'utf8'), first);
+    await init(ctx, { yes: true, force: true, envFile });
+    assert.notEqual(readFileSync(envFile, 'utf8'), first, 'a new token');
+    assert.deepEqual(calls, [], 'init never calls docker');
+  });
+
+  it('on a terminal it asks each question, shows the default, asks again after a bad answer', async () => {
+    const dir = freshDir();
+    const envFile = join(dir, '.env');
+    const { ctx, messages } = recordingContext();
+    const asked: string[] = [];
+    const replies = ['Bad Name', 'mcp-github', '', '', '', './repo:/workspace'];
+    await init(ctx, { envFile }, async (question, defaultValue) => {
+      asked.push(`${question} = ${defaultValue}`);
+      const reply = replies.shift()!;
+      return reply === '' ? defaultValue : reply;
+    });
+    assert.deepEqual(asked.map((q) => q.replace(/^.*\[(\w+)\] = /, '$1=')), ['NAME=mcp-sandbox', 'NAME=mcp-sandbox', 'HOST_PORT=443', `NPM_MCP=${/^NPM_MCP=(.*)$/m.exec(readFileSync(join(repoRoot, '.env.example'), 'utf8'))![1]}`, 'NPM_MCP_ARGS=/workspace', 'MCP_MOUNTS=']);
+    assert.ok(messages.some((m) => /^warn: NAME must be lowercase/.test(m)));
+    const written = readFileSync(envFile, 'utf8');
+    assert.match(written, /^NAME=mcp-github$/m);
+    assert.match(written, /^MCP_MOUNTS=\.\/repo:\/workspace$/m);
+  });
+});
+
+describe('status, logs, stop --all and connect with a recording engine', () => {
+  it('status --json lists what the label look-up found; none is a friendly line', async () => {
+    const { ctx, calls, messages } = recordingContext(engineWith([{ name: 'b-one', port: 9001 }, { name: 'a-two', port: 9002 }]));
+    const rows = await status(ctx, { json: true });
+    assert.deepEqual(rows.map((r) => [r.name, r.url]), [['b-one', 'https://127.0.0.1:9001/mcp'], ['a-two', 'https://127.0.0.1:9002/mcp']]);
+    assert.deepEqual(calls[0], ['ps', '--all', '--quiet', '--no-trunc', '--filter', 'label=io.mcp-sandbox.instance']);
+    assert.deepEqual(JSON.parse(messages[0]!.replace(/^data: /, '')), rows);
+    const empty = recordingContext(engineWith([]));
+    assert.deepEqual(await status(empty.ctx, {}), []);
+    assert.deepEqual(empty.messages, ['info: No mcp-sandbox instance on this engine. Start one with: npm run up']);
+  });
+
+  it('logs of an unknown name: a usage error naming status, and docker logs never runs', async () => {
+    const { ctx, calls } = recordingContext(engineWith([{ name: 'known', port: 9001 }]));
+    await assert.rejects(logs(ctx, { name: 'unknown' }), /No mcp-sandbox instance named unknown\. `npm run status` lists them/);
+    assert.ok(!calls.some((c) => c[0] === 'logs'));
+    await logs(ctx, { name: 'known', follow: true, tail: '5' });
+    assert.deepEqual(calls.at(-1), ['logs', '--follow', '--tail', '5', 'known']);
+    await assert.rejects(logs(ctx, { name: 'known', tail: 'lots' }), /--tail must be a number of lines or all/);
+  });
+
+  it('stop --all removes each labelled instance and its network; --dry-run only prints', async () => {
+    const instances = [{ name: 'one', port: 9001 }, { name: 'two', port: 9002 }];
+    const networks = engineWith(instances, (args) => (args[0] === 'network' && args[1] === 'ls' ? { stdout: 'net-id' } : undefined));
+    const dry = recordingContext(networks);
+    await stop(dry.ctx, { all: true, dryRun: true });
+    assert.ok(!dry.calls.some((c) => c[0] === 'rm' || (c[0] === 'network' && c[1] === 'rm')));
+    assert.deepEqual(dry.messages, ['data: docker rm --force one', 'data: docker network rm one-net', 'data: docker rm --force two', 'data: docker network rm two-net']);
+    const real = recordingContext(networks);
+    await stop(real.ctx, { all: true });
+    assert.deepEqual(real.calls.filter((c) => c[0] === 'rm' || c[1] === 'rm'), [['rm', '--force', 'one'], ['network', 'rm', 'one-net'], ['rm', '--force', 'two'], ['network', 'rm', 'two-net']]);
+    await assert.rejects(stop(real.ctx, { all: true, name: 'one' }), /a name or --all, not both/);
+  });
+
+  it('connect: an unknown --client is refused before docker; an instance without a URL yet (a tunnel connecting) is a clear error', async () => {
+    const dir = freshDir();
+    const envFile = join(dir, '.env');
+    writeFileSync(envFile, `ACCESS_TOKEN=${TOKEN}\nNAME=conn\n`);
+    const { ctx, calls } = recordingContext(engineWith([{ name: 'conn', port: 9003 }]));
+    await assert.rejects(connect(ctx, { envFile, client: 'notepad' as never }), /--client must be one of claude-desktop, claude-code, cursor, vscode, inspector/);
+    assert.deepEqual(calls, []);
+    const noUrl = recordingContext((args) =>
+      args[0] === 'ps' ? { stdout: 'id-conn' } : args[0] === 'container' ? { stdout: JSON.stringify([{ ...inspectOf('conn', 1), NetworkSettings: { Ports: {} } }]) } : undefined,
+    );
+    await assert.rejects(connect(noUrl.ctx, { envFile }), (error: unknown) => error instanceof DockerError && /has not reported its URL yet/.test(error.message));
+  });
+
+  it('connect with the served self-signed certificate: saved beside the env file, every client printed, the token noted', async () => {
+    const dir = freshDir();
+    const envFile = join(dir, '.env');
+    writeFileSync(envFile, `ACCESS_TOKEN=${TOKEN}\nNAME=conn\n`);
+    const ca = readFileSync(join(fixtures, 'ca.pem'), 'utf8');
+    const { ctx, messages } = recordingContext(engineWith([{ name: 'conn', port: 9003 }], (args) => (args[0] === 'exec' ? { stdout: ca } : undefined)));
+    const result = await connect(ctx, { envFile, json: true });
+    const saved = join(dir, '.mcp-sandbox', 'conn', 'cert.pem');
+    assert.ok(existsSync(saved));
+    assert.equal(readFileSync(saved, 'utf8'), `${ca.trim()}\n`);
+    assert.deepEqual(result.endpoint, { serverName: 'conn', url: 'https://127.0.0.1:9003/mcp', token: TOKEN, caFile: saved });
+    const json = JSON.parse(messages.find((m) => m.startsWith('data: '))!.slice(6));
+    assert.deepEqual(Object.keys(json.clients), ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'inspector']);
+    assert.equal(json.certificate, saved);
+    assert.ok(messages.some((m) => /^note: This output holds your ACCESS_TOKEN/.test(m)));
+  });
+});
