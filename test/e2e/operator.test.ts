@@ -71,7 +71,7 @@ describe('operator commands with two instances side by side', { timeout: 600_000
       const started = await cli(['start', '-d', '--env-file', side.envFile]);
       assert.equal(started.exitCode, 0, started.all);
       assert.match(started.stdout, new RegExp(`URL: +https://127\\.0\\.0\\.1:${side.port}/mcp`));
-      assert.match(started.stdout, new RegExp(`Token: +ACCESS_TOKEN in ${side.envFile.replace(/\./g, '\\.')}`));
+      assert.match(started.stdout, new RegExp(`Credential: +ACCESS_TOKEN in ${side.envFile.replace(/\./g, '\\.')}`));
       assert.match(started.stdout, new RegExp(`Next: +npm run connect -- --env-file ${side.envFile.replace(/\./g, '\\.')}`));
       // Not a terminal: plain progress lines, no spinner control characters.
       assert.match(started.stderr, new RegExp(`Waiting for ${side.name} to become healthy \\(\\d+ s\\)`));
@@ -226,7 +226,7 @@ describe('operator commands with two instances side by side', { timeout: 600_000
       assert.equal(result.exitCode, 0, result.all);
       assert.ok(!result.all.includes(token));
     }
-    assert.match(build.stdout, /^docker build --force-rm --file \S+\/docker\/nginx\/Dockerfile --tag ops-e2e-dry:latest /);
+    assert.match(build.stdout, /^docker build --force-rm --file \S+\/Dockerfile --tag ops-e2e-dry:latest /);
     assert.match(start.stdout, /^docker run --name ops-e2e-dry --detach --restart unless-stopped .* --env ACCESS_TOKEN .* ops-e2e-dry:latest$/);
     assert.equal(stop.stdout, 'docker rm --force ops-e2e-dry\ndocker network rm ops-e2e-dry-net');
     assert.equal((await docker(['image', 'ls', '--quiet', 'ops-e2e-dry'])).stdout, '', 'no image built');
