@@ -12,6 +12,7 @@ export interface BenchNames {
   /** Tag of the product image rebuilt with another NPM_MCP. */
   npmMcpChangeTag: string;
   supergatewayContainer: string;
+  quietSupergatewayContainer: string;
   guideImage: string;
   guideContainer: string;
   network: string;
@@ -22,6 +23,7 @@ export function benchNames(prefix: string): BenchNames {
     chain: `${prefix}-chain`,
     npmMcpChangeTag: 'bench-npm-mcp-change',
     supergatewayContainer: `${prefix}-supergateway`,
+    quietSupergatewayContainer: `${prefix}-supergateway-quiet`,
     guideImage: `${prefix}-guide:latest`,
     guideContainer: `${prefix}-guide`,
     network: `${prefix}-net`,
@@ -51,9 +53,11 @@ interface PublishedContainer {
  * The product image with its entrypoint replaced by Supergateway itself: the
  * same Supergateway and the same installed server, stateful as the product
  * runs it, but no nginx, no TLS, no token, no firewall, no log filter, no
- * resource limits, and port 8000 published to loopback.
+ * resource limits, and port 8000 published to loopback. Supergateway's default
+ * log level (info) writes every message to the container log; `quiet` turns
+ * that off, to tell the cost of logging from the cost of the other hops.
  */
-export function supergatewayAloneRunArgs(container: PublishedContainer, productImage: string, serverArgs: string): string[] {
+export function supergatewayAloneRunArgs(container: PublishedContainer, productImage: string, serverArgs: string, quiet = false): string[] {
   return [
     'run',
     '--detach',
@@ -68,6 +72,7 @@ export function supergatewayAloneRunArgs(container: PublishedContainer, productI
     ...['--outputTransport', 'streamableHttp'],
     ...['--port', String(SUPERGATEWAY_PORT)],
     '--stateful',
+    ...(quiet ? ['--logLevel', 'none'] : []),
   ];
 }
 

@@ -116,6 +116,7 @@ async function main(argv: string[]): Promise<number> {
   const removeDockerObjects = async () => {
     await cli(['stop', '--env-file', envFile]).catch(() => undefined);
     await dockerQuiet(removeContainerArgs(names.supergatewayContainer));
+    await dockerQuiet(removeContainerArgs(names.quietSupergatewayContainer));
     await dockerQuiet(removeContainerArgs(names.guideContainer));
     await dockerQuiet(removeNetworkArgs(names.network));
     await dockerQuiet(['volume', 'rm', '--force', `${names.chain}-tls`]);
@@ -156,10 +157,12 @@ async function main(argv: string[]): Promise<number> {
     const scenarios: ScenarioResult[] = [];
     log('direct stdio');
     scenarios.push(await directStdio({ entry: server.entry, allowedDir }, loadPlan(plan, false)));
-    log('Supergateway alone');
-    scenarios.push(
-      await supergatewayAlone({ names, hostPort: await freePort(), productImage: `${names.chain}:latest`, serverArgs: SERVER_ARGS }, loadPlan(plan, false)),
-    );
+    for (const quiet of [false, true]) {
+      log(`Supergateway alone${quiet ? ', --logLevel none' : ''}`);
+      scenarios.push(
+        await supergatewayAlone({ names, hostPort: await freePort(), productImage: `${names.chain}:latest`, serverArgs: SERVER_ARGS, quiet }, loadPlan(plan, false)),
+      );
+    }
     log('full chain');
     const { cliStartMs, ...chain } = await fullChain(
       { envFile, name: names.chain, hostPort: chainPort, token, certificateFile: certificatePath(envFile, names.chain) },

@@ -101,11 +101,11 @@ export interface ContainerScenario {
 }
 
 export async function supergatewayAlone(
-  scenario: ContainerScenario & { productImage: string; serverArgs: string },
+  scenario: ContainerScenario & { productImage: string; serverArgs: string; quiet: boolean },
   plan: LoadPlan,
 ): Promise<ScenarioResult> {
-  const name = scenario.names.supergatewayContainer;
-  const args = supergatewayAloneRunArgs({ name, network: scenario.names.network, hostPort: scenario.hostPort }, scenario.productImage, scenario.serverArgs);
+  const name = scenario.quiet ? scenario.names.quietSupergatewayContainer : scenario.names.supergatewayContainer;
+  const args = supergatewayAloneRunArgs({ name, network: scenario.names.network, hostPort: scenario.hostPort }, scenario.productImage, scenario.serverArgs, scenario.quiet);
   const target: HttpTarget = { url: `http://127.0.0.1:${scenario.hostPort}/mcp` };
   await dockerQuiet(removeContainerArgs(name));
   try {
@@ -113,9 +113,9 @@ export async function supergatewayAlone(
     const coldStartMs = await coldStartOf(name, target, plan.coldStartMaxMs);
     const measured = await measureLoad(httpConnector(target), plan, containerMemory(name));
     return {
-      id: 'supergateway',
-      title: 'Supergateway alone (container)',
-      description: `The product image with Supergateway as its entrypoint: \`docker ${args.join(' ')}\`. Same Supergateway 4.0.0 and installed server, stateful, default log level; no nginx, TLS, token, firewall, log filter or resource limits; plain HTTP to 127.0.0.1.`,
+      id: scenario.quiet ? 'supergateway-quiet' : 'supergateway',
+      title: scenario.quiet ? 'Supergateway alone, no logging' : 'Supergateway alone (container)',
+      description: `The product image with Supergateway as its entrypoint: \`docker ${args.join(' ')}\`. Same Supergateway 4.0.0 and installed server, stateful, ${scenario.quiet ? 'no log at all' : 'default log level (every message in the container log)'}; no nginx, TLS, token, firewall, log filter or resource limits; plain HTTP to 127.0.0.1.`,
       coldStartMs,
       ...measured,
     };
