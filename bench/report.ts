@@ -1,0 +1,88 @@
+import { cliOverhead } from './stats.js';
+import type { BenchReport, LoadSummary, Ratio, ScenarioResult } from './types.js';
+
+/** Milliseconds with as many digits as help reading them. */
+export function ms(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (value < 10) return value.toFixed(2);
+  if (value < 100) return value.toFixed(1);
+  return value.toFixed(0);
+}
+
+const times = (value: number) => (Number.isFinite(value) ? `${value < 10 ? value.toFixed(2) : value.toFixed(0)}x` : String(value));
+const rate = (value: number) => (value < 10 ? value.toFixed(2) : value.toFixed(0));
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+const seconds = (value: number) => `${(value / 1000).toFixed(2)} s`;
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function loadTable(scenarios: readonly ScenarioResult[], ratios: readonly Ratio[], pick: 'sequential' | 'concurrent'): string {
+  return table(
+    ['Scenario', 'p50 ms', 'p99 ms', 'calls/s', 'p50 vs direct', 'calls/s: times slower than direct', 'calls'],
+    scenarios.map((s) => {
+      const load: LoadSummary = s[pick];
+      const ratio = ratios.find((r) => r.scenario === s.id)!;
+      const [p50Ratio, throughputRatio] = pick === 'sequential'
+        ? [ratio.sequentialP50, ratio.sequentialThroughput]
+        : [ratio.concurrentP50, ratio.concurrentThroughput];
+      return [s.title, ms(load.p50Ms), ms(load.p99Ms), rate(load.callsPerSecond), times(p50Ratio), times(throughputRatio), String(load.calls)];
+    }),
+  );
+}
+
+export function renderMarkdown(report: BenchReport): string {
+  const sessions = report.scenarios[0]?.concurrent.sessions ?? 0;
+  const { image, cli, machine } = report;
+  const change = image.npmMcpChange;
+  return [
+    `# mcp-sandbox bench (${report.mode})`,
+    '',
+    `${report.startedAt}, ${(report.durationMs / 1000).toFixed(0)} s. Server: ${report.server}, tool: ${report.tool}.`,
+    `Machine: ${machine.cpus} x ${machine.cpuModel}, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, ${machine.os}, Node.js ${machine.node}, Docker Engine ${machine.dockerServer}.`,
+    '',
+    '## Sequential: one session, one call at a time',
+    '',
+    loadTable(report.scenarios, report.ratiosToDirect, 'sequential'),
+    '',
+    `## Concurrent: ${sessions} sessions side by side`,
+    '',
+    loadTable(report.scenarios, report.ratiosToDirect, 'concurrent'),
+    '',
+    '## Start and memory',
+    '',
+    table(
+      ['Scenario', 'cold start', 'memory, 1 session', `memory, ${sessions} sessions`, 'memory measured by'],
+      report.scenarios.map((s) => [s.title, `${ms(s.coldStartMs)} ms`, mb(s.memory.oneSessionBytes), mb(s.memory.allSessionsBytes), s.memory.source]),
+    ),
+    '',
+    '## Image and CLI',
+    '',
+    table(
+      ['Measure', 'Value'],
+      [
+        [`our layers over ${image.baseImage}`, `${mb(image.ourLayersBytes)} (image ${mb(image.imageBytes)}, base ${mb(image.baseBytes)})`],
+        ['largest layers', image.layers.slice(0, 4).map((l) => `${mb(l.sizeBytes)} \`${l.createdBy.slice(0, 60).replace(/\|/g, "\\|")}\``).join('<br>')],
+        ['first build in this run', seconds(image.firstBuildMs)],
+        ['warm rebuild, nothing changed', seconds(image.warmRebuildMs)],
+        [
+          `rebuild with NPM_MCP=${change.npmMcp}`,
+          `${seconds(change.rebuildMs)}; OS layer ${change.osLayerReused ? 'reused' : 'rebuilt'}, Supergateway layer ${change.supergatewayLayerReused ? 'reused' : 'rebuilt'}, ${change.reusedSteps}/${change.totalSteps} steps from cache`,
+        ],
+        ['`node -e ""` (bare Node.js start)', `${ms(cli.bareNodeMs)} ms`],
+        ['`node dist/package_scripts/main.js cli`', `${ms(cli.cliMs)} ms (${ms(cliOverhead(cli))} ms over bare Node.js)`],
+        ['`npm run cli`', `${ms(cli.npmRunCliMs)} ms`],
+      ],
+    ),
+    '',
+    '## Targets',
+    '',
+    table(
+      ['Target', 'Measured', 'Verdict'],
+      report.targets.map((t) => [t.target, t.measured, t.pass ? 'met' : '**missed**']),
+    ),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,158 @@
+import type { BenchReport, CliResult, ImageResult, LoadSummary, Ratio, ScenarioResult, TargetVerdict } from './types.js';
+
+/** Nearest-rank percentile (p in 0..100) of unsorted samples; NaN when there are none. */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(rank, sorted.length) - 1]!;
+}
+
+export function summarize(latenciesMs: readonly number[], wallMs: number, sessions: number, errors: number): LoadSummary {
+  const total = latenciesMs.reduce((sum, value) => sum + value, 0);
+  return {
+    calls: latenciesMs.length,
+    errors,
+    sessions,
+    p50Ms: percentile(latenciesMs, 50),
+    p99Ms: percentile(latenciesMs, 99),
+    meanMs: latenciesMs.length ? total / latenciesMs.length : Number.NaN,
+    wallMs,
+    callsPerSecond: wallMs > 0 ? (latenciesMs.length * 1000) / wallMs : Number.NaN,
+  };
+}
+
+const UNITS: Record<string, number> = {
+  B: 1,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  KIB: 2 ** 10,
+  MIB: 2 ** 20,
+  GIB: 2 ** 30,
+};
+
+/** A size as docker prints it ("12.5MiB", "374MB", "0B") in bytes. */
+export function parseDockerSize(text: string): number {
+  const match = /^\s*([\d.]+)\s*([kKmMgG]?i?B)\s*$/.exec(text);
+  if (!match) throw new Error(`not a docker size: '${text}'`);
+  const unit = UNITS[match[2]!.toUpperCase()];
+  if (unit === undefined) throw new Error(`unknown unit in docker size '${text}'`);
+  return Number(match[1]) * unit;
+}
+
+/** The memory in use from `docker stats --format {{.MemUsage}}` ("12.5MiB / 1GiB"). */
+export function parseMemUsage(text: string): number {
+  const used = text.split('/')[0];
+  if (used === undefined) throw new Error(`not a docker memory usage: '${text}'`);
+  return parseDockerSize(used);
+}
+
+/** Each scenario against direct stdio: latency ratios above 1 and slowdown factors above 1 mean slower. */
+export function ratiosToDirect(scenarios: readonly ScenarioResult[]): Ratio[] {
+  const direct = scenarios.find((s) => s.id === 'direct');
+  if (!direct) throw new Error('the direct stdio scenario is missing: ratios need it');
+  return scenarios.map((s) => ({
+    scenario: s.id,
+    sequentialP50: s.sequential.p50Ms / direct.sequential.p50Ms,
+    sequentialThroughput: direct.sequential.callsPerSecond / s.sequential.callsPerSecond,
+    concurrentP50: s.concurrent.p50Ms / direct.concurrent.p50Ms,
+    concurrentThroughput: direct.concurrent.callsPerSecond / s.concurrent.callsPerSecond,
+  }));
+}
+
+/** The issue's targets. */
+export const LIMITS = {
+  chainP50OverSupergateway: 1.2,
+  throughputOverGuide: 100,
+  coldStartMs: 1500,
+  warmRebuildMs: 5000,
+  ourLayersBytes: 60 * 1e6,
+} as const;
+
+const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : String(value));
+
+export function evaluateTargets(
+  scenarios: readonly ScenarioResult[],
+  image: ImageResult,
+): TargetVerdict[] {
+  const byId = (id: ScenarioResult['id']) => {
+    const found = scenarios.find((s) => s.id === id);
+    if (!found) throw new Error(`scenario ${id} is missing: the targets need it`);
+    return found;
+  };
+  const chain = byId('chain');
+  const supergateway = byId('supergateway');
+  const guide = byId('guide');
+  const p50Ratio = chain.sequential.p50Ms / supergateway.sequential.p50Ms;
+  const seqOverGuide = chain.sequential.callsPerSecond / guide.sequential.callsPerSecond;
+  const concOverGuide = chain.concurrent.callsPerSecond / guide.concurrent.callsPerSecond;
+  const change = image.npmMcpChange;
+  return [
+    {
+      id: 'chain-p50',
+      target: `full chain p50 <= ${LIMITS.chainP50OverSupergateway}x Supergateway alone (sequential)`,
+      measured: `${fixed(p50Ratio)}x (${fixed(chain.sequential.p50Ms)} ms vs ${fixed(supergateway.sequential.p50Ms)} ms)`,
+      pass: p50Ratio <= LIMITS.chainP50OverSupergateway,
+    },
+    {
+      id: 'throughput-vs-guide',
+      target: `full chain throughput >= ${LIMITS.throughputOverGuide}x the guide's runtime (sequential and concurrent)`,
+      measured: `${fixed(seqOverGuide, 0)}x sequential, ${fixed(concOverGuide, 0)}x concurrent`,
+      pass: seqOverGuide >= LIMITS.throughputOverGuide && concOverGuide >= LIMITS.throughputOverGuide,
+    },
+    {
+      id: 'cold-start',
+      target: `cold start (container start to first initialize through the chain) <= ${LIMITS.coldStartMs / 1000} s`,
+      measured: `${fixed(chain.coldStartMs / 1000)} s`,
+      pass: chain.coldStartMs <= LIMITS.coldStartMs,
+    },
+    {
+      id: 'warm-rebuild',
+      target: `warm rebuild with nothing changed <= ${LIMITS.warmRebuildMs / 1000} s`,
+      measured: `${fixed(image.warmRebuildMs / 1000)} s`,
+      pass: image.warmRebuildMs <= LIMITS.warmRebuildMs,
+    },
+    {
+      id: 'npm-mcp-layers',
+      target: 'changing NPM_MCP reuses the OS and Supergateway layers',
+      measured: `OS layer ${change.osLayerReused ? 'reused' : 'rebuilt'}, Supergateway layer ${change.supergatewayLayerReused ? 'reused' : 'rebuilt'} (${change.reusedSteps}/${change.totalSteps} steps from cache)`,
+      pass: change.osLayerReused && change.supergatewayLayerReused,
+    },
+    {
+      id: 'image-size',
+      target: `our layers <= ${LIMITS.ourLayersBytes / 1e6} MB over the base image`,
+      measured: `${fixed(image.ourLayersBytes / 1e6, 1)} MB`,
+      pass: image.ourLayersBytes <= LIMITS.ourLayersBytes,
+    },
+  ];
+}
+
+/** Every number a report must hold to be worth reading; returns what is wrong (empty when sane). */
+export function sanityProblems(report: Pick<BenchReport, 'scenarios' | 'image' | 'cli'>): string[] {
+  const problems: string[] = [];
+  const positive = (label: string, value: number) => {
+    if (!(Number.isFinite(value) && value > 0)) problems.push(`${label} is ${value}, expected a number above 0`);
+  };
+  for (const s of report.scenarios) {
+    for (const [phase, load] of [['sequential', s.sequential], ['concurrent', s.concurrent]] as const) {
+      positive(`${s.id} ${phase} calls`, load.calls);
+      positive(`${s.id} ${phase} p50`, load.p50Ms);
+      positive(`${s.id} ${phase} calls/s`, load.callsPerSecond);
+      if (load.p99Ms < load.p50Ms) problems.push(`${s.id} ${phase} p99 ${load.p99Ms} is below p50 ${load.p50Ms}`);
+      if (load.errors > 0) problems.push(`${s.id} ${phase} had ${load.errors} failed calls`);
+    }
+    positive(`${s.id} cold start`, s.coldStartMs);
+    positive(`${s.id} memory (one session)`, s.memory.oneSessionBytes);
+    positive(`${s.id} memory (all sessions)`, s.memory.allSessionsBytes);
+  }
+  positive('image size over the base', report.image.ourLayersBytes);
+  positive('first build time', report.image.firstBuildMs);
+  positive('warm rebuild time', report.image.warmRebuildMs);
+  positive('NPM_MCP rebuild time', report.image.npmMcpChange.rebuildMs);
+  positive('CLI time', report.cli.cliMs);
+  positive('npm run cli time', report.cli.npmRunCliMs);
+  return problems;
+}
+
+export const cliOverhead = (cli: CliResult) => cli.cliMs - cli.bareNodeMs;

@@ -1,0 +1,107 @@
+/** The shape of one bench run, as written to JSON and rendered as Markdown. */
+
+export type ScenarioId = 'direct' | 'supergateway' | 'supergateway-quiet' | 'chain' | 'guide';
+
+export interface LoadSummary {
+  /** Timed calls that succeeded (warm-up calls are not counted). */
+  calls: number;
+  /** Calls that failed; any failure makes the run exit non-zero. */
+  errors: number;
+  sessions: number;
+  p50Ms: number;
+  p99Ms: number;
+  meanMs: number;
+  wallMs: number;
+  callsPerSecond: number;
+}
+
+export interface ScenarioResult {
+  id: ScenarioId;
+  title: string;
+  /** Exactly what ran, so the numbers can be reproduced by hand. */
+  description: string;
+  sequential: LoadSummary;
+  concurrent: LoadSummary;
+  /** From the process or container start to the first successful initialize. */
+  coldStartMs: number;
+  /** Resident memory with one idle session open, and with `concurrent.sessions` sessions open. */
+  memory: { oneSessionBytes: number; allSessionsBytes: number; source: string };
+}
+
+export interface ImageLayer {
+  createdBy: string;
+  sizeBytes: number;
+}
+
+export interface ImageResult {
+  image: string;
+  baseImage: string;
+  imageBytes: number;
+  baseBytes: number;
+  /** imageBytes - baseBytes: what our Dockerfile adds. */
+  ourLayersBytes: number;
+  /** Our layers, largest first. */
+  layers: ImageLayer[];
+  firstBuildMs: number;
+  warmRebuildMs: number;
+  /** Rebuild of the same NAME with only NPM_MCP changed. */
+  npmMcpChange: {
+    npmMcp: string;
+    rebuildMs: number;
+    osLayerReused: boolean;
+    supergatewayLayerReused: boolean;
+    /** Dockerfile steps whose cached result was reused, in build order. */
+    reusedSteps: number;
+    totalSteps: number;
+  };
+}
+
+export interface CliResult {
+  /** `node -e ''`: what any Node.js program pays before its first line. */
+  bareNodeMs: number;
+  /** `node -- dist/package_scripts/main.js cli`. */
+  cliMs: number;
+  /** `npm run --silent cli`, as users type it. */
+  npmRunCliMs: number;
+}
+
+export interface Ratio {
+  scenario: ScenarioId;
+  /** p50 latency over direct stdio's p50. */
+  sequentialP50: number;
+  /** direct stdio's calls/s over this scenario's: how many times slower. */
+  sequentialThroughput: number;
+  concurrentP50: number;
+  concurrentThroughput: number;
+}
+
+export interface TargetVerdict {
+  id: string;
+  target: string;
+  measured: string;
+  pass: boolean;
+}
+
+export interface MachineInfo {
+  cpus: number;
+  cpuModel: string;
+  memoryBytes: number;
+  os: string;
+  node: string;
+  dockerServer: string;
+}
+
+export interface BenchReport {
+  version: 1;
+  mode: 'full' | 'quick';
+  startedAt: string;
+  durationMs: number;
+  machine: MachineInfo;
+  server: string;
+  tool: string;
+  scenarios: ScenarioResult[];
+  ratiosToDirect: Ratio[];
+  image: ImageResult;
+  cli: CliResult;
+  targets: TargetVerdict[];
+}

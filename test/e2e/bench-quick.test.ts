@@ -1,0 +1,78 @@
+/**
+ * The bench in quick mode, end to end, so that it cannot rot: it must build,
+ * start and measure all four scenarios and write a sane report. Timing targets
+ * are the bench's business, not this test's: only structure and sanity here.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { execa } from 'execa';
+import type { BenchReport } from '../../bench/types.js';
+import { docker, projectDir } from './harness.js';
+
+const PREFIX = 'mcps-e2e-bench';
+const out = mkdtempSync(join(tmpdir(), 'mcps-e2e-bench-'));
+
+after(async () => {
+  rmSync(out, { recursive: true, force: true });
+});
+
+test('npm run bench -- --quick measures every scenario and writes a sane report', { timeout: 600_000 }, async () => {
+  const run = await execa(process.execPath, ['--', join(projectDir, 'dist', 'bench', 'main.js'), '--quick', '--prefix', PREFIX, '--out', out], {
+    cwd: projectDir,
+    reject: false,
+    all: true,
+    env: { NO_COLOR: '1' },
+  });
+  assert.equal(run.exitCode, 0, run.all);
+
+  const report = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchReport;
+  assert.equal(report.mode, 'quick');
+  assert.deepEqual(report.scenarios.map((s) => s.id), ['direct', 'supergateway', 'supergateway-quiet', 'chain', 'guide']);
+  for (const s of report.scenarios) {
+    for (const phase of [s.sequential, s.concurrent]) {
+      assert.ok(phase.calls > 0 && phase.errors === 0, `${s.id}: ${JSON.stringify(phase)}`);
+      assert.ok(phase.p50Ms > 0 && phase.p99Ms >= phase.p50Ms && phase.callsPerSecond > 0, `${s.id}: ${JSON.stringify(phase)}`);
+    }
+    assert.equal(s.concurrent.sessions, 2);
+    assert.ok(s.coldStartMs > 0 && s.coldStartMs < 60_000, `${s.id} cold start ${s.coldStartMs}`);
+    assert.ok(s.memory.oneSessionBytes > 1e6 && s.memory.allSessionsBytes > 1e6, `${s.id} memory ${JSON.stringify(s.memory)}`);
+  }
+  // A stateless gateway that starts the server through npx for every call cannot be as fast as stdio.
+  const guide = report.scenarios.find((s) => s.id === 'guide')!;
+  const direct = report.scenarios.find((s) => s.id === 'direct')!;
+  assert.ok(guide.sequential.p50Ms > direct.sequential.p50Ms);
+
+  assert.equal(report.ratiosToDirect.length, 5);
+  for (const ratio of report.ratiosToDirect) {
+    for (const value of [ratio.sequentialP50, ratio.sequentialThroughput, ratio.concurrentP50, ratio.concurrentThroughput]) {
+      assert.ok(Number.isFinite(value) && value > 0, `${ratio.scenario}: ${JSON.stringify(ratio)}`);
+    }
+  }
+  assert.equal(report.ratiosToDirect.find((r) => r.scenario === 'direct')!.sequentialP50, 1);
+
+  assert.ok(report.image.ourLayersBytes > 0 && report.image.imageBytes > report.image.baseBytes);
+  assert.ok(report.image.layers.length >= 3, 'OS, Supergateway and server layers at least');
+  assert.ok(report.image.warmRebuildMs > 0 && report.image.npmMcpChange.rebuildMs > 0);
+  assert.ok(report.image.npmMcpChange.totalSteps > report.image.npmMcpChange.reusedSteps);
+  assert.ok(report.cli.cliMs > 0 && report.cli.npmRunCliMs > 0 && report.cli.bareNodeMs > 0);
+
+  assert.deepEqual(report.targets.map((t) => t.id), ['chain-p50', 'throughput-vs-guide', 'cold-start', 'warm-rebuild', 'npm-mcp-layers', 'image-size']);
+  for (const target of report.targets) assert.equal(typeof target.pass, 'boolean');
+
+  // The Markdown went to stdout and to latest.md, the same text.
+  const markdown = readFileSync(join(out, 'latest.md'), 'utf8');
+  assert.ok(run.stdout.includes(markdown.trim()));
+  assert.match(markdown, /\| Full chain \(TLS \+ token\) \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
+  assert.match(markdown, /## Targets/);
+
+  // Nothing of the run is left behind but the images (the next run's build cache).
+  for (const kind of ['container', 'network', 'volume'] as const) {
+    const listed = await docker([kind, 'ls', ...(kind === 'container' ? ['--all'] : []), '--quiet', '--filter', `name=${PREFIX}`]);
+    assert.equal(listed.stdout.trim(), '', `${kind}s left behind`);
+  }
+  const changed = await docker(['image', 'inspect', `${PREFIX}-chain:bench-npm-mcp-change`]);
+  assert.notEqual(changed.exitCode, 0, 'the NPM_MCP-change image is removed');
+});

@@ -1,0 +1,261 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { benchNames, guideBuildArgs, guideRunArgs, historyArgs, memUsageArgs, supergatewayAloneRunArgs } from '../../bench/docker-args.js';
+import { compareLayers, layerSizes, ourSteps, parseHistory, type HistoryEntry } from '../../bench/layers.js';
+import { benchOptionsSchema, planFor } from '../../bench/options.js';
+import { renderMarkdown } from '../../bench/report.js';
+import { parseStartedAt } from '../../bench/run.js';
+import { evaluateTargets, parseDockerSize, parseMemUsage, percentile, ratiosToDirect, sanityProblems, summarize } from '../../bench/stats.js';
+import type { BenchReport, ImageResult, ScenarioId, ScenarioResult } from '../../bench/types.js';
+import { DEFAULT_NPM_MCP } from '../../package_scripts/settings/schema.js';
+
+const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+describe('bench statistics', () => {
+  test('nearest-rank percentiles', () => {
+    const samples = [5, 1, 4, 2, 3, 6, 7, 8, 9, 10];
+    assert.equal(percentile(samples, 50), 5);
+    assert.equal(percentile(samples, 99), 10);
+    assert.equal(percentile(samples, 10), 1);
+    assert.equal(percentile([7], 99), 7);
+    assert.ok(Number.isNaN(percentile([], 50)));
+  });
+
+  test('a summary counts calls per second of wall time, not of summed latency', () => {
+    assert.deepEqual(summarize([2, 2, 4, 4], 4, 2, 1), {
+      calls: 4,
+      errors: 1,
+      sessions: 2,
+      p50Ms: 2,
+      p99Ms: 4,
+      meanMs: 3,
+      wallMs: 4,
+      callsPerSecond: 1000,
+    });
+  });
+
+  test('docker sizes and memory usage in bytes', () => {
+    assert.equal(parseDockerSize('0B'), 0);
+    assert.equal(parseDockerSize('374MB'), 374e6);
+    assert.equal(parseDockerSize('12.5MiB'), 12.5 * 2 ** 20);
+    assert.equal(parseDockerSize('1GiB'), 2 ** 30);
+    assert.equal(parseDockerSize('3kB'), 3000);
+    assert.equal(parseMemUsage('108.1MiB / 1GiB'), 108.1 * 2 ** 20);
+    assert.throws(() => parseDockerSize('lots'), /not a docker size/);
+  });
+
+  test("Docker's nanosecond StartedAt becomes epoch milliseconds", () => {
+    assert.equal(parseStartedAt('2026-11-25T04:20:19.469123456Z\n'), Date.UTC(2026, 10, 25, 4, 20, 19, 469));
+    assert.throws(() => parseStartedAt('never'), /not a docker timestamp/);
+  });
+});
+
+const load = (p50Ms: number, callsPerSecond: number) => ({ calls: 10, errors: 0, sessions: 1, p50Ms, p99Ms: p50Ms * 2, meanMs: p50Ms, wallMs: 1000, callsPerSecond });
+const scenario = (id: ScenarioId, p50Ms: number, callsPerSecond: number, coldStartMs = 500): ScenarioResult => ({
+  id,
+  title: id,
+  description: id,
+  sequential: load(p50Ms, callsPerSecond),
+  concurrent: { ...load(p50Ms * 2, callsPerSecond * 1.5), sessions: 8 },
+  coldStartMs,
+  memory: { oneSessionBytes: 1e8, allSessionsBytes: 2e8, source: 'test' },
+});
+const image = (overrides: Partial<ImageResult> = {}): ImageResult => ({
+  image: 'x:latest',
+  baseImage: 'node:22-bookworm-slim',
+  imageBytes: 300e6,
+  baseBytes: 243e6,
+  ourLayersBytes: 57e6,
+  layers: [],
+  firstBuildMs: 1000,
+  warmRebuildMs: 800,
+  npmMcpChange: { npmMcp: './x', rebuildMs: 2000, osLayerReused: true, supergatewayLayerReused: true, reusedSteps: 10, totalSteps: 18 },
+  ...overrides,
+});
+
+describe('bench ratios and targets', () => {
+  const scenarios = [scenario('direct', 0.2, 3000), scenario('supergateway', 2.5, 300), scenario('chain', 3, 250), scenario('guide', 500, 2)];
+
+  test('ratios are relative to direct stdio', () => {
+    const chain = ratiosToDirect(scenarios).find((r) => r.scenario === 'chain')!;
+    assert.equal(chain.sequentialP50, 3 / 0.2);
+    assert.equal(chain.sequentialThroughput, 3000 / 250);
+    assert.equal(chain.concurrentP50, 6 / 0.4);
+    assert.equal(chain.concurrentThroughput, 4500 / 375);
+    assert.throws(() => ratiosToDirect(scenarios.slice(1)), /direct stdio scenario is missing/);
+  });
+
+  test('every target is met by numbers inside the limits', () => {
+    const verdicts = evaluateTargets(scenarios, image());
+    assert.deepEqual(verdicts.map((v) => [v.id, v.pass]), [
+      ['chain-p50', true],
+      ['throughput-vs-guide', true],
+      ['cold-start', true],
+      ['warm-rebuild', true],
+      ['npm-mcp-layers', true],
+      ['image-size', true],
+    ]);
+  });
+
+  test('each target is missed by numbers outside its limit', () => {
+    const slow = [scenario('direct', 0.2, 3000), scenario('supergateway', 2.5, 300), scenario('chain', 3.1, 150, 1600), scenario('guide', 500, 2)];
+    const verdicts = evaluateTargets(slow, image({ warmRebuildMs: 5001, ourLayersBytes: 61e6, npmMcpChange: { ...image().npmMcpChange, supergatewayLayerReused: false } }));
+    assert.deepEqual(verdicts.map((v) => v.pass), [false, false, false, false, false, false]);
+    assert.match(verdicts[0]!.measured, /^1\.24x/);
+    assert.match(verdicts[4]!.measured, /Supergateway layer rebuilt/);
+  });
+
+  test('sanity finds empty phases, failed calls and an inverted p99', () => {
+    const broken = scenario('chain', 3, 250);
+    broken.sequential = { ...broken.sequential, calls: 0, errors: 2, p99Ms: 1 };
+    const problems = sanityProblems({ scenarios: [scenario('direct', 0.2, 3000), broken], image: image(), cli: { bareNodeMs: 50, cliMs: 300, npmRunCliMs: 500 } });
+    assert.deepEqual(problems, ['chain sequential calls is 0, expected a number above 0', 'chain sequential p99 1 is below p50 3', 'chain sequential had 2 failed calls']);
+    assert.deepEqual(sanityProblems({ scenarios, image: image(), cli: { bareNodeMs: 50, cliMs: 300, npmRunCliMs: 500 } }), []);
+  });
+
+  test('the Markdown report has a row per scenario and a verdict per target', () => {
+    const report: BenchReport = {
+      version: 1,
+      mode: 'quick',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      durationMs: 1000,
+      machine: { cpus: 2, cpuModel: 'cpu', memoryBytes: 2 ** 30, os: 'linux', node: 'v20', dockerServer: '20.10' },
+      server: DEFAULT_NPM_MCP,
+      tool: 'tools/call list_allowed_directories',
+      scenarios,
+      ratiosToDirect: ratiosToDirect(scenarios),
+      image: image({ layers: [{ createdBy: 'a | b', sizeBytes: 1e6 }] }),
+      cli: { bareNodeMs: 50, cliMs: 300, npmRunCliMs: 500 },
+      targets: evaluateTargets(scenarios, image()),
+    };
+    const markdown = renderMarkdown(report);
+    assert.equal(markdown.match(/^\| chain \| 3\.00 \| 6\.00 \| 250 \| 15x \| 12x \| 10 \|$/gm)?.length, 1);
+    assert.equal(markdown.match(/\| met \|$/gm)?.length, 6);
+    assert.match(markdown, /`a \\\| b`/);
+  });
+});
+
+describe('bench layers', () => {
+  const base: HistoryEntry[] = [
+    { ID: '<missing>', CreatedBy: 'CMD ["node"]', Size: '0' },
+    { ID: '<missing>', CreatedBy: 'ADD rootfs', Size: '80000000' },
+  ];
+  const step = (id: string, createdBy: string, size = '0'): HistoryEntry => ({ ID: id, CreatedBy: createdBy, Size: size });
+  // Newest first, as docker history prints them.
+  const original = [
+    step('sha256:e', '/bin/sh -c #(nop)  ENTRYPOINT ["/opt/sandbox/bin/entrypoint"]'),
+    step('sha256:d', '|2 NPM_MCP=a /bin/sh -c /opt/sandbox/bin/install-server "$NPM_MCP"', '25000000'),
+    step('sha256:c', '/bin/sh -c /opt/sandbox/bin/with-build-ca npm ci --prefix /opt/supergateway', '75000000'),
+    step('sha256:b', '/bin/sh -c #(nop) COPY dir:123 in /opt/supergateway/', '1000'),
+    step('sha256:a', '/bin/sh -c /opt/sandbox/setup-os nginx openssl', '30000000'),
+    ...base,
+  ];
+
+  test('our steps are those above the base, oldest first; sizes largest first without the shell prefix', () => {
+    const ours = ourSteps(original, base);
+    assert.deepEqual(ours.map((s) => s.ID), ['sha256:a', 'sha256:b', 'sha256:c', 'sha256:d', 'sha256:e']);
+    assert.deepEqual(layerSizes(ours).map((l) => [l.createdBy.slice(0, 30), l.sizeBytes]), [
+      ['/opt/sandbox/bin/with-build-ca', 75e6],
+      ['/opt/sandbox/setup-os nginx op', 30e6],
+      ['|2 NPM_MCP=a /bin/sh -c /opt/s', 25e6],
+      ['COPY dir:123 in /opt/supergate', 1000],
+    ]);
+    assert.throws(() => ourSteps(base, original), /fewer history entries/);
+  });
+
+  test('a changed NPM_MCP that keeps the OS and Supergateway steps is a reuse', () => {
+    const changed = [step('sha256:f', 'ENTRYPOINT'), step('sha256:g', '|2 NPM_MCP=b install-server'), ...original.slice(2)];
+    assert.deepEqual(compareLayers(ourSteps(original, base), ourSteps(changed, base)), {
+      osLayerReused: true,
+      supergatewayLayerReused: true,
+      reusedSteps: 3,
+      totalSteps: 5,
+    });
+  });
+
+  test('a rebuilt OS or Supergateway step, or one that cannot be found, is not a reuse', () => {
+    const rebuilt = original.map((s) => (s.ID === 'sha256:c' ? { ...s, ID: 'sha256:c2' } : s));
+    assert.equal(compareLayers(ourSteps(original, base), ourSteps(rebuilt, base)).supergatewayLayerReused, false);
+    assert.equal(compareLayers(ourSteps(original, base), ourSteps(rebuilt, base)).osLayerReused, true);
+    const noOs = original.filter((s) => s.ID !== 'sha256:a');
+    assert.equal(compareLayers(ourSteps(original, base), noOs).osLayerReused, false);
+  });
+
+  test('docker history JSON lines', () => {
+    assert.deepEqual(parseHistory('{"ID":"sha256:a","CreatedBy":"x","Size":"5"}\n\n{"ID":"<missing>","CreatedBy":"y","Size":"0"}\n'), [
+      { ID: 'sha256:a', CreatedBy: 'x', Size: '5' },
+      { ID: '<missing>', CreatedBy: 'y', Size: '0' },
+    ]);
+  });
+});
+
+describe('bench docker argv', () => {
+  const names = benchNames('mcp-bench');
+
+  test('names share the prefix', () => {
+    assert.deepEqual(names, {
+      chain: 'mcp-bench-chain',
+      npmMcpChangeTag: 'bench-npm-mcp-change',
+      supergatewayContainer: 'mcp-bench-supergateway',
+      quietSupergatewayContainer: 'mcp-bench-supergateway-quiet',
+      guideImage: 'mcp-bench-guide:latest',
+      guideContainer: 'mcp-bench-guide',
+      network: 'mcp-bench-net',
+    });
+  });
+
+  test('Supergateway alone: the product image, Supergateway as entrypoint, stateful, loopback only', () => {
+    assert.deepEqual(supergatewayAloneRunArgs({ name: 'sg', network: 'net', hostPort: 4000 }, 'img:latest', '/workspace'), [
+      'run', '--detach', '--name', 'sg', '--label', 'io.mcp-sandbox.bench=1', '--network', 'net', '--user', 'mcp',
+      '--publish', '127.0.0.1:4000:8000', '--entrypoint', 'supergateway', 'img:latest',
+      '--stdio', '/usr/local/bin/mcp-server /workspace', '--outputTransport', 'streamableHttp', '--port', '8000', '--stateful',
+    ]);
+    assert.deepEqual(supergatewayAloneRunArgs({ name: 'sg', network: 'net', hostPort: 4000 }, 'img:latest', '/workspace', true).slice(-3), ['--stateful', '--logLevel', 'none']);
+  });
+
+  test("the guide's runtime: its own command, loopback only", () => {
+    assert.deepEqual(guideRunArgs({ name: 'g', network: 'net', hostPort: 4001 }, 'g:latest'), [
+      'run', '--detach', '--name', 'g', '--label', 'io.mcp-sandbox.bench=1', '--network', 'net', '--publish', '127.0.0.1:4001:8000', 'g:latest',
+    ]);
+    assert.deepEqual(guideBuildArgs('/ctx', 'g:latest', 'node:22-bookworm-slim'), [
+      'build', '--force-rm', '--label', 'io.mcp-sandbox.bench=1', '--build-arg', 'BASE_IMAGE=node:22-bookworm-slim', '--tag', 'g:latest', '/ctx',
+    ]);
+  });
+
+  test('inspection commands', () => {
+    assert.deepEqual(memUsageArgs('c'), ['stats', '--no-stream', '--format', '{{.MemUsage}}', 'c']);
+    assert.deepEqual(historyArgs('i'), ['history', '--no-trunc', '--human=false', '--format', '{{json .}}', 'i']);
+  });
+});
+
+describe('bench options', () => {
+  test('defaults: 8 sessions; quick: 2 and few calls', () => {
+    const full = planFor(benchOptionsSchema.parse({}));
+    const quick = planFor(benchOptionsSchema.parse({ quick: true }));
+    assert.equal(full.sessions, 8);
+    assert.equal(quick.sessions, 2);
+    assert.ok(quick.sequential.callsPerSession < full.sequential.callsPerSession);
+    assert.equal(planFor(benchOptionsSchema.parse({ sessions: '4' })).sessions, 4);
+  });
+
+  test('bad options name the option and the fix', () => {
+    const issues = (input: object) => (benchOptionsSchema.safeParse(input).error?.issues ?? []).map((i) => i.message);
+    assert.deepEqual(issues({ sessions: '1' }), ['--sessions must be at least 2 (one session is the sequential run)']);
+    assert.deepEqual(issues({ sessions: 'many' }), ['--sessions must be a number of concurrent sessions']);
+    assert.match(issues({ prefix: 'Bad Prefix' })[0]!, /--prefix must be lowercase/);
+  });
+});
+
+test('every bench scenario runs the product default server version', () => {
+  const [name, version] = [DEFAULT_NPM_MCP.slice(0, DEFAULT_NPM_MCP.lastIndexOf('@')), DEFAULT_NPM_MCP.slice(DEFAULT_NPM_MCP.lastIndexOf('@') + 1)];
+  const rootManifest = JSON.parse(readFileSync(join(projectDir, 'package.json'), 'utf8'));
+  const guideManifest = JSON.parse(readFileSync(join(projectDir, 'bench', 'guide-runtime', 'package.json'), 'utf8'));
+  const guideLock = JSON.parse(readFileSync(join(projectDir, 'bench', 'guide-runtime', 'package-lock.json'), 'utf8'));
+  assert.equal(rootManifest.devDependencies[name], version);
+  assert.equal(guideManifest.dependencies[name], version);
+  assert.equal(guideLock.packages[`node_modules/${name}`].version, version);
+  assert.equal(guideLock.packages['node_modules/supergateway'].version, '4.0.0');
+});
