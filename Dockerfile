@@ -16,6 +16,17 @@
 
 ARG NODE_VERSION=22
 ARG BASE_IMAGE=node:${NODE_VERSION}-bookworm-slim
+
+# --- Stage 1, thrown away: Supergateway, pinned by its lockfile, bundled into
+# one file (docker/common/supergateway/bundle says why).
+FROM ${BASE_IMAGE} AS supergateway
+COPY build-extra/ca/ /opt/sandbox/ca/
+COPY docker/common/bin/with-build-ca /opt/sandbox/bin/with-build-ca
+COPY docker/common/supergateway/ /build/supergateway/
+RUN /opt/sandbox/bin/with-build-ca npm ci --prefix /build/supergateway --no-audit --no-fund \
+ && /build/supergateway/bundle /build/supergateway /opt/supergateway
+
+# --- Stage 2: the image.
 FROM ${BASE_IMAGE}
 ARG TEMPLATE=nginx
 
@@ -28,11 +39,10 @@ RUN /opt/sandbox/build/setup-os /opt/sandbox/build/packages
 # folder holds only a README when no bundle is given.
 COPY build-extra/ca/ /opt/sandbox/ca/
 
-# Supergateway, with its whole dependency tree pinned by a lockfile.
-COPY docker/common/supergateway/ /opt/supergateway/
+# Supergateway: one bundled file from stage 1.
+COPY --from=supergateway /opt/supergateway/ /opt/supergateway/
 COPY docker/common/bin/with-build-ca /opt/sandbox/bin/with-build-ca
-RUN /opt/sandbox/bin/with-build-ca npm ci --prefix /opt/supergateway --omit=dev --no-audit --no-fund \
- && ln -s /opt/supergateway/node_modules/.bin/supergateway /usr/local/bin/supergateway
+RUN ln -s /opt/supergateway/dist/supergateway.mjs /usr/local/bin/supergateway
 
 # The template's gateway, and its npm packages when it has a lockfile.
 COPY docker/${TEMPLATE}/gateway/ /opt/sandbox/gateway/
