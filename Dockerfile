@@ -42,7 +42,7 @@ COPY build-extra/ca/ /opt/sandbox/ca/
 # Supergateway: one bundled file from stage 1.
 COPY --from=supergateway /opt/supergateway/ /opt/supergateway/
 COPY docker/common/bin/with-build-ca /opt/sandbox/bin/with-build-ca
-RUN ln -s /opt/supergateway/dist/supergateway.mjs /usr/local/bin/supergateway
+RUN ln -s /opt/supergateway/dist/lib/supergateway.mjs /usr/local/bin/supergateway
 
 # The template's gateway, and its npm packages when it has a lockfile.
 COPY docker/${TEMPLATE}/gateway/ /opt/sandbox/gateway/

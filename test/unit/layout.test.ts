@@ -28,9 +28,20 @@ test('every template folder has its packages file and the four gateway hooks, ex
   }
 });
 
-test('Supergateway is pinned to 4.0.0 with a lockfile', () => {
+test('Supergateway 4.0.0 and the esbuild that bundles it are pinned exactly, with a lockfile', () => {
   const manifest = JSON.parse(readFileSync(join(projectDir, 'docker', 'common', 'supergateway', 'package.json'), 'utf8'));
   const lock = JSON.parse(readFileSync(join(projectDir, 'docker', 'common', 'supergateway', 'package-lock.json'), 'utf8'));
   assert.equal(manifest.dependencies.supergateway, '4.0.0');
   assert.equal(lock.packages['node_modules/supergateway'].version, '4.0.0');
+  assert.match(manifest.devDependencies.esbuild, /^\d+\.\d+\.\d+$/);
+  assert.equal(lock.packages['node_modules/esbuild'].version, manifest.devDependencies.esbuild);
+});
+
+test('the ngrok SDK is pinned exactly, with a lockfile', () => {
+  const gateway = join(projectDir, 'docker', 'ngrok', 'gateway');
+  const manifest = JSON.parse(readFileSync(join(gateway, 'package.json'), 'utf8'));
+  const lock = JSON.parse(readFileSync(join(gateway, 'package-lock.json'), 'utf8'));
+  assert.equal(manifest.dependencies['@ngrok/ngrok'], '1.7.0');
+  assert.equal(lock.packages['node_modules/@ngrok/ngrok'].version, '1.7.0');
+  assert.equal(lock.packages['node_modules/@ngrok/ngrok-linux-x64-gnu'].version, '1.7.0');
 });
