@@ -59,13 +59,8 @@ interface PublishedContainer {
  */
 export function supergatewayAloneRunArgs(container: PublishedContainer, productImage: string, serverArgs: string, quiet = false): string[] {
   return [
-    'run',
-    '--detach',
-    ...['--name', container.name],
-    ...['--label', `${BENCH_LABEL}=1`],
-    ...['--network', container.network],
+    ...publishedRunArgs(container),
     ...['--user', 'mcp'],
-    ...['--publish', `127.0.0.1:${container.hostPort}:${SUPERGATEWAY_PORT}`],
     ...['--entrypoint', 'supergateway'],
     productImage,
     ...['--stdio', `/usr/local/bin/mcp-server ${serverArgs}`],
@@ -78,6 +73,11 @@ export function supergatewayAloneRunArgs(container: PublishedContainer, productI
 
 /** The guide's runtime image as built from bench/guide-runtime, started by its own command. */
 export function guideRunArgs(container: PublishedContainer, guideImage: string): string[] {
+  return [...publishedRunArgs(container), guideImage];
+}
+
+/** A detached bench container on the bench network, Supergateway's port published on loopback only. */
+function publishedRunArgs(container: PublishedContainer): string[] {
   return [
     'run',
     '--detach',
@@ -85,7 +85,6 @@ export function guideRunArgs(container: PublishedContainer, guideImage: string):
     ...['--label', `${BENCH_LABEL}=1`],
     ...['--network', container.network],
     ...['--publish', `127.0.0.1:${container.hostPort}:${SUPERGATEWAY_PORT}`],
-    guideImage,
   ];
 }
 

@@ -106,19 +106,22 @@ export async function supergatewayAlone(
 ): Promise<ScenarioResult> {
   const name = scenario.quiet ? scenario.names.quietSupergatewayContainer : scenario.names.supergatewayContainer;
   const args = supergatewayAloneRunArgs({ name, network: scenario.names.network, hostPort: scenario.hostPort }, scenario.productImage, scenario.serverArgs, scenario.quiet);
-  const target: HttpTarget = { url: `http://127.0.0.1:${scenario.hostPort}/mcp` };
+  return {
+    id: scenario.quiet ? 'supergateway-quiet' : 'supergateway',
+    title: scenario.quiet ? 'Supergateway alone, no logging' : 'Supergateway alone (container)',
+    description: `The product image with Supergateway as its entrypoint: \`docker ${args.join(' ')}\`. Same Supergateway 4.0.0 and installed server, stateful, ${scenario.quiet ? 'no log at all' : 'default log level (every message in the container log)'}; no nginx, TLS, token, firewall, log filter or resource limits; plain HTTP to 127.0.0.1.`,
+    ...(await measurePublishedContainer(name, args, scenario.hostPort, plan)),
+  };
+}
+
+/** Start a container that publishes Supergateway's port on loopback, measure it, remove it. */
+async function measurePublishedContainer(name: string, runArgs: string[], hostPort: number, plan: LoadPlan) {
+  const target: HttpTarget = { url: `http://127.0.0.1:${hostPort}/mcp` };
   await dockerQuiet(removeContainerArgs(name));
   try {
-    await docker(args);
+    await docker(runArgs);
     const coldStartMs = await coldStartOf(name, target, plan.coldStartMaxMs);
-    const measured = await measureLoad(httpConnector(target), plan, containerMemory(name));
-    return {
-      id: scenario.quiet ? 'supergateway-quiet' : 'supergateway',
-      title: scenario.quiet ? 'Supergateway alone, no logging' : 'Supergateway alone (container)',
-      description: `The product image with Supergateway as its entrypoint: \`docker ${args.join(' ')}\`. Same Supergateway 4.0.0 and installed server, stateful, ${scenario.quiet ? 'no log at all' : 'default log level (every message in the container log)'}; no nginx, TLS, token, firewall, log filter or resource limits; plain HTTP to 127.0.0.1.`,
-      coldStartMs,
-      ...measured,
-    };
+    return { coldStartMs, ...(await measureLoad(httpConnector(target), plan, containerMemory(name))) };
   } finally {
     await dockerQuiet(removeContainerArgs(name));
   }
@@ -167,22 +170,12 @@ export async function fullChain(instance: ChainInstance, plan: LoadPlan): Promis
 export async function guideRuntime(scenario: ContainerScenario, plan: LoadPlan): Promise<ScenarioResult> {
   const name = scenario.names.guideContainer;
   const args = guideRunArgs({ name, network: scenario.names.network, hostPort: scenario.hostPort }, scenario.names.guideImage);
-  const target: HttpTarget = { url: `http://127.0.0.1:${scenario.hostPort}/mcp` };
-  await dockerQuiet(removeContainerArgs(name));
-  try {
-    await docker(args);
-    const coldStartMs = await coldStartOf(name, target, plan.coldStartMaxMs);
-    const measured = await measureLoad(httpConnector(target), plan, containerMemory(name));
-    return {
-      id: 'guide',
-      title: "Guide's npx runtime (stateless)",
-      description: `bench/guide-runtime/Dockerfile: \`npx -y supergateway --stdio 'npx -y @modelcontextprotocol/server-filesystem /workspace' --outputTransport streamableHttp --port ${SUPERGATEWAY_PORT}\` without --stateful (a new server through npx for every request), both packages preinstalled from a lockfile and npm offline; plain HTTP to 127.0.0.1.`,
-      coldStartMs,
-      ...measured,
-    };
-  } finally {
-    await dockerQuiet(removeContainerArgs(name));
-  }
+  return {
+    id: 'guide',
+    title: "Guide's npx runtime (stateless)",
+    description: `bench/guide-runtime/Dockerfile: \`npx -y supergateway --stdio 'npx -y @modelcontextprotocol/server-filesystem /workspace' --outputTransport streamableHttp --port ${SUPERGATEWAY_PORT}\` without --stateful (a new server through npx for every request), both packages preinstalled from a lockfile and npm offline; plain HTTP to 127.0.0.1.`,
+    ...(await measurePublishedContainer(name, args, scenario.hostPort, plan)),
+  };
 }
 
 export const certificatePath = (envFile: string, name: string) => join(envFile, '..', '.mcp-sandbox', name, 'cert.pem');

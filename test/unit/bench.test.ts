@@ -209,8 +209,8 @@ describe('bench docker argv', () => {
 
   test('Supergateway alone: the product image, Supergateway as entrypoint, stateful, loopback only', () => {
     assert.deepEqual(supergatewayAloneRunArgs({ name: 'sg', network: 'net', hostPort: 4000 }, 'img:latest', '/workspace'), [
-      'run', '--detach', '--name', 'sg', '--label', 'io.mcp-sandbox.bench=1', '--network', 'net', '--user', 'mcp',
-      '--publish', '127.0.0.1:4000:8000', '--entrypoint', 'supergateway', 'img:latest',
+      'run', '--detach', '--name', 'sg', '--label', 'io.mcp-sandbox.bench=1', '--network', 'net',
+      '--publish', '127.0.0.1:4000:8000', '--user', 'mcp', '--entrypoint', 'supergateway', 'img:latest',
       '--stdio', '/usr/local/bin/mcp-server /workspace', '--outputTransport', 'streamableHttp', '--port', '8000', '--stateful',
     ]);
     assert.deepEqual(supergatewayAloneRunArgs({ name: 'sg', network: 'net', hostPort: 4000 }, 'img:latest', '/workspace', true).slice(-3), ['--stateful', '--logLevel', 'none']);
