@@ -7,7 +7,7 @@ import { readCertificateArgs, readPublicUrlArgs } from '../docker/argv.js';
 import { formatCommand } from '../docker/engine.js';
 import { DockerError, parseOrThrow, UsageError } from '../errors.js';
 import { CLIENTS, clientSnippets, renderConfig, type Endpoint } from '../operator/clients.js';
-import { bearerTokenFor, servesOwnCertificate } from '../operator/endpoint.js';
+import { authorizationFor, servesOwnCertificate } from '../operator/endpoint.js';
 import { requireInstance } from '../operator/find.js';
 import { settingsFor, npmRun, type EnvOptions } from './shared.js';
 import { certificateFile } from './start.js';
@@ -43,9 +43,10 @@ async function resolveEndpoint(ctx: CommandContext, options: ConnectOptions): Pr
   if (instance.state !== 'running') {
     throw new UsageError(`${instance.container} is ${instance.state}, not running. Start it first: ${npmRun('start', ctx, settings, '-d')}`);
   }
-  const token = bearerTokenFor(settings.template, {
+  const authorization = authorizationFor(settings.template, {
     ACCESS_TOKEN: settings.accessToken,
     PINGGY_BEARER_TOKEN: settings.PINGGY_BEARER_TOKEN,
+    NGROK_BASIC_AUTH: settings.NGROK_BASIC_AUTH,
   });
   if (!instance.url) {
     throw new DockerError(
@@ -54,7 +55,7 @@ async function resolveEndpoint(ctx: CommandContext, options: ConnectOptions): Pr
     );
   }
   if (!servesOwnCertificate(settings.template)) {
-    return { endpoint: { serverName: settings.NAME, url: instance.url, token } };
+    return { endpoint: { serverName: settings.NAME, url: instance.url, authorization } };
   }
   const pem = (await docker.run(readCertificateArgs(instance.container))).stdout;
   const certificate = new X509Certificate(pem);
@@ -67,7 +68,7 @@ async function resolveEndpoint(ctx: CommandContext, options: ConnectOptions): Pr
     note(ctx, `The certificate is issued by ${certificate.issuer.replace(/\n/g, ', ')}: clients trust it when they trust that CA (mkcert: NODE_EXTRA_CA_CERTS="$(mkcert -CAROOT)/rootCA.pem").`);
   }
   return {
-    endpoint: { serverName: settings.NAME, url: instance.url, token, ...(selfSigned ? { caFile: file } : {}) },
+    endpoint: { serverName: settings.NAME, url: instance.url, authorization, ...(selfSigned ? { caFile: file } : {}) },
     fingerprint: certificate.fingerprint256,
   };
 }

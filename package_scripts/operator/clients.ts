@@ -16,12 +16,11 @@ export interface Endpoint {
   /** The key the server gets in the client's configuration. */
   serverName: string;
   url: string;
-  token: string;
+  /** The whole Authorization header value: `Bearer <token>` (or `Basic ...` with NGROK_BASIC_AUTH). */
+  authorization: string;
   /** A PEM file Node-based clients must trust (NODE_EXTRA_CA_CERTS); absent for a publicly trusted certificate. */
   caFile?: string;
 }
-
-export const authorization = (token: string) => `Bearer ${token}`;
 
 /**
  * Claude Desktop speaks stdio only: mcp-remote bridges it to HTTP. The header
@@ -35,7 +34,7 @@ export function claudeDesktopConfig(endpoint: Endpoint) {
         command: 'npx',
         args: ['-y', `mcp-remote@${MCP_REMOTE_VERSION}`, endpoint.url, '--header', 'Authorization:${AUTH_HEADER}'],
         env: {
-          AUTH_HEADER: authorization(endpoint.token),
+          AUTH_HEADER: endpoint.authorization,
           ...(endpoint.caFile ? { NODE_EXTRA_CA_CERTS: endpoint.caFile } : {}),
         },
       },
@@ -47,7 +46,7 @@ export function claudeDesktopConfig(endpoint: Endpoint) {
 export function vscodeConfig(endpoint: Endpoint) {
   return {
     servers: {
-      [endpoint.serverName]: { type: 'http', url: endpoint.url, headers: { Authorization: authorization(endpoint.token) } },
+      [endpoint.serverName]: { type: 'http', url: endpoint.url, headers: { Authorization: endpoint.authorization } },
     },
   };
 }
@@ -56,7 +55,7 @@ export function vscodeConfig(endpoint: Endpoint) {
 export function cursorConfig(endpoint: Endpoint) {
   return {
     mcpServers: {
-      [endpoint.serverName]: { url: endpoint.url, headers: { Authorization: authorization(endpoint.token) } },
+      [endpoint.serverName]: { url: endpoint.url, headers: { Authorization: endpoint.authorization } },
     },
   };
 }
@@ -73,7 +72,7 @@ export const claudeCodeArgv = (endpoint: Endpoint) => [
   ...['--transport', 'http'],
   endpoint.serverName,
   endpoint.url,
-  ...['--header', `Authorization: ${authorization(endpoint.token)}`],
+  ...['--header', `Authorization: ${endpoint.authorization}`],
 ];
 
 export const inspectorArgv = (endpoint: Endpoint) => [
@@ -83,7 +82,7 @@ export const inspectorArgv = (endpoint: Endpoint) => [
   '--cli',
   ...['--server-url', endpoint.url],
   ...['--transport', 'http'],
-  ...['--header', `Authorization: ${authorization(endpoint.token)}`],
+  ...['--header', `Authorization: ${endpoint.authorization}`],
   ...['--method', 'tools/list'],
 ];
 

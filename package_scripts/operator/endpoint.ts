@@ -20,10 +20,17 @@ export function servesOwnCertificate(template: string): boolean {
   return urlSource(template).kind === 'published-port';
 }
 
-/** The bearer token a client sends: Pinggy may have its own, else ACCESS_TOKEN. */
-export function bearerTokenFor(template: string, values: { ACCESS_TOKEN?: string; PINGGY_BEARER_TOKEN?: string }): string {
-  if (template === 'pinggy' && values.PINGGY_BEARER_TOKEN) return values.PINGGY_BEARER_TOKEN;
-  return values.ACCESS_TOKEN ?? '';
+/**
+ * The Authorization header a client sends: the bearer token (Pinggy may have
+ * its own, else ACCESS_TOKEN), or basic auth when NGROK_BASIC_AUTH replaces it.
+ */
+export function authorizationFor(
+  template: string,
+  values: { ACCESS_TOKEN?: string; PINGGY_BEARER_TOKEN?: string; NGROK_BASIC_AUTH?: string },
+): string {
+  if (template === 'ngrok' && values.NGROK_BASIC_AUTH) return `Basic ${Buffer.from(values.NGROK_BASIC_AUTH).toString('base64')}`;
+  if (template === 'pinggy' && values.PINGGY_BEARER_TOKEN) return `Bearer ${values.PINGGY_BEARER_TOKEN}`;
+  return `Bearer ${values.ACCESS_TOKEN ?? ''}`;
 }
 
 /** A host address as a client should dial it: wildcard binds mean "this machine". */

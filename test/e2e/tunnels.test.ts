@@ -108,6 +108,19 @@ describe('pinggy template through a stand-in SSH server', { timeout: 900_000 }, 
     assert.ok(!`${logs.stdout}${logs.stderr}`.includes(context.secrets.tunnelToken));
   });
 
+  test('status and connect report the tunnel URL and the Pinggy bearer token', async () => {
+    const status = await cli(['status', '--json']);
+    assert.equal(status.exitCode, 0, status.all);
+    const row = (JSON.parse(status.stdout) as Array<Record<string, unknown>>).find((r) => r.name === name);
+    assert.equal(row?.template, 'pinggy');
+    assert.equal(row?.url, `http://${sshd}:${new URL(endpoint).port}/mcp`);
+    const vscode = await cli(['connect', '--client', 'vscode', '--env-file', context.instance.envFile]);
+    assert.equal(vscode.exitCode, 0, vscode.all);
+    const server = (JSON.parse(vscode.stdout) as { servers: Record<string, { url: string; headers: Record<string, string> }> }).servers[name]!;
+    assert.deepEqual(server.headers, { Authorization: `Bearer ${context.secrets.tunnelToken}` });
+    assert.equal(server.url, row?.url);
+  });
+
   sandboxBattery(() => context);
 
   test('a dropped session reconnects inside the container, without a restart', async () => {

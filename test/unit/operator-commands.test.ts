@@ -237,7 +237,7 @@ describe('status, logs, stop --all and connect with a recording engine', () => {
     const saved = join(dir, '.mcp-sandbox', 'conn', 'cert.pem');
     assert.ok(existsSync(saved));
     assert.equal(readFileSync(saved, 'utf8'), `${ca.trim()}\n`);
-    assert.deepEqual(result.endpoint, { serverName: 'conn', url: 'https://127.0.0.1:9003/mcp', token: TOKEN, caFile: saved });
+    assert.deepEqual(result.endpoint, { serverName: 'conn', url: 'https://127.0.0.1:9003/mcp', authorization: `Bearer ${TOKEN}`, caFile: saved });
     const json = JSON.parse(messages.find((m) => m.startsWith('data: '))!.slice(6));
     assert.deepEqual(Object.keys(json.clients), ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'inspector']);
     assert.equal(json.certificate, saved);

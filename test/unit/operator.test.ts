@@ -30,12 +30,12 @@ import {
   vscodeConfig,
   type Endpoint,
 } from '../../package_scripts/operator/clients.js';
-import { bearerTokenFor, dialHost, servesOwnCertificate, tunnelUrl, urlSource } from '../../package_scripts/operator/endpoint.js';
+import { authorizationFor, dialHost, servesOwnCertificate, tunnelUrl, urlSource } from '../../package_scripts/operator/endpoint.js';
 import { formatDuration, formatStatusTable, instanceStatus, publishedUrl, type ContainerInspect } from '../../package_scripts/operator/instances.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const TOKEN = 'ab'.repeat(32);
-const endpoint: Endpoint = { serverName: 'mcp-sandbox', url: 'https://127.0.0.1:8443/mcp', token: TOKEN, caFile: '/home/me/p/.mcp-sandbox/mcp-sandbox/cert.pem' };
+const endpoint: Endpoint = { serverName: 'mcp-sandbox', url: 'https://127.0.0.1:8443/mcp', authorization: `Bearer ${TOKEN}`, caFile: '/home/me/p/.mcp-sandbox/mcp-sandbox/cert.pem' };
 
 describe('endpoint by template', () => {
   it('nginx is reached on its published port and serves its own certificate; tunnels write their URL to a file', () => {
@@ -48,11 +48,11 @@ describe('endpoint by template', () => {
   });
 
   it('the bearer token: PINGGY_BEARER_TOKEN for pinggy when set, else ACCESS_TOKEN', () => {
-    assert.equal(bearerTokenFor('nginx', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: 'p' }), 'a');
-    assert.equal(bearerTokenFor('ngrok', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: 'p' }), 'a');
-    assert.equal(bearerTokenFor('pinggy', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: 'p' }), 'p');
-    assert.equal(bearerTokenFor('pinggy', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: '' }), 'a');
-    assert.equal(bearerTokenFor('pinggy', {}), '');
+    assert.equal(authorizationFor('nginx', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: 'p', NGROK_BASIC_AUTH: 'u:pw' }), 'Bearer a');
+    assert.equal(authorizationFor('ngrok', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: 'p' }), 'Bearer a');
+    assert.equal(authorizationFor('ngrok', { ACCESS_TOKEN: 'a', NGROK_BASIC_AUTH: 'me:long-password' }), `Basic ${Buffer.from('me:long-password').toString('base64')}`);
+    assert.equal(authorizationFor('pinggy', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: 'p' }), 'Bearer p');
+    assert.equal(authorizationFor('pinggy', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: '' }), 'Bearer a');
   });
 
   it('wildcard binds are dialled on loopback; IPv6 is bracketed', () => {
