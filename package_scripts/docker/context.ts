@@ -22,7 +22,8 @@ export async function stageBuildContext(settings: Settings, projectDir: string):
   const dispose = () => rmSync(dir, { recursive: true, force: true });
   try {
     copyFileSync(join(projectDir, 'Dockerfile'), join(dir, 'Dockerfile'));
-    cpSync(join(projectDir, 'docker'), join(dir, 'docker'), { recursive: true });
+    // A node_modules left by a local `npm install` in docker/ must not replace the lockfile's packages.
+    cpSync(join(projectDir, 'docker'), join(dir, 'docker'), { recursive: true, filter: (source) => basename(source) !== 'node_modules' });
     cpSync(join(projectDir, 'build-extra'), join(dir, 'build-extra'), { recursive: true });
     if (settings.extraCaCert) copyFileSync(settings.extraCaCert, join(dir, 'build-extra', 'ca', 'extra-ca.crt'));
 
