@@ -24,6 +24,7 @@ export const COMMANDS: ReadonlyArray<readonly [string, string]> = [
   ['npm run status', 'every instance: health, uptime, restarts, URL, image'],
   ['npm run logs', 'the container log of an instance (-f to follow)'],
   ['npm run stop', 'stop and remove the container (a name, or --all)'],
+  ['npm run bench', 'measure the chain against direct stdio, Supergateway alone and the guide (-- --quick)'],
   ['npm run cli', 'this table'],
 ];
 

@@ -45,3 +45,10 @@ test('the ngrok SDK is pinned exactly, with a lockfile', () => {
   assert.equal(lock.packages['node_modules/@ngrok/ngrok'].version, '1.7.0');
   assert.equal(lock.packages['node_modules/@ngrok/ngrok-linux-x64-gnu'].version, '1.7.0');
 });
+
+test('`npm run cli` lists every npm script a user runs', async () => {
+  const { COMMANDS } = await import('../../package_scripts/program.js');
+  const scripts = Object.keys(JSON.parse(readFileSync(join(projectDir, 'package.json'), 'utf8')).scripts as Record<string, string>);
+  const userScripts = scripts.filter((name) => !['prepare', 'compile'].includes(name) && !name.startsWith('test'));
+  assert.deepEqual(COMMANDS.map(([command]) => command.replace('npm run ', '')).sort(), userScripts.sort());
+});
