@@ -204,6 +204,41 @@ describe('the tunnels shared supervisor', () => {
     assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map((n) => tunnelLib.backoffSeconds!(n)), [1, 2, 4, 8, 16, 30, 30]);
   });
 
+  /** Runs superviseTunnel against scripted session outcomes; records waits and the exit. */
+  async function supervise(outcomes: Array<{ established?: boolean; permanent?: string; reason: string }>, retries: number) {
+    const waits: number[] = [];
+    let attempts = 0;
+    let exitCode: number | undefined;
+    await tunnelLib.superviseTunnel!({
+      name: 'test',
+      retries,
+      connect: async () => outcomes[attempts++] ?? { reason: 'script exhausted' },
+      exit: (code: number) => {
+        exitCode = code;
+      },
+      wait: async (seconds: number) => {
+        waits.push(seconds);
+      },
+      down: () => undefined,
+    });
+    return { waits, attempts, exitCode };
+  }
+
+  it('a permanent refusal exits 1 at once, without retrying', async () => {
+    assert.deepEqual(await supervise([{ permanent: 'Host key verification failed.', reason: 'ssh exited' }], 8), { waits: [], attempts: 1, exitCode: 1 });
+  });
+
+  it('transient failures back off, then exit 1 after TUNNEL_RETRIES in a row', async () => {
+    const down = { reason: 'connection refused' };
+    assert.deepEqual(await supervise([down, down, down, down], 4), { waits: [1, 2, 4], attempts: 4, exitCode: 1 });
+  });
+
+  it('a session that was up resets the count: a drop is retried after 1 s', async () => {
+    const down = { reason: 'connection refused' };
+    const up = { established: true, reason: 'session closed' };
+    assert.deepEqual(await supervise([down, down, up, down, down], 3), { waits: [1, 2, 1, 2], attempts: 5, exitCode: 1 });
+  });
+
   it('masks every secret in agent output', () => {
     assert.equal(tunnelLib.maskSecrets!('tok3n@host: Permission denied k:abcd1234', ['tok3n', 'abcd1234', '']), '****@host: Permission denied k:****');
   });

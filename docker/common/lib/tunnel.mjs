@@ -51,24 +51,25 @@ export const sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, s
  * failures are retried with backoff; after `retries` consecutive failures
  * without a session, or at once for a permanent one (rejected credentials, a
  * changed host key), the process exits 1 so that the container stops and
- * Docker's restart policy takes over.
+ * Docker's restart policy takes over. `exit`, `wait` and `down` are replaced
+ * in unit tests only.
  */
-export async function superviseTunnel({ name, retries, connect }) {
+export async function superviseTunnel({ name, retries, connect, exit = process.exit, wait = sleep, down = clearUrl }) {
   let failures = 0;
   for (;;) {
     const outcome = await connect(failures + 1);
-    clearUrl();
+    down();
     if (outcome.permanent) {
-      log(`${name} refused the tunnel: ${outcome.reason}`);
-      process.exit(1);
+      log(`${name} refused the tunnel: ${outcome.permanent}`);
+      return exit(1);
     }
     failures = outcome.established ? 1 : failures + 1;
     if (failures >= retries) {
       log(`${name}: ${failures} attempts in a row failed (last: ${outcome.reason}); giving up so the container restarts`);
-      process.exit(1);
+      return exit(1);
     }
-    const wait = backoffSeconds(failures);
-    log(`${name}: ${outcome.reason}; trying again in ${wait} s (attempt ${failures + 1} of ${retries})`);
-    await sleep(wait);
+    const seconds = backoffSeconds(failures);
+    log(`${name}: ${outcome.reason}; trying again in ${seconds} s (attempt ${failures + 1} of ${retries})`);
+    await wait(seconds);
   }
 }
