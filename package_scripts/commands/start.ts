@@ -179,6 +179,9 @@ export async function start(ctx: CommandContext, rawOptions: StartOptions): Prom
     return undefined;
   }
   for (const warning of weakeningWarnings(settings)) ctx.out.warn(warning);
+  if (settings.unusedSettings.length > 0) {
+    ctx.out.warn(`TEMPLATE=${settings.template} does not use ${settings.unusedSettings.join(', ')}: ignored`);
+  }
 
   const docker = ctx.docker(settings.secrets);
   const image = await docker.run(imageExistsArgs(names.image), { allowFailure: true });

@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from '@dotenvx/dotenvx';
 import { parseOrThrow, UsageError } from '../errors.js';
 import { parseMounts, type Mount } from './mounts.js';
-import { ALIASES, GATEWAY_SECRET_NAMES, GATEWAY_SETTINGS, settingsSchema, type ParsedSettings, type Template, type TunnelTemplate } from './schema.js';
+import { ALIASES, GATEWAY_SECRET_NAMES, GATEWAY_SETTINGS, settingsSchema, settingsUnusedBy, type ParsedSettings, type Template, type TunnelTemplate } from './schema.js';
 import { resolveTlsFiles, type TlsFiles } from './tls-files.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -30,6 +30,8 @@ export interface Settings extends Omit<ParsedSettings, 'ACCESS_TOKEN'> {
   /** Absolute path of the CA bundle for builds, if any. */
   extraCaCert?: string;
   mounts: Mount[];
+  /** Settings given in the env file that the chosen template does not read. */
+  unusedSettings: string[];
   /** The gateway's settings (GATEWAY_SETTINGS of the template) that are set, secrets included. */
   gatewayEnv: Record<string, string>;
   /** The variables listed in MCP_ENV with their values from .env. */
@@ -166,6 +168,7 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
       homeDir,
       allowDangerous: ctx.allowDangerousMounts ?? false,
     }),
+    unusedSettings: settingsUnusedBy(parsed.TEMPLATE, Object.keys(present)),
     gatewayEnv,
     serverEnv,
     tlsFiles: resolveTlsFiles(parsed.CERT_FILE, parsed.KEY_FILE, baseDir),

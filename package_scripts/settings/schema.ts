@@ -42,6 +42,19 @@ export const GATEWAY_SETTINGS: Readonly<Record<Template, readonly string[]>> = {
   ],
 };
 
+/** Settings read by the nginx gateway or the CLI's nginx path only. */
+export const NGINX_ONLY_SETTINGS = ['HOST_PORT', 'BIND_ADDRESS', 'ALLOWED_ORIGINS', 'TLS_HOSTNAMES', 'CERT_FILE', 'KEY_FILE'] as const;
+
+/**
+ * Settings the chosen template does not read: the other templates' own settings
+ * (ACCESS_TOKEN and TUNNEL_RETRIES are shared), and nginx's with a tunnel.
+ */
+export function settingsUnusedBy(template: Template, setNames: readonly string[]): string[] {
+  const own = new Set<string>([...GATEWAY_SETTINGS[template], ...(template === 'nginx' ? NGINX_ONLY_SETTINGS : [])]);
+  const templateSpecific = new Set<string>([...Object.values(GATEWAY_SETTINGS).flat(), ...NGINX_ONLY_SETTINGS]);
+  return setNames.filter((name) => templateSpecific.has(name) && !own.has(name));
+}
+
 /**
  * Gateway secrets: never in the MCP server's environment, masked in anything
  * shown. docker/common/bin/entrypoint keeps the same list (a unit test compares).

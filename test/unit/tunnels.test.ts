@@ -248,6 +248,13 @@ describe('tunnel settings in the CLI', () => {
   const hostEnv = { HOME: '/nonexistent-home' };
   const settingsOf = (raw: Record<string, string>) => resolveSettings(raw, join(projectDir, 'test-instance', '.env'), { hostEnv, projectDir });
 
+  it("lists the settings the chosen template ignores (another template's, or nginx's with a tunnel)", () => {
+    const pinggy = settingsOf({ TEMPLATE: 'pinggy', ACCESS_TOKEN: TOKEN, PINGGY_ACCESS_TOKEN: 't', NGROK_AUTHTOKEN: 'x', ALLOWED_ORIGINS: 'https://a.example', TUNNEL_RETRIES: '3', HOST_PORT: '8443' });
+    assert.deepEqual(pinggy.unusedSettings, ['NGROK_AUTHTOKEN', 'ALLOWED_ORIGINS', 'HOST_PORT']);
+    const nginx = settingsOf({ ACCESS_TOKEN: TOKEN, HOST_PORT: '8443', PINGGY_SERVER: 'x', TUNNEL_RETRIES: '3' });
+    assert.deepEqual(nginx.unusedSettings, ['PINGGY_SERVER', 'TUNNEL_RETRIES']);
+  });
+
   it('GATEWAY_SECRET_NAMES is the list the entrypoint strips', () => {
     const entrypoint = readFileSync(join(projectDir, 'docker', 'common', 'bin', 'entrypoint'), 'utf8');
     const list = entrypoint.match(/^readonly GATEWAY_SECRETS="([^"]+)"$/m)?.[1]?.split(' ');
