@@ -1,16 +1,13 @@
-import { X509Certificate } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { CommandContext } from '../context.js';
-import { readCertificateArgs, readPublicUrlArgs } from '../docker/argv.js';
+import { readPublicUrlArgs } from '../docker/argv.js';
 import { formatCommand } from '../docker/engine.js';
 import { DockerError, parseOrThrow, UsageError } from '../errors.js';
 import { CLIENTS, clientSnippets, renderConfig, type Endpoint } from '../operator/clients.js';
-import { authorizationFor, servesOwnCertificate } from '../operator/endpoint.js';
+import { credentialFor, servesOwnCertificate } from '../operator/endpoint.js';
 import { requireInstance } from '../operator/find.js';
 import { settingsFor, npmRun, type EnvOptions } from './shared.js';
-import { certificateFile } from './start.js';
+import { saveServedCertificate } from './start.js';
 
 export const connectOptionsSchema = z.object({
   client: z
@@ -43,11 +40,7 @@ async function resolveEndpoint(ctx: CommandContext, options: ConnectOptions): Pr
   if (instance.state !== 'running') {
     throw new UsageError(`${instance.container} is ${instance.state}, not running. Start it first: ${npmRun('start', ctx, settings, '-d')}`);
   }
-  const authorization = authorizationFor(settings.template, {
-    ACCESS_TOKEN: settings.accessToken,
-    PINGGY_BEARER_TOKEN: settings.PINGGY_BEARER_TOKEN,
-    NGROK_BASIC_AUTH: settings.NGROK_BASIC_AUTH,
-  });
+  const { authorization } = credentialFor(settings.template, { ACCESS_TOKEN: settings.accessToken, ...settings.gatewayEnv });
   if (!instance.url) {
     throw new DockerError(
       `${instance.container} has not reported its URL yet (a tunnel may still be connecting). Wait a few seconds and retry; ${npmRun('logs', ctx, settings)} shows why`,
@@ -57,11 +50,7 @@ async function resolveEndpoint(ctx: CommandContext, options: ConnectOptions): Pr
   if (!servesOwnCertificate(settings.template)) {
     return { endpoint: { serverName: settings.NAME, url: instance.url, authorization } };
   }
-  const pem = (await docker.run(readCertificateArgs(instance.container))).stdout;
-  const certificate = new X509Certificate(pem);
-  const file = certificateFile(settings);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${pem.trim()}\n`);
+  const { file, certificate } = await saveServedCertificate(docker, settings);
   // A certificate signed by a CA (mkcert, a company CA) is trusted through that CA, not through the leaf.
   const selfSigned = certificate.issuer === certificate.subject;
   if (!selfSigned) {

@@ -12,17 +12,17 @@ import {
   findNetworkArgs,
   healthcheckArgs,
   imageExistsArgs,
-  logsArgs,
   readCertificateArgs,
   readPublicUrlArgs,
   removeContainerArgs,
   runArgs,
+  showLogsArgs,
   stateArgs,
 } from '../docker/argv.js';
 import { formatCommand, type DockerEngine } from '../docker/engine.js';
 import { instanceNames, type InstanceNames } from '../docker/names.js';
 import { DockerError, parseOrThrow, UsageError } from '../errors.js';
-import { tunnelUrl } from '../operator/endpoint.js';
+import { credentialFor, tunnelUrl } from '../operator/endpoint.js';
 import type { Settings } from '../settings/load.js';
 import { npmRun, settingsFor, type EnvOptions } from './shared.js';
 
@@ -64,12 +64,11 @@ export function weakeningWarnings(settings: Settings): string[] {
   return warnings;
 }
 
-/** Which setting holds what a client must send. */
+/** Which setting holds what a client must send (the same choice `connect` makes). */
 export function credentialSource(settings: Settings): string {
-  const where = (name: string) => `${name} in ${settings.envFile}`;
-  if (settings.template === 'ngrok' && settings.gatewayEnv.NGROK_BASIC_AUTH) return `${where('NGROK_BASIC_AUTH')} (HTTP basic auth)`;
-  if (settings.template === 'pinggy' && settings.gatewayEnv.PINGGY_BEARER_TOKEN) return `${where('PINGGY_BEARER_TOKEN')} (header: Authorization: Bearer <token>)`;
-  return `${where('ACCESS_TOKEN')} (header: Authorization: Bearer <token>)`;
+  const { setting } = credentialFor(settings.template, { ACCESS_TOKEN: settings.accessToken, ...settings.gatewayEnv });
+  const how = setting === 'NGROK_BASIC_AUTH' ? 'HTTP basic auth' : 'header: Authorization: Bearer <token>';
+  return `${setting} in ${settings.envFile} (${how})`;
 }
 
 export function connectionUrl(settings: Settings): string {
@@ -142,7 +141,7 @@ async function waitUntilHealthy(docker: DockerEngine, name: string, timeoutSecon
   } finally {
     out?.done?.();
   }
-  const logs = await docker.run(logsArgs(name, 30), { allowFailure: true });
+  const logs = await docker.run(showLogsArgs(name, { follow: false, tail: 30 }), { allowFailure: true });
   const tail = [logs.stdout, logs.stderr].filter(Boolean).join('\n');
   const what = last === 'running' ? `did not become healthy within ${timeoutSeconds} s` : `stopped before it became healthy (state: ${last || 'unknown'})`;
   throw new DockerError(
@@ -152,12 +151,19 @@ async function waitUntilHealthy(docker: DockerEngine, name: string, timeoutSecon
   );
 }
 
-async function saveCertificate(docker: DockerEngine, settings: Settings): Promise<{ certificateFile: string; fingerprint: string }> {
+/** The certificate the instance serves, saved beside the env file where client configurations point (start and connect). */
+export async function saveServedCertificate(docker: DockerEngine, settings: Settings): Promise<{ file: string; certificate: X509Certificate }> {
   const pem = (await docker.run(readCertificateArgs(settings.NAME))).stdout;
+  const certificate = new X509Certificate(pem);
   const file = certificateFile(settings);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${pem.trim()}\n`);
-  return { certificateFile: file, fingerprint: new X509Certificate(pem).fingerprint256 };
+  return { file, certificate };
+}
+
+async function saveCertificate(docker: DockerEngine, settings: Settings): Promise<{ certificateFile: string; fingerprint: string }> {
+  const { file, certificate } = await saveServedCertificate(docker, settings);
+  return { certificateFile: file, fingerprint: certificate.fingerprint256 };
 }
 
 /** The tunnel's MCP endpoint: the public URL its agent published (healthy means it did). */

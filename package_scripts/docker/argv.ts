@@ -148,7 +148,6 @@ export const healthcheckArgs = (name: string) => ['exec', name, '/opt/sandbox/bi
 /** The certificate nginx serves (self-signed or CERT_FILE), published by docker/nginx/gateway/prepare. */
 export const SERVED_CERTIFICATE_PATH = '/run/sandbox/served-cert.pem';
 export const readCertificateArgs = (name: string) => ['exec', name, 'cat', SERVED_CERTIFICATE_PATH];
-export const logsArgs = (name: string, tail: number) => ['logs', '--tail', String(tail), name];
 
 /** Every container this tool manages, found by its label (no state file of our own). */
 export const listInstancesArgs = (name?: string) => [

@@ -20,17 +20,26 @@ export function servesOwnCertificate(template: string): boolean {
   return urlSource(template).kind === 'published-port';
 }
 
+/** What a client sends, and the setting it comes from. */
+export interface Credential {
+  setting: 'ACCESS_TOKEN' | 'PINGGY_BEARER_TOKEN' | 'NGROK_BASIC_AUTH';
+  /** The whole Authorization header value. */
+  authorization: string;
+}
+
 /**
- * The Authorization header a client sends: the bearer token (Pinggy may have
- * its own, else ACCESS_TOKEN), or basic auth when NGROK_BASIC_AUTH replaces it.
+ * The credential of a template: the bearer token (Pinggy may have its own,
+ * else ACCESS_TOKEN), or basic auth when NGROK_BASIC_AUTH replaces it.
  */
-export function authorizationFor(
+export function credentialFor(
   template: string,
   values: { ACCESS_TOKEN?: string; PINGGY_BEARER_TOKEN?: string; NGROK_BASIC_AUTH?: string },
-): string {
-  if (template === 'ngrok' && values.NGROK_BASIC_AUTH) return `Basic ${Buffer.from(values.NGROK_BASIC_AUTH).toString('base64')}`;
-  if (template === 'pinggy' && values.PINGGY_BEARER_TOKEN) return `Bearer ${values.PINGGY_BEARER_TOKEN}`;
-  return `Bearer ${values.ACCESS_TOKEN ?? ''}`;
+): Credential {
+  if (template === 'ngrok' && values.NGROK_BASIC_AUTH) {
+    return { setting: 'NGROK_BASIC_AUTH', authorization: `Basic ${Buffer.from(values.NGROK_BASIC_AUTH).toString('base64')}` };
+  }
+  if (template === 'pinggy' && values.PINGGY_BEARER_TOKEN) return { setting: 'PINGGY_BEARER_TOKEN', authorization: `Bearer ${values.PINGGY_BEARER_TOKEN}` };
+  return { setting: 'ACCESS_TOKEN', authorization: `Bearer ${values.ACCESS_TOKEN ?? ''}` };
 }
 
 /** A host address as a client should dial it: wildcard binds mean "this machine". */

@@ -13,7 +13,7 @@ import {
   hardeningArgs,
   healthcheckArgs,
   imageExistsArgs,
-  logsArgs,
+  showLogsArgs,
   readCertificateArgs,
   removeContainerArgs,
   removeNetworkArgs,
@@ -406,7 +406,7 @@ describe('small argv helpers', () => {
     assert.deepEqual(stateArgs('mcp-sandbox'), ['inspect', '--format', '{{.State.Status}}', 'mcp-sandbox']);
     assert.deepEqual(healthcheckArgs('mcp-sandbox'), ['exec', 'mcp-sandbox', '/opt/sandbox/bin/healthcheck']);
     assert.deepEqual(readCertificateArgs('mcp-sandbox'), ['exec', 'mcp-sandbox', 'cat', '/run/sandbox/served-cert.pem']);
-    assert.deepEqual(logsArgs('mcp-sandbox', 30), ['logs', '--tail', '30', 'mcp-sandbox']);
+    assert.deepEqual(showLogsArgs('mcp-sandbox', { follow: false, tail: 30 }), ['logs', '--tail', '30', 'mcp-sandbox']);
   });
 });
 

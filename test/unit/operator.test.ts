@@ -30,7 +30,7 @@ import {
   vscodeConfig,
   type Endpoint,
 } from '../../package_scripts/operator/clients.js';
-import { authorizationFor, dialHost, servesOwnCertificate, tunnelUrl, urlSource } from '../../package_scripts/operator/endpoint.js';
+import { credentialFor, dialHost, servesOwnCertificate, tunnelUrl, urlSource } from '../../package_scripts/operator/endpoint.js';
 import { formatDuration, formatStatusTable, instanceStatus, publishedUrl, type ContainerInspect } from '../../package_scripts/operator/instances.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -48,11 +48,11 @@ describe('endpoint by template', () => {
   });
 
   it('the bearer token: PINGGY_BEARER_TOKEN for pinggy when set, else ACCESS_TOKEN', () => {
-    assert.equal(authorizationFor('nginx', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: 'p', NGROK_BASIC_AUTH: 'u:pw' }), 'Bearer a');
-    assert.equal(authorizationFor('ngrok', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: 'p' }), 'Bearer a');
-    assert.equal(authorizationFor('ngrok', { ACCESS_TOKEN: 'a', NGROK_BASIC_AUTH: 'me:long-password' }), `Basic ${Buffer.from('me:long-password').toString('base64')}`);
-    assert.equal(authorizationFor('pinggy', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: 'p' }), 'Bearer p');
-    assert.equal(authorizationFor('pinggy', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: '' }), 'Bearer a');
+    assert.equal(credentialFor('nginx', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: 'p', NGROK_BASIC_AUTH: 'u:pw' }).authorization, 'Bearer a');
+    assert.equal(credentialFor('ngrok', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: 'p' }).authorization, 'Bearer a');
+    assert.equal(credentialFor('ngrok', { ACCESS_TOKEN: 'a', NGROK_BASIC_AUTH: 'me:long-password' }).authorization, `Basic ${Buffer.from('me:long-password').toString('base64')}`);
+    assert.equal(credentialFor('pinggy', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: 'p' }).authorization, 'Bearer p');
+    assert.equal(credentialFor('pinggy', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: '' }).authorization, 'Bearer a');
   });
 
   it('wildcard binds are dialled on loopback; IPv6 is bracketed', () => {

@@ -14,7 +14,7 @@ import { evaluate } from '@marcbachmann/cel-js';
 import { containerEnv, runArgs } from '../../package_scripts/docker/argv.js';
 import { instanceNames } from '../../package_scripts/docker/names.js';
 import { resolveSettings } from '../../package_scripts/settings/load.js';
-import { GATEWAY_SECRET_NAMES } from '../../package_scripts/settings/schema.js';
+import { GATEWAY_SECRET_NAMES, GATEWAY_SETTINGS, settingsSchema } from '../../package_scripts/settings/schema.js';
 
 const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const load = createRequire(import.meta.url);
@@ -253,6 +253,11 @@ describe('tunnel settings in the CLI', () => {
     assert.deepEqual(pinggy.unusedSettings, ['NGROK_AUTHTOKEN', 'ALLOWED_ORIGINS', 'HOST_PORT']);
     const nginx = settingsOf({ ACCESS_TOKEN: TOKEN, HOST_PORT: '8443', PINGGY_SERVER: 'x', TUNNEL_RETRIES: '3' });
     assert.deepEqual(nginx.unusedSettings, ['PINGGY_SERVER', 'TUNNEL_RETRIES']);
+  });
+
+  it('every gateway setting is a declared .env setting (the schema lists them once more for their types)', () => {
+    const undeclared = Object.values(GATEWAY_SETTINGS).flat().filter((name) => !(name in settingsSchema.shape));
+    assert.deepEqual(undeclared, []);
   });
 
   it('GATEWAY_SECRET_NAMES is the list the entrypoint strips', () => {
