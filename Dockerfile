@@ -12,7 +12,12 @@
 #   docker build .                                  (nginx)
 #   docker build --build-arg TEMPLATE=pinggy .
 # Layers go from the least to the most often changed, so that changing NPM_MCP
-# rebuilds only the last one.
+# rebuilds only the server stage and the last two steps.
+#
+# The MCP server's package is untrusted from the moment it is installed: its
+# install scripts run in a stage of their own ("server"), as an unprivileged
+# user, with nothing of the sandbox in reach. Only the installed tree crosses
+# into the image, owned by root and read-only (docs/SECURITY.md, "Build time").
 
 ARG NODE_VERSION=22
 ARG BASE_IMAGE=node:${NODE_VERSION}-bookworm-slim
@@ -26,12 +31,31 @@ COPY docker/common/supergateway/ /build/supergateway/
 RUN /opt/sandbox/bin/with-build-ca npm ci --prefix /build/supergateway --no-audit --no-fund \
  && /build/supergateway/bundle /build/supergateway /opt/supergateway
 
-# --- Stage 2: the image.
+# --- Stage 2, thrown away: the MCP server, installed as "builder" (uid 10003)
+# into /opt/mcp-server, the only folder that user may write. Install scripts
+# run here (MCP_INSTALL_SCRIPTS=false skips them); whatever else they change in
+# this stage is discarded with it.
+FROM ${BASE_IMAGE} AS server
+RUN useradd --no-log-init --uid 10003 --user-group --create-home --home-dir /home/builder --shell /usr/sbin/nologin builder \
+ && install -d -o builder -g builder -m 0755 /opt/mcp-server
+COPY build-extra/ca/ /build/ca/
+COPY docker/common/server/install docker/common/server/link-bin.mjs /build/bin/
+# NPM_MCP is a registry spec (name or name@version) or ./FILE.tgz from
+# build-extra/server/ (the CLI packs local directories there).
+COPY build-extra/server/ /build/server-package/
+ARG NPM_MCP=@modelcontextprotocol/server-filesystem@2026.8.31
+ARG NPM_MCP_BIN=
+ARG MCP_INSTALL_SCRIPTS=true
+USER builder
+RUN /build/bin/install "$NPM_MCP" "$NPM_MCP_BIN" "$MCP_INSTALL_SCRIPTS"
+
+# --- Stage 3: the image. Every step here runs as root on files we ship; the
+# server's package never runs in this stage.
 FROM ${BASE_IMAGE}
 ARG TEMPLATE=nginx
 
 # Operating system: tini, iptables and two unprivileged users for every
-# template, plus the template's own packages.
+# template, plus the template's own packages; no setuid or setgid file is left.
 COPY docker/common/setup-os docker/${TEMPLATE}/packages /opt/sandbox/build/
 RUN /opt/sandbox/build/setup-os /opt/sandbox/build/packages
 
@@ -54,13 +78,10 @@ RUN if [ -f /opt/sandbox/gateway/package-lock.json ]; then \
 COPY docker/common/bin/ /opt/sandbox/bin/
 COPY docker/common/lib/ /opt/sandbox/lib/
 
-# The MCP server, installed at build time so nothing is fetched at run time.
-# NPM_MCP is a registry spec (name or name@version) or ./FILE.tgz from
-# build-extra/server/ (the CLI packs local directories there).
-ARG NPM_MCP=@modelcontextprotocol/server-filesystem@2026.8.31
-ARG NPM_MCP_BIN=
-COPY build-extra/server/ /opt/sandbox/server-package/
-RUN /opt/sandbox/bin/install-server "$NPM_MCP" "$NPM_MCP_BIN"
+# The MCP server from stage 2: its tree only, owned by root, sealed read-only.
+COPY docker/common/server/seal /opt/sandbox/build/seal
+COPY --from=server --chown=0:0 /opt/mcp-server/ /opt/mcp-server/
+RUN /opt/sandbox/build/seal
 
 LABEL org.opencontainers.image.title="mcp-sandbox" \
       io.mcp-sandbox.template="${TEMPLATE}"

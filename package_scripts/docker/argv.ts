@@ -38,6 +38,7 @@ export function buildArgs(settings: Settings, names: InstanceNames, options: Bui
     ...(settings.BASE_IMAGE ? buildArg('BASE_IMAGE', settings.BASE_IMAGE) : []),
     ...buildArg('NPM_MCP', options.serverSpec),
     ...buildArg('NPM_MCP_BIN', settings.NPM_MCP_BIN),
+    ...buildArg('MCP_INSTALL_SCRIPTS', settings.MCP_INSTALL_SCRIPTS),
     options.contextDir,
   ];
 }
@@ -54,6 +55,8 @@ export function hardeningArgs(settings: Settings): string[] {
     ...['--cap-drop', 'ALL'],
     ...ENTRYPOINT_CAPABILITIES.flatMap((cap) => ['--cap-add', cap]),
     ...['--security-opt', 'no-new-privileges'],
+    // The docker client reads the file and sends its content (profiles/seccomp.json unless MCP_SECCOMP_PROFILE).
+    ...['--security-opt', `seccomp=${settings.seccompProfile}`],
     '--read-only',
     // The only writable places; noexec so nothing written at run time can be run.
     ...['--tmpfs', '/tmp:rw,nosuid,nodev,noexec,size=64m'],
@@ -62,6 +65,8 @@ export function hardeningArgs(settings: Settings): string[] {
     ...['--memory', settings.MCP_MEMORY],
     ...['--memory-swap', settings.MCP_MEMORY],
     ...['--cpus', settings.MCP_CPUS],
+    // No core dumps: a crashing process's memory (tokens included) never lands in a file.
+    ...['--ulimit', 'core=0'],
   ];
 }
 

@@ -33,7 +33,9 @@ export async function stageBuildContext(settings: Settings, projectDir: string):
       copyFileSync(settings.localServer.path, join(serverDir, basename(settings.localServer.path)));
       serverSpec = `./${basename(settings.localServer.path)}`;
     } else if (settings.localServer?.kind === 'directory') {
-      const packed = await execa('npm', ['pack', '--silent', '--pack-destination', serverDir, settings.localServer.path], {
+      // --ignore-scripts: a local package's prepack/prepare scripts are as untrusted as its
+      // install scripts, and here they would run on this machine, as you.
+      const packed = await execa('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', serverDir, settings.localServer.path], {
         reject: false,
       });
       const tarball = readdirSync(serverDir).find((f) => f.endsWith('.tgz'));

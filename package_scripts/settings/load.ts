@@ -5,6 +5,7 @@ import { parse } from '@dotenvx/dotenvx';
 import { parseOrThrow, UsageError } from '../errors.js';
 import { parseMounts, type Mount } from './mounts.js';
 import { ALIASES, GATEWAY_SECRET_NAMES, GATEWAY_SETTINGS, settingsSchema, settingsUnusedBy, type ParsedSettings, type Template, type TunnelTemplate } from './schema.js';
+import { resolveSeccompProfile } from './seccomp-file.js';
 import { resolveTlsFiles, type TlsFiles } from './tls-files.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -40,6 +41,8 @@ export interface Settings extends Omit<ParsedSettings, 'ACCESS_TOKEN'> {
   secrets: string[];
   /** CERT_FILE/KEY_FILE, checked; absent when the gateway makes its own certificate. */
   tlsFiles?: TlsFiles;
+  /** Absolute path of the seccomp profile (MCP_SECCOMP_PROFILE or the shipped one), checked. */
+  seccompProfile: string;
 }
 
 /**
@@ -172,6 +175,7 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
     gatewayEnv,
     serverEnv,
     tlsFiles: resolveTlsFiles(parsed.CERT_FILE, parsed.KEY_FILE, baseDir),
+    seccompProfile: resolveSeccompProfile(parsed.MCP_SECCOMP_PROFILE, baseDir, ctx.projectDir),
     secrets: [...new Set([accessToken, ...gatewaySecrets, ...basicAuthPasswords(gatewayEnv), ...Object.values(serverEnv)])].filter((s) => s.length >= 4),
   };
 }

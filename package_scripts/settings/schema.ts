@@ -159,6 +159,11 @@ export const settingsSchema = z
       .string()
       .default('')
       .refine((v) => v === '' || /^[A-Za-z0-9._-]+$/.test(v), 'NPM_MCP_BIN must be the name of one executable of the package'),
+    MCP_INSTALL_SCRIPTS: z
+      .enum(['true', 'false'], {
+        message: "MCP_INSTALL_SCRIPTS must be true (the package's install scripts run, confined to the build's install stage) or false (they are skipped)",
+      })
+      .default('true'),
     SUPERGATEWAY_EXTRA_ARGS: oneLine('SUPERGATEWAY_EXTRA_ARGS').default(''),
     NODE_VERSION: z
       .string()
@@ -226,6 +231,8 @@ export const settingsSchema = z
       .default('')
       .refine((v) => /^[A-Za-z_][A-Za-z0-9_]*(\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*$|^$/.test(v.trim()), 'MCP_ENV must be a comma-separated list of variable names'),
     MCP_MOUNTS: z.string().default(''),
+    // A path, checked in seccomp-file.ts; empty means the shipped profiles/seccomp.json.
+    MCP_SECCOMP_PROFILE: z.string().default(''),
     // Tunnel settings: checked by the template's gateway module (see GATEWAY_SETTINGS).
     NGROK_AUTHTOKEN: oneLine('NGROK_AUTHTOKEN').optional(),
     NGROK_URL: oneLine('NGROK_URL').optional(),

@@ -10,9 +10,12 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { seccompProfile } from '../../package_scripts/sandbox/seccomp.js';
 import { callJson, createInstance, docker, newToken, probeServerDir, type Instance } from './harness.js';
 
 export const TARGET_IMAGE = 'node:22-bookworm-slim';
+/** Where the probe server's package lands in the image. */
+export const PROBE_PACKAGE = '/opt/mcp-server/node_modules/mcp-sandbox-probe-server';
 // A client that resets the connection must not crash the listener.
 const LISTENER = "require('net').createServer((s) => { s.on('error', () => {}); s.end('hello'); }).listen(7000)";
 const CONNECT = (host: string, port: number) =>
@@ -105,7 +108,7 @@ export function sandboxBattery(context: () => BatteryContext): void {
   });
 
   test('3. the root filesystem cannot be written', async () => {
-    for (const path of ['/etc/evil', '/usr/local/bin/mcp-server', '/opt/sandbox/bin/entrypoint', '/opt/sandbox/gateway/run', '/workspace/new.txt', '/evil']) {
+    for (const path of ['/etc/evil', '/usr/local/bin/mcp-server', '/opt/sandbox/bin/entrypoint', '/opt/sandbox/gateway/run', `${PROBE_PACKAGE}/index.js`, '/workspace/new.txt', '/evil']) {
       assert.equal((await callJson(context().client, 'write_file', { path, content: 'x' })).ok, false, path);
     }
   });
@@ -140,7 +143,8 @@ export function sandboxBattery(context: () => BatteryContext): void {
     assert.equal(result.attempts.setuid.ok, false);
     assert.notEqual(result.attempts.sudo.status, 0);
     assert.notEqual(result.attempts.su.status, 0);
-    assert.ok(result.setuidBinaries.length > 0, 'the image has setuid binaries to try');
+    // The base image has setuid binaries (install-time.test.ts shows them); this image has none left.
+    assert.deepEqual(result.setuidBinaries, []);
     assert.deepEqual(result.escalated, []);
   });
 
@@ -171,6 +175,56 @@ export function sandboxBattery(context: () => BatteryContext): void {
     assert.deepEqual(view.sockets, []);
     assert.ok(view.processCount < 40, `${view.processCount} processes visible`);
     assert.ok(!view.commands.includes('dockerd') && !view.commands.includes('containerd'));
+  });
+
+  test('15. install-time tampering: the install scripts ran unprivileged and changed nothing outside their tree', async () => {
+    const { client } = context();
+    for (const event of ['preinstall', 'install', 'postinstall']) {
+      const read = await callJson(client, 'read_file', { path: `${PROBE_PACKAGE}/install-report-${event}.json` });
+      assert.equal(read.ok, true, `the ${event} script ran and left its report in its own tree`);
+      const report = JSON.parse(read.value) as { uid: number; attempts: { target: string; ok: boolean }[] };
+      assert.equal(report.uid, 10003, `${event} ran as the build user`);
+      assert.ok(report.attempts.length >= 100, `${event}: ${report.attempts.length} attempts`);
+      const succeeded = report.attempts.filter((a) => a.ok).map((a) => a.target);
+      assert.ok(succeeded.some((t) => t.startsWith(`${PROBE_PACKAGE}/`)), `${event}: writing its own tree worked (control)`);
+      assert.deepEqual(succeeded.filter((t) => !t.startsWith('/opt/mcp-server/') && !t.startsWith('/home/builder/')), [], `${event} reached beyond its tree`);
+    }
+    const passwd = await callJson(client, 'read_file', { path: '/etc/passwd' });
+    assert.equal(passwd.ok, true);
+    const lines = (passwd.value as string).split('\n');
+    assert.ok(lines.includes('gateway:x:10001:10001::/nonexistent:/usr/sbin/nologin'), passwd.value);
+    assert.ok(lines.includes('mcp:x:10002:10002::/nonexistent:/usr/sbin/nologin'), passwd.value);
+    assert.deepEqual(lines.filter((l) => /^[^:]*:[^:]*:0:/.test(l)).map((l) => l.split(':')[0]), ['root']);
+    assert.ok(!passwd.value.includes('hostile install'), 'no line appended');
+    // What the planted wrappers and preloads would have left behind, had anything run them.
+    for (const path of ['/etc/ld.so.preload', '/etc/sudoers.d/mcp', '/etc/profile.d/zz-hostile.sh', '/usr/local/sbin/setpriv', '/usr/local/bin/tini', '/opt/node_modules/dotenv/index.js', '/tmp/stolen-environ', '/tmp/preloaded']) {
+      assert.equal((await callJson(client, 'read_file', { path })).code, 'ENOENT', path);
+    }
+    for (const path of ['/opt/sandbox/bin/entrypoint', '/opt/sandbox/gateway/run', '/etc/environment', '/etc/group']) {
+      const read = await callJson(client, 'read_file', { path });
+      if (read.ok) assert.ok(!read.value.includes('hostile install'), path);
+    }
+  });
+
+  test('16. seccomp: io_uring, ptrace and process_vm_readv are refused with EPERM; an ordinary call is not', async () => {
+    const calls = await callJson(context().client, 'syscalls');
+    assert.equal(calls.getpid.errno, 0, `control: ${JSON.stringify(calls)}`);
+    assert.ok(calls.getpid.ret > 0);
+    for (const name of ['io_uring_setup', 'ptrace_seize', 'process_vm_readv']) {
+      assert.deepEqual([calls[name].ret, calls[name].errno], [-1, 1], `${name}: ${JSON.stringify(calls[name])}`);
+    }
+    const inspected = await docker(['inspect', '--format', '{{json .HostConfig}}', context().instance.name]);
+    const host = JSON.parse(inspected.stdout) as { SecurityOpt: string[]; Ulimits: { Name: string; Soft: number; Hard: number }[] };
+    const seccomp = host.SecurityOpt.find((o) => o.startsWith('seccomp='));
+    assert.ok(seccomp, `SecurityOpt: ${host.SecurityOpt}`);
+    assert.deepEqual(JSON.parse(seccomp.slice('seccomp='.length)), seccompProfile());
+    assert.deepEqual(host.Ulimits, [{ Name: 'core', Soft: 0, Hard: 0 }]);
+  });
+
+  test('17. no setuid or setgid file on the root filesystem, and no core dumps', async () => {
+    const special = await callJson(context().client, 'special_files');
+    assert.deepEqual(special.found, []);
+    assert.deepEqual(special.coreLimit, ['0', '0']);
   });
 
   test('12. fork bomb: the pids limit holds and the gateway keeps answering', async () => {

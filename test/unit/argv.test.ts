@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -24,6 +24,7 @@ import { formatCommand, maskSecrets } from '../../package_scripts/docker/engine.
 import { instanceNames } from '../../package_scripts/docker/names.js';
 import { resolveSettings, type Settings } from '../../package_scripts/settings/load.js';
 import { DEFAULT_NPM_MCP } from '../../package_scripts/settings/schema.js';
+import { makeProjectDir } from './project-fixture.js';
 
 const TOKEN = '0123456789abcdef'.repeat(4); // 64 hex characters
 const root = mkdtempSync(join(tmpdir(), 'mcp-argv-test-'));
@@ -32,6 +33,7 @@ const project = join(root, 'project');
 const envDir = join(root, 'instance');
 const envFile = join(envDir, '.env');
 for (const dir of [home, project, envDir, join(envDir, 'data'), join(envDir, 'out')]) mkdirSync(dir, { recursive: true });
+makeProjectDir(project);
 after(() => rmSync(root, { recursive: true, force: true }));
 
 /** Real defaults: the raw values go through the same resolveSettings as a .env file. */
@@ -47,6 +49,7 @@ const DEFAULT_HARDENING = [
   '--cap-add', 'SETPCAP',
   '--cap-add', 'SETUID',
   '--security-opt', 'no-new-privileges',
+  '--security-opt', `seccomp=${join(project, 'profiles', 'seccomp.json')}`,
   '--read-only',
   '--tmpfs', '/tmp:rw,nosuid,nodev,noexec,size=64m',
   '--tmpfs', '/run:rw,nosuid,nodev,noexec,size=16m',
@@ -54,6 +57,7 @@ const DEFAULT_HARDENING = [
   '--memory', '1g',
   '--memory-swap', '1g',
   '--cpus', '1',
+  '--ulimit', 'core=0',
 ];
 
 const DEFAULT_ENV_FLAGS = [
@@ -110,19 +114,21 @@ describe('buildArgs', () => {
       '--build-arg', 'NODE_VERSION=22',
       '--build-arg', `NPM_MCP=${DEFAULT_NPM_MCP}`,
       '--build-arg', 'NPM_MCP_BIN=',
+      '--build-arg', 'MCP_INSTALL_SCRIPTS=true',
       contextDir,
     ]);
     assertNoSecretIn(args, s.secrets);
     assert.ok(!args.some((a) => a.startsWith('ACCESS_TOKEN')), 'no build argument names the token');
   });
 
-  it('adds --no-cache, --platform, BASE_IMAGE, NPM_MCP_BIN, the tag and the staged server spec', () => {
+  it('adds --no-cache, --platform, BASE_IMAGE, NPM_MCP_BIN, MCP_INSTALL_SCRIPTS, the tag and the staged server spec', () => {
     const s = settings({
       NAME: 'mcp-github',
       NODE_VERSION: '20.19.0',
       BASE_IMAGE: 'node:20-bookworm-slim',
       NPM_MCP: '@scope/server-github@1.2.3',
       NPM_MCP_BIN: 'server-github',
+      MCP_INSTALL_SCRIPTS: 'false',
     });
     const args = buildArgs(s, instanceNames(s.NAME, 'v2'), {
       contextDir,
@@ -144,6 +150,7 @@ describe('buildArgs', () => {
       '--build-arg', 'BASE_IMAGE=node:20-bookworm-slim',
       '--build-arg', 'NPM_MCP=./server-github-1.2.3.tgz',
       '--build-arg', 'NPM_MCP_BIN=server-github',
+      '--build-arg', 'MCP_INSTALL_SCRIPTS=false',
       contextDir,
     ]);
     assertNoSecretIn(args, s.secrets);
@@ -156,8 +163,10 @@ describe('hardeningArgs', () => {
     assert.deepEqual([...ENTRYPOINT_CAPABILITIES], ['CHOWN', 'NET_ADMIN', 'SETGID', 'SETPCAP', 'SETUID']);
   });
 
-  it('uses MCP_MEMORY for both --memory and --memory-swap (no swap), MCP_CPUS and MCP_PIDS', () => {
-    assert.deepEqual(hardeningArgs(settings({ MCP_MEMORY: '512m', MCP_CPUS: '0.5', MCP_PIDS: '64' })), [
+  it('uses MCP_MEMORY for both --memory and --memory-swap (no swap), MCP_CPUS, MCP_PIDS and MCP_SECCOMP_PROFILE', () => {
+    const profile = join(envDir, 'stricter.json');
+    copyFileSync(join(project, 'profiles', 'seccomp.json'), profile);
+    assert.deepEqual(hardeningArgs(settings({ MCP_MEMORY: '512m', MCP_CPUS: '0.5', MCP_PIDS: '64', MCP_SECCOMP_PROFILE: './stricter.json' })), [
       '--cap-drop', 'ALL',
       '--cap-add', 'CHOWN',
       '--cap-add', 'NET_ADMIN',
@@ -165,6 +174,7 @@ describe('hardeningArgs', () => {
       '--cap-add', 'SETPCAP',
       '--cap-add', 'SETUID',
       '--security-opt', 'no-new-privileges',
+      '--security-opt', `seccomp=${profile}`,
       '--read-only',
       '--tmpfs', '/tmp:rw,nosuid,nodev,noexec,size=64m',
       '--tmpfs', '/run:rw,nosuid,nodev,noexec,size=16m',
@@ -172,6 +182,7 @@ describe('hardeningArgs', () => {
       '--memory', '512m',
       '--memory-swap', '512m',
       '--cpus', '0.5',
+      '--ulimit', 'core=0',
     ]);
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { stageBuildContext } from '../../package_scripts/docker/context.js';
 import { resolveSettings } from '../../package_scripts/settings/load.js';
+import { makeProjectDir } from './project-fixture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'mcp-context-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -13,6 +14,7 @@ it('stages the Dockerfile, docker/ and build-extra/ with the CA bundle, but no n
   const project = join(root, 'project');
   for (const dir of ['docker/ngrok/gateway/node_modules/@ngrok/ngrok', 'build-extra/ca', 'build-extra/server']) mkdirSync(join(project, dir), { recursive: true });
   writeFileSync(join(project, 'Dockerfile'), 'FROM scratch\n');
+  makeProjectDir(project);
   writeFileSync(join(project, 'docker/ngrok/gateway/package-lock.json'), '{}');
   writeFileSync(join(project, 'docker/ngrok/gateway/node_modules/@ngrok/ngrok/index.js'), 'stale');
   const envFile = join(project, '.env');

@@ -21,6 +21,7 @@ import { DockerError, UsageError } from '../../package_scripts/errors.js';
 import { resolveSettings } from '../../package_scripts/settings/load.js';
 import { PLACEHOLDER_SECRET } from '../../package_scripts/settings/schema.js';
 import { resolveTlsFiles } from '../../package_scripts/settings/tls-files.js';
+import { makeProjectDir } from './project-fixture.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const fixtures = join(repoRoot, 'test', 'fixtures', 'tls');
@@ -115,7 +116,7 @@ describe('CERT_FILE and KEY_FILE', () => {
   });
 
   it('are mounted read-only at fixed paths, after the certificate volume and before MCP_MOUNTS', () => {
-    const settings = resolveSettings({ ACCESS_TOKEN: TOKEN, CERT_FILE: 'leaf.pem', KEY_FILE: 'leaf-key.pem' }, join(fixtures, '.env'), { hostEnv: { HOME: join(root, 'home') }, projectDir: join(root, 'p') });
+    const settings = resolveSettings({ ACCESS_TOKEN: TOKEN, CERT_FILE: 'leaf.pem', KEY_FILE: 'leaf-key.pem' }, join(fixtures, '.env'), { hostEnv: { HOME: join(root, 'home') }, projectDir: makeProjectDir(join(root, 'p')) });
     const mounts = [
       '--mount', `type=bind,source=${join(fixtures, 'leaf.pem')},target=/etc/mcp-sandbox/user-tls/cert.pem,readonly`,
       '--mount', `type=bind,source=${join(fixtures, 'leaf-key.pem')},target=/etc/mcp-sandbox/user-tls/key.pem,readonly`,
@@ -124,7 +125,7 @@ describe('CERT_FILE and KEY_FILE', () => {
     const args = runArgs(settings, instanceNames(settings.NAME), { detached: true }).args;
     const volume = args.indexOf('mcp-sandbox-tls:/var/lib/mcp-sandbox/tls');
     assert.deepEqual(args.slice(volume + 1, volume + 5), mounts);
-    const plain = resolveSettings({ ACCESS_TOKEN: TOKEN }, join(fixtures, '.env'), { hostEnv: { HOME: join(root, 'home') }, projectDir: join(root, 'p') });
+    const plain = resolveSettings({ ACCESS_TOKEN: TOKEN }, join(fixtures, '.env'), { hostEnv: { HOME: join(root, 'home') }, projectDir: makeProjectDir(join(root, 'p')) });
     assert.deepEqual(tlsFileMountArgs(plain), []);
   });
 });

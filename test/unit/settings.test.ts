@@ -132,6 +132,32 @@ const BAD_CASES: BadCase[] = [
   },
   { name: 'MCP_ENV naming a setting (MCP_EGRESS)', env: `${OK}MCP_EGRESS=\nMCP_ENV=MCP_EGRESS\n`, expect: ['MCP_ENV lists MCP_EGRESS, which is an mcp-sandbox setting'] },
   { name: 'MCP_MEMORY=0 (no limit to Docker)', env: `${OK}MCP_MEMORY=0\n`, expect: ['MCP_MEMORY must be at least 64m'] },
+  // The seccomp profile: checked before docker runs (the CLI reads the file; a broken one must not reach the engine)
+  {
+    name: 'MCP_SECCOMP_PROFILE naming a missing file',
+    env: `${OK}MCP_SECCOMP_PROFILE=./nowhere.json\n`,
+    expect: (dir) => [`MCP_SECCOMP_PROFILE: cannot read ${join(dir, 'nowhere.json')} (ENOENT)`, 'git checkout profiles/seccomp.json'],
+  },
+  {
+    name: 'MCP_SECCOMP_PROFILE naming a file that is not JSON',
+    env: `${OK}MCP_SECCOMP_PROFILE=./broken.json\n`,
+    setup: (dir) => writeFileSync(join(dir, 'broken.json'), '{"defaultAction": "SCMP_ACT_ERRNO",'),
+    expect: ['MCP_SECCOMP_PROFILE:', 'broken.json is not JSON'],
+  },
+  {
+    name: 'MCP_SECCOMP_PROFILE that allows by default', inProcess: true,
+    env: `${OK}MCP_SECCOMP_PROFILE=./allow-all.json\n`,
+    setup: (dir) => writeFileSync(join(dir, 'allow-all.json'), JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] })),
+    expect: ['has defaultAction "SCMP_ACT_ALLOW": a sandbox profile must refuse what it does not list'],
+  },
+  { name: 'MCP_SECCOMP_PROFILE=unconfined', inProcess: true, env: `${OK}MCP_SECCOMP_PROFILE=unconfined\n`, expect: ['MCP_SECCOMP_PROFILE: cannot read', 'unconfined (ENOENT)'] },
+  {
+    name: 'MCP_SECCOMP_PROFILE with a rule without names', inProcess: true,
+    env: `${OK}MCP_SECCOMP_PROFILE=./odd.json\n`,
+    setup: (dir) => writeFileSync(join(dir, 'odd.json'), JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ action: 'SCMP_ACT_ALLOW' }] })),
+    expect: ['has a malformed rule at syscalls[0]'],
+  },
+  { name: 'MCP_INSTALL_SCRIPTS=no', command: 'build', env: `${OK}MCP_INSTALL_SCRIPTS=no\n`, expect: ['MCP_INSTALL_SCRIPTS must be true', 'or false'] },
   // TEMPLATE
   { name: 'unknown TEMPLATE', env: `${OK}TEMPLATE=apache\n`, expect: ['TEMPLATE must be one of nginx, ngrok, pinggy'] },
   // Tunnel templates: their required settings, checked by the gateway's own module
@@ -356,7 +382,8 @@ describe('valid settings', { concurrency: 4 }, () => {
     const command = result.stdout.trim();
     assert.ok(command.startsWith('docker run --name mcp-dry --rm '), command);
     assert.ok(command.includes(' --cap-drop ALL '), command);
-    assert.ok(command.includes(' --security-opt no-new-privileges --read-only '), command);
+    assert.ok(command.includes(` --security-opt no-new-privileges --security-opt seccomp=${join(repoRoot, 'profiles', 'seccomp.json')} --read-only `), command);
+    assert.ok(command.includes(' --ulimit core=0 '), command);
     assert.ok(command.includes(' --publish 127.0.0.1:443:8443 '), command);
     assert.ok(command.includes(' --env ACCESS_TOKEN '), command);
     assert.ok(command.includes(' --env GH_PAT '), command);

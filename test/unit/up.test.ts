@@ -13,6 +13,7 @@ import type { DockerCallOptions, DockerEngine } from '../../package_scripts/dock
 import { UsageError } from '../../package_scripts/errors.js';
 import { resolveSettings } from '../../package_scripts/settings/load.js';
 import { PLACEHOLDER_SECRET } from '../../package_scripts/settings/schema.js';
+import { makeProjectDir } from './project-fixture.js';
 
 /** dist/test/unit/up.test.js -> the repository root. */
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -73,7 +74,7 @@ describe('envFromExample', () => {
       else assert.equal(line, before[i]);
     });
     const raw = parse(env, { processEnv: {} }) as Record<string, string>;
-    const settings = resolveSettings(raw, join(root, 'example', '.env'), { hostEnv: { HOME: root }, projectDir: join(root, 'nowhere') });
+    const settings = resolveSettings(raw, join(root, 'example', '.env'), { hostEnv: { HOME: root }, projectDir: makeProjectDir(join(root, 'nowhere')) });
     assert.equal(settings.accessToken, keys.calls[0]);
     assert.equal(settings.template, 'nginx');
   });
@@ -114,7 +115,7 @@ function fakeProject(dir: string): string {
   mkdirSync(join(dir, 'build-extra', 'ca'), { recursive: true });
   mkdirSync(join(dir, 'build-extra', 'server'), { recursive: true });
   cpSync(join(repoRoot, '.env.example'), join(dir, '.env.example'));
-  return dir;
+  return makeProjectDir(dir);
 }
 
 /** A CommandContext whose docker records every call and answers like a healthy engine. */

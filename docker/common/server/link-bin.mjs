@@ -1,7 +1,8 @@
-// Build step: find the executable of the one package installed in PREFIX and
-// link it as /usr/local/bin/mcp-server, so the runtime never needs to know the
-// package's name (and never runs npx).
-import { readFileSync, symlinkSync, existsSync } from 'node:fs';
+// Build step of the "server" stage (as "builder"): find the executable of the
+// one package installed in PREFIX and link it as PREFIX/mcp-server, so the
+// runtime never needs to know the package's name (and never runs npx). The
+// final stage links /usr/local/bin/mcp-server to that fixed place.
+import { readFileSync, rmSync, symlinkSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [prefix, wanted] = process.argv.slice(2);
@@ -26,5 +27,7 @@ if (!chosen || !bins[chosen]) {
 }
 const target = join(prefix, 'node_modules', '.bin', chosen);
 if (!existsSync(target)) fail(`${target} is missing after install`);
-symlinkSync(target, '/usr/local/bin/mcp-server');
+const link = join(prefix, 'mcp-server');
+rmSync(link, { force: true });
+symlinkSync(join('node_modules', '.bin', chosen), link);
 console.log(`mcp-server -> ${name} (${chosen})`);
