@@ -20,8 +20,8 @@ const benignServerDir = join(projectDir, 'test', 'fixtures', 'benign-server');
 const inServerTree = (path: string) => path === '/opt/mcp-server' || path.startsWith('/opt/mcp-server/');
 const TUNNEL_TOKENS = { NGROK_AUTHTOKEN: `build_only_${newToken().slice(0, 16)}`, PINGGY_ACCESS_TOKEN: newToken().slice(0, 20) };
 
-async function buildImage(name: string, server: string, template: string): Promise<Instance> {
-  const instance = await createInstance(name, { TEMPLATE: template, NPM_MCP: server, NPM_MCP_ARGS: '', ...TUNNEL_TOKENS });
+async function buildImage(name: string, server: string, template: string, settings: Record<string, string> = {}): Promise<Instance> {
+  const instance = await createInstance(name, { TEMPLATE: template, NPM_MCP: server, NPM_MCP_ARGS: '', ...TUNNEL_TOKENS, ...settings });
   const built = await cli(['build', '--env-file', instance.envFile]);
   assert.equal(built.exitCode, 0, built.all);
   return instance;
@@ -66,6 +66,14 @@ describe('install time: a hostile package changes nothing outside its own tree',
       });
     });
   }
+
+  test('MCP_INSTALL_SCRIPTS=false installs the package without running any of its scripts', async () => {
+    await buildImage('mcps-e2e-it-noscripts', probeServerDir, 'nginx', { MCP_INSTALL_SCRIPTS: 'false' });
+    images.push('mcps-e2e-it-noscripts:latest');
+    const tree = [...(await imageManifest('mcps-e2e-it-noscripts:latest')).keys()].filter((path) => path.startsWith(`${PROBE_PACKAGE}/`));
+    assert.ok(tree.includes(`${PROBE_PACKAGE}/index.js`), 'the package is installed');
+    assert.deepEqual(tree.filter((path) => /install-report|suid-shell|preload/.test(path)), []);
+  });
 
   test('control: the same attack, run as root in the image as installs used to run, tampers with the sandbox', async () => {
     const result = await docker([
