@@ -34,20 +34,32 @@ RUN /opt/sandbox/bin/with-build-ca npm ci --prefix /build/supergateway --no-audi
 # --- Stage 2, thrown away: the MCP server, installed as "builder" (uid 10003)
 # into /opt/mcp-server, the only folder that user may write. Install scripts
 # run here (MCP_INSTALL_SCRIPTS=false skips them); whatever else they change in
-# this stage is discarded with it.
+# this stage is discarded with it. Python servers (SERVER_RUNTIME=python) get
+# Debian's Python with venv, setuptools and wheel here, to build offline.
 FROM ${BASE_IMAGE} AS server
-RUN useradd --no-log-init --uid 10003 --user-group --create-home --home-dir /home/builder --shell /usr/sbin/nologin builder \
+ARG SERVER_RUNTIME=node
+RUN if [ "$SERVER_RUNTIME" = python ]; then \
+      apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        ca-certificates python3 python3-venv python3-setuptools python3-wheel \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi \
+ && useradd --no-log-init --uid 10003 --user-group --create-home --home-dir /home/builder --shell /usr/sbin/nologin builder \
  && install -d -o builder -g builder -m 0755 /opt/mcp-server
 COPY build-extra/ca/ /build/ca/
-COPY docker/common/server/install docker/common/server/link-bin.mjs /build/bin/
-# NPM_MCP is a registry spec (name or name@version) or ./FILE.tgz from
-# build-extra/server/ (the CLI packs local directories there).
+COPY docker/common/server/plan.cjs docker/common/server/install.mjs /build/bin/
+# MCP_SERVER is npm:NAME[@VERSION], pypi:REQUIREMENT, or npm:./FILE.tgz,
+# pypi:./FILE.whl, pypi:./FILE.tar.gz or pypi:./FOLDER staged in build-extra/server/
+# (the CLI stages local packages there). NPM_MCP, the guide's name, means npm:.
 COPY build-extra/server/ /build/server-package/
-ARG NPM_MCP=@modelcontextprotocol/server-filesystem@2026.8.31
+ARG MCP_SERVER=npm:@modelcontextprotocol/server-filesystem@2026.8.31
+ARG NPM_MCP=
+ARG MCP_SERVER_BIN=
 ARG NPM_MCP_BIN=
 ARG MCP_INSTALL_SCRIPTS=true
+ARG PIP_INDEX_URL=
+ARG PIP_EXTRA_INDEX_URL=
 USER builder
-RUN /build/bin/install "$NPM_MCP" "$NPM_MCP_BIN" "$MCP_INSTALL_SCRIPTS"
+RUN node /build/bin/install.mjs
 
 # --- Stage 3: the image. Every step here runs as root on files we ship; the
 # server's package never runs in this stage.
@@ -55,9 +67,11 @@ FROM ${BASE_IMAGE}
 ARG TEMPLATE=nginx
 
 # Operating system: tini, iptables and two unprivileged users for every
-# template, plus the template's own packages; no setuid or setgid file is left.
+# template, plus the template's own packages, and Python's interpreter for
+# Python servers only; no setuid or setgid file is left.
+ARG SERVER_RUNTIME=node
 COPY docker/common/setup-os docker/${TEMPLATE}/packages /opt/sandbox/build/
-RUN /opt/sandbox/build/setup-os /opt/sandbox/build/packages
+RUN /opt/sandbox/build/setup-os /opt/sandbox/build/packages "$SERVER_RUNTIME"
 
 # A CA bundle for networks that inspect TLS (EXTRA_CA_CERT). Public data; the
 # folder holds only a README when no bundle is given.

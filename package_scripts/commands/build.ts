@@ -38,7 +38,7 @@ export async function build(ctx: CommandContext, rawOptions: BuildOptions): Prom
       ctx.out.data(formatCommand(args, settings.secrets));
       return;
     }
-    ctx.out.info(`Building ${names.image} (template ${settings.template}, server ${settings.NPM_MCP})`);
+    ctx.out.info(`Building ${names.image} (template ${settings.template}, server ${settings.server.display})`);
     await ctx.docker(settings.secrets).run(args, { inherit: true });
     ctx.out.success(`Built ${names.image}. Next: npm run start -- -d`);
   } finally {

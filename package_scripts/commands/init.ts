@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { parseOrThrow, UsageError } from '../errors.js';
 import { PLACEHOLDER_SECRET, settingsSchema } from '../settings/schema.js';
+import { serverValueProblem } from '../settings/server.js';
 import { generateKey } from './gen-key.js';
 import { envFilePath } from './shared.js';
 
@@ -25,8 +26,8 @@ export function envFromExample(example: string, newKey: () => string = generateK
 export const QUESTIONS = [
   { key: 'NAME', question: 'Instance name (container, image and volume names)' },
   { key: 'HOST_PORT', question: 'Host port of the HTTPS endpoint' },
-  { key: 'NPM_MCP', question: 'MCP server (npm package, ./folder or .tgz)' },
-  { key: 'NPM_MCP_ARGS', question: 'Arguments for the server' },
+  { key: 'MCP_SERVER', question: 'MCP server (npm:package, pypi:package, ./folder, .tgz or .whl)' },
+  { key: 'MCP_SERVER_ARGS', question: 'Arguments for the server' },
   { key: 'MCP_MOUNTS', question: 'Folders for the server (host:container[:rw], comma-separated; empty for none)' },
 ] as const;
 export type QuestionKey = (typeof QUESTIONS)[number]['key'];
@@ -56,7 +57,8 @@ export function applyAnswers(text: string, answers: Partial<Record<string, strin
 /** One answer checked with the same rule .env is checked with; the message names the setting. */
 export function checkAnswer(key: QuestionKey, value: string): string | undefined {
   if (/[\r\n]/.test(value)) return `${key} must be on one line`;
-  if (value === '') return key === 'MCP_MOUNTS' || key === 'NPM_MCP_ARGS' ? undefined : `${key} cannot be empty`;
+  if (key === 'MCP_SERVER') return serverValueProblem(value);
+  if (value === '') return key === 'MCP_MOUNTS' || key === 'MCP_SERVER_ARGS' ? undefined : `${key} cannot be empty`;
   const field = settingsSchema.shape[key];
   const result = field.safeParse(value);
   return result.success ? undefined : result.error.issues[0]?.message;

@@ -18,7 +18,7 @@ export interface BuildOptions {
   contextDir: string;
   noCache: boolean;
   platform?: string;
-  /** NPM_MCP as the Dockerfile sees it: a registry spec, or ./FILE.tgz staged in the context. */
+  /** MCP_SERVER as the Dockerfile sees it (see docker/context.ts). */
   serverSpec: string;
 }
 
@@ -36,9 +36,13 @@ export function buildArgs(settings: Settings, names: InstanceNames, options: Bui
     ...buildArg('TEMPLATE', settings.template),
     ...buildArg('NODE_VERSION', settings.NODE_VERSION),
     ...(settings.BASE_IMAGE ? buildArg('BASE_IMAGE', settings.BASE_IMAGE) : []),
-    ...buildArg('NPM_MCP', options.serverSpec),
-    ...buildArg('NPM_MCP_BIN', settings.NPM_MCP_BIN),
+    ...buildArg('SERVER_RUNTIME', settings.server.ecosystem === 'python' ? 'python' : 'node'),
+    ...buildArg('MCP_SERVER', options.serverSpec),
+    ...buildArg('MCP_SERVER_BIN', settings.MCP_SERVER_BIN),
     ...buildArg('MCP_INSTALL_SCRIPTS', settings.MCP_INSTALL_SCRIPTS),
+    // Only when set: their values are kept in the (thrown-away) server stage's history.
+    ...(settings.PIP_INDEX_URL ? buildArg('PIP_INDEX_URL', settings.PIP_INDEX_URL) : []),
+    ...(settings.PIP_EXTRA_INDEX_URL ? buildArg('PIP_EXTRA_INDEX_URL', settings.PIP_EXTRA_INDEX_URL) : []),
     options.contextDir,
   ];
 }
@@ -95,7 +99,8 @@ export function tlsFileMountArgs(settings: Settings): string[] {
 /** The container's environment: names on the command line, values beside it. */
 export function containerEnv(settings: Settings): Record<string, string> {
   return {
-    NPM_MCP_ARGS: settings.NPM_MCP_ARGS,
+    // The container's name for MCP_SERVER_ARGS (docker/common/bin/start-supergateway).
+    NPM_MCP_ARGS: settings.MCP_SERVER_ARGS,
     SUPERGATEWAY_EXTRA_ARGS: settings.SUPERGATEWAY_EXTRA_ARGS,
     LOG_LEVEL: settings.LOG_LEVEL,
     MCP_EGRESS: settings.MCP_EGRESS,

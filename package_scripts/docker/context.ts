@@ -8,14 +8,18 @@ import type { Settings } from '../settings/load.js';
 /**
  * A throw-away build context with the repository's layout but only what the
  * image needs: the Dockerfile, docker/, build-extra/ with the optional CA bundle and the
- * optional local MCP server packed as a .tgz. .env never gets in.
+ * optional local MCP server (an npm folder packed as a .tgz, a Python folder
+ * copied without caches, virtual environments or .env files). .env never gets in.
  */
 export interface StagedContext {
   dir: string;
-  /** NPM_MCP as the Dockerfile sees it. */
+  /** MCP_SERVER as the Dockerfile sees it: npm:SPEC, pypi:REQUIREMENT, or a scheme and ./NAME in build-extra/server/. */
   serverSpec: string;
   dispose(): void;
 }
+
+/** What a Python folder's copy leaves out: never secrets, never a local environment or build output. */
+const PYTHON_FOLDER_SKIP = /^(\.git|\.hg|\.venv|venv|env|node_modules|__pycache__|\.tox|\.nox|\.mypy_cache|\.pytest_cache|\.ruff_cache|build|dist|.*\.egg-info|\.env.*)$/;
 
 export async function stageBuildContext(settings: Settings, projectDir: string): Promise<StagedContext> {
   const dir = mkdtempSync(join(tmpdir(), 'mcp-sandbox-build-'));
@@ -26,27 +30,32 @@ export async function stageBuildContext(settings: Settings, projectDir: string):
     cpSync(join(projectDir, 'docker'), join(dir, 'docker'), { recursive: true, filter: (source) => basename(source) !== 'node_modules' });
     cpSync(join(projectDir, 'build-extra'), join(dir, 'build-extra'), { recursive: true });
     if (settings.extraCaCert) copyFileSync(settings.extraCaCert, join(dir, 'build-extra', 'ca', 'extra-ca.crt'));
-
-    let serverSpec = settings.NPM_MCP;
-    const serverDir = join(dir, 'build-extra', 'server');
-    if (settings.localServer?.kind === 'tarball') {
-      copyFileSync(settings.localServer.path, join(serverDir, basename(settings.localServer.path)));
-      serverSpec = `./${basename(settings.localServer.path)}`;
-    } else if (settings.localServer?.kind === 'directory') {
-      // --ignore-scripts: a local package's prepack/prepare scripts are as untrusted as its
-      // install scripts, and here they would run on this machine, as you.
-      const packed = await execa('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', serverDir, settings.localServer.path], {
-        reject: false,
-      });
-      const tarball = readdirSync(serverDir).find((f) => f.endsWith('.tgz'));
-      if (packed.exitCode !== 0 || !tarball) {
-        throw new UsageError(`NPM_MCP: \`npm pack ${settings.localServer.path}\` failed: ${packed.stderr || packed.stdout}`);
-      }
-      serverSpec = `./${tarball}`;
-    }
-    return { dir, serverSpec, dispose };
+    return { dir, serverSpec: await stageServer(settings, join(dir, 'build-extra', 'server')), dispose };
   } catch (error) {
     dispose();
     throw error;
   }
+}
+
+async function stageServer(settings: Settings, serverDir: string): Promise<string> {
+  const { server } = settings;
+  const scheme = server.ecosystem === 'npm' ? 'npm' : 'pypi';
+  if (!server.local) return `${scheme}:${server.spec}`;
+  const { kind, path } = server.local;
+  if (kind === 'archive') {
+    copyFileSync(path, join(serverDir, basename(path)));
+    return `${scheme}:./${basename(path)}`;
+  }
+  if (server.ecosystem === 'python') {
+    cpSync(path, join(serverDir, 'src'), { recursive: true, filter: (source) => source === path || !PYTHON_FOLDER_SKIP.test(basename(source)) });
+    return 'pypi:./src';
+  }
+  // --ignore-scripts: a local package's prepack/prepare scripts are as untrusted as its
+  // install scripts, and here they would run on this machine, as you.
+  const packed = await execa('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', serverDir, path], { reject: false });
+  const tarball = readdirSync(serverDir).find((f) => f.endsWith('.tgz'));
+  if (packed.exitCode !== 0 || !tarball) {
+    throw new UsageError(`MCP_SERVER: \`npm pack ${path}\` failed: ${packed.stderr || packed.stdout}`);
+  }
+  return `npm:./${tarball}`;
 }

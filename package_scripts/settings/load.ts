@@ -6,6 +6,7 @@ import { parseOrThrow, UsageError } from '../errors.js';
 import { parseMounts, type Mount } from './mounts.js';
 import { ALIASES, GATEWAY_SECRET_NAMES, GATEWAY_SETTINGS, settingsSchema, settingsUnusedBy, type ParsedSettings, type Template, type TunnelTemplate } from './schema.js';
 import { resolveSeccompProfile } from './seccomp-file.js';
+import { defaultServerArgs, resolveServer, type ServerSource } from './server.js';
 import { resolveTlsFiles, type TlsFiles } from './tls-files.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -20,14 +21,15 @@ export interface LoadContext {
   allowDangerousMounts?: boolean;
 }
 
-export type LocalServer = { kind: 'directory' | 'tarball'; path: string };
-
-export interface Settings extends Omit<ParsedSettings, 'ACCESS_TOKEN'> {
+export interface Settings extends Omit<ParsedSettings, 'ACCESS_TOKEN' | 'MCP_SERVER' | 'NPM_MCP' | 'MCP_SERVER_ARGS'> {
   envFile: string;
   template: Template;
   /** Gateway secret; never on a command line, never in a build. */
   accessToken: string;
-  localServer?: LocalServer;
+  /** The MCP server to install (MCP_SERVER, or NPM_MCP meaning npm:). */
+  server: ServerSource;
+  /** The server's arguments: MCP_SERVER_ARGS, or the server's default. */
+  MCP_SERVER_ARGS: string;
   /** Absolute path of the CA bundle for builds, if any. */
   extraCaCert?: string;
   mounts: Mount[];
@@ -76,26 +78,14 @@ export function readEnvFile(envFile: string, hostEnv: Env): Record<string, strin
 function applyAliases(raw: Record<string, string>): Record<string, string> {
   const out = { ...raw };
   for (const [alias, name] of Object.entries(ALIASES)) {
-    if ((out[name] === undefined || out[name] === '') && out[alias] !== undefined) out[name] = out[alias];
+    if (out[alias] === undefined) continue;
+    if (out[name] !== undefined && out[name] !== '' && out[alias] !== '' && out[name] !== out[alias]) {
+      throw new UsageError(`Both ${name} and ${alias} are set, to different values: keep ${name} (${alias} is its older name) and remove ${alias}`);
+    }
+    if (out[name] === undefined || out[name] === '') out[name] = out[alias];
     delete out[alias];
   }
   return out;
-}
-
-function localServer(spec: string, baseDir: string): LocalServer | undefined {
-  if (!/^(\.{1,2}\/|\/|~\/)/.test(spec) && !spec.endsWith('.tgz')) return undefined;
-  const path = resolve(baseDir, spec);
-  if (!existsSync(path)) {
-    throw new UsageError(`NPM_MCP names ${path}, which does not exist; fix the path (relative paths start from the .env folder)`);
-  }
-  if (statSync(path).isDirectory()) {
-    if (!existsSync(resolve(path, 'package.json'))) {
-      throw new UsageError(`NPM_MCP names the folder ${path}, which has no package.json; point it at an npm package folder`);
-    }
-    return { kind: 'directory', path };
-  }
-  if (!path.endsWith('.tgz')) throw new UsageError(`NPM_MCP names the file ${path}; only a .tgz made by \`npm pack\` is accepted`);
-  return { kind: 'tarball', path };
 }
 
 /**
@@ -149,7 +139,11 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
     serverEnv[name] = value;
   }
 
-  const { ACCESS_TOKEN, ...rest } = parsed;
+  const server = resolveServer(raw, baseDir, homeDir);
+  if (server.ecosystem === 'python' && server.local?.kind === 'directory' && parsed.MCP_INSTALL_SCRIPTS === 'false') {
+    throw new UsageError(`MCP_SERVER names the Python folder ${server.local.path}, which must be built (its build backend runs its code): with MCP_INSTALL_SCRIPTS=false give a wheel (.whl) instead`);
+  }
+  const { ACCESS_TOKEN, MCP_SERVER: _server, NPM_MCP: _npm, MCP_SERVER_ARGS: _args, ...rest } = parsed;
   const accessToken = ACCESS_TOKEN ?? '';
   const gatewayEnv: Record<string, string> = {};
   for (const name of GATEWAY_SETTINGS[parsed.TEMPLATE]) {
@@ -163,7 +157,8 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
     envFile: isAbsolute(envFile) ? envFile : resolve(envFile),
     template: parsed.TEMPLATE,
     accessToken,
-    localServer: localServer(parsed.NPM_MCP, baseDir),
+    server,
+    MCP_SERVER_ARGS: parsed.MCP_SERVER_ARGS || defaultServerArgs(server),
     extraCaCert,
     mounts: parseMounts(parsed.MCP_MOUNTS, {
       baseDir,

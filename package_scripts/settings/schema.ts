@@ -70,22 +70,27 @@ export const GATEWAY_SECRET_NAMES = [
 ] as const;
 
 export const DEFAULT_NPM_MCP = '@modelcontextprotocol/server-filesystem@2026.8.31';
+export const DEFAULT_MCP_SERVER = `npm:${DEFAULT_NPM_MCP}`;
 export const PLACEHOLDER_SECRET = 'secret_key__please_change';
 export const MIN_TOKEN_HEX = 32;
 export const MAX_TOKEN_HEX = 256;
 
-/** The guide's names, still accepted. */
+/** Older names, still accepted (the guide's, and the npm-only ones); setting both is an error. */
 export const ALIASES: Readonly<Record<string, string>> = {
   NGINX_ACCESS_TOKEN: 'ACCESS_TOKEN',
+  NPM_MCP_ARGS: 'MCP_SERVER_ARGS',
+  NPM_MCP_BIN: 'MCP_SERVER_BIN',
 };
 
 const GEN_KEY_HINT = 'generate one with `npm run gen_key` and paste it into .env';
 
-// Shell metacharacters, whitespace and quotes: the guide's scripts built shell
-// strings from NPM_MCP; nothing of the kind may get through here.
-const UNSAFE_SPEC = /[\s;&|`$<>(){}\\"'*?!#]/;
-const REGISTRY_SPEC = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*(@[A-Za-z0-9._~^<>=+-]+)?$/;
-const LOCAL_SPEC = /^(\.{1,2}\/|\/|~\/)|\.tgz$/;
+const indexUrl = (name: string) =>
+  z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?(\/[^\s@]*)?$/.test(v), {
+      message: `${name} must be an index URL such as https://pypi.example.com/simple, without user:password@ (credentials would be kept in the build cache; use an index on a trusted network or a wheel)`,
+    });
 
 const UNITS: Record<string, number> = { b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 };
 /** Docker's size notation (512m, 1g; bytes without a unit). */
@@ -136,29 +141,17 @@ export const settingsSchema = z
         message: `TEMPLATE must be one of ${TEMPLATES.join(', ')}`,
       })
       .transform((v) => v as Template),
-    NPM_MCP: z
-      .string()
-      .default(DEFAULT_NPM_MCP)
-      .superRefine((value, ctx) => {
-        if (value === '') {
-          ctx.addIssue({ code: 'custom', message: `NPM_MCP is empty: name an npm package (e.g. ${DEFAULT_NPM_MCP}), a local folder or a .tgz` });
-        } else if (UNSAFE_SPEC.test(value) || value.includes('$(')) {
-          ctx.addIssue({
-            code: 'custom',
-            message: 'NPM_MCP may hold only a package spec (name or name@version), a local folder or a .tgz: no spaces, quotes or shell characters. Put server arguments in NPM_MCP_ARGS',
-          });
-        } else if (!LOCAL_SPEC.test(value) && !REGISTRY_SPEC.test(value)) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `NPM_MCP '${value}' is not an npm package spec (name or name@version), a local folder (./path) or a .tgz file`,
-          });
-        }
-      }),
-    NPM_MCP_ARGS: oneLine('NPM_MCP_ARGS').default('/workspace'),
-    NPM_MCP_BIN: z
+    // The server: checked and resolved in server.ts (with the image's own rules).
+    MCP_SERVER: z.string().optional(),
+    NPM_MCP: z.string().optional(),
+    // Empty or unset: the server's default (server.ts, defaultServerArgs).
+    MCP_SERVER_ARGS: oneLine('MCP_SERVER_ARGS').optional(),
+    MCP_SERVER_BIN: z
       .string()
       .default('')
-      .refine((v) => v === '' || /^[A-Za-z0-9._-]+$/.test(v), 'NPM_MCP_BIN must be the name of one executable of the package'),
+      .refine((v) => v === '' || /^[A-Za-z0-9._-]+$/.test(v), 'MCP_SERVER_BIN must be the name of one executable of the package'),
+    PIP_INDEX_URL: indexUrl('PIP_INDEX_URL'),
+    PIP_EXTRA_INDEX_URL: indexUrl('PIP_EXTRA_INDEX_URL'),
     MCP_INSTALL_SCRIPTS: z
       .enum(['true', 'false'], {
         message: "MCP_INSTALL_SCRIPTS must be true (the package's install scripts run, confined to the build's install stage) or false (they are skipped)",

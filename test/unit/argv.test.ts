@@ -82,7 +82,8 @@ describe('settings defaults (via resolveSettings)', () => {
     const s = settings();
     assert.equal(s.template, 'nginx');
     assert.equal(s.NAME, 'mcp-sandbox');
-    assert.equal(s.NPM_MCP, DEFAULT_NPM_MCP);
+    assert.deepEqual(s.server, { ecosystem: 'npm', display: `npm:${DEFAULT_NPM_MCP}`, spec: DEFAULT_NPM_MCP });
+    assert.equal(s.MCP_SERVER_ARGS, '/workspace');
     assert.equal(s.HOST_PORT, 443);
     assert.equal(s.BIND_ADDRESS, '127.0.0.1');
     assert.equal(s.MCP_PIDS, 256);
@@ -91,7 +92,6 @@ describe('settings defaults (via resolveSettings)', () => {
     assert.deepEqual(s.mounts, []);
     assert.deepEqual(s.serverEnv, {});
     assert.equal(s.extraCaCert, undefined);
-    assert.equal(s.localServer, undefined);
     assert.equal(s.envFile, envFile);
     assert.ok(!('ACCESS_TOKEN' in s), 'the raw ACCESS_TOKEN field must not be copied into Settings');
   });
@@ -102,7 +102,7 @@ describe('buildArgs', () => {
 
   it('builds the default image with build arguments only (no secret)', () => {
     const s = settings();
-    const args = buildArgs(s, instanceNames(s.NAME), { contextDir, noCache: false, serverSpec: s.NPM_MCP });
+    const args = buildArgs(s, instanceNames(s.NAME), { contextDir, noCache: false, serverSpec: `npm:${DEFAULT_NPM_MCP}` });
     assert.deepEqual(args, [
       'build',
       '--force-rm',
@@ -112,8 +112,9 @@ describe('buildArgs', () => {
       '--label', 'io.mcp-sandbox.template=nginx',
       '--build-arg', 'TEMPLATE=nginx',
       '--build-arg', 'NODE_VERSION=22',
-      '--build-arg', `NPM_MCP=${DEFAULT_NPM_MCP}`,
-      '--build-arg', 'NPM_MCP_BIN=',
+      '--build-arg', 'SERVER_RUNTIME=node',
+      '--build-arg', `MCP_SERVER=npm:${DEFAULT_NPM_MCP}`,
+      '--build-arg', 'MCP_SERVER_BIN=',
       '--build-arg', 'MCP_INSTALL_SCRIPTS=true',
       contextDir,
     ]);
@@ -134,7 +135,7 @@ describe('buildArgs', () => {
       contextDir,
       noCache: true,
       platform: 'linux/arm64',
-      serverSpec: './server-github-1.2.3.tgz',
+      serverSpec: 'npm:./server-github-1.2.3.tgz',
     });
     assert.deepEqual(args, [
       'build',
@@ -148,8 +149,9 @@ describe('buildArgs', () => {
       '--build-arg', 'TEMPLATE=nginx',
       '--build-arg', 'NODE_VERSION=20.19.0',
       '--build-arg', 'BASE_IMAGE=node:20-bookworm-slim',
-      '--build-arg', 'NPM_MCP=./server-github-1.2.3.tgz',
-      '--build-arg', 'NPM_MCP_BIN=server-github',
+      '--build-arg', 'SERVER_RUNTIME=node',
+      '--build-arg', 'MCP_SERVER=npm:./server-github-1.2.3.tgz',
+      '--build-arg', 'MCP_SERVER_BIN=server-github',
       '--build-arg', 'MCP_INSTALL_SCRIPTS=false',
       contextDir,
     ]);

@@ -30,7 +30,7 @@ it('stages the Dockerfile, docker/ and build-extra/ with the CA bundle, but no n
     assert.ok(!existsSync(join(staged.dir, 'docker/ngrok/gateway/node_modules')), 'a local node_modules stays out');
     assert.ok(existsSync(join(staged.dir, 'build-extra/ca/extra-ca.crt')));
     assert.ok(!existsSync(join(staged.dir, '.env')));
-    assert.equal(staged.serverSpec, settings.NPM_MCP);
+    assert.equal(staged.serverSpec, settings.server.display);
   } finally {
     staged.dispose();
   }

