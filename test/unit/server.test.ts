@@ -131,9 +131,10 @@ describe('the install plan (docker/common/server/plan.cjs): argv and environment
 
   it('a local Python folder is built into a wheel offline (Debian setuptools, no build isolation), then installed', () => {
     const built = steps('pypi:./src');
-    assert.deepEqual(built.slice(1, 4), [
+    assert.deepEqual(built.slice(1, 5), [
+      { argv: ['cp', '-R', '/build/server-package/src', '/tmp/server-src'], env: {} },
       { argv: ['python3', '-m', 'venv', '--system-site-packages', '/tmp/build-venv'], env: {} },
-      { argv: ['/tmp/build-venv/bin/python', '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--wheel-dir', '/tmp/wheels', '/build/server-package/src'], env: PIP_ENV },
+      { argv: ['/tmp/build-venv/bin/python', '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--wheel-dir', '/tmp/wheels', '/tmp/server-src'], env: PIP_ENV },
       { argv: ['/opt/mcp-server/venv/bin/python', '-m', 'pip', 'install', '/tmp/wheels/*.whl'], env: PIP_ENV, glob: true },
     ]);
     assert.deepEqual(steps('pypi:./srv-1.0-py3-none-any.whl')[1], { argv: ['/opt/mcp-server/venv/bin/python', '-m', 'pip', 'install', '/build/server-package/srv-1.0-py3-none-any.whl'], env: PIP_ENV });

@@ -98,8 +98,10 @@ function installSteps(server, prefix, options) {
     if (!scripts) throw new Error(`MCP_SERVER '${server.spec}' must be built (its build backend runs its code): with MCP_INSTALL_SCRIPTS=false give a wheel (.whl) instead`);
     // A folder or an sdist is built into a wheel first, offline, with Debian's setuptools and wheel
     // (a build venv that sees them), so no build backend is fetched from an index.
+    // The build writes next to the sources (build/, *.egg-info): a copy the build user owns.
+    steps.push({ argv: ['cp', '-R', target, '/tmp/server-src'], env: {} });
     steps.push({ argv: ['python3', '-m', 'venv', '--system-site-packages', '/tmp/build-venv'], env: {} });
-    steps.push({ argv: ['/tmp/build-venv/bin/python', '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--wheel-dir', '/tmp/wheels', target], env: pipEnv });
+    steps.push({ argv: ['/tmp/build-venv/bin/python', '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--wheel-dir', '/tmp/wheels', '/tmp/server-src'], env: pipEnv });
     target = '/tmp/wheels/*.whl';
   }
   steps.push({
