@@ -5,6 +5,7 @@ import { stageBuildContext } from '../docker/context.js';
 import { formatCommand } from '../docker/engine.js';
 import { instanceNames } from '../docker/names.js';
 import { parseOrThrow } from '../errors.js';
+import { describeUnknown } from '../settings/unknown.js';
 import { settingsFor, type EnvOptions } from './shared.js';
 
 export const buildOptionsSchema = z.object({
@@ -38,6 +39,7 @@ export async function build(ctx: CommandContext, rawOptions: BuildOptions): Prom
       ctx.out.data(formatCommand(args, settings.secrets));
       return;
     }
+    for (const unknown of settings.unknownSettings) ctx.out.warn(describeUnknown(unknown));
     ctx.out.info(`Building ${names.image} (template ${settings.template}, server ${settings.server.display})`);
     await ctx.docker(settings.secrets).run(args, { inherit: true });
     ctx.out.success(`Built ${names.image}. Next: npm run start -- -d`);

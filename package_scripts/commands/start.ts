@@ -24,6 +24,7 @@ import { instanceNames, type InstanceNames } from '../docker/names.js';
 import { DockerError, parseOrThrow, UsageError } from '../errors.js';
 import { credentialFor, tunnelUrl } from '../operator/endpoint.js';
 import type { Settings } from '../settings/load.js';
+import { describeUnknown } from '../settings/unknown.js';
 import { npmRun, settingsFor, type EnvOptions } from './shared.js';
 
 export const startOptionsSchema = z.object({
@@ -185,6 +186,7 @@ export async function start(ctx: CommandContext, rawOptions: StartOptions): Prom
     return undefined;
   }
   for (const warning of weakeningWarnings(settings)) ctx.out.warn(warning);
+  for (const unknown of settings.unknownSettings) ctx.out.warn(describeUnknown(unknown));
   if (settings.unusedSettings.length > 0) {
     ctx.out.warn(`TEMPLATE=${settings.template} does not use ${settings.unusedSettings.join(', ')}: ignored`);
   }

@@ -8,6 +8,7 @@ import { ALIASES, GATEWAY_SECRET_NAMES, GATEWAY_SETTINGS, settingsSchema, settin
 import { resolveSeccompProfile } from './seccomp-file.js';
 import { defaultServerArgs, resolveServer, type ServerSource } from './server.js';
 import { resolveTlsFiles, type TlsFiles } from './tls-files.js';
+import { unknownSettings, type UnknownSetting } from './unknown.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -35,6 +36,8 @@ export interface Settings extends Omit<ParsedSettings, 'ACCESS_TOKEN' | 'MCP_SER
   mounts: Mount[];
   /** Settings given in the env file that the chosen template does not read. */
   unusedSettings: string[];
+  /** Names in the env file that look like settings but are none (typos), with the nearest known name. */
+  unknownSettings: UnknownSetting[];
   /** The gateway's settings (GATEWAY_SETTINGS of the template) that are set, secrets included. */
   gatewayEnv: Record<string, string>;
   /** The variables listed in MCP_ENV with their values from .env. */
@@ -167,6 +170,7 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
       allowDangerous: ctx.allowDangerousMounts ?? false,
     }),
     unusedSettings: settingsUnusedBy(parsed.TEMPLATE, Object.keys(present)),
+    unknownSettings: unknownSettings(Object.keys(rawValues), names),
     gatewayEnv,
     serverEnv,
     tlsFiles: resolveTlsFiles(parsed.CERT_FILE, parsed.KEY_FILE, baseDir),

@@ -152,3 +152,15 @@ describe('the install plan (docker/common/server/plan.cjs): argv and environment
     assert.throws(() => plan.chooseExecutable('srv', {}, ''), /declares no executable/);
   });
 });
+
+describe('settings that are none (typos)', () => {
+  it('are reported with the nearest known name; the server variables of MCP_ENV and dotenvx keys are not', async () => {
+    const { unknownSettings } = await import('../../package_scripts/settings/unknown.js');
+    assert.deepEqual(unknownSettings(['MCP_EGRES', 'NPM_MCP_ARG', 'MCP_SERVR', 'MCP_FROBNICATE', 'GH_TOKEN', 'MCP_TOKEN', 'DOTENV_PUBLIC_KEY', 'MCP_EGRESS', 'NPM_MCP_ARGS', 'SOMETHING_ELSE'], ['GH_TOKEN', 'MCP_TOKEN']), [
+      { name: 'MCP_EGRES', suggestion: 'MCP_EGRESS' },
+      { name: 'NPM_MCP_ARG', suggestion: 'NPM_MCP_ARGS' },
+      { name: 'MCP_SERVR', suggestion: 'MCP_SERVER' },
+      { name: 'MCP_FROBNICATE' },
+    ]);
+  });
+});

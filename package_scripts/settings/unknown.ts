@@ -1,0 +1,46 @@
+import { ALIASES, settingsSchema } from './schema.js';
+
+/** Every name the env file may hold for this tool (the server's own variables come from MCP_ENV). */
+export const KNOWN_SETTINGS: readonly string[] = [...Object.keys(settingsSchema.shape), ...Object.keys(ALIASES)];
+
+// Names that look like ours: a typo among them is a setting silently not applied.
+const OURS = /^(MCP_|NPM_MCP|NGROK_|PINGGY_|NGINX_|TLS_|PIP_|TUNNEL_)/;
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+export interface UnknownSetting {
+  name: string;
+  /** The nearest known name, when one is close enough to be the intended one. */
+  suggestion?: string;
+}
+
+/**
+ * Names in the env file that look like settings but are none, with the
+ * nearest known name: `MCP_EGRES=open` must not pass unnoticed. Variables
+ * listed in MCP_ENV are the server's, and never reported.
+ */
+export function unknownSettings(names: readonly string[], serverVariables: readonly string[]): UnknownSetting[] {
+  return names
+    .filter((name) => !KNOWN_SETTINGS.includes(name) && !serverVariables.includes(name) && !name.startsWith('DOTENV_'))
+    .map((name) => {
+      const [best] = KNOWN_SETTINGS.map((known) => ({ known, d: distance(name, known) })).sort((a, b) => a.d - b.d);
+      const close = best && best.d <= Math.max(2, Math.floor(name.length / 4));
+      return close ? { name, suggestion: best.known } : OURS.test(name) ? { name } : undefined;
+    })
+    .filter((u): u is UnknownSetting => u !== undefined);
+}
+
+export const describeUnknown = (u: UnknownSetting) =>
+  `${u.name} is not a setting${u.suggestion ? ` (did you mean ${u.suggestion}?)` : ''}: ignored. docs/SETTINGS.md lists them; a variable for the server goes in MCP_ENV`;
