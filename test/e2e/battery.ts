@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { seccompProfile } from '../../package_scripts/sandbox/seccomp.js';
-import { callJson, createInstance, docker, newToken, probeServerDir, type Instance } from './harness.js';
+import { callJson, cli, connectClient, createInstance, docker, newToken, probeServerDir, removeInstance, type Instance } from './harness.js';
 
 export const TARGET_IMAGE = 'node:22-bookworm-slim';
 /** Where the probe server's package lands in the image. */
@@ -83,6 +83,26 @@ export interface BatteryContext {
   connect(): Promise<Client>;
   /** Matches the command line (NUL-separated) of the gateway's long-lived processes. */
   gatewayProcess: RegExp;
+}
+
+/** A battery instance behind nginx, built and started, with a listener container named `target` on its network. */
+export async function startNginxBattery(name: string, target: string, settings: Record<string, string> = {}, server = probeServerDir): Promise<BatteryContext> {
+  const { instance, secrets } = await createBatteryInstance(name, settings, server);
+  const network = `${name}-net`; // the instance's own network: start reuses it
+  await docker(['network', 'rm', network]);
+  const built = await cli(['build', '--env-file', instance.envFile]);
+  assert.equal(built.exitCode, 0, built.all);
+  const started = await cli(['start', '-d', '--env-file', instance.envFile]);
+  assert.equal(started.exitCode, 0, started.all);
+  await startTarget(target, network);
+  const connect = () => connectClient(instance);
+  return { instance, secrets, network, target, client: await connect(), connect, gatewayProcess: /^nginx/ };
+}
+
+export async function stopBattery(context: BatteryContext | undefined, target: string): Promise<void> {
+  await context?.client.close().catch(() => undefined);
+  await docker(['rm', '-f', target]);
+  if (context) await removeInstance(context.instance);
 }
 
 export interface BatteryOptions {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { addressOf, connectFromNeighbour, createBatteryInstance, sandboxBattery, startTarget, type BatteryContext } from './battery.js';
+import { addressOf, connectFromNeighbour, sandboxBattery, startNginxBattery, startTarget, stopBattery, type BatteryContext } from './battery.js';
 import {
   callJson,
   certificateOf,
@@ -27,22 +27,10 @@ describe('escape battery against the nginx template', { timeout: 900_000 }, () =
   const target = 'mcps-e2e-target';
 
   before(async () => {
-    const { instance, secrets } = await createBatteryInstance('mcps-e2e-probe', { ALLOWED_ORIGINS: 'https://allowed.example' });
-    await docker(['network', 'rm', network]);
-    const built = await cli(['build', '--env-file', instance.envFile]);
-    assert.equal(built.exitCode, 0, built.all);
-    const started = await cli(['start', '-d', '--env-file', instance.envFile]);
-    assert.equal(started.exitCode, 0, started.all);
-    await startTarget(target, network);
-    const connect = () => connectClient(instance);
-    context = { instance, secrets, network, target, client: await connect(), connect, gatewayProcess: /^nginx/ };
+    context = await startNginxBattery('mcps-e2e-probe', target, { ALLOWED_ORIGINS: 'https://allowed.example' });
   });
 
-  after(async () => {
-    await context?.client.close().catch(() => undefined);
-    await docker(['rm', '-f', target]);
-    if (context) await removeInstance(context.instance);
-  });
+  after(() => stopBattery(context, target));
 
   test('11b. the TLS port is the one a neighbour reaches', async () => {
     assert.equal(await connectFromNeighbour(network, context.instance.name, 8443), 'CONNECTED');

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
-import { createBatteryInstance, sandboxBattery, startTarget, type BatteryContext } from './battery.js';
+import { sandboxBattery, startNginxBattery, stopBattery, type BatteryContext } from './battery.js';
 import { callJson, cli, connectClient, createInstance, docker, projectDir, removeInstance } from './harness.js';
 
 const pythonProbeDir = join(projectDir, 'test', 'fixtures', 'python-probe');
@@ -20,26 +20,13 @@ const imageRuns = (image: string, script: string) => docker(['run', '--rm', '--n
 describe('a Python MCP server from a local folder, behind nginx', { timeout: 900_000 }, () => {
   let context: BatteryContext;
   const name = 'mcps-e2e-python';
-  const network = `${name}-net`;
   const target = 'mcps-e2e-python-target';
 
   before(async () => {
-    const { instance, secrets } = await createBatteryInstance(name, {}, pythonProbeDir);
-    await docker(['network', 'rm', network]);
-    const built = await cli(['build', '--env-file', instance.envFile]);
-    assert.equal(built.exitCode, 0, built.all);
-    const started = await cli(['start', '-d', '--env-file', instance.envFile]);
-    assert.equal(started.exitCode, 0, started.all);
-    await startTarget(target, network);
-    const connect = () => connectClient(instance);
-    context = { instance, secrets, network, target, client: await connect(), connect, gatewayProcess: /^nginx/ };
+    context = await startNginxBattery(name, target, {}, pythonProbeDir);
   });
 
-  after(async () => {
-    await context?.client.close().catch(() => undefined);
-    await docker(['rm', '-f', target]);
-    if (context) await removeInstance(context.instance);
-  });
+  after(() => stopBattery(context, target));
 
   test('an SDK client lists and calls the Python server tools through TLS and the token', async () => {
     const { tools } = await context.client.listTools();
