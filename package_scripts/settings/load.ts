@@ -5,6 +5,7 @@ import { parse } from '@dotenvx/dotenvx';
 import { parseOrThrow, UsageError } from '../errors.js';
 import { parseMounts, type Mount } from './mounts.js';
 import { ALIASES, GATEWAY_SECRET_NAMES, GATEWAY_SETTINGS, settingsSchema, settingsUnusedBy, type ParsedSettings, type Template, type TunnelTemplate } from './schema.js';
+import { defaultMaxSessions } from './sessions.js';
 import { resolveTlsFiles, type TlsFiles } from './tls-files.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -21,7 +22,9 @@ export interface LoadContext {
 
 export type LocalServer = { kind: 'directory' | 'tarball'; path: string };
 
-export interface Settings extends Omit<ParsedSettings, 'ACCESS_TOKEN'> {
+export interface Settings extends Omit<ParsedSettings, 'ACCESS_TOKEN' | 'MCP_MAX_SESSIONS'> {
+  /** MCP_MAX_SESSIONS as set, or the default sized to MCP_MEMORY and MCP_PIDS. */
+  MCP_MAX_SESSIONS: number;
   envFile: string;
   template: Template;
   /** Gateway secret; never on a command line, never in a build. */
@@ -146,7 +149,7 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
     serverEnv[name] = value;
   }
 
-  const { ACCESS_TOKEN, ...rest } = parsed;
+  const { ACCESS_TOKEN, MCP_MAX_SESSIONS, ...rest } = parsed;
   const accessToken = ACCESS_TOKEN ?? '';
   const gatewayEnv: Record<string, string> = {};
   for (const name of GATEWAY_SETTINGS[parsed.TEMPLATE]) {
@@ -157,6 +160,7 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
   const gatewaySecrets = GATEWAY_SECRET_NAMES.map((name) => gatewayEnv[name] ?? '');
   return {
     ...rest,
+    MCP_MAX_SESSIONS: MCP_MAX_SESSIONS ?? defaultMaxSessions(parsed.MCP_MEMORY, parsed.MCP_PIDS),
     envFile: isAbsolute(envFile) ? envFile : resolve(envFile),
     template: parsed.TEMPLATE,
     accessToken,
