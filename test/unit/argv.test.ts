@@ -85,6 +85,8 @@ describe('settings defaults (via resolveSettings)', () => {
     assert.equal(s.HOST_PORT, 443);
     assert.equal(s.BIND_ADDRESS, '127.0.0.1');
     assert.equal(s.MCP_PIDS, 256);
+    assert.equal(s.MCP_SESSION_IDLE, 300);
+    assert.equal(s.MCP_MAX_SESSIONS, 18);
     assert.equal(s.accessToken, TOKEN);
     assert.deepEqual(s.secrets, [TOKEN]);
     assert.deepEqual(s.mounts, []);
