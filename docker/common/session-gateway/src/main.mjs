@@ -115,6 +115,7 @@ function toClient(session, message) {
       session.answeredInitialize = true;
       clearTimeout(session.initializeTimer);
       lastStart = { ok: true, at: Date.now() };
+      selfCheckDone = true;
     }
     session.pending.delete(message.id);
     for (const [token, id] of session.progress) if (id === message.id) session.progress.delete(token);
@@ -137,7 +138,10 @@ function serverExited(session, code, signal, spawnError) {
   const how = spawnError ? `could not start (${spawnError.message})` : `exited (${signal ? `signal ${signal}` : `code ${code}`})`;
   const reason = `the MCP server ${how}${session.answeredInitialize ? '' : ' before it answered initialize'}`;
   error(`session ${short(session.id)}: ${reason}`);
-  if (!session.answeredInitialize) lastStart = { ok: false, at: Date.now(), error: reason, stderr: stderr.slice(-10) };
+  if (!session.answeredInitialize) {
+    lastStart = { ok: false, at: Date.now(), error: reason, stderr: stderr.slice(-10) };
+    selfCheckDone = true;
+  }
   const lastLine = stderr.at(-1);
   const replies = [...session.pending.keys()].map((id) =>
     session.transport
@@ -205,6 +209,7 @@ async function openSession(req, res, body) {
   session.initializeTimer = setTimeout(() => {
     if (!session.answeredInitialize && !session.closed) {
       lastStart = { ok: false, at: Date.now(), error: `the MCP server did not answer initialize within ${INITIALIZE_DEADLINE_MS / 1000} s`, stderr: session.server.stderrTail().slice(-10) };
+      selfCheckDone = true;
     }
   }, INITIALIZE_DEADLINE_MS);
   session.initializeTimer.unref();
@@ -283,11 +288,22 @@ function shutdown() {
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
 
-server.listen(PORT, '127.0.0.1', async () => {
-  info(`Listening on port ${PORT} (127.0.0.1): ${COMMAND} with ${ARGS.length} argument(s), at most ${MAX_SESSIONS} sessions, idle after ${IDLE_MS / 1000} s`);
-  // One self-check at start, so that health reflects the server before any
-  // client comes: the same round trip as `npm run start -d`. Never repeated on
-  // a timer: later health comes from real sessions.
+// One self-check after start, so that health reflects the server before any
+// client comes: the same round trip as `npm run start -d`. It waits a moment
+// and is skipped when a client's session already showed whether the server
+// starts (a first client then never shares the CPU with a second server
+// start). Never repeated on a timer: later health comes from real sessions.
+const SELF_CHECK_DELAY_MS = 1000;
+async function selfCheck() {
+  if (lastStart) {
+    selfCheckDone = true;
+    return;
+  }
+  // A client's server is starting: its outcome will tell.
+  if (sessions.size > 0) {
+    setTimeout(() => void selfCheck(), 500).unref();
+    return;
+  }
   try {
     const result = await probe({ url: `http://127.0.0.1:${PORT}/mcp`, timeoutMs: INITIALIZE_DEADLINE_MS });
     info(`self-check: the MCP server answered (${result.serverName ?? 'unnamed'}, protocol ${result.protocolVersion}, ${describeTools(result)}) in ${result.ms} ms`);
@@ -296,4 +312,9 @@ server.listen(PORT, '127.0.0.1', async () => {
     if (!lastStart || lastStart.ok) lastStart = { ok: false, at: Date.now(), error: e.message, stderr: e.serverLines ?? [] };
   }
   selfCheckDone = true;
+}
+
+server.listen(PORT, '127.0.0.1', () => {
+  info(`Listening on port ${PORT} (127.0.0.1): ${COMMAND} with ${ARGS.length} argument(s), at most ${MAX_SESSIONS} sessions, idle after ${IDLE_MS / 1000} s`);
+  setTimeout(() => void selfCheck(), SELF_CHECK_DELAY_MS);
 });
