@@ -129,7 +129,7 @@ async function ensureNetwork(docker: DockerEngine, names: InstanceNames, instanc
  * container) succeeded; when the server failed instead, it says so with the
  * server's own lines, and the wait ends at once.
  */
-async function waitUntilHealthy(ctx: CommandContext, docker: DockerEngine, settings: Settings, name: string, deadline: number): Promise<void> {
+async function waitUntilHealthy(ctx: CommandContext, docker: DockerEngine, settings: Settings, name: string, deadline: number, timeoutSeconds: number): Promise<void> {
   const started = Date.now();
   let last = '';
   try {
@@ -149,7 +149,7 @@ async function waitUntilHealthy(ctx: CommandContext, docker: DockerEngine, setti
   }
   const logs = await docker.run(showLogsArgs(name, { follow: false, tail: 30 }), { allowFailure: true });
   const tail = [logs.stdout, logs.stderr].filter(Boolean).join('\n');
-  const what = last === 'running' ? `did not become healthy in time (--timeout)` : `stopped before it became healthy (state: ${last || 'unknown'})`;
+  const what = last === 'running' ? `did not become healthy within ${timeoutSeconds} s` : `stopped before it became healthy (state: ${last || 'unknown'})`;
   throw new DockerError(
     `The container ${name} ${what}. Its last log lines are below; \`npm run stop\` removes it`,
     formatCommand(healthcheckArgs(name)),
@@ -290,7 +290,7 @@ export async function start(ctx: CommandContext, rawOptions: StartOptions): Prom
 
   const deadline = Date.now() + options.timeout * 1000;
   await docker.run(run.args, { env: run.env });
-  await waitUntilHealthy(ctx, docker, settings, names.container, deadline);
+  await waitUntilHealthy(ctx, docker, settings, names.container, deadline, options.timeout);
   const info: ConnectionInfo =
     settings.template === 'nginx'
       ? { url: connectionUrl(settings), credential: credentialSource(settings), ...(await saveCertificate(docker, settings)) }

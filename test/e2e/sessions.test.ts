@@ -8,10 +8,13 @@
  * Default settings unless a test says otherwise; the SDK client throughout.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
   certificateOf,
@@ -20,6 +23,7 @@ import {
   connectClient,
   createInstance,
   docker,
+  projectDir,
   removeInstance,
   trustingFetch,
   waitFor,
@@ -170,6 +174,10 @@ describe('readiness and sessions (nginx, default server)', { timeout: 900_000 },
     const fresh = await rawPost(instance, INITIALIZE);
     const listed = await rawPost(instance, { jsonrpc: '2.0', id: 2, method: 'tools/list' }, { 'Mcp-Session-Id': fresh.sessionId!, 'MCP-Protocol-Version': '2025-06-18' });
     assert.equal(listed.status, 200, listed.text);
+    // MCP-Protocol-Version: a version the transport does not know gets 400 on a non-initialize request.
+    const wrong = await rawPost(instance, { jsonrpc: '2.0', id: 3, method: 'tools/list' }, { 'Mcp-Session-Id': fresh.sessionId!, 'MCP-Protocol-Version': '1999-01-01' });
+    assert.equal(wrong.status, 400, wrong.text);
+    assert.match(wrong.text, /Unsupported protocol version/);
   });
 
   test('full of connected clients: the next gets 503 with a JSON-RPC error and health says so; one leaving lets it in', async () => {
@@ -256,6 +264,45 @@ describe('readiness and sessions (nginx, default server)', { timeout: 900_000 },
       assert.equal((await connected.listTools()).tools.length, 14);
     } finally {
       await connected.close();
+    }
+  });
+
+  test('every session gone (a restart): mcp-remote starts a new one by itself; the SDK client reports 404', async () => {
+    const printed = await cli(['connect', '--client', 'claude-desktop', '--env-file', instance.envFile]);
+    assert.equal(printed.exitCode, 0, printed.all);
+    const server = Object.values((JSON.parse(printed.stdout) as { mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }> }).mcpServers)[0]!;
+    // As Claude Desktop launches it; offline, so npx takes this project's pinned mcp-remote.
+    const bridge = new StdioClientTransport({
+      command: server.command,
+      args: server.args,
+      env: { ...server.env, npm_config_offline: 'true', MCP_REMOTE_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'mcps-e2e-mcp-remote-')) },
+      cwd: projectDir,
+      stderr: 'pipe',
+    });
+    let bridgeLog = '';
+    bridge.stderr?.on('data', (chunk) => (bridgeLog += String(chunk)));
+    const viaBridge = new Client({ name: 'claude-desktop-like', version: '1' });
+    const direct = await connectClient(instance);
+    try {
+      await viaBridge.connect(bridge);
+      assert.equal((await viaBridge.listTools()).tools.length, 14);
+      assert.equal((await direct.listTools()).tools.length, 14);
+
+      const restarted = await docker(['restart', instance.name]);
+      assert.equal(restarted.exitCode, 0, restarted.stderr);
+      await waitFor('the restarted instance to be healthy', async () => ((await healthcheck(instance)).exitCode === 0 ? true : undefined));
+
+      // mcp-remote meets the 404 and re-initializes on its own: the client behind it notices nothing.
+      const tools = await waitFor('mcp-remote to serve again', async () => (await viaBridge.listTools()).tools, 30_000);
+      assert.equal(tools.length, 14, bridgeLog);
+      // The SDK client does not: it reports the 404 and its application must connect again.
+      await assert.rejects(direct.listTools(), /404|Session not found/);
+      const again = await connectClient(instance);
+      assert.equal((await again.listTools()).tools.length, 14);
+      await again.close();
+    } finally {
+      await viaBridge.close();
+      await direct.close().catch(() => undefined);
     }
   });
 
