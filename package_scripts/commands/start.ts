@@ -167,10 +167,10 @@ function notServing(ctx: CommandContext, settings: Settings, message: string, se
 
 /**
  * Second wait: ready means a new client is served. One MCP round trip through
- * the endpoint a client uses (nginx: TLS pinned to the saved certificate, the
- * token), or for a tunnel through the container's loopback (the public URL
- * may not be reachable from this machine). Retried while the endpoint is not
- * up yet; a failed server ends it at once.
+ * the endpoint a client uses: nginx's URL with TLS pinned to the saved
+ * certificate and the token; a tunnel's public URL with its credential, or,
+ * when that URL cannot be reached from this machine, the container's loopback.
+ * Retried while the endpoint is not up yet; a failed server ends it at once.
  */
 async function waitUntilServed(
   ctx: CommandContext,
@@ -178,25 +178,32 @@ async function waitUntilServed(
   settings: Settings,
   name: string,
   deadline: number,
-  fingerprint: string | undefined,
+  info: ConnectionInfo,
 ): Promise<ProbeOutcome> {
+  const viaEndpoint = ctx.probeEndpoint ?? ((target) => probeEndpoint(ctx.projectDir, target));
+  const authorization = credentialFor(settings.template, { ACCESS_TOKEN: settings.accessToken, ...settings.gatewayEnv }).authorization;
   let outcome: ProbeOutcome;
+  let publicUnreachable = false;
   for (;;) {
     const timeoutSeconds = Math.max(1, (deadline - Date.now()) / 1000);
-    outcome =
-      settings.template === 'nginx'
-        ? await (ctx.probeEndpoint ?? ((target) => probeEndpoint(ctx.projectDir, target)))({
-            url: connectionUrl(settings),
-            authorization: credentialFor('nginx', { ACCESS_TOKEN: settings.accessToken }).authorization,
-            ...(fingerprint ? { fingerprint } : {}),
-            timeoutSeconds,
-          })
-        : await probeInside(docker, name, timeoutSeconds);
+    if (settings.template === 'nginx') {
+      outcome = await viaEndpoint({ url: info.url, authorization, ...(info.fingerprint ? { fingerprint: info.fingerprint } : {}), timeoutSeconds });
+    } else if (!publicUnreachable) {
+      // A short try: a public URL that does not answer from here is common (firewalls, test stand-ins).
+      outcome = await viaEndpoint({ url: info.url, authorization, timeoutSeconds: Math.min(timeoutSeconds, 10) });
+      if (!outcome.ok && outcome.serverLines.length === 0 && !outcome.httpAnswered) {
+        publicUnreachable = true;
+        ctx.out.note?.(`${info.url} did not answer from this machine (${outcome.error}); checking on the container's loopback instead`);
+        continue;
+      }
+    } else {
+      outcome = await probeInside(docker, name, timeoutSeconds);
+    }
     if (outcome.ok || !outcome.retryable || Date.now() + 500 >= deadline) break;
     await sleep(500);
   }
   if (!outcome.ok) {
-    const where = outcome.path === 'endpoint' ? connectionUrl(settings) : `${name}'s internal endpoint`;
+    const where = outcome.path === 'endpoint' ? info.url : `${name}'s internal endpoint`;
     throw notServing(ctx, settings, `${name} runs, but an MCP client is not served at ${where}: ${outcome.error}`, outcome.serverLines);
   }
   return outcome;
@@ -295,7 +302,7 @@ export async function start(ctx: CommandContext, rawOptions: StartOptions): Prom
     settings.template === 'nginx'
       ? { url: connectionUrl(settings), credential: credentialSource(settings), ...(await saveCertificate(docker, settings)) }
       : { url: await readTunnelUrl(docker, names.container), credential: credentialSource(settings) };
-  const served = await waitUntilServed(ctx, docker, settings, names.container, deadline, info.fingerprint);
+  const served = await waitUntilServed(ctx, docker, settings, names.container, deadline, info);
   info.ready = describeProbe(served.result!);
   ctx.out.success(`${names.container} is running and healthy.`);
   ctx.out.info(`Ready: ${info.ready}${served.path === 'internal' ? " (checked on the container's loopback)" : ''}`);

@@ -26,6 +26,8 @@ export interface ProbeOutcome {
   serverLines: string[];
   /** Worth another try (the endpoint is not up yet), as opposed to a failed server. */
   retryable: boolean;
+  /** The endpoint answered HTTP (whatever the status): it is reachable from here. */
+  httpAnswered?: boolean;
 }
 
 interface ProbeModule {
@@ -65,8 +67,15 @@ export async function probeEndpoint(projectDir: string, target: EndpointProbeTar
     });
     return { ok: true, path: 'endpoint', result, serverLines: [], retryable: false };
   } catch (error) {
-    const e = error as { message: string; serverLines?: string[]; retryable?: boolean };
-    return { ok: false, path: 'endpoint', error: e.message, serverLines: e.serverLines ?? [], retryable: e.retryable ?? false };
+    const e = error as { message: string; serverLines?: string[]; retryable?: boolean; status?: number };
+    return {
+      ok: false,
+      path: 'endpoint',
+      error: e.message,
+      serverLines: e.serverLines ?? [],
+      retryable: e.retryable ?? false,
+      httpAnswered: typeof e.status === 'number',
+    };
   }
 }
 
