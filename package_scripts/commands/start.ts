@@ -295,8 +295,9 @@ export async function start(ctx: CommandContext, rawOptions: StartOptions): Prom
     return undefined;
   }
 
-  const deadline = Date.now() + options.timeout * 1000;
   await docker.run(run.args, { env: run.env });
+  // --timeout counts from the container's start: the health wait and the MCP round trip share it.
+  const deadline = Date.now() + options.timeout * 1000;
   await waitUntilHealthy(ctx, docker, settings, names.container, deadline, options.timeout);
   const info: ConnectionInfo =
     settings.template === 'nginx'
