@@ -1,5 +1,5 @@
-# mcp-sandbox: a stdio MCP server behind Supergateway (internal port 8000,
-# loopback only), reached through one of three gateways chosen by TEMPLATE:
+# mcp-sandbox: a stdio MCP server behind the session gateway (internal port
+# 8000, loopback only), reached through one of three gateways chosen by TEMPLATE:
 #   nginx   TLS proxy checking a bearer token (port 8443)
 #   ngrok   ngrok agent (the @ngrok/ngrok SDK) with a traffic policy
 #   pinggy  OpenSSH reverse tunnel to Pinggy
@@ -22,8 +22,20 @@
 ARG NODE_VERSION=22
 ARG BASE_IMAGE=node:${NODE_VERSION}-bookworm-slim
 
-# --- Stage 1, thrown away: Supergateway, pinned by its lockfile, bundled into
-# one file (docker/common/supergateway/bundle says why).
+# --- Stage 1, thrown away: the session gateway (docker/common/session-gateway:
+# our stdio <-> Streamable HTTP bridge on the MCP SDK), pinned by its lockfile
+# and bundled into one file.
+FROM ${BASE_IMAGE} AS session-gateway
+COPY build-extra/ca/ /opt/sandbox/ca/
+COPY docker/common/bin/with-build-ca /opt/sandbox/bin/with-build-ca
+COPY docker/common/session-gateway/ /build/common/session-gateway/
+COPY docker/common/lib/mcp-probe.mjs /build/common/lib/mcp-probe.mjs
+RUN /opt/sandbox/bin/with-build-ca npm ci --prefix /build/common/session-gateway --no-audit --no-fund \
+ && /build/common/session-gateway/bundle /build/common/session-gateway /opt/session-gateway/gateway.mjs
+
+# --- Stage 1b, thrown away: Supergateway, pinned by its lockfile, bundled into
+# one file (docker/common/supergateway/bundle says why). The product no longer
+# runs it; it stays as `npm run bench`'s reference ("Supergateway alone").
 FROM ${BASE_IMAGE} AS supergateway
 COPY build-extra/ca/ /opt/sandbox/ca/
 COPY docker/common/bin/with-build-ca /opt/sandbox/bin/with-build-ca
@@ -77,7 +89,8 @@ RUN /opt/sandbox/build/setup-os /opt/sandbox/build/packages "$SERVER_RUNTIME"
 # folder holds only a README when no bundle is given.
 COPY build-extra/ca/ /opt/sandbox/ca/
 
-# Supergateway: one bundled file from stage 1.
+# The session gateway and Supergateway (the bench's reference): one bundled file each.
+COPY --from=session-gateway /opt/session-gateway/ /opt/session-gateway/
 COPY --from=supergateway /opt/supergateway/ /opt/supergateway/
 COPY docker/common/bin/with-build-ca /opt/sandbox/bin/with-build-ca
 RUN ln -s /opt/supergateway/dist/lib/supergateway.mjs /usr/local/bin/supergateway

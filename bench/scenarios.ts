@@ -160,7 +160,7 @@ export async function fullChain(instance: ChainInstance, plan: LoadPlan): Promis
   return {
     id: 'chain',
     title: 'Full chain (TLS + token)',
-    description: `\`npm run build\` and \`npm run start -- -d\` with a generated .env (defaults as shipped: hardened, LOG_LEVEL=info, MCP_CPUS=1, MCP_MEMORY=1g, MCP_EGRESS=none); HTTPS with the bearer token to 127.0.0.1:HOST_PORT -> nginx -> Supergateway (stateful) -> server.`,
+    description: `\`npm run build\` and \`npm run start -- -d\` with a generated .env (defaults as shipped: hardened, LOG_LEVEL=info, MCP_CPUS=1, MCP_MEMORY=1g, MCP_EGRESS=none); HTTPS with the bearer token to 127.0.0.1:HOST_PORT -> nginx -> session gateway (one server process per session) -> server.`,
     coldStartMs,
     cliStartMs,
     ...measured,

@@ -61,9 +61,16 @@ export function ratiosToDirect(scenarios: readonly ScenarioResult[]): Ratio[] {
   }));
 }
 
+/** What one more session costs: memory with all sessions open minus one session's, per extra session. */
+export function memoryPerSession(s: Pick<ScenarioResult, 'memory' | 'concurrent'>): number {
+  return (s.memory.allSessionsBytes - s.memory.oneSessionBytes) / Math.max(1, s.concurrent.sessions - 1);
+}
+
 /** The issue's targets. */
 export const LIMITS = {
   chainP50OverSupergateway: 1.2,
+  /** Issue 12: the chain's calls/s against Supergateway alone without logging, sequential and concurrent. */
+  chainThroughputOverQuietSupergateway: 0.9,
   throughputOverGuide: 100,
   coldStartMs: 1500,
   warmRebuildMs: 5000,
@@ -83,6 +90,9 @@ export function evaluateTargets(
   };
   const chain = byId('chain');
   const supergateway = byId('supergateway');
+  const quiet = byId('supergateway-quiet');
+  const seqOverQuiet = chain.sequential.callsPerSecond / quiet.sequential.callsPerSecond;
+  const concOverQuiet = chain.concurrent.callsPerSecond / quiet.concurrent.callsPerSecond;
   const guide = byId('guide');
   const p50Ratio = chain.sequential.p50Ms / supergateway.sequential.p50Ms;
   const seqOverGuide = chain.sequential.callsPerSecond / guide.sequential.callsPerSecond;
@@ -94,6 +104,12 @@ export function evaluateTargets(
       target: `full chain p50 <= ${LIMITS.chainP50OverSupergateway}x Supergateway alone (sequential)`,
       measured: `${fixed(p50Ratio)}x (${fixed(chain.sequential.p50Ms)} ms vs ${fixed(supergateway.sequential.p50Ms)} ms)`,
       pass: p50Ratio <= LIMITS.chainP50OverSupergateway,
+    },
+    {
+      id: 'chain-vs-quiet-supergateway',
+      target: `full chain calls/s >= ${LIMITS.chainThroughputOverQuietSupergateway}x Supergateway alone without logging (sequential and concurrent)`,
+      measured: `${fixed(seqOverQuiet)}x sequential, ${fixed(concOverQuiet)}x concurrent; memory per session ${fixed(memoryPerSession(chain) / 2 ** 20, 1)} MiB (chain) vs ${fixed(memoryPerSession(quiet) / 2 ** 20, 1)} MiB`,
+      pass: seqOverQuiet >= LIMITS.chainThroughputOverQuietSupergateway && concOverQuiet >= LIMITS.chainThroughputOverQuietSupergateway,
     },
     {
       id: 'throughput-vs-guide',

@@ -1,5 +1,6 @@
 import chalk from 'chalk';
 import { createDockerEngine, type DockerEngine } from './docker/engine.js';
+import type { EndpointProbeTarget, ProbeOutcome } from './operator/readiness.js';
 import type { Env } from './settings/load.js';
 
 /** What every command receives; tests build their own. */
@@ -9,6 +10,8 @@ export interface CommandContext {
   out: Output;
   /** Makes the docker engine, masking these secrets in anything it reports. */
   docker(secrets: readonly string[]): DockerEngine;
+  /** The readiness round trip through a client's endpoint (operator/readiness.ts); unit tests pass their own. */
+  probeEndpoint?: (target: EndpointProbeTarget) => Promise<ProbeOutcome>;
 }
 
 export interface Output {

@@ -25,10 +25,27 @@ export class DockerError extends Error {
   }
 }
 
-export type ReportedError = UsageError | DockerError;
+/**
+ * The instance runs but does not serve MCP clients (its server failed or did
+ * not answer), or an attached container ended with a failure. Exit 1 (or the
+ * container's status), with the server's own lines and where to read more.
+ */
+export class NotServingError extends Error {
+  constructor(
+    message: string,
+    readonly serverLines: readonly string[] = [],
+    readonly hint?: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = 'NotServingError';
+  }
+}
+
+export type ReportedError = UsageError | DockerError | NotServingError;
 
 export function isReportedError(error: unknown): error is ReportedError {
-  return error instanceof UsageError || error instanceof DockerError;
+  return error instanceof UsageError || error instanceof DockerError || error instanceof NotServingError;
 }
 
 /** Validate with a zod schema; every issue's message (already naming the setting and the fix) becomes one UsageError. */

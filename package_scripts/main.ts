@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import chalk from 'chalk';
 import { CommanderError } from 'commander';
 import { defaultContext } from './context.js';
-import { DockerError, isReportedError, UsageError } from './errors.js';
+import { DockerError, isReportedError, NotServingError, UsageError } from './errors.js';
 import { createProgram } from './program.js';
 
 /** The project root: dist/package_scripts/main.js sits two folders below it. */
@@ -22,6 +22,10 @@ export function report(error: unknown): number {
     if (error instanceof DockerError) {
       console.error(chalk.dim(`command: ${error.command}`));
       if (error.detail) console.error(error.detail);
+    }
+    if (error instanceof NotServingError) {
+      if (error.serverLines.length > 0) console.error(['The MCP server said:', ...error.serverLines.map((l) => `  ${l}`)].join('\n'));
+      if (error.hint) console.error(error.hint);
     }
     return error.exitCode;
   }

@@ -74,14 +74,21 @@ export function createProgram(ctx: CommandContext): Command {
   program
     .command('start')
     .description('start the container, replacing one of the same name')
-    .option('-d, --detach', 'run in the background (restarts unless stopped) and wait until healthy', false)
+    .option('-d, --detach', 'run in the background (restarts unless stopped) and wait until an MCP client is served (initialize, tools/list)', false)
     .option('-t, --tag <tag>', 'image tag to run', 'latest')
-    .option('--timeout <seconds>', 'how long -d waits for the health check', '90')
+    .option('--timeout <seconds>', 'how long -d waits for the health check and the MCP round trip', '90')
     .option('--allow-dangerous-mounts', 'accept MCP_MOUNTS of /, your home folder, the project or the Docker socket', false)
     .option('--dry-run', 'print the docker command (secrets masked) and run nothing', false)
     .addOption(envFileOption())
     .addOption(templateOption())
-    .addHelpText('after', examples('npm run start            # attached: logs on screen, Ctrl-C stops', 'npm run start -- -d', 'npm run start -- -d --env-file .env.github'))
+    .addHelpText(
+      'after',
+      `${examples('npm run start            # attached: logs on screen, Ctrl-C stops', 'npm run start -- -d', 'npm run start -- -d --env-file .env.github')}
+Exit status: -d exits 0 once a client is served ("Ready: N tools (...)"), 1 when the server failed or
+did not answer in time (its own error lines are printed), 2 on bad settings. Attached, the command ends
+with the container: 0 after Ctrl-C stopped it cleanly (130 if it did not stop cleanly), else the
+container's own non-zero status.`,
+    )
     .action(async (options) => {
       await start(ctx, options);
     });
@@ -103,7 +110,8 @@ export function createProgram(ctx: CommandContext): Command {
     .command('status')
     .description('every instance this tool manages (found through Docker labels): health, uptime, restarts, URL, image')
     .option('--json', 'print JSON', false)
-    .addHelpText('after', examples('npm run status', 'npm run status -- --json'))
+    .option('--probe', 'also make one MCP round trip (initialize, tools/list) to each running instance, on its internal path', false)
+    .addHelpText('after', examples('npm run status', 'npm run status -- --probe', 'npm run status -- --json --probe'))
     .action(async (options) => {
       await status(ctx, options);
     });

@@ -21,8 +21,9 @@ import {
 } from '../docker/argv.js';
 import { formatCommand, type DockerEngine } from '../docker/engine.js';
 import { instanceNames, type InstanceNames } from '../docker/names.js';
-import { DockerError, parseOrThrow, UsageError } from '../errors.js';
+import { DockerError, NotServingError, parseOrThrow, UsageError } from '../errors.js';
 import { credentialFor, tunnelUrl } from '../operator/endpoint.js';
+import { attachedExitCode, describeProbe, probeEndpoint, probeInside, serverFailure, type ProbeOutcome } from '../operator/readiness.js';
 import type { Settings } from '../settings/load.js';
 import { describeUnknown } from '../settings/unknown.js';
 import { npmRun, settingsFor, type EnvOptions } from './shared.js';
@@ -43,6 +44,8 @@ export interface ConnectionInfo {
   /** nginx only: the self-signed certificate the client must trust. */
   certificateFile?: string;
   fingerprint?: string;
+  /** What the readiness round trip found, e.g. "14 tools (read_file, ...)". */
+  ready?: string;
 }
 
 /** Things the user chose that weaken the sandbox: said out loud every start. */
@@ -121,13 +124,14 @@ async function ensureNetwork(docker: DockerEngine, names: InstanceNames, instanc
 }
 
 /**
- * Ready means the image's own health check passes. It is run directly with
- * `docker exec` every half second rather than waiting for Docker's first
- * scheduled check, which would come only after the health-check interval.
+ * First wait: the image's own health check, run directly with `docker exec`
+ * every half second rather than waiting for Docker's first scheduled check.
+ * It passes once the gateway's self-check (one MCP round trip inside the
+ * container) succeeded; when the server failed instead, it says so with the
+ * server's own lines, and the wait ends at once.
  */
-async function waitUntilHealthy(docker: DockerEngine, name: string, timeoutSeconds: number, out?: CommandContext['out']): Promise<void> {
+async function waitUntilHealthy(ctx: CommandContext, docker: DockerEngine, settings: Settings, name: string, deadline: number, timeoutSeconds: number): Promise<void> {
   const started = Date.now();
-  const deadline = started + timeoutSeconds * 1000;
   let last = '';
   try {
     while (Date.now() < deadline) {
@@ -136,11 +140,13 @@ async function waitUntilHealthy(docker: DockerEngine, name: string, timeoutSecon
       if (state.exitCode !== 0 || last !== 'running') break;
       const probe = await docker.run(healthcheckArgs(name), { allowFailure: true });
       if (probe.exitCode === 0) return;
-      out?.waiting?.(`Waiting for ${name} to become healthy`, (Date.now() - started) / 1000);
+      const failed = serverFailure(`${probe.stdout}\n${probe.stderr}`);
+      if (failed) throw notServing(ctx, settings, `${name} runs, but its MCP server failed: ${failed.reason}`, failed.serverLines);
+      ctx.out.waiting?.(`Waiting for ${name} to become healthy`, (Date.now() - started) / 1000);
       await sleep(500);
     }
   } finally {
-    out?.done?.();
+    ctx.out.done?.();
   }
   const logs = await docker.run(showLogsArgs(name, { follow: false, tail: 30 }), { allowFailure: true });
   const tail = [logs.stdout, logs.stderr].filter(Boolean).join('\n');
@@ -150,6 +156,58 @@ async function waitUntilHealthy(docker: DockerEngine, name: string, timeoutSecon
     formatCommand(healthcheckArgs(name)),
     tail,
   );
+}
+
+function notServing(ctx: CommandContext, settings: Settings, message: string, serverLines: readonly string[]): NotServingError {
+  return new NotServingError(
+    message,
+    serverLines,
+    `Read the whole log with: ${npmRun('logs', ctx, settings)}\nFix the server's settings (MCP_SERVER_ARGS, MCP_MOUNTS, MCP_ENV, MCP_EGRESS), then start again; \`${npmRun('stop', ctx, settings)}\` removes it.`,
+  );
+}
+
+/**
+ * Second wait: ready means a new client is served. One MCP round trip through
+ * the endpoint a client uses: nginx's URL with TLS pinned to the saved
+ * certificate and the token; a tunnel's public URL with its credential, or,
+ * when that URL cannot be reached from this machine, the container's loopback.
+ * Retried while the endpoint is not up yet; a failed server ends it at once.
+ */
+async function waitUntilServed(
+  ctx: CommandContext,
+  docker: DockerEngine,
+  settings: Settings,
+  name: string,
+  deadline: number,
+  info: ConnectionInfo,
+): Promise<ProbeOutcome> {
+  const viaEndpoint = ctx.probeEndpoint ?? ((target) => probeEndpoint(ctx.projectDir, target));
+  const authorization = credentialFor(settings.template, { ACCESS_TOKEN: settings.accessToken, ...settings.gatewayEnv }).authorization;
+  let outcome: ProbeOutcome;
+  let publicUnreachable = false;
+  for (;;) {
+    const timeoutSeconds = Math.max(1, (deadline - Date.now()) / 1000);
+    if (settings.template === 'nginx') {
+      outcome = await viaEndpoint({ url: info.url, authorization, ...(info.fingerprint ? { fingerprint: info.fingerprint } : {}), timeoutSeconds });
+    } else if (!publicUnreachable) {
+      // A short try: a public URL that does not answer from here is common (firewalls, test stand-ins).
+      outcome = await viaEndpoint({ url: info.url, authorization, timeoutSeconds: Math.min(timeoutSeconds, 10) });
+      if (!outcome.ok && outcome.serverLines.length === 0 && !outcome.httpAnswered) {
+        publicUnreachable = true;
+        ctx.out.note?.(`${info.url} did not answer from this machine (${outcome.error}); checking on the container's loopback instead`);
+        continue;
+      }
+    } else {
+      outcome = await probeInside(docker, name, timeoutSeconds);
+    }
+    if (outcome.ok || !outcome.retryable || Date.now() + 500 >= deadline) break;
+    await sleep(500);
+  }
+  if (!outcome.ok) {
+    const where = outcome.path === 'endpoint' ? info.url : `${name}'s internal endpoint`;
+    throw notServing(ctx, settings, `${name} runs, but an MCP client is not served at ${where}: ${outcome.error}`, outcome.serverLines);
+  }
+  return outcome;
 }
 
 /** The certificate the instance serves, saved beside the env file where client configurations point (start and connect). */
@@ -203,14 +261,19 @@ export async function start(ctx: CommandContext, rawOptions: StartOptions): Prom
     const endpoint = settings.template === 'nginx' ? connectionUrl(settings) : 'the tunnel logs its public URL once connected';
     ctx.out.info(`Starting ${names.container} attached; Ctrl-C stops it. Endpoint: ${endpoint}`);
     let forward: (() => void) | undefined;
+    let interrupted = false;
+    let result;
     try {
-      await docker.run(run.args, {
+      result = await docker.run(run.args, {
         env: run.env,
         inherit: true,
         allowFailure: true,
         onSpawn: (child) => {
           // The docker client passes the signal on to the container (tini), which stops cleanly.
-          forward = () => child.kill('SIGINT');
+          forward = () => {
+            interrupted = true;
+            child.kill('SIGINT');
+          };
           process.on('SIGINT', forward);
           process.on('SIGTERM', forward);
         },
@@ -221,16 +284,31 @@ export async function start(ctx: CommandContext, rawOptions: StartOptions): Prom
         process.off('SIGTERM', forward);
       }
     }
+    // The container's status is the command's: a container that died is a failure.
+    const code = attachedExitCode(result.exitCode, interrupted);
+    if (code !== 0) {
+      throw new NotServingError(
+        interrupted ? `${names.container} was interrupted and exited with status ${result.exitCode}` : `${names.container} exited with status ${result.exitCode}; its log is above`,
+        [],
+        undefined,
+        code,
+      );
+    }
     return undefined;
   }
 
   await docker.run(run.args, { env: run.env });
-  await waitUntilHealthy(docker, names.container, options.timeout, ctx.out);
+  // --timeout counts from the container's start: the health wait and the MCP round trip share it.
+  const deadline = Date.now() + options.timeout * 1000;
+  await waitUntilHealthy(ctx, docker, settings, names.container, deadline, options.timeout);
   const info: ConnectionInfo =
     settings.template === 'nginx'
       ? { url: connectionUrl(settings), credential: credentialSource(settings), ...(await saveCertificate(docker, settings)) }
       : { url: await readTunnelUrl(docker, names.container), credential: credentialSource(settings) };
+  const served = await waitUntilServed(ctx, docker, settings, names.container, deadline, info);
+  info.ready = describeProbe(served.result!);
   ctx.out.success(`${names.container} is running and healthy.`);
+  ctx.out.info(`Ready: ${info.ready}${served.path === 'internal' ? " (checked on the container's loopback)" : ''}`);
   ctx.out.info(
     [
       `  URL:          ${info.url}`,

@@ -3,14 +3,33 @@ import type { CommandContext } from '../context.js';
 import { parseOrThrow } from '../errors.js';
 import { findInstances } from '../operator/find.js';
 import { formatStatusTable, type InstanceStatus } from '../operator/instances.js';
+import { describeProbe, probeInside } from '../operator/readiness.js';
 
-export const statusOptionsSchema = z.object({ json: z.boolean().default(false) });
+export const statusOptionsSchema = z.object({ json: z.boolean().default(false), probe: z.boolean().default(false) });
 export type StatusOptions = z.input<typeof statusOptionsSchema>;
 
-/** Every instance on this engine, whatever env file started it: Docker's labels are the only record. */
+/** How long `status --probe` gives each instance's round trip. */
+const PROBE_TIMEOUT_SECONDS = 15;
+
+/**
+ * Every instance on this engine, whatever env file started it: Docker's labels
+ * are the only record. With --probe, each running one also gets the readiness
+ * round trip on its internal path (status has no env file, so no token: the
+ * round trip goes from inside the container to the session gateway).
+ */
 export async function status(ctx: CommandContext, rawOptions: StatusOptions): Promise<InstanceStatus[]> {
   const options = parseOrThrow(statusOptionsSchema, rawOptions);
-  const rows = await findInstances(ctx.docker([]));
+  const docker = ctx.docker([]);
+  const rows = await findInstances(docker);
+  if (options.probe) {
+    for (const row of rows) {
+      if (row.state !== 'running') continue;
+      const outcome = await probeInside(docker, row.container, PROBE_TIMEOUT_SECONDS);
+      row.probe = outcome.ok
+        ? { ok: true, summary: describeProbe(outcome.result!), tools: outcome.result!.tools, ms: outcome.result!.ms }
+        : { ok: false, summary: `failed: ${outcome.error}`, serverLines: outcome.serverLines };
+    }
+  }
   if (options.json) {
     ctx.out.data(JSON.stringify(rows, null, 2));
   } else if (rows.length === 0) {
@@ -18,5 +37,6 @@ export async function status(ctx: CommandContext, rawOptions: StatusOptions): Pr
   } else {
     ctx.out.data(formatStatusTable(rows));
   }
+  if (options.probe && rows.some((r) => r.probe && !r.probe.ok)) process.exitCode = 1;
   return rows;
 }

@@ -99,12 +99,15 @@ export function tlsFileMountArgs(settings: Settings): string[] {
 /** The container's environment: names on the command line, values beside it. */
 export function containerEnv(settings: Settings): Record<string, string> {
   return {
-    // The container's name for MCP_SERVER_ARGS (docker/common/bin/start-supergateway).
+    // The container's name for MCP_SERVER_ARGS.
     NPM_MCP_ARGS: settings.MCP_SERVER_ARGS,
-    SUPERGATEWAY_EXTRA_ARGS: settings.SUPERGATEWAY_EXTRA_ARGS,
+    MCP_SESSION_IDLE: String(settings.MCP_SESSION_IDLE),
+    MCP_MAX_SESSIONS: String(settings.MCP_MAX_SESSIONS),
     LOG_LEVEL: settings.LOG_LEVEL,
     MCP_EGRESS: settings.MCP_EGRESS,
     MCP_ENV: Object.keys(settings.serverEnv).join(','),
+    // Where the port is published: nginx derives the instance's own origins from it.
+    ...(settings.template === 'nginx' ? { SANDBOX_HOST_PORT: String(settings.HOST_PORT), SANDBOX_BIND_ADDRESS: settings.BIND_ADDRESS } : {}),
     ...settings.gatewayEnv,
     ...settings.serverEnv,
   };
@@ -155,6 +158,14 @@ export const createNetworkArgs = (network: string, instance: string) => [
 export const removeNetworkArgs = (network: string) => ['network', 'rm', network];
 export const stateArgs = (name: string) => ['inspect', '--format', '{{.State.Status}}', name];
 export const healthcheckArgs = (name: string) => ['exec', name, '/opt/sandbox/bin/healthcheck'];
+/** One MCP round trip on the container's loopback, as the unprivileged gateway user (docker/common/bin/mcp-probe). */
+export const probeInsideArgs = (name: string, timeoutSeconds: number) => [
+  'exec',
+  ...['--user', 'gateway'],
+  name,
+  '/opt/sandbox/bin/mcp-probe',
+  String(Math.max(1, Math.round(timeoutSeconds))),
+];
 /** The certificate nginx serves (self-signed or CERT_FILE), published by docker/nginx/gateway/prepare. */
 export const SERVED_CERTIFICATE_PATH = '/run/sandbox/served-cert.pem';
 export const readCertificateArgs = (name: string) => ['exec', name, 'cat', SERVED_CERTIFICATE_PATH];

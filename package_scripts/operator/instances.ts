@@ -15,6 +15,8 @@ export interface InstanceStatus {
   url?: string;
   image: string;
   container: string;
+  /** `status --probe`: one MCP round trip on the internal path. */
+  probe?: { ok: boolean; summary: string; tools?: string[]; ms?: number; serverLines?: readonly string[] };
 }
 
 /** The part of `docker container inspect` read here (Docker and Podman agree on these fields). */
@@ -76,7 +78,8 @@ export function formatDuration(seconds: number): string {
 
 /** A plain table (no colour): one line per instance, sorted by name. */
 export function formatStatusTable(rows: readonly InstanceStatus[]): string {
-  const header = ['NAME', 'TEMPLATE', 'HEALTH', 'UPTIME', 'RESTARTS', 'URL', 'IMAGE'];
+  const probed = rows.some((r) => r.probe);
+  const header = ['NAME', 'TEMPLATE', 'HEALTH', 'UPTIME', 'RESTARTS', 'URL', 'IMAGE', ...(probed ? ['MCP'] : [])];
   const cells = [...rows]
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((r) => [
@@ -87,6 +90,7 @@ export function formatStatusTable(rows: readonly InstanceStatus[]): string {
       String(r.restarts),
       r.url ?? (urlSource(r.template).kind === 'tunnel-file' && r.state === 'running' ? '(tunnel connecting)' : '-'),
       r.image,
+      ...(probed ? [r.probe?.summary ?? '-'] : []),
     ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   return [header, ...cells].map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');

@@ -7,6 +7,7 @@ import { parseMounts, type Mount } from './mounts.js';
 import { ALIASES, GATEWAY_SECRET_NAMES, GATEWAY_SETTINGS, settingsSchema, settingsUnusedBy, type ParsedSettings, type Template, type TunnelTemplate } from './schema.js';
 import { resolveSeccompProfile } from './seccomp-file.js';
 import { defaultServerArgs, resolveServer, type ServerSource } from './server.js';
+import { defaultMaxSessions } from './sessions.js';
 import { resolveTlsFiles, type TlsFiles } from './tls-files.js';
 import { unknownSettings, type UnknownSetting } from './unknown.js';
 
@@ -22,7 +23,9 @@ export interface LoadContext {
   allowDangerousMounts?: boolean;
 }
 
-export interface Settings extends Omit<ParsedSettings, 'ACCESS_TOKEN' | 'MCP_SERVER' | 'NPM_MCP' | 'MCP_SERVER_ARGS'> {
+export interface Settings extends Omit<ParsedSettings, 'ACCESS_TOKEN' | 'MCP_SERVER' | 'NPM_MCP' | 'MCP_SERVER_ARGS' | 'MCP_MAX_SESSIONS'> {
+  /** MCP_MAX_SESSIONS as set, or the default sized to MCP_MEMORY and MCP_PIDS. */
+  MCP_MAX_SESSIONS: number;
   envFile: string;
   template: Template;
   /** Gateway secret; never on a command line, never in a build. */
@@ -146,7 +149,7 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
   if (server.ecosystem === 'python' && server.local?.kind === 'directory' && parsed.MCP_INSTALL_SCRIPTS === 'false') {
     throw new UsageError(`MCP_SERVER names the Python folder ${server.local.path}, which must be built (its build backend runs its code): with MCP_INSTALL_SCRIPTS=false give a wheel (.whl) instead`);
   }
-  const { ACCESS_TOKEN, MCP_SERVER: _server, NPM_MCP: _npm, MCP_SERVER_ARGS: _args, ...rest } = parsed;
+  const { ACCESS_TOKEN, MCP_SERVER: _server, NPM_MCP: _npm, MCP_SERVER_ARGS: _args, MCP_MAX_SESSIONS, ...rest } = parsed;
   const accessToken = ACCESS_TOKEN ?? '';
   const gatewayEnv: Record<string, string> = {};
   for (const name of GATEWAY_SETTINGS[parsed.TEMPLATE]) {
@@ -157,6 +160,7 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
   const gatewaySecrets = GATEWAY_SECRET_NAMES.map((name) => gatewayEnv[name] ?? '');
   return {
     ...rest,
+    MCP_MAX_SESSIONS: MCP_MAX_SESSIONS ?? defaultMaxSessions(parsed.MCP_MEMORY, parsed.MCP_PIDS),
     envFile: isAbsolute(envFile) ? envFile : resolve(envFile),
     template: parsed.TEMPLATE,
     accessToken,

@@ -92,6 +92,13 @@ const indexUrl = (name: string) =>
       message: `${name} must be an index URL such as https://pypi.example.com/simple, without user:password@ (credentials would be kept in the build cache; use an index on a trusted network or a wheel)`,
     });
 
+const SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
+/** 300, 300s, 5m, 1h as seconds. */
+export function durationSeconds(value: string): number {
+  const unit = value.slice(-1);
+  return unit in SECONDS ? Number(value.slice(0, -1)) * SECONDS[unit]! : Number(value);
+}
+
 const UNITS: Record<string, number> = { b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 };
 /** Docker's size notation (512m, 1g; bytes without a unit). */
 export function memoryBytes(size: string): number {
@@ -157,7 +164,14 @@ export const settingsSchema = z
         message: "MCP_INSTALL_SCRIPTS must be true (the package's install scripts run, confined to the build's install stage) or false (they are skipped)",
       })
       .default('true'),
-    SUPERGATEWAY_EXTRA_ARGS: oneLine('SUPERGATEWAY_EXTRA_ARGS').default(''),
+    // Read by Supergateway, which the sandbox no longer runs: refused rather than silently ignored.
+    SUPERGATEWAY_EXTRA_ARGS: z
+      .string()
+      .default('')
+      .refine(
+        (v) => v.trim() === '',
+        'SUPERGATEWAY_EXTRA_ARGS is no longer read: the sandbox runs its own session gateway. Remove it from the env file; sessions are tuned with MCP_SESSION_IDLE and MCP_MAX_SESSIONS (docs/SETTINGS.md)',
+      ),
     NODE_VERSION: z
       .string()
       .default('22')
@@ -212,6 +226,22 @@ export const settingsSchema = z
       .default('256')
       .refine((v) => /^\d+$/.test(v) && Number(v) >= 32, 'MCP_PIDS must be a whole number of at least 32')
       .transform(Number),
+    MCP_SESSION_IDLE: z
+      .string()
+      .default('300')
+      .refine(
+        (v) => /^\d+[smh]?$/.test(v) && durationSeconds(v) >= 10 && durationSeconds(v) <= 86_400,
+        'MCP_SESSION_IDLE must be a duration from 10s to 24h, such as 300, 300s, 5m or 1h (seconds without a unit)',
+      )
+      .transform(durationSeconds),
+    MCP_MAX_SESSIONS: z
+      .string()
+      .optional()
+      .refine(
+        (v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 1024),
+        'MCP_MAX_SESSIONS must be a whole number from 1 to 1024 (leave it empty for a default sized to MCP_MEMORY and MCP_PIDS)',
+      )
+      .transform((v) => (v === undefined ? undefined : Number(v))),
     MCP_EGRESS: z
       .string()
       .default('none')

@@ -59,7 +59,7 @@ test('npm run bench -- --quick measures every scenario and writes a sane report'
   assert.ok(report.image.npmMcpChange.totalSteps > report.image.npmMcpChange.reusedSteps);
   assert.ok(report.cli.cliMs > 0 && report.cli.npmRunCliMs > 0 && report.cli.bareNodeMs > 0);
 
-  assert.deepEqual(report.targets.map((t) => t.id), ['chain-p50', 'throughput-vs-guide', 'cold-start', 'warm-rebuild', 'npm-mcp-layers', 'image-size']);
+  assert.deepEqual(report.targets.map((t) => t.id), ['chain-p50', 'chain-vs-quiet-supergateway', 'throughput-vs-guide', 'cold-start', 'warm-rebuild', 'npm-mcp-layers', 'image-size']);
   for (const target of report.targets) assert.equal(typeof target.pass, 'boolean');
 
   // The Markdown went to stdout and to latest.md, the same text.

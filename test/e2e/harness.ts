@@ -119,7 +119,10 @@ export async function connectHttp(url: string, token: string) {
  */
 export async function execBridge(container: string): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((socket) => {
-    const relay = spawn('docker', ['exec', '-i', container, 'bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/8000; cat <&3 & cat >&3'], {
+    // When the host side ends (stdin closes), the reader is killed too, so the
+    // connection to the gateway closes as a real client's would: otherwise it
+    // stays open inside the container and its session never counts as idle.
+    const relay = spawn('docker', ['exec', '-i', container, 'bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/8000; cat <&3 & cat >&3; kill $! 2>/dev/null'], {
       stdio: ['pipe', 'pipe', 'ignore'],
     });
     socket.pipe(relay.stdin);

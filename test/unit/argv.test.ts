@@ -62,10 +62,13 @@ const DEFAULT_HARDENING = [
 
 const DEFAULT_ENV_FLAGS = [
   '--env', 'NPM_MCP_ARGS',
-  '--env', 'SUPERGATEWAY_EXTRA_ARGS',
+  '--env', 'MCP_SESSION_IDLE',
+  '--env', 'MCP_MAX_SESSIONS',
   '--env', 'LOG_LEVEL',
   '--env', 'MCP_EGRESS',
   '--env', 'MCP_ENV',
+  '--env', 'SANDBOX_HOST_PORT',
+  '--env', 'SANDBOX_BIND_ADDRESS',
   '--env', 'ACCESS_TOKEN',
   '--env', 'ALLOWED_ORIGINS',
   '--env', 'TLS_HOSTNAMES',
@@ -87,6 +90,8 @@ describe('settings defaults (via resolveSettings)', () => {
     assert.equal(s.HOST_PORT, 443);
     assert.equal(s.BIND_ADDRESS, '127.0.0.1');
     assert.equal(s.MCP_PIDS, 256);
+    assert.equal(s.MCP_SESSION_IDLE, 300);
+    assert.equal(s.MCP_MAX_SESSIONS, 18);
     assert.equal(s.accessToken, TOKEN);
     assert.deepEqual(s.secrets, [TOKEN]);
     assert.deepEqual(s.mounts, []);
@@ -194,10 +199,13 @@ describe('containerEnv', () => {
     assert.deepEqual(containerEnv(settings()), {
       ACCESS_TOKEN: TOKEN,
       NPM_MCP_ARGS: '/workspace',
-      SUPERGATEWAY_EXTRA_ARGS: '',
+      MCP_SESSION_IDLE: '300',
+      MCP_MAX_SESSIONS: '18',
       LOG_LEVEL: 'info',
       MCP_EGRESS: 'none',
       MCP_ENV: '',
+      SANDBOX_HOST_PORT: '443',
+      SANDBOX_BIND_ADDRESS: '127.0.0.1',
       ALLOWED_ORIGINS: '',
       TLS_HOSTNAMES: '',
     });
@@ -214,15 +222,19 @@ describe('containerEnv', () => {
       MCP_EGRESS: 'api.github.com:443',
       ALLOWED_ORIGINS: 'https://app.example.com',
       TLS_HOSTNAMES: 'DNS:my-host,IP:192.0.2.10',
-      SUPERGATEWAY_EXTRA_ARGS: '--no-stateful',
+      MCP_SESSION_IDLE: '2m',
+      MCP_MAX_SESSIONS: '4',
     });
     assert.deepEqual(containerEnv(s), {
       ACCESS_TOKEN: TOKEN,
       NPM_MCP_ARGS: '--verbose /workspace',
-      SUPERGATEWAY_EXTRA_ARGS: '--no-stateful',
+      MCP_SESSION_IDLE: '120',
+      MCP_MAX_SESSIONS: '4',
       LOG_LEVEL: 'debug',
       MCP_EGRESS: 'api.github.com:443',
       MCP_ENV: 'GITHUB_TOKEN,API_BASE',
+      SANDBOX_HOST_PORT: '443',
+      SANDBOX_BIND_ADDRESS: '127.0.0.1',
       ALLOWED_ORIGINS: 'https://app.example.com',
       TLS_HOSTNAMES: 'DNS:my-host,IP:192.0.2.10',
       GITHUB_TOKEN: 'ghp_notarealsecretvalue',

@@ -279,7 +279,8 @@ describe('tunnel settings in the CLI', () => {
     assert.ok(!run.args.includes('--publish') && !run.args.includes('--volume'), run.args.join(' '));
     assert.deepEqual(containerEnv(settings), {
       NPM_MCP_ARGS: '/workspace',
-      SUPERGATEWAY_EXTRA_ARGS: '',
+      MCP_SESSION_IDLE: '300',
+      MCP_MAX_SESSIONS: '18',
       LOG_LEVEL: 'info',
       MCP_EGRESS: 'none',
       MCP_ENV: '',

@@ -10,6 +10,7 @@ import { envFromExample } from '../../package_scripts/commands/init.js';
 import { up } from '../../package_scripts/commands/up.js';
 import type { CommandContext, Output } from '../../package_scripts/context.js';
 import type { DockerCallOptions, DockerEngine } from '../../package_scripts/docker/engine.js';
+import type { EndpointProbeTarget } from '../../package_scripts/operator/readiness.js';
 import { UsageError } from '../../package_scripts/errors.js';
 import { resolveSettings } from '../../package_scripts/settings/load.js';
 import { PLACEHOLDER_SECRET } from '../../package_scripts/settings/schema.js';
@@ -139,6 +140,7 @@ function recordingContext(projectDir: string, imageExists: boolean) {
       return ok();
     },
   };
+  const probes: EndpointProbeTarget[] = [];
   const ctx: CommandContext = {
     projectDir,
     hostEnv: { HOME: join(projectDir, 'home') },
@@ -147,8 +149,13 @@ function recordingContext(projectDir: string, imageExists: boolean) {
       secretsSeen.push([...secrets]);
       return engine;
     },
+    // The readiness round trip answers as server-filesystem would.
+    probeEndpoint: async (target) => {
+      probes.push(target);
+      return { ok: true, path: 'endpoint', result: { protocolVersion: '2025-06-18', tools: ['read_file', 'write_file'], toolsListed: true, ms: 12 }, serverLines: [], retryable: false };
+    },
   };
-  return { ctx, calls, messages, secretsSeen };
+  return { ctx, calls, messages, secretsSeen, probes };
 }
 
 describe('up (with a recording docker engine)', () => {
@@ -157,7 +164,7 @@ describe('up (with a recording docker engine)', () => {
     const envDir = join(root, 'instance-1');
     mkdirSync(envDir);
     const envFile = join(envDir, '.env');
-    const { ctx, calls, messages, secretsSeen } = recordingContext(project, true);
+    const { ctx, calls, messages, secretsSeen, probes } = recordingContext(project, true);
 
     const info = await up(ctx, { envFile });
 
@@ -195,7 +202,14 @@ describe('up (with a recording docker engine)', () => {
       credential: `ACCESS_TOKEN in ${join(envDir, '.env')} (header: Authorization: Bearer <token>)`,
       certificateFile: certFile,
       fingerprint: new X509Certificate(CERT_PEM).fingerprint256,
+      ready: '2 tools (read_file, write_file)',
     });
+    // Ready is one MCP round trip through the client's endpoint: the URL, the token, the saved certificate pinned.
+    assert.equal(probes.length, 1);
+    assert.equal(probes[0]!.url, 'https://127.0.0.1:443/mcp');
+    assert.equal(probes[0]!.authorization, `Bearer ${token}`);
+    assert.equal(probes[0]!.fingerprint, new X509Certificate(CERT_PEM).fingerprint256);
+    assert.ok(messages.includes('info: Ready: 2 tools (read_file, write_file)'), messages.join('\n'));
     assert.equal(readFileSync(certFile, 'utf8'), CERT_PEM);
     assert.ok(messages.some((m) => m.startsWith('success: Created') && m.includes('mode 0600')));
     assert.ok(!messages.some((m) => m.includes(token)), 'the token is never printed');

@@ -1,0 +1,147 @@
+/**
+ * `start -d`'s readiness with a recording docker engine and an injected
+ * endpoint probe: a server that failed ends the wait at once with its own
+ * lines and exit 1; a tunnel whose public URL does not answer from here is
+ * checked on the container's loopback instead; one that answers is checked there.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { start } from '../../package_scripts/commands/start.js';
+import type { CommandContext } from '../../package_scripts/context.js';
+import type { DockerEngine, DockerResult } from '../../package_scripts/docker/engine.js';
+import { NotServingError } from '../../package_scripts/errors.js';
+import type { EndpointProbeTarget, ProbeOutcome } from '../../package_scripts/operator/readiness.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const root = mkdtempSync(join(tmpdir(), 'mcp-start-test-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+const TOKEN = 'ab'.repeat(32);
+
+const CERT_PEM = `-----BEGIN CERTIFICATE-----
+MIIBjTCCATOgAwIBAgIUHHANXJY1N6kAYkea5RWM9cagFGQwCgYIKoZIzj0EAwIw
+GzEZMBcGA1UEAwwQbWNwLXNhbmRib3gtdGVzdDAgFw0yNjExMjUwMzUyNDlaGA8y
+MTI2MTEwMTAzNTI0OVowGzEZMBcGA1UEAwwQbWNwLXNhbmRib3gtdGVzdDBZMBMG
+ByqGSM49AgEGCCqGSM49AwEHA0IABISuZA6Zj/II1XLavnTM06Wf7cIelGuLPlnX
+BKYSi3zL6G2b781St5VRsGo9i8boH3dEfrv8kDIz083CF9WUoq+jUzBRMB0GA1Ud
+DgQWBBTGS1fvPWU4PNkK+8YTcWlZYQw9FTAfBgNVHSMEGDAWgBTGS1fvPWU4PNkK
++8YTcWlZYQw9FTAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQCV
+M4WoFMOh1mSXmMYuPtspisbXjyFcPmPp03xorLYOcwIgPeKNcDexQ1K+rQoeNO58
+F/xgfStl/M8mUZ5ZJvL/9OU=
+-----END CERTIFICATE-----
+`;
+
+const ok = (stdout = ''): DockerResult => ({ stdout, stderr: '', exitCode: 0 });
+const SERVED: ProbeOutcome = {
+  ok: true,
+  path: 'endpoint',
+  result: { protocolVersion: '2025-06-18', tools: ['read_file'], toolsListed: true, ms: 3 },
+  serverLines: [],
+  retryable: false,
+};
+
+function harness(env: string, answer: (args: string[]) => DockerResult | undefined, probe: (target: EndpointProbeTarget) => ProbeOutcome) {
+  const dir = mkdtempSync(join(root, 'instance-'));
+  mkdirSync(join(dir, 'home'));
+  const envFile = join(dir, '.env');
+  writeFileSync(envFile, env, { mode: 0o600 });
+  const calls: string[][] = [];
+  const probes: EndpointProbeTarget[] = [];
+  const messages: string[] = [];
+  const engine: DockerEngine = {
+    async run(args) {
+      calls.push(args);
+      const special = answer(args);
+      if (special) return special;
+      if (args[0] === 'inspect') return ok('running');
+      if (args[0] === 'exec' && args[2] === 'cat') return ok(CERT_PEM);
+      return ok();
+    },
+  };
+  const ctx: CommandContext = {
+    projectDir: repoRoot,
+    hostEnv: { HOME: join(dir, 'home') },
+    out: {
+      info: (m) => messages.push(`info: ${m}`),
+      success: (m) => messages.push(`success: ${m}`),
+      warn: (m) => messages.push(`warn: ${m}`),
+      data: (m) => messages.push(`data: ${m}`),
+      note: (m) => messages.push(`note: ${m}`),
+    },
+    docker: () => engine,
+    probeEndpoint: async (target) => {
+      probes.push(target);
+      return probe(target);
+    },
+  };
+  return { ctx, envFile, calls, probes, messages };
+}
+
+describe('start -d readiness (recording engine)', () => {
+  it("a server that failed: the health check's own lines, exit 1, no endpoint probe", async () => {
+    const failing = 'session gateway: MCP server failed: the MCP server exited (code 1) before it answered initialize\nserver: Error: None of the specified directories are accessible\n';
+    const h = harness(
+      `NAME=broken\nACCESS_TOKEN=${TOKEN}\n`,
+      (args) => (args[0] === 'exec' && args[2] === '/opt/sandbox/bin/healthcheck' ? { stdout: '', stderr: failing, exitCode: 1 } : undefined),
+      () => assert.fail('no endpoint probe once the server is known to have failed'),
+    );
+    await assert.rejects(start(h.ctx, { detach: true, envFile: h.envFile }), (error: unknown) => {
+      assert.ok(error instanceof NotServingError);
+      assert.equal(error.exitCode, 1);
+      assert.match(error.message, /broken runs, but its MCP server failed: the MCP server exited \(code 1\)/);
+      assert.deepEqual(error.serverLines, ['Error: None of the specified directories are accessible']);
+      assert.match(error.hint ?? '', /npm run logs -- --env-file /);
+      return true;
+    });
+    assert.deepEqual(h.probes, []);
+    assert.ok(!h.messages.some((m) => m.includes('Ready')));
+  });
+
+  it('healthy, but the round trip through the endpoint fails in the server: exit 1 with its lines', async () => {
+    const h = harness(`NAME=half\nACCESS_TOKEN=${TOKEN}\n`, () => undefined, () => ({
+      ok: false,
+      path: 'endpoint',
+      error: 'initialize: MCP server process failed',
+      serverLines: ['Error: boom'],
+      retryable: false,
+    }));
+    await assert.rejects(start(h.ctx, { detach: true, envFile: h.envFile }), (error: unknown) => {
+      assert.ok(error instanceof NotServingError);
+      assert.match(error.message, /an MCP client is not served at https:\/\/127\.0\.0\.1:443\/mcp: initialize: MCP server process failed/);
+      assert.deepEqual(error.serverLines, ['Error: boom']);
+      return true;
+    });
+    assert.equal(h.probes.length, 1, 'a server failure is not retried');
+  });
+
+  const PINGGY = `NAME=tunnel\nTEMPLATE=pinggy\nACCESS_TOKEN=${TOKEN}\nPINGGY_ACCESS_TOKEN=tok3n\n`;
+  const publicUrl = (args: string[]) => (args[0] === 'exec' && args[2] === 'cat' && args[3] === '/run/sandbox/public-url' ? ok('https://abc.a.pinggy.link') : undefined);
+
+  it('a tunnel whose public URL does not answer from here is checked on the container loopback', async () => {
+    const inside = JSON.stringify({ ok: true, protocolVersion: '2025-06-18', tools: ['a', 'b'], toolsListed: true, ms: 4 });
+    const h = harness(
+      PINGGY,
+      (args) => publicUrl(args) ?? (args.includes('/opt/sandbox/bin/mcp-probe') ? ok(inside) : undefined),
+      () => ({ ok: false, path: 'endpoint', error: 'cannot reach https://abc.a.pinggy.link: ENOTFOUND', serverLines: [], retryable: true }),
+    );
+    const info = await start(h.ctx, { detach: true, envFile: h.envFile });
+    assert.equal(info?.ready, '2 tools (a, b)');
+    assert.deepEqual(h.probes.map((p) => [p.url, p.authorization]), [['https://abc.a.pinggy.link/mcp', `Bearer ${TOKEN}`]]);
+    const probeCall = h.calls.find((c) => c.includes('/opt/sandbox/bin/mcp-probe'));
+    assert.deepEqual(probeCall?.slice(0, 5), ['exec', '--user', 'gateway', 'tunnel', '/opt/sandbox/bin/mcp-probe']);
+    assert.ok(h.messages.includes("info: Ready: 2 tools (a, b) (checked on the container's loopback)"), h.messages.join('\n'));
+    assert.ok(h.messages.some((m) => m.startsWith('note: https://abc.a.pinggy.link/mcp did not answer from this machine')));
+  });
+
+  it('a tunnel whose public URL answers is checked there, with its credential, and not inside', async () => {
+    const h = harness(PINGGY, publicUrl, () => SERVED);
+    const info = await start(h.ctx, { detach: true, envFile: h.envFile });
+    assert.equal(info?.ready, '1 tool (read_file)');
+    assert.equal(h.probes.length, 1);
+    assert.ok(!h.calls.some((c) => c.includes('/opt/sandbox/bin/mcp-probe')));
+    assert.ok(h.messages.includes('info: Ready: 1 tool (read_file)'), h.messages.join('\n'));
+  });
+});
