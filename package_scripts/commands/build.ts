@@ -24,7 +24,7 @@ export type BuildOptions = z.input<typeof buildOptionsSchema> & EnvOptions;
 
 export async function build(ctx: CommandContext, rawOptions: BuildOptions): Promise<void> {
   const options = parseOrThrow(buildOptionsSchema, rawOptions);
-  const settings = settingsFor(ctx, rawOptions);
+  const settings = settingsFor(ctx, rawOptions, 'build');
   const names = instanceNames(settings.NAME, options.tag);
 
   const staged = await stageBuildContext(settings, ctx.projectDir);

@@ -15,9 +15,11 @@ export function envFilePath(ctx: CommandContext, envFile = '.env'): string {
   return resolve(ctx.hostEnv.INIT_CWD ?? process.cwd(), envFile);
 }
 
-export function settingsFor(ctx: CommandContext, options: EnvOptions): Settings {
+/** The settings of the env file; `purpose` 'build' requires no runtime secret (see LoadContext). */
+export function settingsFor(ctx: CommandContext, options: EnvOptions, purpose: 'build' | 'run' = 'run'): Settings {
   return loadSettings(envFilePath(ctx, options.envFile), {
     hostEnv: ctx.hostEnv,
+    purpose,
     projectDir: ctx.projectDir,
     overrides: { template: options.template },
     allowDangerousMounts: options.allowDangerousMounts,

@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from '@dotenvx/dotenvx';
 import { parseOrThrow, UsageError } from '../errors.js';
 import { parseMounts, type Mount } from './mounts.js';
-import { ALIASES, GATEWAY_SECRET_NAMES, GATEWAY_SETTINGS, settingsSchema, settingsUnusedBy, type ParsedSettings, type Template, type TunnelTemplate } from './schema.js';
+import { ALIASES, buildSettingsSchema, GATEWAY_SECRET_NAMES, GATEWAY_SETTINGS, settingsSchema, settingsUnusedBy, type ParsedSettings, type Template, type TunnelTemplate } from './schema.js';
 import { resolveSeccompProfile } from './seccomp-file.js';
 import { defaultServerArgs, resolveServer, type ServerSource } from './server.js';
 import { defaultMaxSessions } from './sessions.js';
@@ -20,6 +20,8 @@ export interface LoadContext {
   /** The repository this CLI belongs to. */
   projectDir: string;
   overrides?: { template?: string };
+  /** 'build' checks only what a build reads: no token or tunnel secret is required for it. Default 'run'. */
+  purpose?: 'build' | 'run';
   allowDangerousMounts?: boolean;
 }
 
@@ -119,7 +121,7 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
   if (ctx.overrides?.template) raw.TEMPLATE = ctx.overrides.template;
   // An empty value means "not set": the default applies.
   const present = Object.fromEntries(Object.entries(raw).filter(([key, value]) => value !== '' || key === 'NPM_MCP'));
-  const parsed = parseOrThrow(settingsSchema, present);
+  const parsed = parseOrThrow(ctx.purpose === 'build' ? buildSettingsSchema : settingsSchema, present);
   const baseDir = dirname(envFile);
   const homeDir = ctx.hostEnv.HOME ?? '/root';
 
@@ -156,7 +158,7 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
     const value = (parsed as Record<string, unknown>)[name];
     if (typeof value === 'string') gatewayEnv[name] = value;
   }
-  if (parsed.TEMPLATE !== 'nginx') checkTunnelSettings(parsed.TEMPLATE, gatewayEnv, ctx.projectDir);
+  if (parsed.TEMPLATE !== 'nginx' && ctx.purpose !== 'build') checkTunnelSettings(parsed.TEMPLATE, gatewayEnv, ctx.projectDir);
   const gatewaySecrets = GATEWAY_SECRET_NAMES.map((name) => gatewayEnv[name] ?? '');
   return {
     ...rest,

@@ -139,7 +139,8 @@ const port = (name: string, fallback: number) =>
     .refine((v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535, `${name} must be a port number from 1 to 65535`)
     .transform(Number);
 
-export const settingsSchema = z
+/** Every setting, each checked alone: all a build needs (no runtime secret is required for it). */
+export const buildSettingsSchema = z
   .object({
     TEMPLATE: z
       .string()
@@ -276,13 +277,15 @@ export const settingsSchema = z
     // Bring your own certificate (e.g. from mkcert); checked in tls-files.ts.
     CERT_FILE: z.string().default(''),
     KEY_FILE: z.string().default(''),
-  })
-  .superRefine((s, ctx) => {
-    if (s.TEMPLATE === 'nginx') {
-      const check = hexToken('ACCESS_TOKEN', true).safeParse(s.ACCESS_TOKEN);
-      if (!check.success) for (const issue of check.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
-    }
   });
+
+/** What `start` (and every command that serves) needs: the build settings plus the gateway's own secrets. */
+export const settingsSchema = buildSettingsSchema.superRefine((s, ctx) => {
+  if (s.TEMPLATE === 'nginx') {
+    const check = hexToken('ACCESS_TOKEN', true).safeParse(s.ACCESS_TOKEN);
+    if (!check.success) for (const issue of check.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+  }
+});
 
 export type RawSettings = z.input<typeof settingsSchema>;
 export type ParsedSettings = z.output<typeof settingsSchema>;
