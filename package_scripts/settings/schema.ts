@@ -84,6 +84,8 @@ export const ALIASES: Readonly<Record<string, string>> = {
 
 const GEN_KEY_HINT = 'generate one with `npm run gen_key` and paste it into .env';
 
+const EGRESS_ENTRY = /^(([0-9]{1,3}\.){3}[0-9]{1,3}(\/([0-9]|[12][0-9]|3[0-2]))?|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:\d{1,5})?$/;
+
 const indexUrl = (name: string) =>
   z
     .string()
@@ -247,8 +249,9 @@ export const buildSettingsSchema = z
       .string()
       .default('none')
       .refine(
-        (v) => v === 'none' || v === 'open' || v.split(',').every((e) => /^[A-Za-z0-9.-]+(\/\d+)?(:\d{1,5})?$/.test(e.trim())),
-        'MCP_EGRESS must be none, open, or a comma-separated list of host[:port]',
+        // The same grammar as docker/common/bin/firewall: a /prefix only on an IPv4 address (a name has no range).
+        (v) => v === 'none' || v === 'open' || v.split(',').every((e) => EGRESS_ENTRY.test(e.trim())),
+        'MCP_EGRESS must be none, open, or a comma-separated list of host[:port] or IPv4[/prefix][:port] (a host name takes no /prefix)',
       ),
     MCP_ENV: z
       .string()

@@ -171,6 +171,9 @@ const BAD_CASES: BadCase[] = [
     setup: (dir) => { mkdirSync(join(dir, 'py')); writeFileSync(join(dir, 'py', 'pyproject.toml'), ''); },
     expect: ['must be built', 'give a wheel (.whl) instead'],
   },
+  // The CLI and the container's firewall read MCP_EGRESS alike: a name with a /prefix used to pass here and stop the container (exit 78)
+  { name: 'MCP_EGRESS with a /prefix on a host name', inProcess: true, env: `${OK}MCP_EGRESS=example.com/24\n`, expect: ['a host name takes no /prefix'] },
+  { name: 'MCP_EGRESS with a prefix beyond /32', inProcess: true, env: `${OK}MCP_EGRESS=10.0.0.0/33\n`, expect: ['MCP_EGRESS must be none, open'] },
   // TEMPLATE
   { name: 'unknown TEMPLATE', env: `${OK}TEMPLATE=apache\n`, expect: ['TEMPLATE must be one of nginx, ngrok, pinggy'] },
   // Tunnel templates: their required settings, checked by the gateway's own module
