@@ -11,6 +11,8 @@ export interface BenchNames {
   chain: string;
   /** Tag of the product image rebuilt with another NPM_MCP. */
   npmMcpChangeTag: string;
+  /** Tag of the same instance built with the Python probe server (MCP_SERVER=./python folder). */
+  pythonTag: string;
   supergatewayContainer: string;
   quietSupergatewayContainer: string;
   guideImage: string;
@@ -22,6 +24,7 @@ export function benchNames(prefix: string): BenchNames {
   return {
     chain: `${prefix}-chain`,
     npmMcpChangeTag: 'bench-npm-mcp-change',
+    pythonTag: 'bench-python',
     supergatewayContainer: `${prefix}-supergateway`,
     quietSupergatewayContainer: `${prefix}-supergateway-quiet`,
     guideImage: `${prefix}-guide:latest`,

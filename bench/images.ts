@@ -13,6 +13,11 @@ export interface ImagePlan {
   /** The same settings with only NPM_MCP changed. */
   changedEnvFile: string;
   changedNpmMcp: string;
+  /** The same settings with a Python server (MCP_SERVER), built under pythonTag. */
+  pythonEnvFile: string;
+  pythonServer: string;
+  pythonTag: string;
+  pythonImage: string;
   image: string;
   changedTag: string;
   changedImage: string;
@@ -25,9 +30,10 @@ export async function measureImage(plan: ImagePlan): Promise<ImageResult> {
   const first = await cli(['build', '--env-file', plan.envFile]);
   const warm = await cli(['build', '--env-file', plan.envFile]);
   const changed = await cli(['build', '--env-file', plan.changedEnvFile, '--tag', plan.changedTag]);
+  const python = await cli(['build', '--env-file', plan.pythonEnvFile, '--tag', plan.pythonTag]);
 
-  const [imageBytes, baseBytes] = await Promise.all(
-    [plan.image, plan.baseImage].map(async (image) => Number((await docker(imageSizeArgs(image))).stdout)),
+  const [imageBytes, baseBytes, pythonBytes] = await Promise.all(
+    [plan.image, plan.baseImage, plan.pythonImage].map(async (image) => Number((await docker(imageSizeArgs(image))).stdout)),
   );
   const [imageHistory, baseHistory, changedHistory] = await Promise.all([history(plan.image), history(plan.baseImage), history(plan.changedImage)]);
   const ours = ourSteps(imageHistory, baseHistory);
@@ -42,6 +48,7 @@ export async function measureImage(plan: ImagePlan): Promise<ImageResult> {
     firstBuildMs: first.ms,
     warmRebuildMs: warm.ms,
     npmMcpChange: { npmMcp: plan.changedNpmMcp, rebuildMs: changed.ms, ...reuse },
+    python: { server: plan.pythonServer, imageBytes: pythonBytes!, overNpmBytes: pythonBytes! - imageBytes!, buildMs: python.ms },
   };
 }
 

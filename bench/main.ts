@@ -109,6 +109,10 @@ async function main(argv: string[]): Promise<number> {
   const changedNpmMcp = join(projectDir, 'test', 'fixtures', 'probe-server');
   const changedEnvFile = join(work, 'changed.env');
   writeFileSync(changedEnvFile, `${baseEnv.map((l) => (l.startsWith('NPM_MCP=') ? `NPM_MCP=${changedNpmMcp}` : l)).join('\n')}\n`, { mode: 0o600 });
+  const pythonEnvFile = join(work, 'python.env');
+  const pythonServer = join(projectDir, 'test', 'fixtures', 'python-probe');
+  const pythonEnv = baseEnv.filter((l) => !l.startsWith('NPM_MCP')).concat(`MCP_SERVER=${pythonServer}`);
+  writeFileSync(pythonEnvFile, `${pythonEnv.join('\n')}\n`, { mode: 0o600 });
   const allowedDir = join(work, 'allowed');
   mkdirSync(allowedDir);
 
@@ -121,6 +125,7 @@ async function main(argv: string[]): Promise<number> {
     await dockerQuiet(removeNetworkArgs(names.network));
     await dockerQuiet(['volume', 'rm', '--force', `${names.chain}-tls`]);
     await dockerQuiet(removeImageArgs(`${names.chain}:${names.npmMcpChangeTag}`));
+    await dockerQuiet(removeImageArgs(`${names.chain}:${names.pythonTag}`));
   };
   const cleanUp = async () => {
     await removeDockerObjects();
@@ -139,7 +144,7 @@ async function main(argv: string[]): Promise<number> {
     await docker(createNetworkArgs(names.network));
     const machine = await machineInfo();
 
-    log(`product image ${names.chain}:latest through the CLI: build, warm rebuild, NPM_MCP change`);
+    log(`product image ${names.chain}:latest through the CLI: build, warm rebuild, NPM_MCP change, a Python server`);
     const image = await measureImage({
       envFile,
       changedEnvFile,
@@ -147,6 +152,10 @@ async function main(argv: string[]): Promise<number> {
       image: `${names.chain}:latest`,
       changedTag: names.npmMcpChangeTag,
       changedImage: `${names.chain}:${names.npmMcpChangeTag}`,
+      pythonEnvFile,
+      pythonServer: 'test/fixtures/python-probe (a local folder)',
+      pythonTag: names.pythonTag,
+      pythonImage: `${names.chain}:${names.pythonTag}`,
       baseImage: BASE_IMAGE,
     });
     log(`guide runtime image ${names.guideImage}`);

@@ -166,6 +166,7 @@ export function sanityProblems(report: Pick<BenchReport, 'scenarios' | 'image' |
   positive('first build time', report.image.firstBuildMs);
   positive('warm rebuild time', report.image.warmRebuildMs);
   positive('NPM_MCP rebuild time', report.image.npmMcpChange.rebuildMs);
+  positive('Python image size over the npm image', report.image.python.overNpmBytes);
   positive('CLI time', report.cli.cliMs);
   positive('npm run cli time', report.cli.npmRunCliMs);
   return problems;

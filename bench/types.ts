@@ -54,6 +54,14 @@ export interface ImageResult {
     reusedSteps: number;
     totalSteps: number;
   };
+  /** The same instance with a Python server: Python's runtime is in this image only. */
+  python: {
+    server: string;
+    imageBytes: number;
+    /** imageBytes minus the npm image's: what a Python server costs. */
+    overNpmBytes: number;
+    buildMs: number;
+  };
 }
 
 export interface CliResult {

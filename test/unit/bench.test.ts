@@ -73,6 +73,7 @@ const image = (overrides: Partial<ImageResult> = {}): ImageResult => ({
   firstBuildMs: 1000,
   warmRebuildMs: 800,
   npmMcpChange: { npmMcp: './x', rebuildMs: 2000, osLayerReused: true, supergatewayLayerReused: true, reusedSteps: 10, totalSteps: 18 },
+  python: { server: './py', imageBytes: 330e6, overNpmBytes: 58e6, buildMs: 70000 },
   ...overrides,
 });
 
@@ -214,6 +215,7 @@ describe('bench docker argv', () => {
     assert.deepEqual(names, {
       chain: 'mcp-bench-chain',
       npmMcpChangeTag: 'bench-npm-mcp-change',
+      pythonTag: 'bench-python',
       supergatewayContainer: 'mcp-bench-supergateway',
       quietSupergatewayContainer: 'mcp-bench-supergateway-quiet',
       guideImage: 'mcp-bench-guide:latest',
