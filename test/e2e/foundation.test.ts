@@ -135,6 +135,8 @@ describe('nginx template with the default MCP server', { timeout: 600_000 }, () 
       await client.close();
       attached.kill('SIGINT');
       const result = await attached;
+      // Ctrl-C stops the container cleanly, and the command says so with 0.
+      assert.equal(result.exitCode, 0, result.all);
       assert.match(result.all ?? '', /Listening on port 8000/, 'logs were streamed');
       const gone = await docker(['ps', '--all', '--quiet', '--filter', `name=^/${instance.name}$`]);
       assert.equal(gone.stdout.trim(), '', 'attached runs leave no container behind');

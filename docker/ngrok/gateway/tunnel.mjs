@@ -1,4 +1,4 @@
-// ngrok gateway: one SDK session forwarding to Supergateway. The SDK
+// ngrok gateway: one SDK session forwarding to the session gateway (port 8000). The SDK
 // reconnects a dropped session by itself; this program decides when to give up
 // (see superviseTunnel).
 import ngrok from '@ngrok/ngrok';
