@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SHIPPED_SECCOMP_PROFILE } from '../../package_scripts/settings/seccomp-file.js';
@@ -12,3 +12,6 @@ export function makeProjectDir(dir: string): string {
   copyFileSync(join(repoRoot, SHIPPED_SECCOMP_PROFILE), join(dir, SHIPPED_SECCOMP_PROFILE));
   return dir;
 }
+
+/** A self-signed certificate, as the gateway publishes it (test/fixtures/tls/self-signed.pem). */
+export const CERT_PEM = readFileSync(join(repoRoot, 'test', 'fixtures', 'tls', 'self-signed.pem'), 'utf8');

@@ -15,24 +15,13 @@ import type { CommandContext } from '../../package_scripts/context.js';
 import type { DockerEngine, DockerResult } from '../../package_scripts/docker/engine.js';
 import { NotServingError } from '../../package_scripts/errors.js';
 import type { EndpointProbeTarget, ProbeOutcome } from '../../package_scripts/operator/readiness.js';
+import { CERT_PEM } from './project-fixture.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const root = mkdtempSync(join(tmpdir(), 'mcp-start-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const TOKEN = 'ab'.repeat(32);
 
-const CERT_PEM = `-----BEGIN CERTIFICATE-----
-MIIBjTCCATOgAwIBAgIUHHANXJY1N6kAYkea5RWM9cagFGQwCgYIKoZIzj0EAwIw
-GzEZMBcGA1UEAwwQbWNwLXNhbmRib3gtdGVzdDAgFw0yNjExMjUwMzUyNDlaGA8y
-MTI2MTEwMTAzNTI0OVowGzEZMBcGA1UEAwwQbWNwLXNhbmRib3gtdGVzdDBZMBMG
-ByqGSM49AgEGCCqGSM49AwEHA0IABISuZA6Zj/II1XLavnTM06Wf7cIelGuLPlnX
-BKYSi3zL6G2b781St5VRsGo9i8boH3dEfrv8kDIz083CF9WUoq+jUzBRMB0GA1Ud
-DgQWBBTGS1fvPWU4PNkK+8YTcWlZYQw9FTAfBgNVHSMEGDAWgBTGS1fvPWU4PNkK
-+8YTcWlZYQw9FTAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQCV
-M4WoFMOh1mSXmMYuPtspisbXjyFcPmPp03xorLYOcwIgPeKNcDexQ1K+rQoeNO58
-F/xgfStl/M8mUZ5ZJvL/9OU=
------END CERTIFICATE-----
-`;
 
 const ok = (stdout = ''): DockerResult => ({ stdout, stderr: '', exitCode: 0 });
 const SERVED: ProbeOutcome = {

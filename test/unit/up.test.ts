@@ -14,7 +14,7 @@ import type { EndpointProbeTarget } from '../../package_scripts/operator/readine
 import { UsageError } from '../../package_scripts/errors.js';
 import { resolveSettings } from '../../package_scripts/settings/load.js';
 import { PLACEHOLDER_SECRET } from '../../package_scripts/settings/schema.js';
-import { makeProjectDir } from './project-fixture.js';
+import { CERT_PEM, makeProjectDir } from './project-fixture.js';
 
 /** dist/test/unit/up.test.js -> the repository root. */
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -90,19 +90,6 @@ describe('envFromExample', () => {
   });
 });
 
-// A self-signed certificate, as the gateway would publish it.
-const CERT_PEM = `-----BEGIN CERTIFICATE-----
-MIIBjTCCATOgAwIBAgIUHHANXJY1N6kAYkea5RWM9cagFGQwCgYIKoZIzj0EAwIw
-GzEZMBcGA1UEAwwQbWNwLXNhbmRib3gtdGVzdDAgFw0yNjExMjUwMzUyNDlaGA8y
-MTI2MTEwMTAzNTI0OVowGzEZMBcGA1UEAwwQbWNwLXNhbmRib3gtdGVzdDBZMBMG
-ByqGSM49AgEGCCqGSM49AwEHA0IABISuZA6Zj/II1XLavnTM06Wf7cIelGuLPlnX
-BKYSi3zL6G2b781St5VRsGo9i8boH3dEfrv8kDIz083CF9WUoq+jUzBRMB0GA1Ud
-DgQWBBTGS1fvPWU4PNkK+8YTcWlZYQw9FTAfBgNVHSMEGDAWgBTGS1fvPWU4PNkK
-+8YTcWlZYQw9FTAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQCV
-M4WoFMOh1mSXmMYuPtspisbXjyFcPmPp03xorLYOcwIgPeKNcDexQ1K+rQoeNO58
-F/xgfStl/M8mUZ5ZJvL/9OU=
------END CERTIFICATE-----
-`;
 
 interface Call {
   args: string[];
