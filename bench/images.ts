@@ -32,8 +32,8 @@ export async function measureImage(plan: ImagePlan): Promise<ImageResult> {
   const changed = await cli(['build', '--env-file', plan.changedEnvFile, '--tag', plan.changedTag]);
   const python = await cli(['build', '--env-file', plan.pythonEnvFile, '--tag', plan.pythonTag]);
 
-  const [imageBytes, baseBytes, pythonBytes] = await Promise.all(
-    [plan.image, plan.baseImage, plan.pythonImage].map(async (image) => Number((await docker(imageSizeArgs(image))).stdout)),
+  const [imageBytes, baseBytes, pythonBytes, npmProbeBytes] = await Promise.all(
+    [plan.image, plan.baseImage, plan.pythonImage, plan.changedImage].map(async (image) => Number((await docker(imageSizeArgs(image))).stdout)),
   );
   const [imageHistory, baseHistory, changedHistory] = await Promise.all([history(plan.image), history(plan.baseImage), history(plan.changedImage)]);
   const ours = ourSteps(imageHistory, baseHistory);
@@ -48,7 +48,7 @@ export async function measureImage(plan: ImagePlan): Promise<ImageResult> {
     firstBuildMs: first.ms,
     warmRebuildMs: warm.ms,
     npmMcpChange: { npmMcp: plan.changedNpmMcp, rebuildMs: changed.ms, ...reuse },
-    python: { server: plan.pythonServer, imageBytes: pythonBytes!, overNpmBytes: pythonBytes! - imageBytes!, buildMs: python.ms },
+    python: { server: plan.pythonServer, imageBytes: pythonBytes!, overNpmBytes: pythonBytes! - npmProbeBytes!, buildMs: python.ms },
   };
 }
 

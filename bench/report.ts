@@ -71,7 +71,7 @@ export function renderMarkdown(report: BenchReport): string {
           `rebuild with NPM_MCP=${change.npmMcp}`,
           `${seconds(change.rebuildMs)}; OS layer ${change.osLayerReused ? 'reused' : 'rebuilt'}, Supergateway layer ${change.supergatewayLayerReused ? 'reused' : 'rebuilt'}, ${change.reusedSteps}/${change.totalSteps} steps from cache`,
         ],
-        [`image with a Python server (${image.python.server})`, `${mb(image.python.imageBytes)}: ${mb(image.python.overNpmBytes)} more than the npm image (Python's runtime is in Python images only); built in ${seconds(image.python.buildMs)}`],
+        [`image with a Python server (${image.python.server})`, `${mb(image.python.imageBytes)}: ${mb(image.python.overNpmBytes)} more than with the npm probe server (Python's runtime, in Python images only); built in ${seconds(image.python.buildMs)}`],
         ['`node -e ""` (bare Node.js start)', `${ms(cli.bareNodeMs)} ms`],
         ['`node dist/package_scripts/main.js cli`', `${ms(cli.cliMs)} ms (${ms(cliOverhead(cli))} ms over bare Node.js)`],
         ['`npm run cli`', `${ms(cli.npmRunCliMs)} ms`],

@@ -58,7 +58,7 @@ export interface ImageResult {
   python: {
     server: string;
     imageBytes: number;
-    /** imageBytes minus the npm image's: what a Python server costs. */
+    /** imageBytes minus that of the same instance with the npm probe server (the NPM_MCP change): what Python's runtime costs. */
     overNpmBytes: number;
     buildMs: number;
   };

