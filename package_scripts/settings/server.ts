@@ -27,15 +27,21 @@ interface Plan {
  */
 const rules = createRequire(import.meta.url)('../../../docker/common/server/plan.cjs') as Plan;
 
+const LOCAL_PATH = /^(\.{1,2}\/|\/|~\/)/;
+const PYTHON_ARCHIVE = /\.(whl|tar\.gz|zip)$/;
+
+/** MCP_SERVER split into its scheme (if written) and the rest; `local` when the rest names a path. */
+function splitValue(value: string): { scheme?: 'npm' | 'pypi'; rest: string; local: boolean } {
+  const scheme = /^(npm|pypi):/.exec(value)?.[1] as 'npm' | 'pypi' | undefined;
+  const rest = scheme ? value.slice(scheme.length + 1) : value;
+  return { scheme, rest, local: LOCAL_PATH.test(rest) || (!scheme && (rest.endsWith('.tgz') || PYTHON_ARCHIVE.test(rest))) };
+}
+
 /** A value for MCP_SERVER as `init` asks for it: the rules that do not depend on the file system. */
 export function serverValueProblem(value: string): string | undefined {
   if (value === '') return 'MCP_SERVER cannot be empty';
-  const isPath = LOCAL_PATH.test(value.replace(/^(npm|pypi):/, '')) || /\.(tgz|whl|tar\.gz|zip)$/.test(value);
-  return rules.unsafeProblem(value) ?? (isPath ? undefined : rules.serverSpecProblem(value));
+  return rules.unsafeProblem(value) ?? (splitValue(value).local ? undefined : rules.serverSpecProblem(value));
 }
-
-const LOCAL_PATH = /^(\.{1,2}\/|\/|~\/)/;
-const PYTHON_ARCHIVE = /\.(whl|tar\.gz|zip)$/;
 
 /** A local package; `scheme` says which kind when the user wrote npm: or pypi: (NPM_MCP means npm:). */
 function localSource(setting: string, value: string, baseDir: string, homeDir: string, scheme: 'npm' | 'pypi' | undefined): ServerSource {
@@ -54,7 +60,7 @@ function localSource(setting: string, value: string, baseDir: string, homeDir: s
     if (python && !npmOnly) return { ecosystem: 'python', display: path, local: { kind: 'directory', path } };
     throw new UsageError(
       npmOnly
-        ? `NPM_MCP names the folder ${path}, which has no package.json; point it at an npm package folder (for a Python server use MCP_SERVER)`
+        ? `${setting} names the folder ${path}, which has no package.json; point it at an npm package folder (for a Python server use MCP_SERVER=pypi:${value})`
         : `${setting} names the folder ${path}, which has neither package.json (npm) nor pyproject.toml or setup.py (Python); point it at the server's package folder`,
     );
   }
@@ -62,7 +68,7 @@ function localSource(setting: string, value: string, baseDir: string, homeDir: s
   if (!npmOnly && PYTHON_ARCHIVE.test(path)) return { ecosystem: 'python', display: path, local: { kind: 'archive', path } };
   throw new UsageError(
     npmOnly
-      ? `NPM_MCP names the file ${path}; only a .tgz made by \`npm pack\` is accepted`
+      ? `${setting} names the file ${path}; only a .tgz made by \`npm pack\` is accepted`
       : `${setting} names the file ${path}; accepted are an npm .tgz, a Python wheel (.whl) or sdist (.tar.gz, .zip)`,
   );
 }
@@ -79,18 +85,17 @@ export function resolveServer(raw: Readonly<Record<string, string | undefined>>,
   }
   if (npm !== undefined) {
     if (npm === '') throw new UsageError(`NPM_MCP is empty: name an npm package (e.g. ${DEFAULT_MCP_SERVER.slice(4)}), a local folder or a .tgz, or remove it`);
-    return fromValue('NPM_MCP', npm.startsWith('npm:') ? npm : `npm:${npm}`, baseDir, homeDir, true);
+    return fromValue('NPM_MCP', npm.startsWith('npm:') ? npm : `npm:${npm}`, baseDir, homeDir);
   }
-  return fromValue('MCP_SERVER', server || DEFAULT_MCP_SERVER, baseDir, homeDir, false);
+  return fromValue('MCP_SERVER', server || DEFAULT_MCP_SERVER, baseDir, homeDir);
 }
 
-function fromValue(setting: string, value: string, baseDir: string, homeDir: string, npmOnly: boolean): ServerSource {
-  const scheme = /^(npm|pypi):/.exec(value)?.[1];
-  const rest = scheme ? value.slice(scheme.length + 1) : value;
+function fromValue(setting: string, value: string, baseDir: string, homeDir: string): ServerSource {
+  const { scheme, rest, local } = splitValue(value);
   const unsafe = rules.unsafeProblem(value, setting);
   if (unsafe) throw new UsageError(unsafe);
-  if (LOCAL_PATH.test(rest) || (!scheme && /\.(tgz|whl|tar\.gz|zip)$/.test(rest))) {
-    const source = localSource(setting, rest, baseDir, homeDir, npmOnly ? 'npm' : (scheme as 'npm' | 'pypi' | undefined));
+  if (local) {
+    const source = localSource(setting, rest, baseDir, homeDir, scheme);
     if (scheme === 'pypi' && source.ecosystem !== 'python') {
       throw new UsageError(`${setting}=${value}: ${source.local!.path} is not a Python package (pyproject.toml, setup.py, .whl, .tar.gz or .zip)`);
     }

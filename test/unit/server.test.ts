@@ -86,6 +86,7 @@ describe('MCP_SERVER: one setting for any server', () => {
     refused({ MCP_SERVER: 'pypi:./npm-server' }, 'is not a Python package');
     refused({ MCP_SERVER: 'npm:a', NPM_MCP: 'a' }, 'Both MCP_SERVER and NPM_MCP are set', 'remove NPM_MCP');
     refused({ NPM_MCP: './py-server' }, 'which has no package.json', 'for a Python server use MCP_SERVER');
+    refused({ MCP_SERVER: 'npm:./py-server' }, `MCP_SERVER names the folder ${join(root, 'py-server')}, which has no package.json`);
   });
 
   it("gives the default filesystem server /workspace and any other server no arguments", () => {

@@ -13,7 +13,6 @@ const SPECIFIER = '(===|==|!=|<=|>=|~=|<|>)[A-Za-z0-9.*+!_-]+';
 const PYPI_REQUIREMENT = new RegExp(`^${PEP508_NAME}(\\[${PEP508_NAME}(,${PEP508_NAME})*\\])?(${SPECIFIER}(,${SPECIFIER})*)?$`);
 // A staged local package, relative to the build context's build-extra/server/.
 const LOCAL = /^\.\/[A-Za-z0-9._-]+$/;
-const PYTHON_ARCHIVE = /\.(whl|tar\.gz|zip)$/;
 
 // Never passed to a shell, but refused all the same: such a value is a mistake (arguments in the wrong place) or an attack.
 const UNSAFE = /[\s'"`$;&|\\(){}#<>]/;
