@@ -51,7 +51,8 @@ function serverPackage(): { name: string; version: string; entry: string } {
     'bench/guide-runtime/package.json': readJson('bench/guide-runtime/package.json').dependencies?.[name],
   };
   for (const [where, value] of Object.entries(pinned)) {
-    if (value !== version) throw new Error(`${where} pins ${name} at ${value}, the product default is ${version}: pin the same version so every scenario runs the same server`);
+    if (value !== version)
+      throw new Error(`${where} pins ${name} at ${value}, the product default is ${version}: pin the same version so every scenario runs the same server`);
   }
   const manifest = readJson(join('node_modules', name, 'package.json'));
   if (manifest.version !== version) throw new Error(`node_modules holds ${name} ${manifest.version}, expected ${version}: run npm ci`);
@@ -169,7 +170,10 @@ async function main(argv: string[]): Promise<number> {
     for (const quiet of [false, true]) {
       log(`Supergateway alone${quiet ? ', --logLevel none' : ''}`);
       scenarios.push(
-        await supergatewayAlone({ names, hostPort: await freePort(), productImage: `${names.chain}:latest`, serverArgs: SERVER_ARGS, quiet }, loadPlan(plan, false)),
+        await supergatewayAlone(
+          { names, hostPort: await freePort(), productImage: `${names.chain}:latest`, serverArgs: SERVER_ARGS, quiet },
+          loadPlan(plan, false),
+        ),
       );
     }
     log('full chain');

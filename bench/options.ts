@@ -12,7 +12,10 @@ export const benchOptionsSchema = z.object({
   prefix: z
     .string()
     .default('mcp-bench')
-    .refine((p) => /^[a-z0-9][a-z0-9_.-]{0,40}$/.test(p), '--prefix must be lowercase letters, digits, ".", "_" or "-" (it names every Docker object of the bench)'),
+    .refine(
+      (p) => /^[a-z0-9][a-z0-9_.-]{0,40}$/.test(p),
+      '--prefix must be lowercase letters, digits, ".", "_" or "-" (it names every Docker object of the bench)',
+    ),
   out: z.string().default('bench/results'),
 });
 export type BenchOptions = z.output<typeof benchOptionsSchema>;

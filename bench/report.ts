@@ -25,9 +25,8 @@ function loadTable(scenarios: readonly ScenarioResult[], ratios: readonly Ratio[
     scenarios.map((s) => {
       const load: LoadSummary = s[pick];
       const ratio = ratios.find((r) => r.scenario === s.id)!;
-      const [p50Ratio, throughputRatio] = pick === 'sequential'
-        ? [ratio.sequentialP50, ratio.sequentialThroughput]
-        : [ratio.concurrentP50, ratio.concurrentThroughput];
+      const [p50Ratio, throughputRatio] =
+        pick === 'sequential' ? [ratio.sequentialP50, ratio.sequentialThroughput] : [ratio.concurrentP50, ratio.concurrentThroughput];
       return [s.title, ms(load.p50Ms), ms(load.p99Ms), rate(load.callsPerSecond), times(p50Ratio), times(throughputRatio), String(load.calls)];
     }),
   );
@@ -64,14 +63,23 @@ export function renderMarkdown(report: BenchReport): string {
       ['Measure', 'Value'],
       [
         [`our layers over ${image.baseImage}`, `${mb(image.ourLayersBytes)} (image ${mb(image.imageBytes)}, base ${mb(image.baseBytes)})`],
-        ['largest layers', image.layers.slice(0, 4).map((l) => `${mb(l.sizeBytes)} \`${l.createdBy.slice(0, 60).replace(/\|/g, "\\|")}\``).join('<br>')],
+        [
+          'largest layers',
+          image.layers
+            .slice(0, 4)
+            .map((l) => `${mb(l.sizeBytes)} \`${l.createdBy.slice(0, 60).replace(/\|/g, '\\|')}\``)
+            .join('<br>'),
+        ],
         ['first build in this run', seconds(image.firstBuildMs)],
         ['warm rebuild, nothing changed', seconds(image.warmRebuildMs)],
         [
           `rebuild with NPM_MCP=${change.npmMcp}`,
           `${seconds(change.rebuildMs)}; OS layer ${change.osLayerReused ? 'reused' : 'rebuilt'}, Supergateway layer ${change.supergatewayLayerReused ? 'reused' : 'rebuilt'}, ${change.reusedSteps}/${change.totalSteps} steps from cache`,
         ],
-        [`image with a Python server (${image.python.server})`, `${mb(image.python.imageBytes)}: ${mb(image.python.overNpmBytes)} more than with the npm probe server (Python's runtime, in Python images only); built in ${seconds(image.python.buildMs)}`],
+        [
+          `image with a Python server (${image.python.server})`,
+          `${mb(image.python.imageBytes)}: ${mb(image.python.overNpmBytes)} more than with the npm probe server (Python's runtime, in Python images only); built in ${seconds(image.python.buildMs)}`,
+        ],
         ['`node -e ""` (bare Node.js start)', `${ms(cli.bareNodeMs)} ms`],
         ['`node dist/package_scripts/main.js cli`', `${ms(cli.cliMs)} ms (${ms(cliOverhead(cli))} ms over bare Node.js)`],
         ['`npm run cli`', `${ms(cli.npmRunCliMs)} ms`],

@@ -2,16 +2,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { SUPERGATEWAY_PORT, guideRunArgs, memUsageArgs, removeContainerArgs, startedAtArgs, supergatewayAloneRunArgs, type BenchNames } from './docker-args.js';
 import {
-  SUPERGATEWAY_PORT,
-  guideRunArgs,
-  memUsageArgs,
-  removeContainerArgs,
-  startedAtArgs,
-  supergatewayAloneRunArgs,
-  type BenchNames,
-} from './docker-args.js';
-import { closeAll, httpConnector, openSessions, runPhase, stdioConnector, waitForFirstInitialize, type Connect, type HttpTarget, type Phase, type Session } from './mcp-load.js';
+  closeAll,
+  httpConnector,
+  openSessions,
+  runPhase,
+  stdioConnector,
+  waitForFirstInitialize,
+  type Connect,
+  type HttpTarget,
+  type Phase,
+  type Session,
+} from './mcp-load.js';
 import { cli, docker, dockerQuiet, parseStartedAt } from './run.js';
 import { parseMemUsage } from './stats.js';
 import type { LoadSummary, ScenarioResult } from './types.js';
@@ -105,7 +108,12 @@ export async function supergatewayAlone(
   plan: LoadPlan,
 ): Promise<ScenarioResult> {
   const name = scenario.quiet ? scenario.names.quietSupergatewayContainer : scenario.names.supergatewayContainer;
-  const args = supergatewayAloneRunArgs({ name, network: scenario.names.network, hostPort: scenario.hostPort }, scenario.productImage, scenario.serverArgs, scenario.quiet);
+  const args = supergatewayAloneRunArgs(
+    { name, network: scenario.names.network, hostPort: scenario.hostPort },
+    scenario.productImage,
+    scenario.serverArgs,
+    scenario.quiet,
+  );
   return {
     id: scenario.quiet ? 'supergateway-quiet' : 'supergateway',
     title: scenario.quiet ? 'Supergateway alone, no logging' : 'Supergateway alone (container)',

@@ -79,10 +79,7 @@ export const LIMITS = {
 
 const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : String(value));
 
-export function evaluateTargets(
-  scenarios: readonly ScenarioResult[],
-  image: ImageResult,
-): TargetVerdict[] {
+export function evaluateTargets(scenarios: readonly ScenarioResult[], image: ImageResult): TargetVerdict[] {
   const byId = (id: ScenarioResult['id']) => {
     const found = scenarios.find((s) => s.id === id);
     if (!found) throw new Error(`scenario ${id} is missing: the targets need it`);
@@ -151,7 +148,10 @@ export function sanityProblems(report: Pick<BenchReport, 'scenarios' | 'image' |
     if (!(Number.isFinite(value) && value > 0)) problems.push(`${label} is ${value}, expected a number above 0`);
   };
   for (const s of report.scenarios) {
-    for (const [phase, load] of [['sequential', s.sequential], ['concurrent', s.concurrent]] as const) {
+    for (const [phase, load] of [
+      ['sequential', s.sequential],
+      ['concurrent', s.concurrent],
+    ] as const) {
       positive(`${s.id} ${phase} calls`, load.calls);
       positive(`${s.id} ${phase} p50`, load.p50Ms);
       positive(`${s.id} ${phase} calls/s`, load.callsPerSecond);

@@ -6,7 +6,10 @@
 /** Bad input: a setting, an option or a file. Exit 2, and no docker command has run. */
 export class UsageError extends Error {
   readonly exitCode = 2;
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
@@ -49,7 +52,10 @@ export function isReportedError(error: unknown): error is ReportedError {
 }
 
 /** Validate with a zod schema; every issue's message (already naming the setting and the fix) becomes one UsageError. */
-export function parseOrThrow<T>(schema: { safeParse(input: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ message: string }> } } }, input: unknown): T {
+export function parseOrThrow<T>(
+  schema: { safeParse(input: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ message: string }> } } },
+  input: unknown,
+): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   throw new UsageError([...new Set(result.error.issues.map((issue) => issue.message))].join('\n'));

@@ -102,9 +102,7 @@ container's own non-zero status.`,
     .option('--dry-run', 'print the docker commands and run nothing', false)
     .addOption(envFileOption())
     .addHelpText('after', examples('npm run stop', 'npm run stop -- mcp-github', 'npm run stop -- --all'))
-    .action((name, options) =>
-      stop(ctx, { ...options, name: name ?? options.name, envFile: options.envFile === '.env' ? undefined : options.envFile }),
-    );
+    .action((name, options) => stop(ctx, { ...options, name: name ?? options.name, envFile: options.envFile === '.env' ? undefined : options.envFile }));
 
   program
     .command('status')
@@ -125,9 +123,7 @@ container's own non-zero status.`,
     .option('--tail <lines>', 'how many of the last lines (or all)', '100')
     .addOption(envFileOption())
     .addHelpText('after', examples('npm run logs', 'npm run logs -- -f', 'npm run logs -- mcp-github --tail all'))
-    .action((name, options) =>
-      logs(ctx, { ...options, name: name ?? options.name, envFile: options.envFile === '.env' ? undefined : options.envFile }),
-    );
+    .action((name, options) => logs(ctx, { ...options, name: name ?? options.name, envFile: options.envFile === '.env' ? undefined : options.envFile }));
 
   program
     .command('connect')
@@ -135,7 +131,10 @@ container's own non-zero status.`,
     .option('-c, --client <client>', 'claude-desktop, claude-code, cursor, vscode or inspector (default: all)')
     .option('--json', 'print JSON', false)
     .addOption(envFileOption())
-    .addHelpText('after', examples('npm run connect', 'npm run connect -- --client claude-desktop', 'npm run connect -- --client vscode --env-file .env.github'))
+    .addHelpText(
+      'after',
+      examples('npm run connect', 'npm run connect -- --client claude-desktop', 'npm run connect -- --client vscode --env-file .env.github'),
+    )
     .action(async (options) => {
       await connect(ctx, options);
     });

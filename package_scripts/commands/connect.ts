@@ -10,9 +10,7 @@ import { settingsFor, npmRun, type EnvOptions } from './shared.js';
 import { saveServedCertificate } from './start.js';
 
 export const connectOptionsSchema = z.object({
-  client: z
-    .enum(CLIENTS, { message: `--client must be one of ${CLIENTS.join(', ')}` })
-    .optional(),
+  client: z.enum(CLIENTS, { message: `--client must be one of ${CLIENTS.join(', ')}` }).optional(),
   json: z.boolean().default(false),
 });
 export type ConnectOptions = z.input<typeof connectOptionsSchema> & EnvOptions;
@@ -54,7 +52,10 @@ async function resolveEndpoint(ctx: CommandContext, options: ConnectOptions): Pr
   // A certificate signed by a CA (mkcert, a company CA) is trusted through that CA, not through the leaf.
   const selfSigned = certificate.issuer === certificate.subject;
   if (!selfSigned) {
-    note(ctx, `The certificate is issued by ${certificate.issuer.replace(/\n/g, ', ')}: clients trust it when they trust that CA (mkcert: NODE_EXTRA_CA_CERTS="$(mkcert -CAROOT)/rootCA.pem").`);
+    note(
+      ctx,
+      `The certificate is issued by ${certificate.issuer.replace(/\n/g, ', ')}: clients trust it when they trust that CA (mkcert: NODE_EXTRA_CA_CERTS="$(mkcert -CAROOT)/rootCA.pem").`,
+    );
   }
   return {
     endpoint: { serverName: settings.NAME, url: instance.url, authorization, ...(selfSigned ? { caFile: file } : {}) },

@@ -98,7 +98,12 @@ export async function doctor(ctx: CommandContext, rawOptions: DoctorOptions): Pr
         const [mine] = await findInstances(docker, { name: settings.NAME });
         if (mine?.state === 'running' && mine.url?.endsWith(`:${settings.HOST_PORT}/mcp`)) ownedBy = mine.container;
       }
-      checks.push(portCheck(settings.HOST_PORT, settings.BIND_ADDRESS, ownedBy ? 'in-use' : await probePort(settings.HOST_PORT, settings.BIND_ADDRESS), { ownedBy, engineKind }));
+      checks.push(
+        portCheck(settings.HOST_PORT, settings.BIND_ADDRESS, ownedBy ? 'in-use' : await probePort(settings.HOST_PORT, settings.BIND_ADDRESS), {
+          ownedBy,
+          engineKind,
+        }),
+      );
       if (settings.tlsFiles) {
         checks.push({ name: 'certificate', verdict: 'pass', detail: `CERT_FILE ${settings.tlsFiles.certFile} (SHA-256 ${settings.tlsFiles.fingerprint})` });
       }

@@ -26,7 +26,6 @@ export function settingsFor(ctx: CommandContext, options: EnvOptions, purpose: '
   });
 }
 
-
 /** How to run COMMAND (with ARGS) for the same instance: the env file is named unless it is the default one. */
 export function npmRun(command: string, ctx: CommandContext, settings: { envFile: string }, ...args: string[]): string {
   const all = [...args, ...(settings.envFile === envFilePath(ctx) ? [] : ['--env-file', settings.envFile])];

@@ -105,7 +105,9 @@ async function resolveEgressHosts(egress: string): Promise<Record<string, string
     try {
       resolved[host] = [...new Set((await lookup(host, { all: true, family: 4 })).map((a) => a.address))];
     } catch (error) {
-      throw new UsageError(`MCP_EGRESS names ${host}, which does not resolve on this machine (${(error as NodeJS.ErrnoException).code}); fix the name or use an IPv4 address`);
+      throw new UsageError(
+        `MCP_EGRESS names ${host}, which does not resolve on this machine (${(error as NodeJS.ErrnoException).code}); fix the name or use an IPv4 address`,
+      );
     }
   }
   return resolved;
@@ -130,7 +132,14 @@ async function ensureNetwork(docker: DockerEngine, names: InstanceNames, instanc
  * container) succeeded; when the server failed instead, it says so with the
  * server's own lines, and the wait ends at once.
  */
-async function waitUntilHealthy(ctx: CommandContext, docker: DockerEngine, settings: Settings, name: string, deadline: number, timeoutSeconds: number): Promise<void> {
+async function waitUntilHealthy(
+  ctx: CommandContext,
+  docker: DockerEngine,
+  settings: Settings,
+  name: string,
+  deadline: number,
+  timeoutSeconds: number,
+): Promise<void> {
   const started = Date.now();
   let last = '';
   try {
@@ -151,11 +160,7 @@ async function waitUntilHealthy(ctx: CommandContext, docker: DockerEngine, setti
   const logs = await docker.run(showLogsArgs(name, { follow: false, tail: 30 }), { allowFailure: true });
   const tail = [logs.stdout, logs.stderr].filter(Boolean).join('\n');
   const what = last === 'running' ? `did not become healthy within ${timeoutSeconds} s` : `stopped before it became healthy (state: ${last || 'unknown'})`;
-  throw new DockerError(
-    `The container ${name} ${what}. Its last log lines are below; \`npm run stop\` removes it`,
-    formatCommand(healthcheckArgs(name)),
-    tail,
-  );
+  throw new DockerError(`The container ${name} ${what}. Its last log lines are below; \`npm run stop\` removes it`, formatCommand(healthcheckArgs(name)), tail);
 }
 
 function notServing(ctx: CommandContext, settings: Settings, message: string, serverLines: readonly string[]): NotServingError {
@@ -288,7 +293,9 @@ export async function start(ctx: CommandContext, rawOptions: StartOptions): Prom
     const code = attachedExitCode(result.exitCode, interrupted);
     if (code !== 0) {
       throw new NotServingError(
-        interrupted ? `${names.container} was interrupted and exited with status ${result.exitCode}` : `${names.container} exited with status ${result.exitCode}; its log is above`,
+        interrupted
+          ? `${names.container} was interrupted and exited with status ${result.exitCode}`
+          : `${names.container} exited with status ${result.exitCode}; its log is above`,
         [],
         undefined,
         code,

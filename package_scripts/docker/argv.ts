@@ -80,10 +80,7 @@ function publishArg(settings: Settings): string[] {
 }
 
 function mountArgs(settings: Settings): string[] {
-  return settings.mounts.flatMap((m) => [
-    '--mount',
-    `type=bind,source=${m.hostPath},target=${m.containerPath}${m.readOnly ? ',readonly' : ''}`,
-  ]);
+  return settings.mounts.flatMap((m) => ['--mount', `type=bind,source=${m.hostPath},target=${m.containerPath}${m.readOnly ? ',readonly' : ''}`]);
 }
 
 /** CERT_FILE/KEY_FILE, read-only: the gateway copies them at start and never writes back. */
@@ -134,9 +131,7 @@ export function runArgs(settings: Settings, names: InstanceNames, options: RunOp
     ...['--network', names.network],
     ...hardeningArgs(settings),
     // A tunnel dials out: nothing is published and there is no certificate to keep.
-    ...(settings.template === 'nginx'
-      ? [...publishArg(settings), '--volume', `${names.tlsVolume}:${TLS_VOLUME_TARGET}`, ...tlsFileMountArgs(settings)]
-      : []),
+    ...(settings.template === 'nginx' ? [...publishArg(settings), '--volume', `${names.tlsVolume}:${TLS_VOLUME_TARGET}`, ...tlsFileMountArgs(settings)] : []),
     ...mountArgs(settings),
     ...addHostArgs(options.egressHosts),
     ...Object.keys(env).flatMap((name) => ['--env', name]),
@@ -149,12 +144,7 @@ export const findContainerArgs = (name: string) => ['ps', '--all', '--quiet', '-
 export const removeContainerArgs = (name: string) => ['rm', '--force', name];
 export const imageExistsArgs = (image: string) => ['image', 'inspect', '--format', '{{.Id}}', image];
 export const findNetworkArgs = (network: string) => ['network', 'ls', '--quiet', '--filter', `name=^${network}$`];
-export const createNetworkArgs = (network: string, instance: string) => [
-  'network',
-  'create',
-  ...['--label', `${LABEL_INSTANCE}=${instance}`],
-  network,
-];
+export const createNetworkArgs = (network: string, instance: string) => ['network', 'create', ...['--label', `${LABEL_INSTANCE}=${instance}`], network];
 export const removeNetworkArgs = (network: string) => ['network', 'rm', network];
 export const stateArgs = (name: string) => ['inspect', '--format', '{{.State.Status}}', name];
 export const healthcheckArgs = (name: string) => ['exec', name, '/opt/sandbox/bin/healthcheck'];

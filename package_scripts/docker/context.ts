@@ -19,7 +19,8 @@ export interface StagedContext {
 }
 
 /** What a Python folder's copy leaves out: never secrets, never a local environment or build output. */
-const PYTHON_FOLDER_SKIP = /^(\.git|\.hg|\.venv|venv|env|node_modules|__pycache__|\.tox|\.nox|\.mypy_cache|\.pytest_cache|\.ruff_cache|build|dist|.*\.egg-info|\.env.*)$/;
+const PYTHON_FOLDER_SKIP =
+  /^(\.git|\.hg|\.venv|venv|env|node_modules|__pycache__|\.tox|\.nox|\.mypy_cache|\.pytest_cache|\.ruff_cache|build|dist|.*\.egg-info|\.env.*)$/;
 
 export async function stageBuildContext(settings: Settings, projectDir: string): Promise<StagedContext> {
   const dir = mkdtempSync(join(tmpdir(), 'mcp-sandbox-build-'));

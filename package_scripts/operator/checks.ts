@@ -43,7 +43,12 @@ export function engineCheck(observed: { version?: EngineVersion; operatingSystem
 export function tokenCheck(token: string, source: string): Check {
   const distinct = new Set(token.toLowerCase()).size;
   if (token.length >= 32 && distinct < 8) {
-    return { name: 'token', verdict: 'fail', detail: `${source} uses only ${distinct} different characters: not random`, fix: 'Replace it with the output of `npm run gen_key`' };
+    return {
+      name: 'token',
+      verdict: 'fail',
+      detail: `${source} uses only ${distinct} different characters: not random`,
+      fix: 'Replace it with the output of `npm run gen_key`',
+    };
   }
   if (token.length < 64) {
     return {
@@ -86,7 +91,11 @@ export function portCheck(port: number, address: string, probe: PortProbe, optio
       fix: 'Set HOST_PORT=8443 (or another port from 1024 up)',
     };
   }
-  return { name: 'port', verdict: 'pass', detail: probe === 'denied' ? `${address}:${port} (privileged; the engine publishes it)` : `${address}:${port} is free` };
+  return {
+    name: 'port',
+    verdict: 'pass',
+    detail: probe === 'denied' ? `${address}:${port} (privileged; the engine publishes it)` : `${address}:${port} is free`,
+  };
 }
 
 export function baseImageCheck(image: string, present: boolean): Check {
@@ -120,7 +129,7 @@ export function caCheck(observed: CaObservation): Check {
         name: 'build CA',
         verdict: 'fail',
         detail: `${observed.setting.source} names ${observed.setting.file}, which holds no PEM certificate`,
-        fix: 'Point it at the PEM bundle of your network\'s CA (-----BEGIN CERTIFICATE-----), or leave it empty',
+        fix: "Point it at the PEM bundle of your network's CA (-----BEGIN CERTIFICATE-----), or leave it empty",
       };
     }
     return { name: 'build CA', verdict: 'pass', detail: `${observed.setting.source}: ${observed.setting.file} (${observed.certificates} certificates)` };
@@ -140,7 +149,13 @@ export const GIB = 2 ** 30;
 
 export function diskCheck(path: string, freeBytes: number): Check {
   const free = `${(freeBytes / GIB).toFixed(1)} GiB free at ${path}`;
-  if (freeBytes < 2 * GIB) return { name: 'disk', verdict: 'fail', detail: free, fix: 'Free space: `docker system df` shows what Docker uses; `docker image prune` removes dangling images' };
+  if (freeBytes < 2 * GIB)
+    return {
+      name: 'disk',
+      verdict: 'fail',
+      detail: free,
+      fix: 'Free space: `docker system df` shows what Docker uses; `docker image prune` removes dangling images',
+    };
   if (freeBytes < 5 * GIB) return { name: 'disk', verdict: 'warn', detail: free, fix: 'A build needs about 1 GiB; `docker system df` shows what Docker uses' };
   return { name: 'disk', verdict: 'pass', detail: free };
 }
@@ -149,9 +164,15 @@ const MARK: Record<Verdict, string> = { pass: 'ok  ', warn: 'warn', fail: 'FAIL'
 
 export function formatChecks(checks: readonly Check[]): string {
   const width = Math.max(...checks.map((c) => c.name.length));
-  const lines = checks.flatMap((c) => [`${MARK[c.verdict]}  ${c.name.padEnd(width)}  ${c.detail}`, ...(c.fix && c.verdict !== 'pass' ? [`      ${' '.repeat(width)}  fix: ${c.fix}`] : [])]);
+  const lines = checks.flatMap((c) => [
+    `${MARK[c.verdict]}  ${c.name.padEnd(width)}  ${c.detail}`,
+    ...(c.fix && c.verdict !== 'pass' ? [`      ${' '.repeat(width)}  fix: ${c.fix}`] : []),
+  ]);
   const failed = checks.filter((c) => c.verdict === 'fail').length;
   const warned = checks.filter((c) => c.verdict === 'warn').length;
-  lines.push('', failed === 0 ? `All checks passed${warned ? ` (${warned} warning${warned > 1 ? 's' : ''})` : ''}.` : `${failed} check${failed > 1 ? 's' : ''} failed.`);
+  lines.push(
+    '',
+    failed === 0 ? `All checks passed${warned ? ` (${warned} warning${warned > 1 ? 's' : ''})` : ''}.` : `${failed} check${failed > 1 ? 's' : ''} failed.`,
+  );
   return lines.join('\n');
 }

@@ -104,7 +104,9 @@ export interface ClientSnippet {
 
 export function clientSnippets(endpoint: Endpoint, nodeVersion = process.versions.node): ClientSnippet[] {
   const trust = endpoint.caFile
-    ? [`The client must trust ${endpoint.caFile}: Node-based clients with NODE_EXTRA_CA_CERTS, others through the system's trust store (docs/GUIDE.md, "Certificates").`]
+    ? [
+        `The client must trust ${endpoint.caFile}: Node-based clients with NODE_EXTRA_CA_CERTS, others through the system's trust store (docs/GUIDE.md, "Certificates").`,
+      ]
     : [];
   const oldNode = compareVersions(nodeVersion, INSPECTOR_MIN_NODE) < 0;
   return [

@@ -6,10 +6,7 @@ import { PUBLIC_URL_PATH } from '../docker/argv.js';
  * host port and a public certificate, and write their URL inside the container
  * once the tunnel is up.
  */
-export type UrlSource =
-  | { kind: 'published-port' }
-  | { kind: 'tunnel-file'; path: string };
-
+export type UrlSource = { kind: 'published-port' } | { kind: 'tunnel-file'; path: string };
 
 export function urlSource(template: string): UrlSource {
   return template === 'ngrok' || template === 'pinggy' ? { kind: 'tunnel-file', path: PUBLIC_URL_PATH } : { kind: 'published-port' };
@@ -31,10 +28,7 @@ export interface Credential {
  * The credential of a template: the bearer token (Pinggy may have its own,
  * else ACCESS_TOKEN), or basic auth when NGROK_BASIC_AUTH replaces it.
  */
-export function credentialFor(
-  template: string,
-  values: { ACCESS_TOKEN?: string; PINGGY_BEARER_TOKEN?: string; NGROK_BASIC_AUTH?: string },
-): Credential {
+export function credentialFor(template: string, values: { ACCESS_TOKEN?: string; PINGGY_BEARER_TOKEN?: string; NGROK_BASIC_AUTH?: string }): Credential {
   if (template === 'ngrok' && values.NGROK_BASIC_AUTH) {
     return { setting: 'NGROK_BASIC_AUTH', authorization: `Basic ${Buffer.from(values.NGROK_BASIC_AUTH).toString('base64')}` };
   }

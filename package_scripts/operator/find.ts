@@ -6,7 +6,10 @@ import { instanceStatus, type ContainerInspect, type InstanceStatus } from './in
 
 /** Every instance this tool manages (or the one named), found through Docker labels. */
 export async function findInstances(docker: DockerEngine, options: { name?: string; now?: Date } = {}): Promise<InstanceStatus[]> {
-  const ids = (await docker.run(listInstancesArgs(options.name))).stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  const ids = (await docker.run(listInstancesArgs(options.name))).stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (ids.length === 0) return [];
   const inspected = JSON.parse((await docker.run(inspectContainersArgs(ids))).stdout) as ContainerInspect[];
   const tunnelUrls: Record<string, string | undefined> = {};

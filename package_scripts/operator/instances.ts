@@ -46,7 +46,7 @@ export function instanceStatus(inspect: ContainerInspect, now: Date, tunnelUrls:
   const template = labels[LABEL_TEMPLATE] || 'unknown';
   const state = inspect.State?.Status ?? 'unknown';
   const running = inspect.State?.Running ?? state === 'running';
-  const health = running ? (inspect.State?.Health?.Status || state) : state;
+  const health = running ? inspect.State?.Health?.Status || state : state;
   const started = inspect.State?.StartedAt ? Date.parse(inspect.State.StartedAt) : NaN;
   const uptimeSeconds = running && Number.isFinite(started) ? Math.max(0, Math.floor((now.getTime() - started) / 1000)) : undefined;
   const url = urlSource(template).kind === 'tunnel-file' ? tunnelUrls[container] : publishedUrl(inspect);
@@ -64,7 +64,12 @@ export function instanceStatus(inspect: ContainerInspect, now: Date, tunnelUrls:
 }
 
 export function formatDuration(seconds: number): string {
-  const units: Array<[string, number]> = [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]];
+  const units: Array<[string, number]> = [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ];
   const parts: string[] = [];
   let rest = seconds;
   for (const [unit, size] of units) {

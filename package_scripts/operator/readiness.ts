@@ -94,7 +94,13 @@ export function parseProbeOutput(stdout: string, stderr = ''): ProbeOutcome {
       const { ok: _ok, ...result } = parsed;
       return { ok: true, path: 'internal', result: result as ProbeResult, serverLines: [], retryable: false };
     }
-    return { ok: false, path: 'internal', error: parsed.error ?? 'unknown failure', serverLines: parsed.serverLines ?? [], retryable: parsed.retryable ?? false };
+    return {
+      ok: false,
+      path: 'internal',
+      error: parsed.error ?? 'unknown failure',
+      serverLines: parsed.serverLines ?? [],
+      retryable: parsed.retryable ?? false,
+    };
   } catch {
     return { ok: false, path: 'internal', error: (stderr || stdout).trim().split('\n')[0] || 'the probe printed nothing', serverLines: [], retryable: true };
   }

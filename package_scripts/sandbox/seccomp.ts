@@ -30,7 +30,8 @@ export interface SeccompProfile {
 
 /** Calls Docker's default profile allows without any capability, and this one does not. */
 export const SECCOMP_REMOVALS: Readonly<Record<string, string>> = {
-  io_uring_setup: 'io_uring runs file and network operations that seccomp never sees, and has been a steady source of kernel exploits; Docker removed it from its default profile upstream',
+  io_uring_setup:
+    'io_uring runs file and network operations that seccomp never sees, and has been a steady source of kernel exploits; Docker removed it from its default profile upstream',
   io_uring_enter: 'see io_uring_setup',
   io_uring_register: 'see io_uring_setup',
   ptrace: 'the server could PTRACE_SEIZE any process of its own user: Supergateway and the servers of other sessions (there is no Yama here to stop it)',
@@ -54,7 +55,7 @@ export const SECCOMP_ALWAYS_REFUSED: Readonly<Record<string, string>> = {
   setns: 'see unshare',
   mount: 'see unshare',
   kcmp: 'compares kernel objects of other processes',
-  pidfd_getfd: "takes a file descriptor out of another process",
+  pidfd_getfd: 'takes a file descriptor out of another process',
 };
 
 // Docker's default allowlist (no capability needed), minus SECCOMP_REMOVALS. Grouped only for reading.

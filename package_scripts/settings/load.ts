@@ -4,7 +4,17 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from '@dotenvx/dotenvx';
 import { parseOrThrow, UsageError } from '../errors.js';
 import { parseMounts, type Mount } from './mounts.js';
-import { ALIASES, buildSettingsSchema, GATEWAY_SECRET_NAMES, GATEWAY_SETTINGS, settingsSchema, settingsUnusedBy, type ParsedSettings, type Template, type TunnelTemplate } from './schema.js';
+import {
+  ALIASES,
+  buildSettingsSchema,
+  GATEWAY_SECRET_NAMES,
+  GATEWAY_SETTINGS,
+  settingsSchema,
+  settingsUnusedBy,
+  type ParsedSettings,
+  type Template,
+  type TunnelTemplate,
+} from './schema.js';
 import { resolveSeccompProfile } from './seccomp-file.js';
 import { defaultServerArgs, resolveServer, type ServerSource } from './server.js';
 import { defaultMaxSessions } from './sessions.js';
@@ -132,7 +142,9 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
     throw new UsageError(`${source} names ${extraCaCert}, which does not exist; point it at a PEM CA bundle or leave it empty`);
   }
 
-  const names = parsed.MCP_ENV.split(',').map((n) => n.trim()).filter(Boolean);
+  const names = parsed.MCP_ENV.split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   const serverEnv: Record<string, string> = {};
   for (const name of names) {
     if ((GATEWAY_SECRET_NAMES as readonly string[]).includes(name) || /^(NGROK|PINGGY)_/.test(name)) {
@@ -149,7 +161,9 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
 
   const server = resolveServer(raw, baseDir, homeDir);
   if (server.ecosystem === 'python' && server.local?.kind === 'directory' && parsed.MCP_INSTALL_SCRIPTS === 'false') {
-    throw new UsageError(`MCP_SERVER names the Python folder ${server.local.path}, which must be built (its build backend runs its code): with MCP_INSTALL_SCRIPTS=false give a wheel (.whl) instead`);
+    throw new UsageError(
+      `MCP_SERVER names the Python folder ${server.local.path}, which must be built (its build backend runs its code): with MCP_INSTALL_SCRIPTS=false give a wheel (.whl) instead`,
+    );
   }
   const { ACCESS_TOKEN, MCP_SERVER: _server, NPM_MCP: _npm, MCP_SERVER_ARGS: _args, MCP_MAX_SESSIONS, ...rest } = parsed;
   const accessToken = ACCESS_TOKEN ?? '';

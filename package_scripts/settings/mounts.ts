@@ -21,7 +21,24 @@ export interface MountContext {
 const DOCKER_SOCKETS = ['/var/run/docker.sock', '/run/docker.sock'];
 // Where the sandbox itself lives inside the container; a mount there would
 // replace part of it.
-const RESERVED_TARGETS = ['/', '/opt', '/opt/sandbox', '/opt/supergateway', '/opt/mcp-server', '/usr', '/bin', '/sbin', '/lib', '/etc', '/proc', '/sys', '/dev', '/run', '/tmp', '/var/lib/mcp-sandbox'];
+const RESERVED_TARGETS = [
+  '/',
+  '/opt',
+  '/opt/sandbox',
+  '/opt/supergateway',
+  '/opt/mcp-server',
+  '/usr',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/etc',
+  '/proc',
+  '/sys',
+  '/dev',
+  '/run',
+  '/tmp',
+  '/var/lib/mcp-sandbox',
+];
 
 const within = (child: string, parent: string) => child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
 

@@ -108,8 +108,7 @@ export function memoryBytes(size: string): number {
   return unit in UNITS ? Number(size.slice(0, -1)) * UNITS[unit]! : Number(size);
 }
 
-const oneLine = (name: string) =>
-  z.string().refine((value) => !/[\r\n]/.test(value), `${name} must be on one line (remove the line break)`);
+const oneLine = (name: string) => z.string().refine((value) => !/[\r\n]/.test(value), `${name} must be on one line (remove the line break)`);
 
 const hexToken = (name: string, required: boolean) =>
   z
@@ -142,145 +141,139 @@ const port = (name: string, fallback: number) =>
     .transform(Number);
 
 /** Every setting, each checked alone: all a build needs (no runtime secret is required for it). */
-export const buildSettingsSchema = z
-  .object({
-    TEMPLATE: z
-      .string()
-      .default('nginx')
-      .refine((v): v is Template => (TEMPLATES as readonly string[]).includes(v), {
-        message: `TEMPLATE must be one of ${TEMPLATES.join(', ')}`,
-      })
-      .transform((v) => v as Template),
-    // The server: checked and resolved in server.ts (with the image's own rules).
-    MCP_SERVER: z.string().optional(),
-    NPM_MCP: z.string().optional(),
-    // Empty or unset: the server's default (server.ts, defaultServerArgs).
-    MCP_SERVER_ARGS: oneLine('MCP_SERVER_ARGS').optional(),
-    MCP_SERVER_BIN: z
-      .string()
-      .default('')
-      .refine((v) => v === '' || /^[A-Za-z0-9._-]+$/.test(v), 'MCP_SERVER_BIN must be the name of one executable of the package'),
-    PIP_INDEX_URL: indexUrl('PIP_INDEX_URL'),
-    PIP_EXTRA_INDEX_URL: indexUrl('PIP_EXTRA_INDEX_URL'),
-    MCP_INSTALL_SCRIPTS: z
-      .enum(['true', 'false'], {
-        message: "MCP_INSTALL_SCRIPTS must be true (the package's install scripts run, confined to the build's install stage) or false (they are skipped)",
-      })
-      .default('true'),
-    // Read by Supergateway, which the sandbox no longer runs: refused rather than silently ignored.
-    SUPERGATEWAY_EXTRA_ARGS: z
-      .string()
-      .default('')
-      .refine(
-        (v) => v.trim() === '',
-        'SUPERGATEWAY_EXTRA_ARGS is no longer read: the sandbox runs its own session gateway. Remove it from the env file; sessions are tuned with MCP_SESSION_IDLE and MCP_MAX_SESSIONS (docs/SETTINGS.md)',
-      ),
-    NODE_VERSION: z
-      .string()
-      .default('22')
-      .refine((v) => /^\d+(\.\d+){0,2}$/.test(v), 'NODE_VERSION must be a Node.js version such as 22 or 22.19.0'),
-    BASE_IMAGE: z
-      .string()
-      .default('')
-      .refine((v) => v === '' || /^[a-z0-9][a-z0-9._\/:@-]*$/.test(v), 'BASE_IMAGE must be an image reference such as node:22-bookworm-slim'),
-    ACCESS_TOKEN: z.string().optional(),
-    HOST_PORT: port('HOST_PORT', 443),
-    BIND_ADDRESS: z
-      .string()
-      .default('127.0.0.1')
-      .refine((v) => isIP(v) !== 0, 'BIND_ADDRESS must be an IP address (127.0.0.1 keeps the server on this machine; 0.0.0.0 opens it to the network)'),
-    NAME: z
-      .string()
-      .default('mcp-sandbox')
-      .refine(
-        (v) => /^[a-z0-9][a-z0-9_.-]{0,62}$/.test(v),
-        'NAME must be lowercase letters, digits, ".", "_" or "-" (it names the container and the image)',
-      ),
-    EXTRA_CA_CERT: z.string().default(''),
-    LOG_LEVEL: z
-      .enum(['info', 'debug', 'none'], { message: 'LOG_LEVEL must be info (default: no message bodies), debug (everything) or none' })
-      .default('info'),
-    ALLOWED_ORIGINS: z
-      .string()
-      .default('')
-      .refine(
-        (v) => v.split(',').every((o) => o.trim() === '' || /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/.test(o.trim())),
-        'ALLOWED_ORIGINS must be a comma-separated list of origins such as https://app.example.com',
-      ),
-    TLS_HOSTNAMES: z
-      .string()
-      .default('')
-      .refine(
-        (v) => v.split(',').every((h) => h.trim() === '' || /^(DNS:[A-Za-z0-9.-]+|IP:[0-9A-Fa-f.:]+)$/.test(h.trim())),
-        'TLS_HOSTNAMES must be a comma-separated list of DNS:name or IP:address entries',
-      ),
-    MCP_MEMORY: z
-      .string()
-      .default('1g')
-      .refine((v) => /^\d+(\.\d+)?[bkmg]?$/i.test(v), 'MCP_MEMORY must be a size such as 512m or 1g')
-      // 0 would mean "no limit" to Docker, and Docker refuses less than 6 MiB.
-      .refine((v) => !/^\d+(\.\d+)?[bkmg]?$/i.test(v) || memoryBytes(v) >= 64 * 2 ** 20, 'MCP_MEMORY must be at least 64m'),
-    MCP_CPUS: z
-      .string()
-      .default('1')
-      .refine((v) => /^\d+(\.\d+)?$/.test(v) && Number(v) > 0, 'MCP_CPUS must be a number of CPUs above 0, such as 1 or 0.5'),
-    MCP_PIDS: z
-      .string()
-      .default('256')
-      .refine((v) => /^\d+$/.test(v) && Number(v) >= 32, 'MCP_PIDS must be a whole number of at least 32')
-      .transform(Number),
-    MCP_SESSION_IDLE: z
-      .string()
-      .default('300')
-      .refine(
-        (v) => /^\d+[smh]?$/.test(v) && durationSeconds(v) >= 10 && durationSeconds(v) <= 86_400,
-        'MCP_SESSION_IDLE must be a duration from 10s to 24h, such as 300, 300s, 5m or 1h (seconds without a unit)',
-      )
-      .transform(durationSeconds),
-    MCP_MAX_SESSIONS: z
-      .string()
-      .optional()
-      .refine(
-        (v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 1024),
-        'MCP_MAX_SESSIONS must be a whole number from 1 to 1024 (leave it empty for a default sized to MCP_MEMORY and MCP_PIDS)',
-      )
-      .transform((v) => (v === undefined ? undefined : Number(v))),
-    MCP_EGRESS: z
-      .string()
-      .default('none')
-      .refine(
-        // The same grammar as docker/common/bin/firewall: a /prefix only on an IPv4 address (a name has no range).
-        (v) => v === 'none' || v === 'open' || v.split(',').every((e) => EGRESS_ENTRY.test(e.trim())),
-        'MCP_EGRESS must be none, open, or a comma-separated list of host[:port] or IPv4[/prefix][:port] (a host name takes no /prefix)',
-      ),
-    MCP_ENV: z
-      .string()
-      .default('')
-      .refine((v) => /^[A-Za-z_][A-Za-z0-9_]*(\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*$|^$/.test(v.trim()), 'MCP_ENV must be a comma-separated list of variable names'),
-    MCP_MOUNTS: z.string().default(''),
-    // A path, checked in seccomp-file.ts; empty means the shipped profiles/seccomp.json.
-    MCP_SECCOMP_PROFILE: z.string().default(''),
-    // Tunnel settings: checked by the template's gateway module (see GATEWAY_SETTINGS).
-    NGROK_AUTHTOKEN: oneLine('NGROK_AUTHTOKEN').optional(),
-    NGROK_URL: oneLine('NGROK_URL').optional(),
-    NGROK_BASIC_AUTH: oneLine('NGROK_BASIC_AUTH').optional(),
-    NGROK_OAUTH_PROVIDER: oneLine('NGROK_OAUTH_PROVIDER').optional(),
-    NGROK_OAUTH_ALLOW_EMAILS: oneLine('NGROK_OAUTH_ALLOW_EMAILS').optional(),
-    NGROK_OAUTH_ALLOW_DOMAINS: oneLine('NGROK_OAUTH_ALLOW_DOMAINS').optional(),
-    NGROK_ALLOW_CIDRS: oneLine('NGROK_ALLOW_CIDRS').optional(),
-    NGROK_SERVER_ADDR: oneLine('NGROK_SERVER_ADDR').optional(),
-    PINGGY_ACCESS_TOKEN: oneLine('PINGGY_ACCESS_TOKEN').optional(),
-    PINGGY_BEARER_TOKEN: oneLine('PINGGY_BEARER_TOKEN').optional(),
-    PINGGY_BASIC_AUTH: oneLine('PINGGY_BASIC_AUTH').optional(),
-    PINGGY_ALLOW_CIDRS: oneLine('PINGGY_ALLOW_CIDRS').optional(),
-    PINGGY_SERVER: oneLine('PINGGY_SERVER').optional(),
-    PINGGY_PORT: oneLine('PINGGY_PORT').optional(),
-    PINGGY_HOST_KEY: oneLine('PINGGY_HOST_KEY').optional(),
-    TUNNEL_RETRIES: oneLine('TUNNEL_RETRIES').optional(),
-    // Bring your own certificate (e.g. from mkcert); checked in tls-files.ts.
-    CERT_FILE: z.string().default(''),
-    KEY_FILE: z.string().default(''),
-  });
+export const buildSettingsSchema = z.object({
+  TEMPLATE: z
+    .string()
+    .default('nginx')
+    .refine((v): v is Template => (TEMPLATES as readonly string[]).includes(v), {
+      message: `TEMPLATE must be one of ${TEMPLATES.join(', ')}`,
+    })
+    .transform((v) => v as Template),
+  // The server: checked and resolved in server.ts (with the image's own rules).
+  MCP_SERVER: z.string().optional(),
+  NPM_MCP: z.string().optional(),
+  // Empty or unset: the server's default (server.ts, defaultServerArgs).
+  MCP_SERVER_ARGS: oneLine('MCP_SERVER_ARGS').optional(),
+  MCP_SERVER_BIN: z
+    .string()
+    .default('')
+    .refine((v) => v === '' || /^[A-Za-z0-9._-]+$/.test(v), 'MCP_SERVER_BIN must be the name of one executable of the package'),
+  PIP_INDEX_URL: indexUrl('PIP_INDEX_URL'),
+  PIP_EXTRA_INDEX_URL: indexUrl('PIP_EXTRA_INDEX_URL'),
+  MCP_INSTALL_SCRIPTS: z
+    .enum(['true', 'false'], {
+      message: "MCP_INSTALL_SCRIPTS must be true (the package's install scripts run, confined to the build's install stage) or false (they are skipped)",
+    })
+    .default('true'),
+  // Read by Supergateway, which the sandbox no longer runs: refused rather than silently ignored.
+  SUPERGATEWAY_EXTRA_ARGS: z
+    .string()
+    .default('')
+    .refine(
+      (v) => v.trim() === '',
+      'SUPERGATEWAY_EXTRA_ARGS is no longer read: the sandbox runs its own session gateway. Remove it from the env file; sessions are tuned with MCP_SESSION_IDLE and MCP_MAX_SESSIONS (docs/SETTINGS.md)',
+    ),
+  NODE_VERSION: z
+    .string()
+    .default('22')
+    .refine((v) => /^\d+(\.\d+){0,2}$/.test(v), 'NODE_VERSION must be a Node.js version such as 22 or 22.19.0'),
+  BASE_IMAGE: z
+    .string()
+    .default('')
+    .refine((v) => v === '' || /^[a-z0-9][a-z0-9._\/:@-]*$/.test(v), 'BASE_IMAGE must be an image reference such as node:22-bookworm-slim'),
+  ACCESS_TOKEN: z.string().optional(),
+  HOST_PORT: port('HOST_PORT', 443),
+  BIND_ADDRESS: z
+    .string()
+    .default('127.0.0.1')
+    .refine((v) => isIP(v) !== 0, 'BIND_ADDRESS must be an IP address (127.0.0.1 keeps the server on this machine; 0.0.0.0 opens it to the network)'),
+  NAME: z
+    .string()
+    .default('mcp-sandbox')
+    .refine((v) => /^[a-z0-9][a-z0-9_.-]{0,62}$/.test(v), 'NAME must be lowercase letters, digits, ".", "_" or "-" (it names the container and the image)'),
+  EXTRA_CA_CERT: z.string().default(''),
+  LOG_LEVEL: z.enum(['info', 'debug', 'none'], { message: 'LOG_LEVEL must be info (default: no message bodies), debug (everything) or none' }).default('info'),
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .refine(
+      (v) => v.split(',').every((o) => o.trim() === '' || /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/.test(o.trim())),
+      'ALLOWED_ORIGINS must be a comma-separated list of origins such as https://app.example.com',
+    ),
+  TLS_HOSTNAMES: z
+    .string()
+    .default('')
+    .refine(
+      (v) => v.split(',').every((h) => h.trim() === '' || /^(DNS:[A-Za-z0-9.-]+|IP:[0-9A-Fa-f.:]+)$/.test(h.trim())),
+      'TLS_HOSTNAMES must be a comma-separated list of DNS:name or IP:address entries',
+    ),
+  MCP_MEMORY: z
+    .string()
+    .default('1g')
+    .refine((v) => /^\d+(\.\d+)?[bkmg]?$/i.test(v), 'MCP_MEMORY must be a size such as 512m or 1g')
+    // 0 would mean "no limit" to Docker, and Docker refuses less than 6 MiB.
+    .refine((v) => !/^\d+(\.\d+)?[bkmg]?$/i.test(v) || memoryBytes(v) >= 64 * 2 ** 20, 'MCP_MEMORY must be at least 64m'),
+  MCP_CPUS: z
+    .string()
+    .default('1')
+    .refine((v) => /^\d+(\.\d+)?$/.test(v) && Number(v) > 0, 'MCP_CPUS must be a number of CPUs above 0, such as 1 or 0.5'),
+  MCP_PIDS: z
+    .string()
+    .default('256')
+    .refine((v) => /^\d+$/.test(v) && Number(v) >= 32, 'MCP_PIDS must be a whole number of at least 32')
+    .transform(Number),
+  MCP_SESSION_IDLE: z
+    .string()
+    .default('300')
+    .refine(
+      (v) => /^\d+[smh]?$/.test(v) && durationSeconds(v) >= 10 && durationSeconds(v) <= 86_400,
+      'MCP_SESSION_IDLE must be a duration from 10s to 24h, such as 300, 300s, 5m or 1h (seconds without a unit)',
+    )
+    .transform(durationSeconds),
+  MCP_MAX_SESSIONS: z
+    .string()
+    .optional()
+    .refine(
+      (v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 1024),
+      'MCP_MAX_SESSIONS must be a whole number from 1 to 1024 (leave it empty for a default sized to MCP_MEMORY and MCP_PIDS)',
+    )
+    .transform((v) => (v === undefined ? undefined : Number(v))),
+  MCP_EGRESS: z
+    .string()
+    .default('none')
+    .refine(
+      // The same grammar as docker/common/bin/firewall: a /prefix only on an IPv4 address (a name has no range).
+      (v) => v === 'none' || v === 'open' || v.split(',').every((e) => EGRESS_ENTRY.test(e.trim())),
+      'MCP_EGRESS must be none, open, or a comma-separated list of host[:port] or IPv4[/prefix][:port] (a host name takes no /prefix)',
+    ),
+  MCP_ENV: z
+    .string()
+    .default('')
+    .refine((v) => /^[A-Za-z_][A-Za-z0-9_]*(\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*$|^$/.test(v.trim()), 'MCP_ENV must be a comma-separated list of variable names'),
+  MCP_MOUNTS: z.string().default(''),
+  // A path, checked in seccomp-file.ts; empty means the shipped profiles/seccomp.json.
+  MCP_SECCOMP_PROFILE: z.string().default(''),
+  // Tunnel settings: checked by the template's gateway module (see GATEWAY_SETTINGS).
+  NGROK_AUTHTOKEN: oneLine('NGROK_AUTHTOKEN').optional(),
+  NGROK_URL: oneLine('NGROK_URL').optional(),
+  NGROK_BASIC_AUTH: oneLine('NGROK_BASIC_AUTH').optional(),
+  NGROK_OAUTH_PROVIDER: oneLine('NGROK_OAUTH_PROVIDER').optional(),
+  NGROK_OAUTH_ALLOW_EMAILS: oneLine('NGROK_OAUTH_ALLOW_EMAILS').optional(),
+  NGROK_OAUTH_ALLOW_DOMAINS: oneLine('NGROK_OAUTH_ALLOW_DOMAINS').optional(),
+  NGROK_ALLOW_CIDRS: oneLine('NGROK_ALLOW_CIDRS').optional(),
+  NGROK_SERVER_ADDR: oneLine('NGROK_SERVER_ADDR').optional(),
+  PINGGY_ACCESS_TOKEN: oneLine('PINGGY_ACCESS_TOKEN').optional(),
+  PINGGY_BEARER_TOKEN: oneLine('PINGGY_BEARER_TOKEN').optional(),
+  PINGGY_BASIC_AUTH: oneLine('PINGGY_BASIC_AUTH').optional(),
+  PINGGY_ALLOW_CIDRS: oneLine('PINGGY_ALLOW_CIDRS').optional(),
+  PINGGY_SERVER: oneLine('PINGGY_SERVER').optional(),
+  PINGGY_PORT: oneLine('PINGGY_PORT').optional(),
+  PINGGY_HOST_KEY: oneLine('PINGGY_HOST_KEY').optional(),
+  TUNNEL_RETRIES: oneLine('TUNNEL_RETRIES').optional(),
+  // Bring your own certificate (e.g. from mkcert); checked in tls-files.ts.
+  CERT_FILE: z.string().default(''),
+  KEY_FILE: z.string().default(''),
+});
 
 /** What `start` (and every command that serves) needs: the build settings plus the gateway's own secrets. */
 export const settingsSchema = buildSettingsSchema.superRefine((s, ctx) => {

@@ -47,7 +47,11 @@ export interface BatterySecrets {
 }
 
 /** An instance running the probe server with mounts, MCP_ENV and tight limits (plus the template's settings). */
-export async function createBatteryInstance(name: string, settings: Record<string, string> = {}, server = probeServerDir): Promise<{ instance: Instance; secrets: BatterySecrets }> {
+export async function createBatteryInstance(
+  name: string,
+  settings: Record<string, string> = {},
+  server = probeServerDir,
+): Promise<{ instance: Instance; secrets: BatterySecrets }> {
   const secrets = { secretVar: `not-for-the-server-${newToken().slice(0, 12)}`, tunnelToken: newToken() };
   const instance = await createInstance(name, {
     MCP_SERVER: server,
@@ -138,14 +142,25 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
   });
 
   test('3. the root filesystem cannot be written', async () => {
-    for (const path of ['/etc/evil', '/usr/local/bin/mcp-server', '/opt/sandbox/bin/entrypoint', '/opt/sandbox/gateway/run', `${PROBE_PACKAGE}/index.js`, '/workspace/new.txt', '/evil']) {
+    for (const path of [
+      '/etc/evil',
+      '/usr/local/bin/mcp-server',
+      '/opt/sandbox/bin/entrypoint',
+      '/opt/sandbox/gateway/run',
+      `${PROBE_PACKAGE}/index.js`,
+      '/workspace/new.txt',
+      '/evil',
+    ]) {
       assert.equal((await callJson(context().client, 'write_file', { path, content: 'x' })).ok, false, path);
     }
   });
 
   test('4. the access token and tunnel tokens are nowhere the server can read', async () => {
     const { client, instance, secrets, gatewayProcess } = context();
-    const harvest = await callJson<{ procs: Record<string, { cmdline: string | null; environ: string | null }>; contents: Record<string, string> }>(client, 'harvest');
+    const harvest = await callJson<{ procs: Record<string, { cmdline: string | null; environ: string | null }>; contents: Record<string, string> }>(
+      client,
+      'harvest',
+    );
     const readable = JSON.stringify(harvest);
     assert.ok(Object.keys(harvest.procs).length >= 5, 'the probe saw the other processes');
     assert.ok(Object.keys(harvest.contents).length > 10, 'the probe read files');
@@ -153,7 +168,10 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
     assert.ok(!readable.includes(secrets.tunnelToken), 'tunnel token readable by the server');
     const gateway = Object.values(harvest.procs).filter((p) => p.cmdline !== null && gatewayProcess.test(p.cmdline));
     assert.ok(gateway.length > 0, `the gateway process is in view (${gatewayProcess})`);
-    assert.ok(gateway.every((p) => p.environ === null), "the gateway's environment is unreadable");
+    assert.ok(
+      gateway.every((p) => p.environ === null),
+      "the gateway's environment is unreadable",
+    );
   });
 
   test('5. only the variables named in MCP_ENV reach the server', async () => {
@@ -207,34 +225,54 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
     assert.ok(!view.commands.includes('dockerd') && !view.commands.includes('containerd'));
   });
 
-  if (options.installReports) test('15. install-time tampering: the install scripts ran unprivileged and changed nothing outside their tree', async () => {
-    const { client } = context();
-    for (const event of ['preinstall', 'install', 'postinstall']) {
-      const read = await callJson(client, 'read_file', { path: `${PROBE_PACKAGE}/install-report-${event}.json` });
-      assert.equal(read.ok, true, `the ${event} script ran and left its report in its own tree`);
-      const report = JSON.parse(read.value) as { uid: number; attempts: { target: string; ok: boolean }[] };
-      assert.equal(report.uid, 10003, `${event} ran as the build user`);
-      assert.ok(report.attempts.length >= 100, `${event}: ${report.attempts.length} attempts`);
-      const succeeded = report.attempts.filter((a) => a.ok).map((a) => a.target);
-      assert.ok(succeeded.some((t) => t.startsWith(`${PROBE_PACKAGE}/`)), `${event}: writing its own tree worked (control)`);
-      assert.deepEqual(succeeded.filter((t) => !t.startsWith('/opt/mcp-server/') && !t.startsWith('/home/builder/')), [], `${event} reached beyond its tree`);
-    }
-    const passwd = await callJson(client, 'read_file', { path: '/etc/passwd' });
-    assert.equal(passwd.ok, true);
-    const lines = (passwd.value as string).split('\n');
-    assert.ok(lines.includes('gateway:x:10001:10001::/nonexistent:/usr/sbin/nologin'), passwd.value);
-    assert.ok(lines.includes('mcp:x:10002:10002::/nonexistent:/usr/sbin/nologin'), passwd.value);
-    assert.deepEqual(lines.filter((l) => /^[^:]*:[^:]*:0:/.test(l)).map((l) => l.split(':')[0]), ['root']);
-    assert.ok(!passwd.value.includes('hostile install'), 'no line appended');
-    // What the planted wrappers and preloads would have left behind, had anything run them.
-    for (const path of ['/etc/ld.so.preload', '/etc/sudoers.d/mcp', '/etc/profile.d/zz-hostile.sh', '/usr/local/sbin/setpriv', '/usr/local/bin/tini', '/opt/node_modules/dotenv/index.js', '/tmp/stolen-environ', '/tmp/preloaded']) {
-      assert.equal((await callJson(client, 'read_file', { path })).code, 'ENOENT', path);
-    }
-    for (const path of ['/opt/sandbox/bin/entrypoint', '/opt/sandbox/gateway/run', '/etc/environment', '/etc/group']) {
-      const read = await callJson(client, 'read_file', { path });
-      if (read.ok) assert.ok(!read.value.includes('hostile install'), path);
-    }
-  });
+  if (options.installReports)
+    test('15. install-time tampering: the install scripts ran unprivileged and changed nothing outside their tree', async () => {
+      const { client } = context();
+      for (const event of ['preinstall', 'install', 'postinstall']) {
+        const read = await callJson(client, 'read_file', { path: `${PROBE_PACKAGE}/install-report-${event}.json` });
+        assert.equal(read.ok, true, `the ${event} script ran and left its report in its own tree`);
+        const report = JSON.parse(read.value) as { uid: number; attempts: { target: string; ok: boolean }[] };
+        assert.equal(report.uid, 10003, `${event} ran as the build user`);
+        assert.ok(report.attempts.length >= 100, `${event}: ${report.attempts.length} attempts`);
+        const succeeded = report.attempts.filter((a) => a.ok).map((a) => a.target);
+        assert.ok(
+          succeeded.some((t) => t.startsWith(`${PROBE_PACKAGE}/`)),
+          `${event}: writing its own tree worked (control)`,
+        );
+        assert.deepEqual(
+          succeeded.filter((t) => !t.startsWith('/opt/mcp-server/') && !t.startsWith('/home/builder/')),
+          [],
+          `${event} reached beyond its tree`,
+        );
+      }
+      const passwd = await callJson(client, 'read_file', { path: '/etc/passwd' });
+      assert.equal(passwd.ok, true);
+      const lines = (passwd.value as string).split('\n');
+      assert.ok(lines.includes('gateway:x:10001:10001::/nonexistent:/usr/sbin/nologin'), passwd.value);
+      assert.ok(lines.includes('mcp:x:10002:10002::/nonexistent:/usr/sbin/nologin'), passwd.value);
+      assert.deepEqual(
+        lines.filter((l) => /^[^:]*:[^:]*:0:/.test(l)).map((l) => l.split(':')[0]),
+        ['root'],
+      );
+      assert.ok(!passwd.value.includes('hostile install'), 'no line appended');
+      // What the planted wrappers and preloads would have left behind, had anything run them.
+      for (const path of [
+        '/etc/ld.so.preload',
+        '/etc/sudoers.d/mcp',
+        '/etc/profile.d/zz-hostile.sh',
+        '/usr/local/sbin/setpriv',
+        '/usr/local/bin/tini',
+        '/opt/node_modules/dotenv/index.js',
+        '/tmp/stolen-environ',
+        '/tmp/preloaded',
+      ]) {
+        assert.equal((await callJson(client, 'read_file', { path })).code, 'ENOENT', path);
+      }
+      for (const path of ['/opt/sandbox/bin/entrypoint', '/opt/sandbox/gateway/run', '/etc/environment', '/etc/group']) {
+        const read = await callJson(client, 'read_file', { path });
+        if (read.ok) assert.ok(!read.value.includes('hostile install'), path);
+      }
+    });
 
   test('16. seccomp: io_uring, ptrace and process_vm_readv are refused with EPERM; an ordinary call is not', async () => {
     const calls = await callJson(context().client, 'syscalls');

@@ -30,7 +30,10 @@ test('npm run bench -- --quick measures every scenario and writes a sane report'
 
   const report = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchReport;
   assert.equal(report.mode, 'quick');
-  assert.deepEqual(report.scenarios.map((s) => s.id), ['direct', 'supergateway', 'supergateway-quiet', 'chain', 'guide']);
+  assert.deepEqual(
+    report.scenarios.map((s) => s.id),
+    ['direct', 'supergateway', 'supergateway-quiet', 'chain', 'guide'],
+  );
   for (const s of report.scenarios) {
     for (const phase of [s.sequential, s.concurrent]) {
       assert.ok(phase.calls > 0 && phase.errors === 0, `${s.id}: ${JSON.stringify(phase)}`);
@@ -59,7 +62,10 @@ test('npm run bench -- --quick measures every scenario and writes a sane report'
   assert.ok(report.image.npmMcpChange.totalSteps > report.image.npmMcpChange.reusedSteps);
   assert.ok(report.cli.cliMs > 0 && report.cli.npmRunCliMs > 0 && report.cli.bareNodeMs > 0);
 
-  assert.deepEqual(report.targets.map((t) => t.id), ['chain-p50', 'chain-vs-quiet-supergateway', 'throughput-vs-guide', 'cold-start', 'warm-rebuild', 'npm-mcp-layers', 'image-size']);
+  assert.deepEqual(
+    report.targets.map((t) => t.id),
+    ['chain-p50', 'chain-vs-quiet-supergateway', 'throughput-vs-guide', 'cold-start', 'warm-rebuild', 'npm-mcp-layers', 'image-size'],
+  );
   for (const target of report.targets) assert.equal(typeof target.pass, 'boolean');
 
   // The Markdown went to stdout and to latest.md, the same text.
@@ -75,6 +81,9 @@ test('npm run bench -- --quick measures every scenario and writes a sane report'
   }
   const changed = await docker(['image', 'inspect', `${PREFIX}-chain:bench-npm-mcp-change`]);
   assert.notEqual(changed.exitCode, 0, 'the NPM_MCP-change image is removed');
-  assert.ok(report.image.python.overNpmBytes > 10e6, `Python's runtime makes the Python probe's image larger than the npm probe's (${report.image.python.overNpmBytes} bytes)`);
+  assert.ok(
+    report.image.python.overNpmBytes > 10e6,
+    `Python's runtime makes the Python probe's image larger than the npm probe's (${report.image.python.overNpmBytes} bytes)`,
+  );
   assert.notEqual((await docker(['image', 'inspect', `${PREFIX}-chain:bench-python`])).exitCode, 0, 'the Python image is removed');
 });

@@ -29,7 +29,11 @@ const suite = join(suiteDir, 'node_modules', '@modelcontextprotocol', 'conforman
 // The MCP Inspector, pinned beside the suite (it needs the same Node.js 22).
 const inspectorDir = join(suiteDir, 'node_modules', '@modelcontextprotocol', 'inspector');
 const inspector = join(inspectorDir, 'clients', 'launcher', 'build', 'index.js');
-const inspectorPackage = { get version() { return (JSON.parse(readFileSync(join(inspectorDir, 'package.json'), 'utf8')) as { version: string }).version; } };
+const inspectorPackage = {
+  get version() {
+    return (JSON.parse(readFileSync(join(inspectorDir, 'package.json'), 'utf8')) as { version: string }).version;
+  },
+};
 
 type Results = Map<string, { passed: number; failed: number }>;
 
@@ -143,7 +147,11 @@ describe('MCP conformance suite: direct reference and the sandbox chain', { time
       const c = chain.results.get(name);
       return `${name.padEnd(32)} direct ${passed(d) ? 'pass' : 'FAIL'}  sandbox ${passed(c) ? 'pass' : 'FAIL'}`;
     });
-    console.log(['Conformance, direct vs sandbox:', ...table, `retried alone: direct [${reference.retried.join(', ')}], sandbox [${chain.retried.join(', ')}]`].join('\n'));
+    console.log(
+      ['Conformance, direct vs sandbox:', ...table, `retried alone: direct [${reference.retried.join(', ')}], sandbox [${chain.retried.join(', ')}]`].join(
+        '\n',
+      ),
+    );
 
     // The suite ran for real on both sides: the same scenarios, most of them passing.
     assert.ok(reference.results.size >= 25, reference.output.slice(-3000));

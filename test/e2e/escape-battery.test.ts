@@ -48,7 +48,12 @@ describe('escape battery against the nginx template', { timeout: 900_000 }, () =
           Accept: 'application/json, text/event-stream',
           ...(origin ? { Origin: origin } : {}),
         },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'o', version: '1' } } }),
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'o', version: '1' } },
+        }),
       });
     const evil = await send('https://evil.example');
     assert.equal(evil.status, 403);

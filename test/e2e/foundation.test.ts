@@ -7,18 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  certificateOf,
-  cli,
-  cliBackground,
-  connectClient,
-  createInstance,
-  docker,
-  removeInstance,
-  trustingFetch,
-  waitFor,
-  type Instance,
-} from './harness.js';
+import { certificateOf, cli, cliBackground, connectClient, createInstance, docker, removeInstance, trustingFetch, waitFor, type Instance } from './harness.js';
 
 describe('nginx template with the default MCP server', { timeout: 600_000 }, () => {
   let instance: Instance;

@@ -58,7 +58,13 @@ export async function createInstance(name: string, settings: Record<string, stri
     ...settings,
   };
   const envFile = join(dir, '.env');
-  writeFileSync(envFile, Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(
+    envFile,
+    Object.entries(values)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+    { mode: 0o600 },
+  );
   return { dir, envFile, name, port, token };
 }
 
@@ -87,8 +93,7 @@ export function certificateOf(instance: Instance): string {
 /** fetch that trusts exactly this instance's certificate (TLS checks stay on). */
 export function trustingFetch(certificate: string) {
   const dispatcher = new Agent({ connect: { ca: certificate } });
-  return ((url: string | URL, init?: RequestInit) =>
-    undiciFetch(url, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
+  return ((url: string | URL, init?: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
 }
 
 export async function connectClient(instance: Instance, options: { token?: string; certificate?: string } = {}) {

@@ -49,19 +49,35 @@ describe('install time: a hostile package changes nothing outside its own tree',
       test('outside /opt/mcp-server, every path, owner, mode and content is that of the benign build', () => {
         assert.ok(hostile.size > 1000, `${hostile.size} entries: the manifest covers the image`);
         assert.match(describeEntry('/etc/passwd', hostile.get('/etc/passwd')), /^\/etc\/passwd file 0:0 0644 [0-9a-f]{64}$/);
-        assert.deepEqual(manifestDifferences(benign, hostile, (path) => !inServerTree(path)), []);
+        assert.deepEqual(
+          manifestDifferences(benign, hostile, (path) => !inServerTree(path)),
+          [],
+        );
         // Control: inside the tree the two differ, so the comparison sees what the package left.
         const inside = manifestDifferences(benign, hostile, inServerTree);
-        assert.ok(inside.some((line) => line.includes(`${PROBE_PACKAGE}/install-report-postinstall.json`)), inside.join('\n'));
+        assert.ok(
+          inside.some((line) => line.includes(`${PROBE_PACKAGE}/install-report-postinstall.json`)),
+          inside.join('\n'),
+        );
       });
 
       test('the tree is root-owned, writable by root alone, with no setuid, setgid or sticky bit', () => {
         const tree = [...hostile].filter(([path]) => inServerTree(path));
-        assert.ok(tree.some(([path]) => path === `${PROBE_PACKAGE}/suid-shell`), 'the setuid shell the package made is there');
+        assert.ok(
+          tree.some(([path]) => path === `${PROBE_PACKAGE}/suid-shell`),
+          'the setuid shell the package made is there',
+        );
         const wrong = tree.filter(([, e]) => e.uid !== 0 || e.gid !== 0 || (e.type !== 'symlink' && (e.mode & 0o7022) !== 0));
-        assert.deepEqual(wrong.map(([path, e]) => describeEntry(path, e)), []);
+        assert.deepEqual(
+          wrong.map(([path, e]) => describeEntry(path, e)),
+          [],
+        );
         const special = [...hostile].filter(([, e]) => e.type !== 'symlink' && (e.mode & 0o6000) !== 0);
-        assert.deepEqual(special.map(([path, e]) => describeEntry(path, e)), [], 'no setuid or setgid file anywhere in the image');
+        assert.deepEqual(
+          special.map(([path, e]) => describeEntry(path, e)),
+          [],
+          'no setuid or setgid file anywhere in the image',
+        );
         assert.equal(hostile.get('/usr/local/bin/mcp-server')?.content, '/opt/mcp-server/mcp-server');
       });
     });
@@ -72,17 +88,35 @@ describe('install time: a hostile package changes nothing outside its own tree',
     images.push('mcps-e2e-it-noscripts:latest');
     const tree = [...(await imageManifest('mcps-e2e-it-noscripts:latest')).keys()].filter((path) => path.startsWith(`${PROBE_PACKAGE}/`));
     assert.ok(tree.includes(`${PROBE_PACKAGE}/index.js`), 'the package is installed');
-    assert.deepEqual(tree.filter((path) => /install-report|suid-shell|preload/.test(path)), []);
+    assert.deepEqual(
+      tree.filter((path) => /install-report|suid-shell|preload/.test(path)),
+      [],
+    );
   });
 
   test('control: the same attack, run as root in the image as installs used to run, tampers with the sandbox', async () => {
     const result = await docker([
-      'run', '--rm', '--user', '0', '--network', 'none', '--entrypoint', 'sh', 'mcps-e2e-it-hostile-nginx:latest',
-      '-c', `cd ${PROBE_PACKAGE} && node install-attack.cjs >/dev/null && cat install-report-manual.json`,
+      'run',
+      '--rm',
+      '--user',
+      '0',
+      '--network',
+      'none',
+      '--entrypoint',
+      'sh',
+      'mcps-e2e-it-hostile-nginx:latest',
+      '-c',
+      `cd ${PROBE_PACKAGE} && node install-attack.cjs >/dev/null && cat install-report-manual.json`,
     ]);
     assert.equal(result.exitCode, 0, result.stderr);
     const succeeded = (JSON.parse(result.stdout) as { attempts: { target: string; ok: boolean }[] }).attempts.filter((a) => a.ok).map((a) => a.target);
-    for (const target of ['/opt/sandbox/bin/entrypoint', '/opt/sandbox/gateway/run', '/etc/passwd (mcp as uid 0)', '/usr/local/sbin/setpriv', '/etc/ld.so.preload']) {
+    for (const target of [
+      '/opt/sandbox/bin/entrypoint',
+      '/opt/sandbox/gateway/run',
+      '/etc/passwd (mcp as uid 0)',
+      '/usr/local/sbin/setpriv',
+      '/etc/ld.so.preload',
+    ]) {
       assert.ok(succeeded.includes(target), `${target} in ${succeeded.join(', ')}`);
     }
   });
@@ -95,8 +129,20 @@ describe('install time: a hostile package changes nothing outside its own tree',
   test('seccomp: the kernel offers io_uring, ptrace and process_vm_readv unconfined; the profile refuses them', async () => {
     const run = (seccomp: string) =>
       docker([
-        'run', '--rm', '--network', 'none', '--user', '10002', '--cap-drop', 'ALL', '--security-opt', `seccomp=${seccomp}`,
-        '--entrypoint', 'perl', 'mcps-e2e-it-hostile-nginx:latest', `${PROBE_PACKAGE}/syscalls.pl`,
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--user',
+        '10002',
+        '--cap-drop',
+        'ALL',
+        '--security-opt',
+        `seccomp=${seccomp}`,
+        '--entrypoint',
+        'perl',
+        'mcps-e2e-it-hostile-nginx:latest',
+        `${PROBE_PACKAGE}/syscalls.pl`,
       ]);
     const open = await run('unconfined');
     assert.equal(open.exitCode, 0, open.stderr);

@@ -100,7 +100,8 @@ describe('operator commands with two instances side by side', { timeout: 600_000
     const table = await cli(['status']);
     assert.equal(table.exitCode, 0);
     assert.match(table.stdout, /^NAME +TEMPLATE +HEALTH +UPTIME +RESTARTS +URL +IMAGE/);
-    for (const side of Object.values(sides)) assert.match(table.stdout, new RegExp(`^${side.name} +nginx .*https://127\\.0\\.0\\.1:${side.port}/mcp +${side.name}:latest$`, 'm'));
+    for (const side of Object.values(sides))
+      assert.match(table.stdout, new RegExp(`^${side.name} +nginx .*https://127\\.0\\.0\\.1:${side.port}/mcp +${side.name}:latest$`, 'm'));
   });
 
   test('logs are per instance, by name or by env file', async () => {
@@ -141,7 +142,10 @@ describe('operator commands with two instances side by side', { timeout: 600_000
     try {
       await client.connect(transport);
       const { tools } = await client.listTools();
-      assert.ok(tools.some((t) => t.name === 'list_directory'), `tools: ${tools.map((t) => t.name).join(', ')}; mcp-remote said: ${bridgeLog}`);
+      assert.ok(
+        tools.some((t) => t.name === 'list_directory'),
+        `tools: ${tools.map((t) => t.name).join(', ')}; mcp-remote said: ${bridgeLog}`,
+      );
     } finally {
       await client.close();
     }
@@ -152,7 +156,9 @@ describe('operator commands with two instances side by side', { timeout: 600_000
     const certificate = readFileSync(join(dir, '.mcp-sandbox', 'ops-e2e-a', 'cert.pem'), 'utf8');
     const vscode = await cli(['connect', '--client', 'vscode', '--env-file', sides.a.envFile]);
     assert.equal(vscode.exitCode, 0, vscode.all);
-    const server = (JSON.parse(vscode.stdout) as { servers: Record<string, { type: string; url: string; headers: Record<string, string> }> }).servers['ops-e2e-a']!;
+    const server = (JSON.parse(vscode.stdout) as { servers: Record<string, { type: string; url: string; headers: Record<string, string> }> }).servers[
+      'ops-e2e-a'
+    ]!;
     assert.deepEqual(server, { type: 'http', url: `https://127.0.0.1:${sides.a.port}/mcp`, headers: { Authorization: `Bearer ${sides.a.token}` } });
     assert.ok((await listToolsOver(server.url, server.headers.Authorization!, certificate)).includes('list_directory'));
 
@@ -207,7 +213,11 @@ describe('operator commands with two instances side by side', { timeout: 600_000
     assert.ok((await listToolsOver(url, `Bearer ${sides.b.token}`, readFileSync(join(tls, 'ca.pem'), 'utf8'))).length > 0, 'trusted through the CA alone');
     const connectJson = JSON.parse((await cli(['connect', '--json', '--env-file', sides.b.envFile])).stdout);
     assert.equal(connectJson.fingerprint, leaf.fingerprint256);
-    assert.equal(connectJson.clients['claude-desktop'].mcpServers['ops-e2e-b'].env.NODE_EXTRA_CA_CERTS, undefined, 'a CA-issued leaf is not offered as a trust anchor');
+    assert.equal(
+      connectJson.clients['claude-desktop'].mcpServers['ops-e2e-b'].env.NODE_EXTRA_CA_CERTS,
+      undefined,
+      'a CA-issued leaf is not offered as a trust anchor',
+    );
 
     writeFileSync(sides.b.envFile, original);
     const back = await cli(['start', '-d', '--env-file', sides.b.envFile]);
@@ -267,7 +277,10 @@ describe('operator commands with two instances side by side', { timeout: 600_000
     const stopped = await cli(['stop', 'ops-e2e-a']);
     assert.equal(stopped.exitCode, 0, stopped.all);
     const rows = JSON.parse((await cli(['status', '--json'])).stdout) as Array<{ name: string; state: string }>;
-    assert.equal(rows.find((r) => r.name === 'ops-e2e-a'), undefined);
+    assert.equal(
+      rows.find((r) => r.name === 'ops-e2e-a'),
+      undefined,
+    );
     assert.equal(rows.find((r) => r.name === 'ops-e2e-b')?.state, 'running');
     const logs = await cli(['logs', 'ops-e2e-a']);
     assert.equal(logs.exitCode, 2);

@@ -113,7 +113,7 @@ describe('readiness and sessions (nginx, default server)', { timeout: 900_000 },
     if (instance) await removeInstance(instance);
   });
 
-  test('a misconfigured server: start -d exits 1 with the server\'s own error and the logs command; never healthy', async () => {
+  test("a misconfigured server: start -d exits 1 with the server's own error and the logs command; never healthy", async () => {
     rewriteEnv(instance, { NPM_MCP_ARGS: '/nonexistent' });
     const started = await cli(['start', '-d', '--timeout', '60', '--env-file', instance.envFile]);
     assert.equal(started.exitCode, 1, started.all);
@@ -167,15 +167,27 @@ describe('readiness and sessions (nginx, default server)', { timeout: 900_000 },
     assert.ok(first.sessionId);
     // Fill every slot with newer walk-away sessions: the first one is the oldest idle and goes.
     for (let i = 0; i < DEFAULT_MAX_SESSIONS; i++) assert.equal((await rawPost(instance, INITIALIZE)).status, 200);
-    const stale = await rawPost(instance, { jsonrpc: '2.0', id: 2, method: 'tools/list' }, { 'Mcp-Session-Id': first.sessionId!, 'MCP-Protocol-Version': '2025-06-18' });
+    const stale = await rawPost(
+      instance,
+      { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+      { 'Mcp-Session-Id': first.sessionId!, 'MCP-Protocol-Version': '2025-06-18' },
+    );
     assert.equal(stale.status, 404, stale.text);
     assert.match(stale.text, /Session not found/);
     // Positive control: the newest session still answers.
     const fresh = await rawPost(instance, INITIALIZE);
-    const listed = await rawPost(instance, { jsonrpc: '2.0', id: 2, method: 'tools/list' }, { 'Mcp-Session-Id': fresh.sessionId!, 'MCP-Protocol-Version': '2025-06-18' });
+    const listed = await rawPost(
+      instance,
+      { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+      { 'Mcp-Session-Id': fresh.sessionId!, 'MCP-Protocol-Version': '2025-06-18' },
+    );
     assert.equal(listed.status, 200, listed.text);
     // MCP-Protocol-Version: a version the transport does not know gets 400 on a non-initialize request.
-    const wrong = await rawPost(instance, { jsonrpc: '2.0', id: 3, method: 'tools/list' }, { 'Mcp-Session-Id': fresh.sessionId!, 'MCP-Protocol-Version': '1999-01-01' });
+    const wrong = await rawPost(
+      instance,
+      { jsonrpc: '2.0', id: 3, method: 'tools/list' },
+      { 'Mcp-Session-Id': fresh.sessionId!, 'MCP-Protocol-Version': '1999-01-01' },
+    );
     assert.equal(wrong.status, 400, wrong.text);
     assert.match(wrong.text, /Unsupported protocol version/);
   });
@@ -258,7 +270,11 @@ describe('readiness and sessions (nginx, default server)', { timeout: 900_000 },
       assert.equal((await ask()).status, 200, 'alive before the timeout');
       // Watched in the log, not by asking: every request would make it active again.
       const ended = new RegExp(`session ${abandoned.sessionId!.slice(0, 8)} ended: idle: no request for 10 s \\(MCP_SESSION_IDLE\\)`);
-      await waitFor('the abandoned session to be reclaimed', async () => (ended.test((await docker(['logs', instance.name])).stdout) ? true : undefined), 40_000);
+      await waitFor(
+        'the abandoned session to be reclaimed',
+        async () => (ended.test((await docker(['logs', instance.name])).stdout) ? true : undefined),
+        40_000,
+      );
       assert.equal((await ask()).status, 404);
       // Idle means no request open: the SDK client's GET stream kept its session alive all along.
       assert.equal((await connected.listTools()).tools.length, 14);
@@ -270,7 +286,9 @@ describe('readiness and sessions (nginx, default server)', { timeout: 900_000 },
   test('every session gone (a restart): mcp-remote starts a new one by itself; the SDK client reports 404', async () => {
     const printed = await cli(['connect', '--client', 'claude-desktop', '--env-file', instance.envFile]);
     assert.equal(printed.exitCode, 0, printed.all);
-    const server = Object.values((JSON.parse(printed.stdout) as { mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }> }).mcpServers)[0]!;
+    const server = Object.values(
+      (JSON.parse(printed.stdout) as { mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }> }).mcpServers,
+    )[0]!;
     // As Claude Desktop launches it; offline, so npx takes this project's pinned mcp-remote.
     const bridge = new StdioClientTransport({
       command: server.command,
@@ -306,7 +324,7 @@ describe('readiness and sessions (nginx, default server)', { timeout: 900_000 },
     }
   });
 
-  test('attached mode exits with the container\'s status when the container dies', async () => {
+  test("attached mode exits with the container's status when the container dies", async () => {
     rewriteEnv(instance, {});
     await cli(['stop', '--env-file', instance.envFile]);
     const attached = cliBackground(['start', '--env-file', instance.envFile]);

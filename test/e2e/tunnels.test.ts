@@ -21,7 +21,9 @@ const STAND_IN_IMAGE = 'mcps-e2e-ssh-stand-in';
 const TUNNEL_PROCESS = /tunnel\.mjs|^ssh\x00/;
 
 function setEnv(envFile: string, values: Record<string, string>) {
-  const lines = readFileSync(envFile, 'utf8').split('\n').filter((l) => l && !Object.keys(values).includes(l.split('=')[0]!));
+  const lines = readFileSync(envFile, 'utf8')
+    .split('\n')
+    .filter((l) => l && !Object.keys(values).includes(l.split('=')[0]!));
   writeFileSync(envFile, [...lines, ...Object.entries(values).map(([k, v]) => `${k}=${v}`), ''].join('\n'), { mode: 0o600 });
 }
 
@@ -94,7 +96,10 @@ describe('pinggy template through a stand-in SSH server', { timeout: 900_000 }, 
 
   test('an MCP client lists the tools through the reverse tunnel', async () => {
     const { tools } = await context.client.listTools();
-    assert.ok(tools.some((t) => t.name === 'echo'), tools.map((t) => t.name).join(','));
+    assert.ok(
+      tools.some((t) => t.name === 'echo'),
+      tools.map((t) => t.name).join(','),
+    );
   });
 
   test("Pinggy's options (the bearer token) reach the server as the session's command, never on a command line", async () => {
@@ -187,8 +192,14 @@ describe('ngrok template without an ngrok service', { timeout: 900_000 }, () => 
 
   test('without NGROK_AUTHTOKEN the image refuses to start (exit 78) and names the variable', async () => {
     const run = await docker([
-      'run', '--rm', '--cap-drop', 'ALL', ...ENTRYPOINT_CAPABILITIES.flatMap((c) => ['--cap-add', c]),
-      '--env', `ACCESS_TOKEN=${context.instance.token}`, `${name}:latest`,
+      'run',
+      '--rm',
+      '--cap-drop',
+      'ALL',
+      ...ENTRYPOINT_CAPABILITIES.flatMap((c) => ['--cap-add', c]),
+      '--env',
+      `ACCESS_TOKEN=${context.instance.token}`,
+      `${name}:latest`,
     ]);
     assert.equal(run.exitCode, 78, run.stderr);
     assert.match(run.stderr, /NGROK_AUTHTOKEN is not set/);

@@ -53,7 +53,16 @@ describe('bench statistics', () => {
   });
 });
 
-const load = (p50Ms: number, callsPerSecond: number) => ({ calls: 10, errors: 0, sessions: 1, p50Ms, p99Ms: p50Ms * 2, meanMs: p50Ms, wallMs: 1000, callsPerSecond });
+const load = (p50Ms: number, callsPerSecond: number) => ({
+  calls: 10,
+  errors: 0,
+  sessions: 1,
+  p50Ms,
+  p99Ms: p50Ms * 2,
+  meanMs: p50Ms,
+  wallMs: 1000,
+  callsPerSecond,
+});
 const scenario = (id: ScenarioId, p50Ms: number, callsPerSecond: number, coldStartMs = 500): ScenarioResult => ({
   id,
   title: id,
@@ -97,15 +106,18 @@ describe('bench ratios and targets', () => {
 
   test('every target is met by numbers inside the limits', () => {
     const verdicts = evaluateTargets(scenarios, image());
-    assert.deepEqual(verdicts.map((v) => [v.id, v.pass]), [
-      ['chain-p50', true],
-      ['chain-vs-quiet-supergateway', true],
-      ['throughput-vs-guide', true],
-      ['cold-start', true],
-      ['warm-rebuild', true],
-      ['npm-mcp-layers', true],
-      ['image-size', true],
-    ]);
+    assert.deepEqual(
+      verdicts.map((v) => [v.id, v.pass]),
+      [
+        ['chain-p50', true],
+        ['chain-vs-quiet-supergateway', true],
+        ['throughput-vs-guide', true],
+        ['cold-start', true],
+        ['warm-rebuild', true],
+        ['npm-mcp-layers', true],
+        ['image-size', true],
+      ],
+    );
   });
 
   test('each target is missed by numbers outside its limit', () => {
@@ -116,8 +128,14 @@ describe('bench ratios and targets', () => {
       scenario('chain', 3.1, 150, 1600),
       scenario('guide', 500, 2),
     ];
-    const verdicts = evaluateTargets(slow, image({ warmRebuildMs: 5001, ourLayersBytes: 61e6, npmMcpChange: { ...image().npmMcpChange, supergatewayLayerReused: false } }));
-    assert.deepEqual(verdicts.map((v) => v.pass), [false, false, false, false, false, false, false]);
+    const verdicts = evaluateTargets(
+      slow,
+      image({ warmRebuildMs: 5001, ourLayersBytes: 61e6, npmMcpChange: { ...image().npmMcpChange, supergatewayLayerReused: false } }),
+    );
+    assert.deepEqual(
+      verdicts.map((v) => v.pass),
+      [false, false, false, false, false, false, false],
+    );
     assert.match(verdicts[0]!.measured, /^1\.24x/);
     // 150 / 170 calls/s: 0.88x, just under 0.9x; memory (2e8 - 1e8) / 7 sessions.
     assert.match(verdicts[1]!.measured, /^0\.88x sequential, 0\.88x concurrent; memory per session 13\.6 MiB/);
@@ -127,8 +145,16 @@ describe('bench ratios and targets', () => {
   test('sanity finds empty phases, failed calls and an inverted p99', () => {
     const broken = scenario('chain', 3, 250);
     broken.sequential = { ...broken.sequential, calls: 0, errors: 2, p99Ms: 1 };
-    const problems = sanityProblems({ scenarios: [scenario('direct', 0.2, 3000), broken], image: image(), cli: { bareNodeMs: 50, cliMs: 300, npmRunCliMs: 500 } });
-    assert.deepEqual(problems, ['chain sequential calls is 0, expected a number above 0', 'chain sequential p99 1 is below p50 3', 'chain sequential had 2 failed calls']);
+    const problems = sanityProblems({
+      scenarios: [scenario('direct', 0.2, 3000), broken],
+      image: image(),
+      cli: { bareNodeMs: 50, cliMs: 300, npmRunCliMs: 500 },
+    });
+    assert.deepEqual(problems, [
+      'chain sequential calls is 0, expected a number above 0',
+      'chain sequential p99 1 is below p50 3',
+      'chain sequential had 2 failed calls',
+    ]);
     assert.deepEqual(sanityProblems({ scenarios, image: image(), cli: { bareNodeMs: 50, cliMs: 300, npmRunCliMs: 500 } }), []);
   });
 
@@ -172,13 +198,19 @@ describe('bench layers', () => {
 
   test('our steps are those above the base, oldest first; sizes largest first without the shell prefix', () => {
     const ours = ourSteps(original, base);
-    assert.deepEqual(ours.map((s) => s.ID), ['sha256:a', 'sha256:b', 'sha256:c', 'sha256:d', 'sha256:e']);
-    assert.deepEqual(layerSizes(ours).map((l) => [l.createdBy.slice(0, 30), l.sizeBytes]), [
-      ['/opt/sandbox/bin/with-build-ca', 75e6],
-      ['/opt/sandbox/setup-os nginx op', 30e6],
-      ['|2 NPM_MCP=a /bin/sh -c /opt/s', 25e6],
-      ['COPY dir:123 in /opt/supergate', 1000],
-    ]);
+    assert.deepEqual(
+      ours.map((s) => s.ID),
+      ['sha256:a', 'sha256:b', 'sha256:c', 'sha256:d', 'sha256:e'],
+    );
+    assert.deepEqual(
+      layerSizes(ours).map((l) => [l.createdBy.slice(0, 30), l.sizeBytes]),
+      [
+        ['/opt/sandbox/bin/with-build-ca', 75e6],
+        ['/opt/sandbox/setup-os nginx op', 30e6],
+        ['|2 NPM_MCP=a /bin/sh -c /opt/s', 25e6],
+        ['COPY dir:123 in /opt/supergate', 1000],
+      ],
+    );
     assert.throws(() => ourSteps(base, original), /fewer history entries/);
   });
 
@@ -226,19 +258,60 @@ describe('bench docker argv', () => {
 
   test('Supergateway alone: the product image, Supergateway as entrypoint, stateful, loopback only', () => {
     assert.deepEqual(supergatewayAloneRunArgs({ name: 'sg', network: 'net', hostPort: 4000 }, 'img:latest', '/workspace'), [
-      'run', '--detach', '--name', 'sg', '--label', 'io.mcp-sandbox.bench=1', '--network', 'net',
-      '--publish', '127.0.0.1:4000:8000', '--user', 'mcp', '--entrypoint', 'supergateway', 'img:latest',
-      '--stdio', '/usr/local/bin/mcp-server /workspace', '--outputTransport', 'streamableHttp', '--port', '8000', '--stateful',
+      'run',
+      '--detach',
+      '--name',
+      'sg',
+      '--label',
+      'io.mcp-sandbox.bench=1',
+      '--network',
+      'net',
+      '--publish',
+      '127.0.0.1:4000:8000',
+      '--user',
+      'mcp',
+      '--entrypoint',
+      'supergateway',
+      'img:latest',
+      '--stdio',
+      '/usr/local/bin/mcp-server /workspace',
+      '--outputTransport',
+      'streamableHttp',
+      '--port',
+      '8000',
+      '--stateful',
     ]);
-    assert.deepEqual(supergatewayAloneRunArgs({ name: 'sg', network: 'net', hostPort: 4000 }, 'img:latest', '/workspace', true).slice(-3), ['--stateful', '--logLevel', 'none']);
+    assert.deepEqual(supergatewayAloneRunArgs({ name: 'sg', network: 'net', hostPort: 4000 }, 'img:latest', '/workspace', true).slice(-3), [
+      '--stateful',
+      '--logLevel',
+      'none',
+    ]);
   });
 
   test("the guide's runtime: its own command, loopback only", () => {
     assert.deepEqual(guideRunArgs({ name: 'g', network: 'net', hostPort: 4001 }, 'g:latest'), [
-      'run', '--detach', '--name', 'g', '--label', 'io.mcp-sandbox.bench=1', '--network', 'net', '--publish', '127.0.0.1:4001:8000', 'g:latest',
+      'run',
+      '--detach',
+      '--name',
+      'g',
+      '--label',
+      'io.mcp-sandbox.bench=1',
+      '--network',
+      'net',
+      '--publish',
+      '127.0.0.1:4001:8000',
+      'g:latest',
     ]);
     assert.deepEqual(guideBuildArgs('/ctx', 'g:latest', 'node:22-bookworm-slim'), [
-      'build', '--force-rm', '--label', 'io.mcp-sandbox.bench=1', '--build-arg', 'BASE_IMAGE=node:22-bookworm-slim', '--tag', 'g:latest', '/ctx',
+      'build',
+      '--force-rm',
+      '--label',
+      'io.mcp-sandbox.bench=1',
+      '--build-arg',
+      'BASE_IMAGE=node:22-bookworm-slim',
+      '--tag',
+      'g:latest',
+      '/ctx',
     ]);
   });
 

@@ -12,7 +12,8 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 it('stages the Dockerfile, docker/ and build-extra/ with the CA bundle, but no node_modules and no .env', async () => {
   const project = join(root, 'project');
-  for (const dir of ['docker/ngrok/gateway/node_modules/@ngrok/ngrok', 'build-extra/ca', 'build-extra/server']) mkdirSync(join(project, dir), { recursive: true });
+  for (const dir of ['docker/ngrok/gateway/node_modules/@ngrok/ngrok', 'build-extra/ca', 'build-extra/server'])
+    mkdirSync(join(project, dir), { recursive: true });
   writeFileSync(join(project, 'Dockerfile'), 'FROM scratch\n');
   makeProjectDir(project);
   writeFileSync(join(project, 'docker/ngrok/gateway/package-lock.json'), '{}');

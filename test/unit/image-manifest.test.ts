@@ -39,9 +39,18 @@ describe('the image manifest (tar reader of the install-time e2e test)', () => {
 
   it('lists differences only where the filter says, both ways', () => {
     const entry = { type: 'file' as const, uid: 0, gid: 0, mode: 0o644, content: 'x' };
-    const a = new Map([['/etc/passwd', entry], ['/opt/mcp-server/x', entry]]);
-    const b = new Map([['/etc/passwd', { ...entry, content: 'y' }], ['/opt/mcp-server/y', entry]]);
-    assert.deepEqual(manifestDifferences(a, b, (p) => !p.startsWith('/opt/mcp-server')), ['- /etc/passwd file 0:0 0644 x\n+ /etc/passwd file 0:0 0644 y']);
+    const a = new Map([
+      ['/etc/passwd', entry],
+      ['/opt/mcp-server/x', entry],
+    ]);
+    const b = new Map([
+      ['/etc/passwd', { ...entry, content: 'y' }],
+      ['/opt/mcp-server/y', entry],
+    ]);
+    assert.deepEqual(
+      manifestDifferences(a, b, (p) => !p.startsWith('/opt/mcp-server')),
+      ['- /etc/passwd file 0:0 0644 x\n+ /etc/passwd file 0:0 0644 y'],
+    );
     assert.equal(manifestDifferences(a, b, () => true).length, 3);
   });
 });

@@ -45,9 +45,7 @@ describe('parseMounts: accepted entries', () => {
   it('relative host paths resolve against baseDir (the .env folder), read-only by default', () => {
     assert.deepEqual(parseMounts('./data:/workspace', ctx), [{ hostPath: join(base, 'data'), containerPath: '/workspace', readOnly: true }]);
     assert.deepEqual(parseMounts('data:/workspace', ctx), [{ hostPath: join(base, 'data'), containerPath: '/workspace', readOnly: true }]);
-    assert.deepEqual(parseMounts('../instance/data:/workspace', ctx), [
-      { hostPath: join(base, 'data'), containerPath: '/workspace', readOnly: true },
-    ]);
+    assert.deepEqual(parseMounts('../instance/data:/workspace', ctx), [{ hostPath: join(base, 'data'), containerPath: '/workspace', readOnly: true }]);
   });
 
   it('ro is read-only, rw is writable; absolute paths and ~/ work; a trailing slash on the target is dropped', () => {
@@ -62,9 +60,7 @@ describe('parseMounts: accepted entries', () => {
     assert.deepEqual(parseMounts('./notes.txt:/workspace/notes.txt', ctx), [
       { hostPath: join(base, 'notes.txt'), containerPath: '/workspace/notes.txt', readOnly: true },
     ]);
-    assert.deepEqual(parseMounts('./data-link:/workspace', ctx), [
-      { hostPath: join(base, 'data-link'), containerPath: '/workspace', readOnly: true },
-    ]);
+    assert.deepEqual(parseMounts('./data-link:/workspace', ctx), [{ hostPath: join(base, 'data-link'), containerPath: '/workspace', readOnly: true }]);
   });
 
   it('a folder inside the project or the home folder is narrow enough', () => {
@@ -182,7 +178,7 @@ describe('folders that contain a protected one', () => {
     assert.equal(dangerousHostPath('/home/alice/projects', where), undefined);
   });
 
-  it('refuses a mount target inside the sandbox\'s own folders', () => {
+  it("refuses a mount target inside the sandbox's own folders", () => {
     const ctx = { baseDir: tmpdir(), projectDir: '/nonexistent-project', homeDir: '/nonexistent-home', allowDangerous: false };
     assert.throws(() => parseMounts(`${tmpdir()}:/opt/sandbox/bin`, ctx), /belongs to the sandbox/);
     assert.throws(() => parseMounts(`${tmpdir()}:/etc/nginx`, ctx), /belongs to the sandbox/);

@@ -74,10 +74,22 @@ function engineWith(instances: Array<{ name: string; port: number }>, extra: Ans
     if (args[0] === 'ps') {
       const filter = args[args.length - 1]!;
       const wanted = filter.includes('=', filter.indexOf('instance')) ? filter.split('=').pop() : undefined;
-      return { stdout: instances.filter((i) => !wanted || i.name === wanted).map((i) => `id-${i.name}`).join('\n') };
+      return {
+        stdout: instances
+          .filter((i) => !wanted || i.name === wanted)
+          .map((i) => `id-${i.name}`)
+          .join('\n'),
+      };
     }
     if (args[0] === 'container' && args[1] === 'inspect') {
-      return { stdout: JSON.stringify(args.slice(2).map((id) => { const i = instances.find((x) => `id-${x.name}` === id)!; return inspectOf(i.name, i.port); })) };
+      return {
+        stdout: JSON.stringify(
+          args.slice(2).map((id) => {
+            const i = instances.find((x) => `id-${x.name}` === id)!;
+            return inspectOf(i.name, i.port);
+          }),
+        ),
+      };
     }
     return undefined;
   };
@@ -106,26 +118,37 @@ describe('CERT_FILE and KEY_FILE', () => {
       ['leaf.pem', 'other-key.pem', /^KEY_FILE .*other-key\.pem is not the private key of CERT_FILE/],
     ];
     for (const [cert, key, message] of cases) {
-      assert.throws(() => resolveTlsFiles(cert, key, fixtures), (error: unknown) => {
-        assert.ok(error instanceof UsageError, `${cert} ${key}`);
-        assert.match(error.message, message);
-        assert.ok(!error.message.includes('PRIVATE KEY-----'), 'no key material in a message');
-        return true;
-      });
+      assert.throws(
+        () => resolveTlsFiles(cert, key, fixtures),
+        (error: unknown) => {
+          assert.ok(error instanceof UsageError, `${cert} ${key}`);
+          assert.match(error.message, message);
+          assert.ok(!error.message.includes('PRIVATE KEY-----'), 'no key material in a message');
+          return true;
+        },
+      );
     }
   });
 
   it('are mounted read-only at fixed paths, after the certificate volume and before MCP_MOUNTS', () => {
-    const settings = resolveSettings({ ACCESS_TOKEN: TOKEN, CERT_FILE: 'leaf.pem', KEY_FILE: 'leaf-key.pem' }, join(fixtures, '.env'), { hostEnv: { HOME: join(root, 'home') }, projectDir: makeProjectDir(join(root, 'p')) });
+    const settings = resolveSettings({ ACCESS_TOKEN: TOKEN, CERT_FILE: 'leaf.pem', KEY_FILE: 'leaf-key.pem' }, join(fixtures, '.env'), {
+      hostEnv: { HOME: join(root, 'home') },
+      projectDir: makeProjectDir(join(root, 'p')),
+    });
     const mounts = [
-      '--mount', `type=bind,source=${join(fixtures, 'leaf.pem')},target=/etc/mcp-sandbox/user-tls/cert.pem,readonly`,
-      '--mount', `type=bind,source=${join(fixtures, 'leaf-key.pem')},target=/etc/mcp-sandbox/user-tls/key.pem,readonly`,
+      '--mount',
+      `type=bind,source=${join(fixtures, 'leaf.pem')},target=/etc/mcp-sandbox/user-tls/cert.pem,readonly`,
+      '--mount',
+      `type=bind,source=${join(fixtures, 'leaf-key.pem')},target=/etc/mcp-sandbox/user-tls/key.pem,readonly`,
     ];
     assert.deepEqual(tlsFileMountArgs(settings), mounts);
     const args = runArgs(settings, instanceNames(settings.NAME), { detached: true }).args;
     const volume = args.indexOf('mcp-sandbox-tls:/var/lib/mcp-sandbox/tls');
     assert.deepEqual(args.slice(volume + 1, volume + 5), mounts);
-    const plain = resolveSettings({ ACCESS_TOKEN: TOKEN }, join(fixtures, '.env'), { hostEnv: { HOME: join(root, 'home') }, projectDir: makeProjectDir(join(root, 'p')) });
+    const plain = resolveSettings({ ACCESS_TOKEN: TOKEN }, join(fixtures, '.env'), {
+      hostEnv: { HOME: join(root, 'home') },
+      projectDir: makeProjectDir(join(root, 'p')),
+    });
     assert.deepEqual(tlsFileMountArgs(plain), []);
   });
 });
@@ -158,7 +181,10 @@ describe('init', () => {
     const token = /^ACCESS_TOKEN=([0-9a-f]{64})$/m.exec(first)?.[1];
     assert.ok(token);
     assert.equal(first, readFileSync(join(repoRoot, '.env.example'), 'utf8').replace(PLACEHOLDER_SECRET, token));
-    await assert.rejects(init(ctx, { yes: true, envFile }), (error: unknown) => error instanceof UsageError && error.exitCode === 2 && /already exists.*--force/.test(error.message));
+    await assert.rejects(
+      init(ctx, { yes: true, envFile }),
+      (error: unknown) => error instanceof UsageError && error.exitCode === 2 && /already exists.*--force/.test(error.message),
+    );
     assert.equal(readFileSync(envFile, 'utf8'), first);
     await init(ctx, { yes: true, force: true, envFile });
     assert.notEqual(readFileSync(envFile, 'utf8'), first, 'a new token');
@@ -176,7 +202,17 @@ describe('init', () => {
       const reply = replies.shift()!;
       return reply === '' ? defaultValue : reply;
     });
-    assert.deepEqual(asked.map((q) => q.replace(/^.*\[(\w+)\] = /, '$1=')), ['NAME=mcp-sandbox', 'NAME=mcp-sandbox', 'HOST_PORT=443', `MCP_SERVER=${/^MCP_SERVER=(.*)$/m.exec(readFileSync(join(repoRoot, '.env.example'), 'utf8'))![1]}`, 'MCP_SERVER_ARGS=/workspace', 'MCP_MOUNTS=']);
+    assert.deepEqual(
+      asked.map((q) => q.replace(/^.*\[(\w+)\] = /, '$1=')),
+      [
+        'NAME=mcp-sandbox',
+        'NAME=mcp-sandbox',
+        'HOST_PORT=443',
+        `MCP_SERVER=${/^MCP_SERVER=(.*)$/m.exec(readFileSync(join(repoRoot, '.env.example'), 'utf8'))![1]}`,
+        'MCP_SERVER_ARGS=/workspace',
+        'MCP_MOUNTS=',
+      ],
+    );
     assert.ok(messages.some((m) => /^warn: NAME must be lowercase/.test(m)));
     const written = readFileSync(envFile, 'utf8');
     assert.match(written, /^NAME=mcp-github$/m);
@@ -186,9 +222,20 @@ describe('init', () => {
 
 describe('status, logs, stop --all and connect with a recording engine', () => {
   it('status --json lists what the label look-up found; none is a friendly line', async () => {
-    const { ctx, calls, messages } = recordingContext(engineWith([{ name: 'b-one', port: 9001 }, { name: 'a-two', port: 9002 }]));
+    const { ctx, calls, messages } = recordingContext(
+      engineWith([
+        { name: 'b-one', port: 9001 },
+        { name: 'a-two', port: 9002 },
+      ]),
+    );
     const rows = await status(ctx, { json: true });
-    assert.deepEqual(rows.map((r) => [r.name, r.url]), [['b-one', 'https://127.0.0.1:9001/mcp'], ['a-two', 'https://127.0.0.1:9002/mcp']]);
+    assert.deepEqual(
+      rows.map((r) => [r.name, r.url]),
+      [
+        ['b-one', 'https://127.0.0.1:9001/mcp'],
+        ['a-two', 'https://127.0.0.1:9002/mcp'],
+      ],
+    );
     assert.deepEqual(calls[0], ['ps', '--all', '--quiet', '--no-trunc', '--filter', 'label=io.mcp-sandbox.instance']);
     assert.deepEqual(JSON.parse(messages[0]!.replace(/^data: /, '')), rows);
     const empty = recordingContext(engineWith([]));
@@ -206,15 +253,31 @@ describe('status, logs, stop --all and connect with a recording engine', () => {
   });
 
   it('stop --all removes each labelled instance and its network; --dry-run only prints', async () => {
-    const instances = [{ name: 'one', port: 9001 }, { name: 'two', port: 9002 }];
+    const instances = [
+      { name: 'one', port: 9001 },
+      { name: 'two', port: 9002 },
+    ];
     const networks = engineWith(instances, (args) => (args[0] === 'network' && args[1] === 'ls' ? { stdout: 'net-id' } : undefined));
     const dry = recordingContext(networks);
     await stop(dry.ctx, { all: true, dryRun: true });
     assert.ok(!dry.calls.some((c) => c[0] === 'rm' || (c[0] === 'network' && c[1] === 'rm')));
-    assert.deepEqual(dry.messages, ['data: docker rm --force one', 'data: docker network rm one-net', 'data: docker rm --force two', 'data: docker network rm two-net']);
+    assert.deepEqual(dry.messages, [
+      'data: docker rm --force one',
+      'data: docker network rm one-net',
+      'data: docker rm --force two',
+      'data: docker network rm two-net',
+    ]);
     const real = recordingContext(networks);
     await stop(real.ctx, { all: true });
-    assert.deepEqual(real.calls.filter((c) => c[0] === 'rm' || c[1] === 'rm'), [['rm', '--force', 'one'], ['network', 'rm', 'one-net'], ['rm', '--force', 'two'], ['network', 'rm', 'two-net']]);
+    assert.deepEqual(
+      real.calls.filter((c) => c[0] === 'rm' || c[1] === 'rm'),
+      [
+        ['rm', '--force', 'one'],
+        ['network', 'rm', 'one-net'],
+        ['rm', '--force', 'two'],
+        ['network', 'rm', 'two-net'],
+      ],
+    );
     await assert.rejects(stop(real.ctx, { all: true, name: 'one' }), /a name or --all, not both/);
   });
 
@@ -223,12 +286,22 @@ describe('status, logs, stop --all and connect with a recording engine', () => {
     const envFile = join(dir, '.env');
     writeFileSync(envFile, `ACCESS_TOKEN=${TOKEN}\nNAME=conn\n`);
     const { ctx, calls } = recordingContext(engineWith([{ name: 'conn', port: 9003 }]));
-    await assert.rejects(connect(ctx, { envFile, client: 'notepad' as never }), /--client must be one of claude-desktop, claude-code, cursor, vscode, inspector/);
+    await assert.rejects(
+      connect(ctx, { envFile, client: 'notepad' as never }),
+      /--client must be one of claude-desktop, claude-code, cursor, vscode, inspector/,
+    );
     assert.deepEqual(calls, []);
     const noUrl = recordingContext((args) =>
-      args[0] === 'ps' ? { stdout: 'id-conn' } : args[0] === 'container' ? { stdout: JSON.stringify([{ ...inspectOf('conn', 1), NetworkSettings: { Ports: {} } }]) } : undefined,
+      args[0] === 'ps'
+        ? { stdout: 'id-conn' }
+        : args[0] === 'container'
+          ? { stdout: JSON.stringify([{ ...inspectOf('conn', 1), NetworkSettings: { Ports: {} } }]) }
+          : undefined,
     );
-    await assert.rejects(connect(noUrl.ctx, { envFile }), (error: unknown) => error instanceof DockerError && /has not reported its URL yet/.test(error.message));
+    await assert.rejects(
+      connect(noUrl.ctx, { envFile }),
+      (error: unknown) => error instanceof DockerError && /has not reported its URL yet/.test(error.message),
+    );
   });
 
   it('connect with the served self-signed certificate: saved beside the env file, every client printed, the token noted', async () => {

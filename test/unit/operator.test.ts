@@ -35,7 +35,12 @@ import { formatDuration, formatStatusTable, instanceStatus, publishedUrl, type C
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const TOKEN = 'ab'.repeat(32);
-const endpoint: Endpoint = { serverName: 'mcp-sandbox', url: 'https://127.0.0.1:8443/mcp', authorization: `Bearer ${TOKEN}`, caFile: '/home/me/p/.mcp-sandbox/mcp-sandbox/cert.pem' };
+const endpoint: Endpoint = {
+  serverName: 'mcp-sandbox',
+  url: 'https://127.0.0.1:8443/mcp',
+  authorization: `Bearer ${TOKEN}`,
+  caFile: '/home/me/p/.mcp-sandbox/mcp-sandbox/cert.pem',
+};
 
 describe('endpoint by template', () => {
   it('nginx is reached on its published port and serves its own certificate; tunnels write their URL to a file', () => {
@@ -50,7 +55,10 @@ describe('endpoint by template', () => {
   it('the bearer token: PINGGY_BEARER_TOKEN for pinggy when set, else ACCESS_TOKEN', () => {
     assert.equal(credentialFor('nginx', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: 'p', NGROK_BASIC_AUTH: 'u:pw' }).authorization, 'Bearer a');
     assert.equal(credentialFor('ngrok', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: 'p' }).authorization, 'Bearer a');
-    assert.equal(credentialFor('ngrok', { ACCESS_TOKEN: 'a', NGROK_BASIC_AUTH: 'me:long-password' }).authorization, `Basic ${Buffer.from('me:long-password').toString('base64')}`);
+    assert.equal(
+      credentialFor('ngrok', { ACCESS_TOKEN: 'a', NGROK_BASIC_AUTH: 'me:long-password' }).authorization,
+      `Basic ${Buffer.from('me:long-password').toString('base64')}`,
+    );
     assert.equal(credentialFor('pinggy', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: 'p' }).authorization, 'Bearer p');
     assert.equal(credentialFor('pinggy', { ACCESS_TOKEN: 'a', PINGGY_BEARER_TOKEN: '' }).authorization, 'Bearer a');
   });
@@ -99,7 +107,10 @@ describe('instance status from docker inspect', () => {
   });
 
   it('a stopped container shows its state, no uptime; a tunnel takes the URL its file gave, or none yet', () => {
-    const exited: ContainerInspect = { ...nginxInspect, State: { Status: 'exited', Running: false, StartedAt: '2026-11-25T10:00:00Z', Health: { Status: 'unhealthy' } } };
+    const exited: ContainerInspect = {
+      ...nginxInspect,
+      State: { Status: 'exited', Running: false, StartedAt: '2026-11-25T10:00:00Z', Health: { Status: 'unhealthy' } },
+    };
     const row = instanceStatus(exited, NOW);
     assert.equal(row.health, 'exited');
     assert.equal(row.uptimeSeconds, undefined);
@@ -128,7 +139,15 @@ describe('instance status from docker inspect', () => {
   });
 
   it('the table is sorted by name, aligned, with - for unknown values', () => {
-    const other = instanceStatus({ ...nginxInspect, Name: '/alpha', Config: { Image: 'alpha:latest', Labels: { 'io.mcp-sandbox.instance': 'alpha', 'io.mcp-sandbox.template': 'nginx' } }, State: { Status: 'created', Running: false } }, NOW);
+    const other = instanceStatus(
+      {
+        ...nginxInspect,
+        Name: '/alpha',
+        Config: { Image: 'alpha:latest', Labels: { 'io.mcp-sandbox.instance': 'alpha', 'io.mcp-sandbox.template': 'nginx' } },
+        State: { Status: 'created', Running: false },
+      },
+      NOW,
+    );
     assert.equal(
       formatStatusTable([instanceStatus(nginxInspect, NOW), other]),
       [
@@ -170,13 +189,28 @@ describe('client configurations', () => {
   });
 
   it('VS Code (type http) and Cursor (url) carry the header as is', () => {
-    assert.deepEqual(vscodeConfig(endpoint), { servers: { 'mcp-sandbox': { type: 'http', url: endpoint.url, headers: { Authorization: `Bearer ${TOKEN}` } } } });
+    assert.deepEqual(vscodeConfig(endpoint), {
+      servers: { 'mcp-sandbox': { type: 'http', url: endpoint.url, headers: { Authorization: `Bearer ${TOKEN}` } } },
+    });
     assert.deepEqual(cursorConfig(endpoint), { mcpServers: { 'mcp-sandbox': { url: endpoint.url, headers: { Authorization: `Bearer ${TOKEN}` } } } });
   });
 
   it('Claude Code and the Inspector: argv, quoted for a POSIX shell', () => {
-    assert.deepEqual(claudeCodeArgv(endpoint), ['claude', 'mcp', 'add', '--transport', 'http', 'mcp-sandbox', endpoint.url, '--header', `Authorization: Bearer ${TOKEN}`]);
-    assert.equal(shellLine(claudeCodeArgv(endpoint)), `claude mcp add --transport http mcp-sandbox https://127.0.0.1:8443/mcp --header 'Authorization: Bearer ${TOKEN}'`);
+    assert.deepEqual(claudeCodeArgv(endpoint), [
+      'claude',
+      'mcp',
+      'add',
+      '--transport',
+      'http',
+      'mcp-sandbox',
+      endpoint.url,
+      '--header',
+      `Authorization: Bearer ${TOKEN}`,
+    ]);
+    assert.equal(
+      shellLine(claudeCodeArgv(endpoint)),
+      `claude mcp add --transport http mcp-sandbox https://127.0.0.1:8443/mcp --header 'Authorization: Bearer ${TOKEN}'`,
+    );
     assert.equal(
       shellLine(inspectorArgv(endpoint), "/tmp/it's here/cert.pem"),
       `NODE_EXTRA_CA_CERTS='/tmp/it'\\''s here/cert.pem' npx -y @modelcontextprotocol/inspector@2.12.0 --cli --server-url https://127.0.0.1:8443/mcp --transport http --header 'Authorization: Bearer ${TOKEN}' --method tools/list`,
@@ -187,7 +221,10 @@ describe('client configurations', () => {
 
   it('every client once, in order; the Inspector note names Node 22.19 and says when this Node is older', () => {
     const old = clientSnippets(endpoint, '20.20.2');
-    assert.deepEqual(old.map((s) => s.client), ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'inspector']);
+    assert.deepEqual(
+      old.map((s) => s.client),
+      ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'inspector'],
+    );
     assert.match(old[4]!.notes[0]!, /needs Node\.js 22\.19\.0 or newer \(this one is 20\.20\.2: upgrade Node first\)/);
     assert.doesNotMatch(clientSnippets(endpoint, '22.19.0')[4]!.notes[0]!, /upgrade/);
     assert.deepEqual([compareVersions('22.19.0', '22.19.0'), compareVersions('v22.20.1', '22.19.0'), compareVersions('20.20.2', '22.19.0')], [0, 1, -1]);
@@ -196,9 +233,18 @@ describe('client configurations', () => {
 
 describe('doctor verdicts', () => {
   it('engine: Docker, Docker Desktop or Podman with its version; unreachable fails with the fix', () => {
-    assert.deepEqual(describeEngine({ Server: { Version: '27.3.1', Components: [{ Name: 'Engine', Version: '27.3.1' }] } }), { kind: 'Docker', version: '27.3.1' });
-    assert.deepEqual(describeEngine({ Server: { Version: '27.3.1', Platform: { Name: 'Docker Desktop 4.35.1 (173168)' } } }), { kind: 'Docker Desktop', version: '27.3.1' });
-    assert.deepEqual(describeEngine({ Server: { Version: '5.2.2', Components: [{ Name: 'Podman Engine', Version: '5.2.2' }] } }), { kind: 'Podman', version: '5.2.2' });
+    assert.deepEqual(describeEngine({ Server: { Version: '27.3.1', Components: [{ Name: 'Engine', Version: '27.3.1' }] } }), {
+      kind: 'Docker',
+      version: '27.3.1',
+    });
+    assert.deepEqual(describeEngine({ Server: { Version: '27.3.1', Platform: { Name: 'Docker Desktop 4.35.1 (173168)' } } }), {
+      kind: 'Docker Desktop',
+      version: '27.3.1',
+    });
+    assert.deepEqual(describeEngine({ Server: { Version: '5.2.2', Components: [{ Name: 'Podman Engine', Version: '5.2.2' }] } }), {
+      kind: 'Podman',
+      version: '5.2.2',
+    });
     assert.equal(engineCheck({ version: { Client: { Version: '28' }, Server: { Version: '27.3.1' } } }).detail, 'Docker 27.3.1 (client 28)');
     const down = engineCheck({ error: 'The Docker engine is not reachable' });
     assert.equal(down.verdict, 'fail');
@@ -236,7 +282,10 @@ describe('doctor verdicts', () => {
     assert.equal(caCheck({ proxy: 'HTTPS_PROXY' }).verdict, 'warn');
     assert.equal(caCheck({ setting: { source: 'EXTRA_CA_CERT', file: '/x.pem' }, certificates: 0 }).verdict, 'fail');
     assert.equal(caCheck({ setting: { source: 'EXTRA_CA_CERT', file: '/x.pem' }, certificates: 3 }).detail, 'EXTRA_CA_CERT: /x.pem (3 certificates)');
-    assert.deepEqual([1, 3, 10].map((g) => diskCheck('/var/lib/docker', g * GIB).verdict), ['fail', 'warn', 'pass']);
+    assert.deepEqual(
+      [1, 3, 10].map((g) => diskCheck('/var/lib/docker', g * GIB).verdict),
+      ['fail', 'warn', 'pass'],
+    );
   });
 
   it('the report: one line per check, the fix under failures and warnings, a closing count', () => {

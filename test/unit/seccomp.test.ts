@@ -6,7 +6,11 @@ import { renderSeccompProfile, SECCOMP_ALWAYS_REFUSED, SECCOMP_REMOVALS, seccomp
 import { repoRoot } from './project-fixture.js';
 
 const allowedNames = () =>
-  new Set(seccompProfile().syscalls.filter((rule) => rule.action === 'SCMP_ACT_ALLOW').flatMap((rule) => rule.names));
+  new Set(
+    seccompProfile()
+      .syscalls.filter((rule) => rule.action === 'SCMP_ACT_ALLOW')
+      .flatMap((rule) => rule.names),
+  );
 
 describe('the seccomp profile', () => {
   it('profiles/seccomp.json is exactly what package_scripts/sandbox/seccomp.ts renders (run scripts/write-seccomp-profile.mjs)', () => {
@@ -25,14 +29,44 @@ describe('the seccomp profile', () => {
       assert.equal(allowed.has(name), false, `${name} is allowed`);
     }
     // The issue's list, spelled out so a rename in the tables cannot drop one silently.
-    for (const name of ['io_uring_setup', 'io_uring_enter', 'io_uring_register', 'ptrace', 'process_vm_readv', 'process_vm_writev', 'userfaultfd', 'perf_event_open', 'bpf', 'keyctl', 'add_key', 'request_key']) {
+    for (const name of [
+      'io_uring_setup',
+      'io_uring_enter',
+      'io_uring_register',
+      'ptrace',
+      'process_vm_readv',
+      'process_vm_writev',
+      'userfaultfd',
+      'perf_event_open',
+      'bpf',
+      'keyctl',
+      'add_key',
+      'request_key',
+    ]) {
       assert.equal(allowed.has(name), false, name);
     }
   });
 
   it('still allows what Node, Supergateway and the entrypoint need (positive control)', () => {
     const allowed = allowedNames();
-    for (const name of ['read', 'write', 'openat', 'mmap', 'futex', 'epoll_wait', 'clone', 'execve', 'socket', 'setsockopt', 'setresuid', 'setgroups', 'capset', 'prctl', 'chown', 'wait4']) {
+    for (const name of [
+      'read',
+      'write',
+      'openat',
+      'mmap',
+      'futex',
+      'epoll_wait',
+      'clone',
+      'execve',
+      'socket',
+      'setsockopt',
+      'setresuid',
+      'setgroups',
+      'capset',
+      'prctl',
+      'chown',
+      'wait4',
+    ]) {
       assert.ok(allowed.has(name), name);
     }
   });
@@ -40,12 +74,18 @@ describe('the seccomp profile', () => {
   it('allows personality only with the values Docker allows, and clone only without namespace flags', () => {
     const { syscalls } = seccompProfile();
     const personality = syscalls.filter((rule) => rule.names.includes('personality'));
-    assert.deepEqual(personality.map((rule) => rule.args), [0x0, 0x8, 0x20000, 0x20008, 0xffffffff].map((value) => [{ index: 0, value, op: 'SCMP_CMP_EQ' }]));
+    assert.deepEqual(
+      personality.map((rule) => rule.args),
+      [0x0, 0x8, 0x20000, 0x20008, 0xffffffff].map((value) => [{ index: 0, value, op: 'SCMP_CMP_EQ' }]),
+    );
     for (const rule of syscalls.filter((r) => r.names.includes('clone') && r.action === 'SCMP_ACT_ALLOW')) {
       assert.equal(rule.args?.[0]?.op, 'SCMP_CMP_MASKED_EQ');
       assert.equal(rule.args?.[0]?.value, 0x7e020000);
     }
-    assert.deepEqual(syscalls.find((r) => r.names.includes('clone3')), { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 });
+    assert.deepEqual(
+      syscalls.find((r) => r.names.includes('clone3')),
+      { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
+    );
   });
 
   it('docs/SECURITY.md names every removal', () => {

@@ -40,16 +40,27 @@ for (const file of ['srv-1.0.0.tgz', 'srv-1.0-py3-none-any.whl', 'srv-1.0.tar.gz
 
 const resolve = (raw: Record<string, string>) => resolveServer(raw, root, home);
 const refused = (raw: Record<string, string>, ...parts: string[]) =>
-  assert.throws(() => resolve(raw), (error: unknown) => {
-    assert.ok(error instanceof UsageError, String(error));
-    for (const part of parts) assert.ok(error.message.includes(part), `${JSON.stringify(error.message)} should include ${JSON.stringify(part)}`);
-    return true;
-  });
+  assert.throws(
+    () => resolve(raw),
+    (error: unknown) => {
+      assert.ok(error instanceof UsageError, String(error));
+      for (const part of parts) assert.ok(error.message.includes(part), `${JSON.stringify(error.message)} should include ${JSON.stringify(part)}`);
+      return true;
+    },
+  );
 
 describe('MCP_SERVER: one setting for any server', () => {
   it('takes npm: and pypi: specs, and the default when unset', () => {
-    assert.deepEqual(resolve({}), { ecosystem: 'npm', display: 'npm:@modelcontextprotocol/server-filesystem@2026.8.31', spec: '@modelcontextprotocol/server-filesystem@2026.8.31' });
-    assert.deepEqual(resolve({ MCP_SERVER: 'pypi:mcp-server-fetch==2025.4.7' }), { ecosystem: 'python', display: 'pypi:mcp-server-fetch==2025.4.7', spec: 'mcp-server-fetch==2025.4.7' });
+    assert.deepEqual(resolve({}), {
+      ecosystem: 'npm',
+      display: 'npm:@modelcontextprotocol/server-filesystem@2026.8.31',
+      spec: '@modelcontextprotocol/server-filesystem@2026.8.31',
+    });
+    assert.deepEqual(resolve({ MCP_SERVER: 'pypi:mcp-server-fetch==2025.4.7' }), {
+      ecosystem: 'python',
+      display: 'pypi:mcp-server-fetch==2025.4.7',
+      spec: 'mcp-server-fetch==2025.4.7',
+    });
     assert.equal(resolve({ MCP_SERVER: 'pypi:mcp-server-git[dev]>=1.0,<2' }).spec, 'mcp-server-git[dev]>=1.0,<2');
     assert.deepEqual(resolve({ NPM_MCP: '@scope/server@1.2.3' }), { ecosystem: 'npm', display: 'npm:@scope/server@1.2.3', spec: '@scope/server@1.2.3' });
   });
@@ -89,7 +100,7 @@ describe('MCP_SERVER: one setting for any server', () => {
     refused({ MCP_SERVER: 'npm:./py-server' }, `MCP_SERVER names the folder ${join(root, 'py-server')}, which has no package.json`);
   });
 
-  it("gives the default filesystem server /workspace and any other server no arguments", () => {
+  it('gives the default filesystem server /workspace and any other server no arguments', () => {
     assert.equal(defaultServerArgs(resolve({})), '/workspace');
     assert.equal(defaultServerArgs(resolve({ MCP_SERVER: 'npm:@modelcontextprotocol/server-filesystem@2025.1.1' })), '/workspace');
     assert.equal(defaultServerArgs(resolve({ MCP_SERVER: 'pypi:mcp-server-time' })), '');
@@ -103,11 +114,39 @@ describe('the install plan (docker/common/server/plan.cjs): argv and environment
 
   it('npm: one npm install into the prefix, scripts off on request, the extra CA for Node', () => {
     assert.deepEqual(steps('npm:@scope/server@1.2.3'), [
-      { argv: ['npm', 'install', '--prefix', '/opt/mcp-server', '--omit=dev', '--no-audit', '--no-fund', '--no-update-notifier', '--cache', '/tmp/npm-cache', '@scope/server@1.2.3'], env: {} },
+      {
+        argv: [
+          'npm',
+          'install',
+          '--prefix',
+          '/opt/mcp-server',
+          '--omit=dev',
+          '--no-audit',
+          '--no-fund',
+          '--no-update-notifier',
+          '--cache',
+          '/tmp/npm-cache',
+          '@scope/server@1.2.3',
+        ],
+        env: {},
+      },
     ]);
     assert.deepEqual(steps('npm:./server-1.0.0.tgz', { scripts: false, caFile: '/build/ca/extra-ca.crt' }), [
       {
-        argv: ['npm', 'install', '--prefix', '/opt/mcp-server', '--omit=dev', '--no-audit', '--no-fund', '--no-update-notifier', '--cache', '/tmp/npm-cache', '--ignore-scripts', '/build/server-package/server-1.0.0.tgz'],
+        argv: [
+          'npm',
+          'install',
+          '--prefix',
+          '/opt/mcp-server',
+          '--omit=dev',
+          '--no-audit',
+          '--no-fund',
+          '--no-update-notifier',
+          '--cache',
+          '/tmp/npm-cache',
+          '--ignore-scripts',
+          '/build/server-package/server-1.0.0.tgz',
+        ],
         env: { NODE_EXTRA_CA_CERTS: '/build/ca/extra-ca.crt' },
       },
     ]);
@@ -115,7 +154,12 @@ describe('the install plan (docker/common/server/plan.cjs): argv and environment
 
   it('pypi: a venv, pip install of the requirement with the index settings and the CA, bytecode, then no pip', () => {
     const venvPython = '/opt/mcp-server/venv/bin/python';
-    const env = { ...PIP_ENV, PIP_CERT: '/tmp/pip-ca.pem', PIP_INDEX_URL: 'https://pypi.example.com/simple', PIP_EXTRA_INDEX_URL: 'https://extra.example.com/simple' };
+    const env = {
+      ...PIP_ENV,
+      PIP_CERT: '/tmp/pip-ca.pem',
+      PIP_INDEX_URL: 'https://pypi.example.com/simple',
+      PIP_EXTRA_INDEX_URL: 'https://extra.example.com/simple',
+    };
     assert.deepEqual(
       steps('pypi:mcp-server-fetch==2025.4.7', { caFile: '/build/ca/extra-ca.crt', pipIndexUrl: env.PIP_INDEX_URL, pipExtraIndexUrl: env.PIP_EXTRA_INDEX_URL }),
       [
@@ -135,10 +179,16 @@ describe('the install plan (docker/common/server/plan.cjs): argv and environment
     assert.deepEqual(built.slice(1, 5), [
       { argv: ['cp', '-R', '/build/server-package/src', '/tmp/server-src'], env: {} },
       { argv: ['python3', '-m', 'venv', '--system-site-packages', '/tmp/build-venv'], env: {} },
-      { argv: ['/tmp/build-venv/bin/python', '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--wheel-dir', '/tmp/wheels', '/tmp/server-src'], env: PIP_ENV },
+      {
+        argv: ['/tmp/build-venv/bin/python', '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--wheel-dir', '/tmp/wheels', '/tmp/server-src'],
+        env: PIP_ENV,
+      },
       { argv: ['/opt/mcp-server/venv/bin/python', '-m', 'pip', 'install', '/tmp/wheels/*.whl'], env: PIP_ENV, glob: true },
     ]);
-    assert.deepEqual(steps('pypi:./srv-1.0-py3-none-any.whl')[1], { argv: ['/opt/mcp-server/venv/bin/python', '-m', 'pip', 'install', '/build/server-package/srv-1.0-py3-none-any.whl'], env: PIP_ENV });
+    assert.deepEqual(steps('pypi:./srv-1.0-py3-none-any.whl')[1], {
+      argv: ['/opt/mcp-server/venv/bin/python', '-m', 'pip', 'install', '/build/server-package/srv-1.0-py3-none-any.whl'],
+      env: PIP_ENV,
+    });
     assert.throws(() => steps('pypi:./src', { scripts: false }), /with MCP_INSTALL_SCRIPTS=false give a wheel/);
   });
 
@@ -157,11 +207,28 @@ describe('the install plan (docker/common/server/plan.cjs): argv and environment
 describe('settings that are none (typos)', () => {
   it('are reported with the nearest known name; the server variables of MCP_ENV and dotenvx keys are not', async () => {
     const { unknownSettings } = await import('../../package_scripts/settings/unknown.js');
-    assert.deepEqual(unknownSettings(['MCP_EGRES', 'NPM_MCP_ARG', 'MCP_SERVR', 'MCP_FROBNICATE', 'GH_TOKEN', 'MCP_TOKEN', 'DOTENV_PUBLIC_KEY', 'MCP_EGRESS', 'NPM_MCP_ARGS', 'SOMETHING_ELSE'], ['GH_TOKEN', 'MCP_TOKEN']), [
-      { name: 'MCP_EGRES', suggestion: 'MCP_EGRESS' },
-      { name: 'NPM_MCP_ARG', suggestion: 'NPM_MCP_ARGS' },
-      { name: 'MCP_SERVR', suggestion: 'MCP_SERVER' },
-      { name: 'MCP_FROBNICATE' },
-    ]);
+    assert.deepEqual(
+      unknownSettings(
+        [
+          'MCP_EGRES',
+          'NPM_MCP_ARG',
+          'MCP_SERVR',
+          'MCP_FROBNICATE',
+          'GH_TOKEN',
+          'MCP_TOKEN',
+          'DOTENV_PUBLIC_KEY',
+          'MCP_EGRESS',
+          'NPM_MCP_ARGS',
+          'SOMETHING_ELSE',
+        ],
+        ['GH_TOKEN', 'MCP_TOKEN'],
+      ),
+      [
+        { name: 'MCP_EGRES', suggestion: 'MCP_EGRESS' },
+        { name: 'NPM_MCP_ARG', suggestion: 'NPM_MCP_ARGS' },
+        { name: 'MCP_SERVR', suggestion: 'MCP_SERVER' },
+        { name: 'MCP_FROBNICATE' },
+      ],
+    );
   });
 });

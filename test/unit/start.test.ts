@@ -22,7 +22,6 @@ const root = mkdtempSync(join(tmpdir(), 'mcp-start-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const TOKEN = 'ab'.repeat(32);
 
-
 const ok = (stdout = ''): DockerResult => ({ stdout, stderr: '', exitCode: 0 });
 const SERVED: ProbeOutcome = {
   ok: true,
@@ -71,7 +70,8 @@ function harness(env: string, answer: (args: string[]) => DockerResult | undefin
 
 describe('start -d readiness (recording engine)', () => {
   it("a server that failed: the health check's own lines, exit 1, no endpoint probe", async () => {
-    const failing = 'session gateway: MCP server failed: the MCP server exited (code 1) before it answered initialize\nserver: Error: None of the specified directories are accessible\n';
+    const failing =
+      'session gateway: MCP server failed: the MCP server exited (code 1) before it answered initialize\nserver: Error: None of the specified directories are accessible\n';
     const h = harness(
       `NAME=broken\nACCESS_TOKEN=${TOKEN}\n`,
       (args) => (args[0] === 'exec' && args[2] === '/opt/sandbox/bin/healthcheck' ? { stdout: '', stderr: failing, exitCode: 1 } : undefined),
@@ -90,13 +90,17 @@ describe('start -d readiness (recording engine)', () => {
   });
 
   it('healthy, but the round trip through the endpoint fails in the server: exit 1 with its lines', async () => {
-    const h = harness(`NAME=half\nACCESS_TOKEN=${TOKEN}\n`, () => undefined, () => ({
-      ok: false,
-      path: 'endpoint',
-      error: 'initialize: MCP server process failed',
-      serverLines: ['Error: boom'],
-      retryable: false,
-    }));
+    const h = harness(
+      `NAME=half\nACCESS_TOKEN=${TOKEN}\n`,
+      () => undefined,
+      () => ({
+        ok: false,
+        path: 'endpoint',
+        error: 'initialize: MCP server process failed',
+        serverLines: ['Error: boom'],
+        retryable: false,
+      }),
+    );
     await assert.rejects(start(h.ctx, { detach: true, envFile: h.envFile }), (error: unknown) => {
       assert.ok(error instanceof NotServingError);
       assert.match(error.message, /an MCP client is not served at https:\/\/127\.0\.0\.1:443\/mcp: initialize: MCP server process failed/);
@@ -107,7 +111,8 @@ describe('start -d readiness (recording engine)', () => {
   });
 
   const PINGGY = `NAME=tunnel\nTEMPLATE=pinggy\nACCESS_TOKEN=${TOKEN}\nPINGGY_ACCESS_TOKEN=tok3n\n`;
-  const publicUrl = (args: string[]) => (args[0] === 'exec' && args[2] === 'cat' && args[3] === '/run/sandbox/public-url' ? ok('https://abc.a.pinggy.link') : undefined);
+  const publicUrl = (args: string[]) =>
+    args[0] === 'exec' && args[2] === 'cat' && args[3] === '/run/sandbox/public-url' ? ok('https://abc.a.pinggy.link') : undefined;
 
   it('a tunnel whose public URL does not answer from here is checked on the container loopback', async () => {
     const inside = JSON.stringify({ ok: true, protocolVersion: '2025-06-18', tools: ['a', 'b'], toolsListed: true, ms: 4 });
@@ -118,7 +123,10 @@ describe('start -d readiness (recording engine)', () => {
     );
     const info = await start(h.ctx, { detach: true, envFile: h.envFile });
     assert.equal(info?.ready, '2 tools (a, b)');
-    assert.deepEqual(h.probes.map((p) => [p.url, p.authorization]), [['https://abc.a.pinggy.link/mcp', `Bearer ${TOKEN}`]]);
+    assert.deepEqual(
+      h.probes.map((p) => [p.url, p.authorization]),
+      [['https://abc.a.pinggy.link/mcp', `Bearer ${TOKEN}`]],
+    );
     const probeCall = h.calls.find((c) => c.includes('/opt/sandbox/bin/mcp-probe'));
     assert.deepEqual(probeCall?.slice(0, 5), ['exec', '--user', 'gateway', 'tunnel', '/opt/sandbox/bin/mcp-probe']);
     assert.ok(h.messages.includes("info: Ready: 2 tools (a, b) (checked on the container's loopback)"), h.messages.join('\n'));

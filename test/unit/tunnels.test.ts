@@ -59,7 +59,11 @@ describe('ngrok: .env to forward options', () => {
           actions: [
             {
               type: 'custom-response',
-              config: { status_code: 401, headers: { 'www-authenticate': 'Bearer', 'content-type': 'text/plain' }, body: 'A valid bearer token is required.\n' },
+              config: {
+                status_code: 401,
+                headers: { 'www-authenticate': 'Bearer', 'content-type': 'text/plain' },
+                body: 'A valid bearer token is required.\n',
+              },
             },
           ],
         },
@@ -201,7 +205,10 @@ describe('pinggy: .env to the OpenSSH configuration', () => {
 
 describe('the tunnels shared supervisor', () => {
   it('backs off 1, 2, 4 ... seconds, capped at 30', () => {
-    assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map((n) => tunnelLib.backoffSeconds!(n)), [1, 2, 4, 8, 16, 30, 30]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6, 7].map((n) => tunnelLib.backoffSeconds!(n)),
+      [1, 2, 4, 8, 16, 30, 30],
+    );
   });
 
   /** Runs superviseTunnel against scripted session outcomes; records waits and the exit. */
@@ -249,14 +256,24 @@ describe('tunnel settings in the CLI', () => {
   const settingsOf = (raw: Record<string, string>) => resolveSettings(raw, join(projectDir, 'test-instance', '.env'), { hostEnv, projectDir });
 
   it("lists the settings the chosen template ignores (another template's, or nginx's with a tunnel)", () => {
-    const pinggy = settingsOf({ TEMPLATE: 'pinggy', ACCESS_TOKEN: TOKEN, PINGGY_ACCESS_TOKEN: 't', NGROK_AUTHTOKEN: 'x', ALLOWED_ORIGINS: 'https://a.example', TUNNEL_RETRIES: '3', HOST_PORT: '8443' });
+    const pinggy = settingsOf({
+      TEMPLATE: 'pinggy',
+      ACCESS_TOKEN: TOKEN,
+      PINGGY_ACCESS_TOKEN: 't',
+      NGROK_AUTHTOKEN: 'x',
+      ALLOWED_ORIGINS: 'https://a.example',
+      TUNNEL_RETRIES: '3',
+      HOST_PORT: '8443',
+    });
     assert.deepEqual(pinggy.unusedSettings, ['NGROK_AUTHTOKEN', 'ALLOWED_ORIGINS', 'HOST_PORT']);
     const nginx = settingsOf({ ACCESS_TOKEN: TOKEN, HOST_PORT: '8443', PINGGY_SERVER: 'x', TUNNEL_RETRIES: '3' });
     assert.deepEqual(nginx.unusedSettings, ['PINGGY_SERVER', 'TUNNEL_RETRIES']);
   });
 
   it('every gateway setting is a declared .env setting (the schema lists them once more for their types)', () => {
-    const undeclared = Object.values(GATEWAY_SETTINGS).flat().filter((name) => !(name in settingsSchema.shape));
+    const undeclared = Object.values(GATEWAY_SETTINGS)
+      .flat()
+      .filter((name) => !(name in settingsSchema.shape));
     assert.deepEqual(undeclared, []);
   });
 

@@ -40,10 +40,7 @@ describe('envFromExample', () => {
   it('replaces the placeholder with the injected key and keeps every other line as is', () => {
     const keys = fakeKeys();
     const example = ['# comment', 'NAME=mcp-sandbox', `ACCESS_TOKEN=${PLACEHOLDER_SECRET}`, '', 'HOST_PORT=443', ''].join('\n');
-    assert.equal(
-      envFromExample(example, keys.next),
-      ['# comment', 'NAME=mcp-sandbox', `ACCESS_TOKEN=${'01'.repeat(32)}`, '', 'HOST_PORT=443', ''].join('\n'),
-    );
+    assert.equal(envFromExample(example, keys.next), ['# comment', 'NAME=mcp-sandbox', `ACCESS_TOKEN=${'01'.repeat(32)}`, '', 'HOST_PORT=443', ''].join('\n'));
     assert.deepEqual(keys.calls, ['01'.repeat(32)]);
   });
 
@@ -89,7 +86,6 @@ describe('envFromExample', () => {
     assert.notEqual(a, b);
   });
 });
-
 
 interface Call {
   args: string[];
@@ -139,7 +135,13 @@ function recordingContext(projectDir: string, imageExists: boolean) {
     // The readiness round trip answers as server-filesystem would.
     probeEndpoint: async (target) => {
       probes.push(target);
-      return { ok: true, path: 'endpoint', result: { protocolVersion: '2025-06-18', tools: ['read_file', 'write_file'], toolsListed: true, ms: 12 }, serverLines: [], retryable: false };
+      return {
+        ok: true,
+        path: 'endpoint',
+        result: { protocolVersion: '2025-06-18', tools: ['read_file', 'write_file'], toolsListed: true, ms: 12 },
+        serverLines: [],
+        retryable: false,
+      };
     },
   };
   return { ctx, calls, messages, secretsSeen, probes };
@@ -181,7 +183,10 @@ describe('up (with a recording docker engine)', () => {
     const runCall = calls.find((c) => c.args[0] === 'run')!;
     assert.equal(runCall.options.env?.ACCESS_TOKEN, token);
     assert.ok(runCall.args.includes('--detach'));
-    assert.ok(secretsSeen.every((s) => s.includes(token)), 'every engine masks the token');
+    assert.ok(
+      secretsSeen.every((s) => s.includes(token)),
+      'every engine masks the token',
+    );
 
     const certFile = join(envDir, '.mcp-sandbox', 'mcp-sandbox', 'cert.pem');
     assert.deepEqual(info, {

@@ -78,7 +78,11 @@ function answerTo(id, response) {
   const messages = [];
   if (type.includes('text/event-stream')) {
     for (const event of response.text.split(/\r?\n\r?\n/)) {
-      const data = event.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+      const data = event
+        .split(/\r?\n/)
+        .filter((l) => l.startsWith('data:'))
+        .map((l) => l.slice(5).trimStart())
+        .join('\n');
       if (data) messages.push(JSON.parse(data));
     }
   } else if (response.text.trim()) {
@@ -156,7 +160,13 @@ export async function probe(options) {
   } finally {
     // End the session so the probe never holds a server process.
     if (sessionId) {
-      await send(options.url, { method: 'DELETE', headers: { ...options.headers, ...session }, ca: options.ca, pin: options.pin, signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+      await send(options.url, {
+        method: 'DELETE',
+        headers: { ...options.headers, ...session },
+        ca: options.ca,
+        pin: options.pin,
+        signal: AbortSignal.timeout(5000),
+      }).catch(() => undefined);
     }
   }
 }

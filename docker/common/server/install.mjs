@@ -24,7 +24,7 @@ function fail(message) {
 
 if (process.getuid() === 0) fail('refusing to install the MCP server as root');
 // NPM_MCP is the guide's name and means npm:.
-const value = env.NPM_MCP ? `npm:${env.NPM_MCP.replace(/^npm:/, '')}` : env.MCP_SERVER ?? '';
+const value = env.NPM_MCP ? `npm:${env.NPM_MCP.replace(/^npm:/, '')}` : (env.MCP_SERVER ?? '');
 let server;
 try {
   server = parseServerSpec(value);
@@ -65,7 +65,9 @@ for (const step of steps) {
 function expand(pattern) {
   const dir = pattern.slice(0, pattern.lastIndexOf('/'));
   const suffix = pattern.slice(pattern.lastIndexOf('*') + 1);
-  const found = readdirSync(dir).filter((f) => f.endsWith(suffix)).map((f) => join(dir, f));
+  const found = readdirSync(dir)
+    .filter((f) => f.endsWith(suffix))
+    .map((f) => join(dir, f));
   if (found.length !== 1) fail(`expected one ${pattern}, found ${found.length}`);
   return found;
 }

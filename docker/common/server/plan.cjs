@@ -69,12 +69,32 @@ function distributionName(server) {
  *   packageDir  where the CLI staged local packages
  */
 function installSteps(server, prefix, options) {
-  const { scripts = true, caFile = '', systemCa = '/etc/ssl/certs/ca-certificates.crt', pipIndexUrl = '', pipExtraIndexUrl = '', packageDir = '/build/server-package' } = options;
+  const {
+    scripts = true,
+    caFile = '',
+    systemCa = '/etc/ssl/certs/ca-certificates.crt',
+    pipIndexUrl = '',
+    pipExtraIndexUrl = '',
+    packageDir = '/build/server-package',
+  } = options;
   if (server.ecosystem === 'npm') {
     const target = server.local ? `${packageDir}/${server.spec.slice(2)}` : server.spec;
     return [
       {
-        argv: ['npm', 'install', '--prefix', prefix, '--omit=dev', '--no-audit', '--no-fund', '--no-update-notifier', '--cache', '/tmp/npm-cache', ...(scripts ? [] : ['--ignore-scripts']), target],
+        argv: [
+          'npm',
+          'install',
+          '--prefix',
+          prefix,
+          '--omit=dev',
+          '--no-audit',
+          '--no-fund',
+          '--no-update-notifier',
+          '--cache',
+          '/tmp/npm-cache',
+          ...(scripts ? [] : ['--ignore-scripts']),
+          target,
+        ],
         env: caFile ? { NODE_EXTRA_CA_CERTS: caFile } : {},
       },
     ];
@@ -94,13 +114,19 @@ function installSteps(server, prefix, options) {
   steps.push({ argv: ['python3', '-m', 'venv', venv], env: {} });
   let target = server.local ? `${packageDir}/${server.spec.slice(2)}` : server.spec;
   if (server.local && !/\.whl$/.test(target)) {
-    if (!scripts) throw new Error(`MCP_SERVER '${server.spec}' must be built (its build backend runs its code): with MCP_INSTALL_SCRIPTS=false give a wheel (.whl) instead`);
+    if (!scripts)
+      throw new Error(
+        `MCP_SERVER '${server.spec}' must be built (its build backend runs its code): with MCP_INSTALL_SCRIPTS=false give a wheel (.whl) instead`,
+      );
     // A folder or an sdist is built into a wheel first, offline, with Debian's setuptools and wheel
     // (a build venv that sees them), so no build backend is fetched from an index.
     // The build writes next to the sources (build/, *.egg-info): a copy the build user owns.
     steps.push({ argv: ['cp', '-R', target, '/tmp/server-src'], env: {} });
     steps.push({ argv: ['python3', '-m', 'venv', '--system-site-packages', '/tmp/build-venv'], env: {} });
-    steps.push({ argv: ['/tmp/build-venv/bin/python', '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--wheel-dir', '/tmp/wheels', '/tmp/server-src'], env: pipEnv });
+    steps.push({
+      argv: ['/tmp/build-venv/bin/python', '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--wheel-dir', '/tmp/wheels', '/tmp/server-src'],
+      env: pipEnv,
+    });
     target = '/tmp/wheels/*.whl';
   }
   steps.push({

@@ -9,7 +9,11 @@ class ConfigError extends Error {}
 const SUPERGATEWAY = 'http://127.0.0.1:8000';
 const OAUTH_PROVIDERS = ['google', 'github', 'gitlab', 'microsoft', 'linkedin', 'twitch'];
 
-const list = (value) => (value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+const list = (value) =>
+  (value ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 const CIDR = /^([0-9]{1,3}(\.[0-9]{1,3}){3}\/[0-9]{1,2}|[0-9A-Fa-f:]+:[0-9A-Fa-f:]*\/[0-9]{1,3})$/;
 // CEL string literal: single quotes, backslash escapes.
 const celString = (value) => `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
@@ -146,4 +150,14 @@ function classifyError(error) {
     : { permanent: false };
 }
 
-module.exports = { ConfigError, SUPERGATEWAY, OAUTH_PROVIDERS, ngrokSettings, bearerDenyExpression, identityDenyExpression, trafficPolicy, forwardOptions, classifyError };
+module.exports = {
+  ConfigError,
+  SUPERGATEWAY,
+  OAUTH_PROVIDERS,
+  ngrokSettings,
+  bearerDenyExpression,
+  identityDenyExpression,
+  trafficPolicy,
+  forwardOptions,
+  classifyError,
+};

@@ -16,7 +16,9 @@ try {
     JSON.stringify({ server: settings.server, port: settings.port, pinned: Boolean(settings.hostKey), retries: settings.retries, secrets }),
     { mode: 0o600 },
   );
-  console.log(`[sandbox] pinggy: tunnel to ${settings.server}:${settings.port}, host key ${settings.hostKey ? 'pinned by PINGGY_HOST_KEY' : 'trusted on first use (set PINGGY_HOST_KEY to pin it)'}`);
+  console.log(
+    `[sandbox] pinggy: tunnel to ${settings.server}:${settings.port}, host key ${settings.hostKey ? 'pinned by PINGGY_HOST_KEY' : 'trusted on first use (set PINGGY_HOST_KEY to pin it)'}`,
+  );
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`[sandbox] error: ${error.message}`);

@@ -12,7 +12,11 @@ const DEFAULT_PORT = 443;
 const SSH_HOST_ALIAS = 'pinggy';
 const SUPERGATEWAY = '127.0.0.1:8000';
 
-const list = (value) => (value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+const list = (value) =>
+  (value ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 const CIDR = /^([0-9]{1,3}(\.[0-9]{1,3}){3}(\/[0-9]{1,2})?|[0-9A-Fa-f:]+:[0-9A-Fa-f:]*(\/[0-9]{1,3})?)$/;
 
 /** The settings Pinggy needs, validated; errors name the variable. */
@@ -114,10 +118,26 @@ function readSessionLine(line) {
   if (url) return { url: url[0] };
   const allocated = line.match(/Allocated port (\d+) for remote forward/);
   if (allocated) return { allocatedPort: Number(allocated[1]) };
-  if (/Permission denied|Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key .* is known for|Too many authentication failures/i.test(line)) {
+  if (
+    /Permission denied|Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key .* is known for|Too many authentication failures/i.test(
+      line,
+    )
+  ) {
     return { permanent: line.trim() };
   }
   return {};
 }
 
-module.exports = { ConfigError, DEFAULT_SERVER, DEFAULT_PORT, SSH_HOST_ALIAS, pinggySettings, remoteCommand, knownHostsName, knownHosts, sshConfig, sshArgs, readSessionLine };
+module.exports = {
+  ConfigError,
+  DEFAULT_SERVER,
+  DEFAULT_PORT,
+  SSH_HOST_ALIAS,
+  pinggySettings,
+  remoteCommand,
+  knownHostsName,
+  knownHosts,
+  sshConfig,
+  sshArgs,
+  readSessionLine,
+};

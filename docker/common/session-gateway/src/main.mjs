@@ -169,7 +169,11 @@ async function openSession(req, res, body) {
       { 'Retry-After': '5' },
     );
   }
-  if (room.victim) endSession(room.victim, `reclaimed: idle for ${Math.round((Date.now() - room.victim.lastActive) / 1000)} s and the session limit (${MAX_SESSIONS}) was reached`);
+  if (room.victim)
+    endSession(
+      room.victim,
+      `reclaimed: idle for ${Math.round((Date.now() - room.victim.lastActive) / 1000)} s and the session limit (${MAX_SESSIONS}) was reached`,
+    );
 
   const id = randomUUID();
   const session = {
@@ -208,7 +212,12 @@ async function openSession(req, res, body) {
   });
   session.initializeTimer = setTimeout(() => {
     if (!session.answeredInitialize && !session.closed) {
-      lastStart = { ok: false, at: Date.now(), error: `the MCP server did not answer initialize within ${INITIALIZE_DEADLINE_MS / 1000} s`, stderr: session.server.stderrTail().slice(-10) };
+      lastStart = {
+        ok: false,
+        at: Date.now(),
+        error: `the MCP server did not answer initialize within ${INITIALIZE_DEADLINE_MS / 1000} s`,
+        stderr: session.server.stderrTail().slice(-10),
+      };
       selfCheckDone = true;
     }
   }, INITIALIZE_DEADLINE_MS);
@@ -272,11 +281,14 @@ server.keepAliveTimeout = 75_000;
 server.headersTimeout = 76_000;
 server.requestTimeout = 0;
 
-setInterval(() => {
-  for (const session of expiredSessions(sessions.values(), Date.now(), IDLE_MS)) {
-    endSession(session, `idle: no request for ${Math.round(IDLE_MS / 1000)} s (MCP_SESSION_IDLE)`);
-  }
-}, Math.min(Math.max(IDLE_MS / 4, 250), 15_000)).unref();
+setInterval(
+  () => {
+    for (const session of expiredSessions(sessions.values(), Date.now(), IDLE_MS)) {
+      endSession(session, `idle: no request for ${Math.round(IDLE_MS / 1000)} s (MCP_SESSION_IDLE)`);
+    }
+  },
+  Math.min(Math.max(IDLE_MS / 4, 250), 15_000),
+).unref();
 
 function shutdown() {
   if (closing) return;
@@ -306,7 +318,9 @@ async function selfCheck() {
   }
   try {
     const result = await probe({ url: `http://127.0.0.1:${PORT}/mcp`, timeoutMs: INITIALIZE_DEADLINE_MS });
-    info(`self-check: the MCP server answered (${result.serverName ?? 'unnamed'}, protocol ${result.protocolVersion}, ${describeTools(result)}) in ${result.ms} ms`);
+    info(
+      `self-check: the MCP server answered (${result.serverName ?? 'unnamed'}, protocol ${result.protocolVersion}, ${describeTools(result)}) in ${result.ms} ms`,
+    );
   } catch (e) {
     error(`self-check failed: ${e.message}`);
     if (!lastStart || lastStart.ok) lastStart = { ok: false, at: Date.now(), error: e.message, stderr: e.serverLines ?? [] };
