@@ -20,11 +20,11 @@ export interface Output {
   warn(message: string): void;
   /** Plain data (keys, JSON): no colour, no prefix. */
   data(text: string): void;
-  /** Side remarks that must stay out of data on stdout (stderr on a terminal). */
-  note?(message: string): void;
+  /** Side remarks that must stay out of data on stdout (they go to stderr). */
+  note(message: string): void;
   /** A wait in progress: a spinner on a terminal, a plain line now and then otherwise; done() ends it. */
-  waiting?(message: string, elapsedSeconds: number): void;
-  done?(): void;
+  waiting(message: string, elapsedSeconds: number): void;
+  done(): void;
 }
 
 /** Plain lines while waiting are printed at most this often (logs stay short). */

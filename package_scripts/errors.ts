@@ -15,6 +15,22 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * The engine's state does not allow the command: the image is not built, the
+ * instance does not exist or does not run. Found by asking the engine, so
+ * read-only docker commands may have run; nothing was changed. Exit 1.
+ */
+export class StateError extends Error {
+  readonly exitCode = 1;
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'StateError';
+  }
+}
+
 /** A docker command failed. The command is shown with secret values masked. */
 export class DockerError extends Error {
   readonly exitCode = 1;
@@ -45,10 +61,10 @@ export class NotServingError extends Error {
   }
 }
 
-export type ReportedError = UsageError | DockerError | NotServingError;
+export type ReportedError = UsageError | StateError | DockerError | NotServingError;
 
 export function isReportedError(error: unknown): error is ReportedError {
-  return error instanceof UsageError || error instanceof DockerError || error instanceof NotServingError;
+  return error instanceof UsageError || error instanceof StateError || error instanceof DockerError || error instanceof NotServingError;
 }
 
 /** Validate with a zod schema; every issue's message (already naming the setting and the fix) becomes one UsageError. */

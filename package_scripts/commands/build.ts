@@ -1,12 +1,8 @@
 import { z } from 'zod';
 import type { CommandContext } from '../context.js';
-import { buildArgs } from '../docker/argv.js';
-import { stageBuildContext } from '../docker/context.js';
-import { formatCommand } from '../docker/engine.js';
-import { instanceNames } from '../docker/names.js';
 import { parseOrThrow } from '../errors.js';
-import { describeUnknown } from '../settings/unknown.js';
-import { settingsFor, type EnvOptions } from './shared.js';
+import { buildImage } from '../operator/build-image.js';
+import { settingsFor, type EnvOptions } from '../operator/env-file.js';
 
 export const buildOptionsSchema = z.object({
   tag: z
@@ -22,28 +18,8 @@ export const buildOptionsSchema = z.object({
 });
 export type BuildOptions = z.input<typeof buildOptionsSchema> & EnvOptions;
 
+/** `npm run build`: only build settings are read (no runtime secret is needed for a build). */
 export async function build(ctx: CommandContext, rawOptions: BuildOptions): Promise<void> {
   const options = parseOrThrow(buildOptionsSchema, rawOptions);
-  const settings = settingsFor(ctx, rawOptions, 'build');
-  const names = instanceNames(settings.NAME, options.tag);
-
-  const staged = await stageBuildContext(settings, ctx.projectDir);
-  try {
-    const args = buildArgs(settings, names, {
-      contextDir: staged.dir,
-      noCache: !options.cache,
-      platform: options.platform,
-      serverSpec: staged.serverSpec,
-    });
-    if (options.dryRun) {
-      ctx.out.data(formatCommand(args, settings.secrets));
-      return;
-    }
-    for (const unknown of settings.unknownSettings) ctx.out.warn(describeUnknown(unknown));
-    ctx.out.info(`Building ${names.image} (template ${settings.template}, server ${settings.server.display})`);
-    await ctx.docker(settings.secrets).run(args, { inherit: true });
-    ctx.out.success(`Built ${names.image}. Next: npm run start -- -d`);
-  } finally {
-    staged.dispose();
-  }
+  await buildImage(ctx, settingsFor(ctx, rawOptions, 'build'), options);
 }

@@ -2,12 +2,12 @@ import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { readPublicUrlArgs } from '../docker/argv.js';
 import { formatCommand } from '../docker/engine.js';
-import { DockerError, parseOrThrow, UsageError } from '../errors.js';
+import { DockerError, parseOrThrow, StateError } from '../errors.js';
 import { CLIENTS, clientSnippets, renderConfig, type Endpoint } from '../operator/clients.js';
 import { credentialFor, servesOwnCertificate } from '../operator/endpoint.js';
 import { requireInstance } from '../operator/find.js';
-import { settingsFor, npmRun, type EnvOptions } from './shared.js';
-import { saveServedCertificate } from './start.js';
+import { saveServedCertificate } from '../operator/certificate.js';
+import { npmRun, settingsFor, type EnvOptions } from '../operator/env-file.js';
 
 export const connectOptionsSchema = z.object({
   client: z.enum(CLIENTS, { message: `--client must be one of ${CLIENTS.join(', ')}` }).optional(),
@@ -21,11 +21,6 @@ export interface ConnectResult {
   fingerprint?: string;
 }
 
-function note(ctx: CommandContext, message: string): void {
-  if (ctx.out.note) ctx.out.note(message);
-  else ctx.out.warn(message);
-}
-
 /**
  * The endpoint of the running instance of this env file: its real URL (from
  * Docker, or the tunnel's URL file) and the certificate it really serves,
@@ -36,7 +31,7 @@ async function resolveEndpoint(ctx: CommandContext, options: ConnectOptions): Pr
   const docker = ctx.docker(settings.secrets);
   const instance = await requireInstance(docker, settings.NAME);
   if (instance.state !== 'running') {
-    throw new UsageError(`${instance.container} is ${instance.state}, not running. Start it first: ${npmRun('start', ctx, settings, '-d')}`);
+    throw new StateError(`${instance.container} is ${instance.state}, not running. Start it first: ${npmRun('start', ctx, settings, '-d')}`);
   }
   const { authorization } = credentialFor(settings.template, { ACCESS_TOKEN: settings.accessToken, ...settings.gatewayEnv });
   if (!instance.url) {
@@ -52,8 +47,7 @@ async function resolveEndpoint(ctx: CommandContext, options: ConnectOptions): Pr
   // A certificate signed by a CA (mkcert, a company CA) is trusted through that CA, not through the leaf.
   const selfSigned = certificate.issuer === certificate.subject;
   if (!selfSigned) {
-    note(
-      ctx,
+    ctx.out.note(
       `The certificate is issued by ${certificate.issuer.replace(/\n/g, ', ')}: clients trust it when they trust that CA (mkcert: NODE_EXTRA_CA_CERTS="$(mkcert -CAROOT)/rootCA.pem").`,
     );
   }
@@ -68,7 +62,7 @@ export async function connect(ctx: CommandContext, rawOptions: ConnectOptions): 
   const options = parseOrThrow(connectOptionsSchema, rawOptions);
   const result = await resolveEndpoint(ctx, rawOptions);
   const snippets = clientSnippets(result.endpoint).filter((s) => !options.client || s.client === options.client);
-  note(ctx, 'This output holds your ACCESS_TOKEN: paste it into the client configuration, never into a chat, an issue or a screenshot.');
+  ctx.out.note('This output holds your ACCESS_TOKEN: paste it into the client configuration, never into a chat, an issue or a screenshot.');
 
   if (options.json) {
     const clients = Object.fromEntries(snippets.map((s) => [s.client, s.config]));
@@ -86,8 +80,8 @@ export async function connect(ctx: CommandContext, rawOptions: ConnectOptions): 
   if (options.client) {
     // Only the configuration on stdout, so that it can be piped or pasted as is; the rest on stderr.
     const [snippet] = snippets;
-    note(ctx, `${snippet!.title}: ${snippet!.where}`);
-    for (const line of snippet!.notes) note(ctx, line);
+    ctx.out.note(`${snippet!.title}: ${snippet!.where}`);
+    for (const line of snippet!.notes) ctx.out.note(line);
     ctx.out.data(renderConfig(snippet!.config));
     return result;
   }

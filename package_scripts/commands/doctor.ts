@@ -24,7 +24,7 @@ import {
 import { servesOwnCertificate } from '../operator/endpoint.js';
 import { findInstances } from '../operator/find.js';
 import type { Settings } from '../settings/load.js';
-import { envFilePath, settingsFor, type EnvOptions } from './shared.js';
+import { envFilePath, settingsFor, type EnvOptions } from '../operator/env-file.js';
 
 export const doctorOptionsSchema = z.object({ json: z.boolean().default(false) });
 export type DoctorOptions = z.input<typeof doctorOptionsSchema> & EnvOptions;

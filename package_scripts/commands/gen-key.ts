@@ -1,11 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { chmodSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { CommandContext } from '../context.js';
-import { parseOrThrow, UsageError } from '../errors.js';
-
-export const MIN_KEY_BYTES = 16;
-export const DEFAULT_KEY_BYTES = 32;
+import { parseOrThrow } from '../errors.js';
+import { DEFAULT_KEY_BYTES, generateKey, MIN_KEY_BYTES } from '../operator/keys.js';
+import { writeSecretFile } from '../operator/secret-file.js';
 
 export const genKeyOptionsSchema = z.object({
   size: z.coerce
@@ -19,10 +16,6 @@ export const genKeyOptionsSchema = z.object({
 });
 export type GenKeyOptions = z.input<typeof genKeyOptionsSchema>;
 
-export function generateKey(bytes = DEFAULT_KEY_BYTES): string {
-  return randomBytes(bytes).toString('hex');
-}
-
 export function genKey(ctx: CommandContext, rawOptions: GenKeyOptions): void {
   const { size, file, force } = parseOrThrow(genKeyOptionsSchema, rawOptions);
   const key = generateKey(size);
@@ -30,16 +23,6 @@ export function genKey(ctx: CommandContext, rawOptions: GenKeyOptions): void {
     ctx.out.data(key);
     return;
   }
-  try {
-    // 0600 from the first byte: the key is never readable by others, not even briefly.
-    writeFileSync(file, `${key}\n`, { mode: 0o600, flag: force ? 'w' : 'wx' });
-    // A replaced file keeps its old mode otherwise.
-    if (force) chmodSync(file, 0o600);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new UsageError(`${file} already exists; choose another file or pass --force to replace it`);
-    }
-    throw new UsageError(`Cannot write ${file}: ${(error as Error).message}`);
-  }
+  writeSecretFile(file, `${key}\n`, { replace: force, existsMessage: `${file} already exists; choose another file or pass --force to replace it` });
   ctx.out.success(`Wrote a ${size}-byte key (${size * 2} hex characters) to ${file} (mode 0600).`);
 }

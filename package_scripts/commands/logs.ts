@@ -3,7 +3,7 @@ import type { CommandContext } from '../context.js';
 import { showLogsArgs } from '../docker/argv.js';
 import { parseOrThrow } from '../errors.js';
 import { requireInstance } from '../operator/find.js';
-import { instanceName } from './stop.js';
+import { instanceName } from '../operator/env-file.js';
 
 export const logsOptionsSchema = z.object({
   follow: z.boolean().default(false),

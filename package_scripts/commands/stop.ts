@@ -1,35 +1,25 @@
-import { existsSync } from 'node:fs';
+import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { findContainerArgs, findNetworkArgs, removeContainerArgs, removeNetworkArgs } from '../docker/argv.js';
 import { formatCommand, type DockerEngine } from '../docker/engine.js';
 import { instanceNames } from '../docker/names.js';
-import { DockerError, parseOrThrow, UsageError } from '../errors.js';
+import { DockerError, parseOrThrow } from '../errors.js';
 import { findInstances } from '../operator/find.js';
-import { readEnvFile } from '../settings/load.js';
-import { settingsSchema } from '../settings/schema.js';
-import { envFilePath, type EnvOptions } from './shared.js';
+import { instanceName } from '../operator/env-file.js';
 
-export interface StopOptions extends EnvOptions {
-  name?: string;
-  dryRun?: boolean;
-  /** Every instance this tool manages on the engine, found by label. */
-  all?: boolean;
-}
+export const stopOptionsSchema = z
+  .object({
+    name: z.string().optional(),
+    envFile: z.string().optional(),
+    dryRun: z.boolean().default(false),
+    /** Every instance this tool manages on the engine, found by label. */
+    all: z.boolean().default(false),
+  })
+  .refine((o) => !(o.all && o.name), 'stop takes a name or --all, not both');
+export type StopOptions = z.input<typeof stopOptionsSchema>;
 
-function nameFromEnvFile(ctx: CommandContext, envFile?: string): string | undefined {
-  const file = envFilePath(ctx, envFile);
-  // Without .env the default name applies; a file named with --env-file must exist.
-  if (!envFile && !existsSync(file)) return undefined;
-  return readEnvFile(file, ctx.hostEnv).NAME;
-}
-
-/** stop needs only NAME: it must work even when the rest of .env is broken. */
-export function instanceName(ctx: CommandContext, options: StopOptions): string {
-  const name = options.name ?? nameFromEnvFile(ctx, options.envFile);
-  return parseOrThrow(settingsSchema.shape.NAME, name || undefined);
-}
-
-export async function stop(ctx: CommandContext, options: StopOptions): Promise<void> {
+export async function stop(ctx: CommandContext, rawOptions: StopOptions): Promise<void> {
+  const options = parseOrThrow(stopOptionsSchema, rawOptions);
   if (options.all) return stopAll(ctx, options);
   const name = instanceName(ctx, options);
   const names = instanceNames(name);
@@ -62,8 +52,7 @@ async function removeNetwork(ctx: CommandContext, docker: DockerEngine, network:
 }
 
 /** stop --all: the instances are found through their label, so every env file's instance goes. */
-async function stopAll(ctx: CommandContext, options: StopOptions): Promise<void> {
-  if (options.name) throw new UsageError('stop takes a name or --all, not both');
+async function stopAll(ctx: CommandContext, options: { dryRun: boolean }): Promise<void> {
   const docker = ctx.docker([]);
   const instances = await findInstances(docker);
   if (instances.length === 0) {

@@ -1,16 +1,19 @@
 import { existsSync } from 'node:fs';
+import { z } from 'zod';
 import type { CommandContext } from '../context.js';
-import { build } from './build.js';
-import { writeEnvFile } from './init.js';
-import { envFilePath, settingsFor } from './shared.js';
-import { start, type ConnectionInfo } from './start.js';
+import { parseOrThrow } from '../errors.js';
+import { buildImage } from '../operator/build-image.js';
+import { envFilePath, settingsFor } from '../operator/env-file.js';
+import { writeEnvFile } from '../operator/env-init.js';
+import { DEFAULT_START_TIMEOUT_SECONDS, startInstance } from '../operator/start-instance.js';
+import type { ConnectionInfo } from '../operator/start-report.js';
 
-export interface UpOptions {
-  envFile?: string;
-}
+export const upOptionsSchema = z.object({ envFile: z.string().optional() });
+export type UpOptions = z.input<typeof upOptionsSchema>;
 
 /** One command from a fresh clone to a running, authenticated sandbox. */
-export async function up(ctx: CommandContext, options: UpOptions): Promise<ConnectionInfo | undefined> {
+export async function up(ctx: CommandContext, rawOptions: UpOptions): Promise<ConnectionInfo | undefined> {
+  const options = parseOrThrow(upOptionsSchema, rawOptions);
   const envFile = envFilePath(ctx, options.envFile);
   if (existsSync(envFile)) {
     ctx.out.info(`Using ${envFile} (left as it is).`);
@@ -18,8 +21,8 @@ export async function up(ctx: CommandContext, options: UpOptions): Promise<Conne
     writeEnvFile(ctx, envFile, { force: false });
     ctx.out.success(`Created ${envFile} with a new ACCESS_TOKEN (mode 0600).`);
   }
-  // Everything start will need is checked before the build: a token missing from .env stops here, not after minutes of building.
-  settingsFor(ctx, { envFile });
-  await build(ctx, { envFile });
-  return start(ctx, { envFile, detach: true });
+  // Everything start needs is checked before the build: a token missing from .env stops here, not after minutes of building.
+  const settings = settingsFor(ctx, { envFile });
+  await buildImage(ctx, settings, { tag: 'latest', cache: true, dryRun: false });
+  return startInstance(ctx, settings, { detach: true, tag: 'latest', dryRun: false, timeout: DEFAULT_START_TIMEOUT_SECONDS });
 }

@@ -1,18 +1,12 @@
 import { join } from 'node:path';
 import type { Settings } from '../settings/load.js';
-import { GATEWAY_PORT, LABEL_INSTANCE, LABEL_TEMPLATE, TLS_VOLUME_TARGET, USER_TLS_TARGET, type InstanceNames } from './names.js';
+import { LABEL_INSTANCE, LABEL_TEMPLATE, type InstanceNames } from './names.js';
 
 /**
  * Pure builders of docker argv. Arguments are always separate array elements
- * (no shell, no quoting); secret values never appear in them: a variable is
- * named with `-e NAME` and its value travels in the docker client's environment.
+ * (no shell, no quoting). The run command is rendered from the sandbox profile
+ * (sandbox/docker-run.ts).
  */
-
-export interface DockerInvocation {
-  args: string[];
-  /** Values for the `-e NAME` flags, given to the docker client process only. */
-  env: Record<string, string>;
-}
 
 export interface BuildOptions {
   contextDir: string;
@@ -45,99 +39,6 @@ export function buildArgs(settings: Settings, names: InstanceNames, options: Bui
     ...(settings.PIP_EXTRA_INDEX_URL ? buildArg('PIP_EXTRA_INDEX_URL', settings.PIP_EXTRA_INDEX_URL) : []),
     options.contextDir,
   ];
-}
-
-/**
- * Capabilities the entrypoint needs for its set-up, and only for that: it
- * gives all of them up before any long-lived process starts (see
- * docker/common/bin/entrypoint for what each one is for).
- */
-export const ENTRYPOINT_CAPABILITIES = ['CHOWN', 'NET_ADMIN', 'SETGID', 'SETPCAP', 'SETUID'] as const;
-
-export function hardeningArgs(settings: Settings): string[] {
-  return [
-    ...['--cap-drop', 'ALL'],
-    ...ENTRYPOINT_CAPABILITIES.flatMap((cap) => ['--cap-add', cap]),
-    ...['--security-opt', 'no-new-privileges'],
-    // The docker client reads the file and sends its content (profiles/seccomp.json unless MCP_SECCOMP_PROFILE).
-    ...['--security-opt', `seccomp=${settings.seccompProfile}`],
-    '--read-only',
-    // The only writable places; noexec so nothing written at run time can be run.
-    ...['--tmpfs', '/tmp:rw,nosuid,nodev,noexec,size=64m'],
-    ...['--tmpfs', '/run:rw,nosuid,nodev,noexec,size=16m'],
-    ...['--pids-limit', String(settings.MCP_PIDS)],
-    ...['--memory', settings.MCP_MEMORY],
-    ...['--memory-swap', settings.MCP_MEMORY],
-    ...['--cpus', settings.MCP_CPUS],
-    // No core dumps: a crashing process's memory (tokens included) never lands in a file.
-    ...['--ulimit', 'core=0'],
-  ];
-}
-
-function publishArg(settings: Settings): string[] {
-  const host = settings.BIND_ADDRESS.includes(':') ? `[${settings.BIND_ADDRESS}]` : settings.BIND_ADDRESS;
-  return ['--publish', `${host}:${settings.HOST_PORT}:${GATEWAY_PORT}`];
-}
-
-function mountArgs(settings: Settings): string[] {
-  return settings.mounts.flatMap((m) => ['--mount', `type=bind,source=${m.hostPath},target=${m.containerPath}${m.readOnly ? ',readonly' : ''}`]);
-}
-
-/** CERT_FILE/KEY_FILE, read-only: the gateway copies them at start and never writes back. */
-export function tlsFileMountArgs(settings: Settings): string[] {
-  if (!settings.tlsFiles) return [];
-  const { certFile, keyFile } = settings.tlsFiles;
-  return [
-    ...['--mount', `type=bind,source=${certFile},target=${USER_TLS_TARGET}/cert.pem,readonly`],
-    ...['--mount', `type=bind,source=${keyFile},target=${USER_TLS_TARGET}/key.pem,readonly`],
-  ];
-}
-
-/** The container's environment: names on the command line, values beside it. */
-export function containerEnv(settings: Settings): Record<string, string> {
-  return {
-    // The container's name for MCP_SERVER_ARGS.
-    NPM_MCP_ARGS: settings.MCP_SERVER_ARGS,
-    MCP_SESSION_IDLE: String(settings.MCP_SESSION_IDLE),
-    MCP_MAX_SESSIONS: String(settings.MCP_MAX_SESSIONS),
-    LOG_LEVEL: settings.LOG_LEVEL,
-    MCP_EGRESS: settings.MCP_EGRESS,
-    MCP_ENV: Object.keys(settings.serverEnv).join(','),
-    // Where the port is published: nginx derives the instance's own origins from it.
-    ...(settings.template === 'nginx' ? { SANDBOX_HOST_PORT: String(settings.HOST_PORT), SANDBOX_BIND_ADDRESS: settings.BIND_ADDRESS } : {}),
-    ...settings.gatewayEnv,
-    ...settings.serverEnv,
-  };
-}
-
-export interface RunOptions {
-  detached: boolean;
-  /** MCP_EGRESS host names resolved on the host, pinned in the container's /etc/hosts. */
-  egressHosts?: Readonly<Record<string, readonly string[]>>;
-}
-
-function addHostArgs(egressHosts: RunOptions['egressHosts'] = {}): string[] {
-  return Object.entries(egressHosts).flatMap(([host, addresses]) => addresses.flatMap((a) => ['--add-host', `${host}:${a}`]));
-}
-
-export function runArgs(settings: Settings, names: InstanceNames, options: RunOptions): DockerInvocation {
-  const env = containerEnv(settings);
-  const args = [
-    'run',
-    ...['--name', names.container],
-    ...(options.detached ? ['--detach', '--restart', 'unless-stopped'] : ['--rm']),
-    ...['--label', `${LABEL_INSTANCE}=${settings.NAME}`],
-    ...['--label', `${LABEL_TEMPLATE}=${settings.template}`],
-    ...['--network', names.network],
-    ...hardeningArgs(settings),
-    // A tunnel dials out: nothing is published and there is no certificate to keep.
-    ...(settings.template === 'nginx' ? [...publishArg(settings), '--volume', `${names.tlsVolume}:${TLS_VOLUME_TARGET}`, ...tlsFileMountArgs(settings)] : []),
-    ...mountArgs(settings),
-    ...addHostArgs(options.egressHosts),
-    ...Object.keys(env).flatMap((name) => ['--env', name]),
-    names.image,
-  ];
-  return { args, env };
 }
 
 export const findContainerArgs = (name: string) => ['ps', '--all', '--quiet', '--filter', `name=^/${name}$`];

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import type { Ask } from '../commands/init.js';
+import type { Ask } from './env-init.js';
 
 /** Questions on the terminal; an empty answer takes the default shown in brackets. */
 export function terminalAsk(): Ask {

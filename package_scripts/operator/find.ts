@@ -1,6 +1,6 @@
 import { inspectContainersArgs, listInstancesArgs, readPublicUrlArgs } from '../docker/argv.js';
 import type { DockerEngine } from '../docker/engine.js';
-import { UsageError } from '../errors.js';
+import { StateError } from '../errors.js';
 import { tunnelUrl, urlSource } from './endpoint.js';
 import { instanceStatus, type ContainerInspect, type InstanceStatus } from './instances.js';
 
@@ -29,7 +29,7 @@ export async function findInstances(docker: DockerEngine, options: { name?: stri
 export async function requireInstance(docker: DockerEngine, name: string): Promise<InstanceStatus> {
   const [found] = await findInstances(docker, { name });
   if (!found) {
-    throw new UsageError(`No mcp-sandbox instance named ${name}. \`npm run status\` lists them; \`npm run start -- -d\` starts one`);
+    throw new StateError(`No mcp-sandbox instance named ${name}. \`npm run status\` lists them; \`npm run start -- -d\` starts one`);
   }
   return found;
 }

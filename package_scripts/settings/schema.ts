@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseEgressSetting, type EgressSetting } from './egress.js';
 
 /**
  * The .env settings, validated. Every message names the variable and the fix,
@@ -83,8 +84,6 @@ export const ALIASES: Readonly<Record<string, string>> = {
 };
 
 const GEN_KEY_HINT = 'generate one with `npm run gen_key` and paste it into .env';
-
-const EGRESS_ENTRY = /^(([0-9]{1,3}\.){3}[0-9]{1,3}(\/([0-9]|[12][0-9]|3[0-2]))?|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:\d{1,5})?$/;
 
 const indexUrl = (name: string) =>
   z
@@ -238,14 +237,18 @@ export const buildSettingsSchema = z.object({
       'MCP_MAX_SESSIONS must be a whole number from 1 to 1024 (leave it empty for a default sized to MCP_MEMORY and MCP_PIDS)',
     )
     .transform((v) => (v === undefined ? undefined : Number(v))),
+  // Parsed into data once (egress.ts); host names are resolved on the host at start.
   MCP_EGRESS: z
     .string()
     .default('none')
-    .refine(
-      // The same grammar as docker/common/bin/firewall: a /prefix only on an IPv4 address (a name has no range).
-      (v) => v === 'none' || v === 'open' || v.split(',').every((e) => EGRESS_ENTRY.test(e.trim())),
-      'MCP_EGRESS must be none, open, or a comma-separated list of host[:port] or IPv4[/prefix][:port] (a host name takes no /prefix)',
-    ),
+    .transform((value, ctx): EgressSetting => {
+      const parsed = parseEgressSetting(value);
+      if ('error' in parsed) {
+        ctx.addIssue({ code: 'custom', message: parsed.error });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
   MCP_ENV: z
     .string()
     .default('')

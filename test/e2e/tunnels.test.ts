@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ENTRYPOINT_CAPABILITIES } from '../../package_scripts/docker/argv.js';
+import { ENTRYPOINT_CAPABILITIES } from '../../package_scripts/sandbox/profile.js';
 import { addressOf, createBatteryInstance, sandboxBattery, startTarget, type BatteryContext } from './battery.js';
 import { cli, cliBackground, connectHttp, docker, execBridge, projectDir, removeInstance, waitFor } from './harness.js';
 

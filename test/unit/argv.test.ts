@@ -5,21 +5,21 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
   buildArgs,
-  containerEnv,
   createNetworkArgs,
-  ENTRYPOINT_CAPABILITIES,
   findContainerArgs,
   findNetworkArgs,
-  hardeningArgs,
   healthcheckArgs,
   imageExistsArgs,
   showLogsArgs,
   readCertificateArgs,
   removeContainerArgs,
   removeNetworkArgs,
-  runArgs,
   stateArgs,
 } from '../../package_scripts/docker/argv.js';
+import { hardeningArgs } from '../../package_scripts/sandbox/docker-run.js';
+import { egressPolicy } from '../../package_scripts/sandbox/firewall.js';
+import { ENTRYPOINT_CAPABILITIES, sandboxProfile } from '../../package_scripts/sandbox/profile.js';
+import { envOf as containerEnv, runArgs } from './sandbox-fixture.js';
 import { formatCommand, maskSecrets } from '../../package_scripts/docker/engine.js';
 import { instanceNames } from '../../package_scripts/docker/names.js';
 import { resolveSettings, type Settings } from '../../package_scripts/settings/load.js';
@@ -39,6 +39,11 @@ after(() => rmSync(root, { recursive: true, force: true }));
 /** Real defaults: the raw values go through the same resolveSettings as a .env file. */
 function settings(raw: Record<string, string> = {}): Settings {
   return resolveSettings({ ACCESS_TOKEN: TOKEN, ...raw }, envFile, { hostEnv: { HOME: home }, projectDir: project });
+}
+
+/** The hardening part of the run argv for these settings. */
+function hardeningOf(s: Settings): string[] {
+  return hardeningArgs(sandboxProfile(s, instanceNames(s.NAME), { detached: true, egress: egressPolicy(s.MCP_EGRESS, {}) }));
 }
 
 const DEFAULT_HARDENING = [
@@ -214,14 +219,14 @@ describe('buildArgs', () => {
 
 describe('hardeningArgs', () => {
   it('drops every capability, adds back only the entrypoint ones, and applies the default limits', () => {
-    assert.deepEqual(hardeningArgs(settings()), DEFAULT_HARDENING);
+    assert.deepEqual(hardeningOf(settings()), DEFAULT_HARDENING);
     assert.deepEqual([...ENTRYPOINT_CAPABILITIES], ['CHOWN', 'NET_ADMIN', 'SETGID', 'SETPCAP', 'SETUID']);
   });
 
   it('uses MCP_MEMORY for both --memory and --memory-swap (no swap), MCP_CPUS, MCP_PIDS and MCP_SECCOMP_PROFILE', () => {
     const profile = join(envDir, 'stricter.json');
     copyFileSync(join(project, 'profiles', 'seccomp.json'), profile);
-    assert.deepEqual(hardeningArgs(settings({ MCP_MEMORY: '512m', MCP_CPUS: '0.5', MCP_PIDS: '64', MCP_SECCOMP_PROFILE: './stricter.json' })), [
+    assert.deepEqual(hardeningOf(settings({ MCP_MEMORY: '512m', MCP_CPUS: '0.5', MCP_PIDS: '64', MCP_SECCOMP_PROFILE: './stricter.json' })), [
       '--cap-drop',
       'ALL',
       '--cap-add',
@@ -288,13 +293,14 @@ describe('containerEnv', () => {
       MCP_SESSION_IDLE: '2m',
       MCP_MAX_SESSIONS: '4',
     });
-    assert.deepEqual(containerEnv(s), {
+    // The container receives addresses only: the name was resolved on the host.
+    assert.deepEqual(containerEnv(s, { 'api.github.com': ['140.82.112.5'] }), {
       ACCESS_TOKEN: TOKEN,
       NPM_MCP_ARGS: '--verbose /workspace',
       MCP_SESSION_IDLE: '120',
       MCP_MAX_SESSIONS: '4',
       LOG_LEVEL: 'debug',
-      MCP_EGRESS: 'api.github.com:443',
+      MCP_EGRESS: '140.82.112.5/32:443',
       MCP_ENV: 'GITHUB_TOKEN,API_BASE',
       SANDBOX_HOST_PORT: '443',
       SANDBOX_BIND_ADDRESS: '127.0.0.1',
@@ -488,10 +494,13 @@ describe('runArgs', () => {
       ...DEFAULT_ENV_FLAGS,
       'mcp-sandbox:latest',
     ]);
-    assert.equal(run.env.MCP_EGRESS, 'api.github.com:443,registry.npmjs.org');
-    // No pinned hosts, or an empty map: no --add-host at all.
-    assert.ok(!runArgs(s, instanceNames(s.NAME), { detached: true, egressHosts: {} }).args.includes('--add-host'));
-    assert.ok(!runArgs(s, instanceNames(s.NAME), { detached: true }).args.includes('--add-host'));
+    // The firewall gets one normalized rule per resolved address and port.
+    assert.equal(run.env.MCP_EGRESS, '140.82.112.5/32:443,140.82.112.6/32:443,104.16.0.35/32');
+    // Addresses only: no --add-host at all.
+    const byAddress = settings({ MCP_EGRESS: '10.1.2.0/24:5432, 192.0.2.7' });
+    const direct = runArgs(byAddress, instanceNames(byAddress.NAME), { detached: true });
+    assert.ok(!direct.args.includes('--add-host'));
+    assert.equal(direct.env.MCP_EGRESS, '10.1.2.0/24:5432,192.0.2.7/32');
   });
 
   it('the token value never appears in any argv element; only the name ACCESS_TOKEN does', () => {

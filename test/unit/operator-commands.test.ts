@@ -9,12 +9,13 @@ import { dirname, join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../../package_scripts/commands/connect.js';
-import { applyAnswers, checkAnswer, init } from '../../package_scripts/commands/init.js';
+import { init } from '../../package_scripts/commands/init.js';
+import { applyAnswers, checkAnswer } from '../../package_scripts/operator/env-init.js';
 import { logs } from '../../package_scripts/commands/logs.js';
 import { status } from '../../package_scripts/commands/status.js';
 import { stop } from '../../package_scripts/commands/stop.js';
-import type { CommandContext, Output } from '../../package_scripts/context.js';
-import { runArgs, tlsFileMountArgs } from '../../package_scripts/docker/argv.js';
+import type { CommandContext } from '../../package_scripts/context.js';
+import { runArgs } from './sandbox-fixture.js';
 import type { DockerEngine, DockerResult } from '../../package_scripts/docker/engine.js';
 import { instanceNames } from '../../package_scripts/docker/names.js';
 import { DockerError, UsageError } from '../../package_scripts/errors.js';
@@ -22,6 +23,7 @@ import { resolveSettings } from '../../package_scripts/settings/load.js';
 import { PLACEHOLDER_SECRET } from '../../package_scripts/settings/schema.js';
 import { resolveTlsFiles } from '../../package_scripts/settings/tls-files.js';
 import { makeProjectDir } from './project-fixture.js';
+import { recordingOutput } from './recording-output.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const fixtures = join(repoRoot, 'test', 'fixtures', 'tls');
@@ -41,13 +43,7 @@ type Answer = (args: string[]) => Partial<DockerResult> | undefined;
 function recordingContext(answer: Answer = () => undefined, projectDir = repoRoot) {
   const calls: string[][] = [];
   const messages: string[] = [];
-  const out: Output = {
-    info: (m) => messages.push(`info: ${m}`),
-    success: (m) => messages.push(`success: ${m}`),
-    warn: (m) => messages.push(`warn: ${m}`),
-    data: (t) => messages.push(`data: ${t}`),
-    note: (m) => messages.push(`note: ${m}`),
-  };
+  const out = recordingOutput(messages);
   const engine: DockerEngine = {
     async run(args) {
       calls.push(args);
@@ -141,7 +137,6 @@ describe('CERT_FILE and KEY_FILE', () => {
       '--mount',
       `type=bind,source=${join(fixtures, 'leaf-key.pem')},target=/etc/mcp-sandbox/user-tls/key.pem,readonly`,
     ];
-    assert.deepEqual(tlsFileMountArgs(settings), mounts);
     const args = runArgs(settings, instanceNames(settings.NAME), { detached: true }).args;
     const volume = args.indexOf('mcp-sandbox-tls:/var/lib/mcp-sandbox/tls');
     assert.deepEqual(args.slice(volume + 1, volume + 5), mounts);
@@ -149,7 +144,7 @@ describe('CERT_FILE and KEY_FILE', () => {
       hostEnv: { HOME: join(root, 'home') },
       projectDir: makeProjectDir(join(root, 'p')),
     });
-    assert.deepEqual(tlsFileMountArgs(plain), []);
+    assert.ok(!runArgs(plain, instanceNames(plain.NAME), { detached: true }).args.includes('--mount'));
   });
 });
 

@@ -16,6 +16,7 @@ import type { DockerEngine, DockerResult } from '../../package_scripts/docker/en
 import { NotServingError } from '../../package_scripts/errors.js';
 import type { EndpointProbeTarget, ProbeOutcome } from '../../package_scripts/operator/readiness.js';
 import { CERT_PEM } from './project-fixture.js';
+import { recordingOutput } from './recording-output.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const root = mkdtempSync(join(tmpdir(), 'mcp-start-test-'));
@@ -52,13 +53,7 @@ function harness(env: string, answer: (args: string[]) => DockerResult | undefin
   const ctx: CommandContext = {
     projectDir: repoRoot,
     hostEnv: { HOME: join(dir, 'home') },
-    out: {
-      info: (m) => messages.push(`info: ${m}`),
-      success: (m) => messages.push(`success: ${m}`),
-      warn: (m) => messages.push(`warn: ${m}`),
-      data: (m) => messages.push(`data: ${m}`),
-      note: (m) => messages.push(`note: ${m}`),
-    },
+    out: recordingOutput(messages),
     docker: () => engine,
     probeEndpoint: async (target) => {
       probes.push(target);

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { evaluate } from '@marcbachmann/cel-js';
-import { containerEnv, runArgs } from '../../package_scripts/docker/argv.js';
+import { envOf as containerEnv, runArgs } from './sandbox-fixture.js';
 import { instanceNames } from '../../package_scripts/docker/names.js';
 import { resolveSettings } from '../../package_scripts/settings/load.js';
 import { GATEWAY_SECRET_NAMES, GATEWAY_SETTINGS, settingsSchema } from '../../package_scripts/settings/schema.js';

@@ -6,15 +6,16 @@ import { dirname, join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from '@dotenvx/dotenvx';
-import { envFromExample } from '../../package_scripts/commands/init.js';
+import { envFromExample } from '../../package_scripts/operator/env-init.js';
 import { up } from '../../package_scripts/commands/up.js';
-import type { CommandContext, Output } from '../../package_scripts/context.js';
+import type { CommandContext } from '../../package_scripts/context.js';
 import type { DockerCallOptions, DockerEngine } from '../../package_scripts/docker/engine.js';
 import type { EndpointProbeTarget } from '../../package_scripts/operator/readiness.js';
 import { UsageError } from '../../package_scripts/errors.js';
 import { resolveSettings } from '../../package_scripts/settings/load.js';
 import { PLACEHOLDER_SECRET } from '../../package_scripts/settings/schema.js';
 import { CERT_PEM, makeProjectDir } from './project-fixture.js';
+import { recordingOutput } from './recording-output.js';
 
 /** dist/test/unit/up.test.js -> the repository root. */
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -107,12 +108,7 @@ function recordingContext(projectDir: string, imageExists: boolean) {
   const calls: Call[] = [];
   const messages: string[] = [];
   const secretsSeen: string[][] = [];
-  const out: Output = {
-    info: (m) => messages.push(`info: ${m}`),
-    success: (m) => messages.push(`success: ${m}`),
-    warn: (m) => messages.push(`warn: ${m}`),
-    data: (t) => messages.push(`data: ${t}`),
-  };
+  const out = recordingOutput(messages);
   const engine: DockerEngine = {
     async run(args, options = {}) {
       calls.push({ args, options });

@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { CommandContext } from '../context.js';
-import { loadSettings, type Settings } from '../settings/load.js';
+import { parseOrThrow } from '../errors.js';
+import { loadSettings, readEnvFile, type Settings } from '../settings/load.js';
+import { settingsSchema } from '../settings/schema.js';
 
 /** Options every command that reads .env accepts. */
 export interface EnvOptions {
@@ -30,4 +33,17 @@ export function settingsFor(ctx: CommandContext, options: EnvOptions, purpose: '
 export function npmRun(command: string, ctx: CommandContext, settings: { envFile: string }, ...args: string[]): string {
   const all = [...args, ...(settings.envFile === envFilePath(ctx) ? [] : ['--env-file', settings.envFile])];
   return all.length === 0 ? `npm run ${command}` : `npm run ${command} -- ${all.join(' ')}`;
+}
+
+function nameFromEnvFile(ctx: CommandContext, envFile?: string): string | undefined {
+  const file = envFilePath(ctx, envFile);
+  // Without .env the default name applies; a file named with --env-file must exist.
+  if (!envFile && !existsSync(file)) return undefined;
+  return readEnvFile(file, ctx.hostEnv).NAME;
+}
+
+/** The instance a command acts on: NAME given, or NAME of the env file. It needs only NAME, so it works even when the rest of .env is broken. */
+export function instanceName(ctx: CommandContext, options: { name?: string; envFile?: string }): string {
+  const name = options.name ?? nameFromEnvFile(ctx, options.envFile);
+  return parseOrThrow(settingsSchema.shape.NAME, name || undefined);
 }

@@ -1,0 +1,81 @@
+import type { CommandContext } from '../context.js';
+import type { Settings } from '../settings/load.js';
+import { describeUnknown } from '../settings/unknown.js';
+import { credentialFor } from './endpoint.js';
+import { npmRun } from './env-file.js';
+
+/** What a client needs, printed once the instance is healthy. */
+export interface ConnectionInfo {
+  url: string;
+  /** Where the client finds its credential. */
+  credential: string;
+  /** nginx only: the certificate the client must trust. */
+  certificateFile?: string;
+  fingerprint?: string;
+  /** What the readiness round trip found, e.g. "14 tools (read_file, ...)". */
+  ready?: string;
+}
+
+/** Things the user chose that weaken the sandbox: said out loud every start. */
+export function weakeningWarnings(settings: Settings): string[] {
+  const warnings: string[] = [];
+  if (settings.MCP_EGRESS.mode === 'open') warnings.push('MCP_EGRESS=open: the MCP server may connect to any address, your local network included');
+  if (settings.LOG_LEVEL === 'debug') warnings.push('LOG_LEVEL=debug: every JSON-RPC message, file contents included, goes to the container log');
+  if (settings.template === 'nginx' && !['127.0.0.1', '::1'].includes(settings.BIND_ADDRESS)) {
+    warnings.push(`BIND_ADDRESS=${settings.BIND_ADDRESS}: the server is reachable from other machines (still only with the token)`);
+  }
+  for (const mount of settings.mounts.filter((m) => !m.readOnly)) {
+    warnings.push(`MCP_MOUNTS: ${mount.hostPath} is writable by the MCP server`);
+  }
+  if (settings.template === 'pinggy' && !settings.gatewayEnv.PINGGY_HOST_KEY) {
+    warnings.push("PINGGY_HOST_KEY is not set: the server's SSH key is trusted on first use; the log shows the line to pin it");
+  }
+  if (settings.template === 'ngrok' && settings.gatewayEnv.NGROK_BASIC_AUTH) {
+    warnings.push('NGROK_BASIC_AUTH replaces the bearer token check (both use the Authorization header): clients send user:password');
+  }
+  return warnings;
+}
+
+/** Every warning a start prints before it runs anything: weakened sandbox, typos, settings the template ignores. */
+export function startWarnings(settings: Settings): string[] {
+  return [
+    ...weakeningWarnings(settings),
+    ...settings.unknownSettings.map(describeUnknown),
+    ...(settings.unusedSettings.length > 0 ? [`TEMPLATE=${settings.template} does not use ${settings.unusedSettings.join(', ')}: ignored`] : []),
+  ];
+}
+
+/** Which setting holds what a client must send (the same choice `connect` makes). */
+export function credentialSource(settings: Settings): string {
+  const { setting } = credentialFor(settings.template, { ACCESS_TOKEN: settings.accessToken, ...settings.gatewayEnv });
+  const how = setting === 'NGROK_BASIC_AUTH' ? 'HTTP basic auth' : 'header: Authorization: Bearer <token>';
+  return `${setting} in ${settings.envFile} (${how})`;
+}
+
+export function connectionUrl(settings: Settings): string {
+  const host = ['0.0.0.0', '::'].includes(settings.BIND_ADDRESS)
+    ? '127.0.0.1'
+    : settings.BIND_ADDRESS.includes(':')
+      ? `[${settings.BIND_ADDRESS}]`
+      : settings.BIND_ADDRESS;
+  return `https://${host}:${settings.HOST_PORT}/mcp`;
+}
+
+/** The lines printed once a client is served. */
+export function readyReport(ctx: CommandContext, settings: Settings, info: ConnectionInfo): string {
+  return [
+    `  URL:          ${info.url}`,
+    `  Credential:   ${info.credential}`,
+    ...(info.certificateFile
+      ? [
+          `  Certificate:  ${info.certificateFile}`,
+          `  SHA-256:      ${info.fingerprint}`,
+          settings.tlsFiles && !settings.tlsFiles.selfSigned
+            ? `  From CERT_FILE, issued by ${settings.tlsFiles.issuer}: clients trust it through that CA`
+            : `  Clients trust it with NODE_EXTRA_CA_CERTS=${info.certificateFile}`,
+        ]
+      : []),
+    `  Next:         ${npmRun('connect', ctx, settings)}   (ready-to-paste client configurations)`,
+    `  Stop it with: ${npmRun('stop', ctx, settings)}`,
+  ].join('\n');
+}

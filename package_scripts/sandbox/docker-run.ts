@@ -1,0 +1,69 @@
+import type { BindMount, SandboxProfile } from './profile.js';
+
+/**
+ * The profile rendered as `docker run` argv. Arguments are separate array
+ * elements (no shell); secret values never appear: a variable is named with
+ * `--env NAME` and its value travels in the docker client's environment.
+ */
+export interface DockerInvocation {
+  args: string[];
+  /** Values for the `--env NAME` flags, given to the docker client process only. */
+  env: Record<string, string>;
+}
+
+export function hardeningArgs(profile: SandboxProfile): string[] {
+  const { capabilities, limits } = profile;
+  return [
+    ...capabilities.drop.flatMap((cap) => ['--cap-drop', cap]),
+    ...capabilities.add.flatMap((cap) => ['--cap-add', cap]),
+    ...(profile.noNewPrivileges ? ['--security-opt', 'no-new-privileges'] : []),
+    // The docker client reads the file and sends its content.
+    ...['--security-opt', `seccomp=${profile.seccompProfile}`],
+    ...(profile.readOnlyRoot ? ['--read-only'] : []),
+    ...profile.tmpfs.flatMap((t) => ['--tmpfs', `${t.target}:${[...t.options, `size=${t.size}`].join(',')}`]),
+    ...['--pids-limit', String(limits.pids)],
+    ...['--memory', limits.memory],
+    ...['--memory-swap', limits.memory],
+    ...['--cpus', limits.cpus],
+    ...['--ulimit', `core=${limits.coreFileSize}`],
+  ];
+}
+
+/** A field of --mount's comma-separated list, quoted the CSV way when it holds a comma or a quote. */
+export function mountField(key: string, value: string): string {
+  const field = `${key}=${value}`;
+  return /[",]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field;
+}
+
+export function bindArgs(bind: BindMount): string[] {
+  return ['--mount', ['type=bind', mountField('source', bind.source), mountField('target', bind.target), ...(bind.readOnly ? ['readonly'] : [])].join(',')];
+}
+
+function publishArgs(publish: SandboxProfile['publish']): string[] {
+  if (!publish) return [];
+  const host = publish.hostAddress.includes(':') ? `[${publish.hostAddress}]` : publish.hostAddress;
+  return ['--publish', `${host}:${publish.hostPort}:${publish.containerPort}`];
+}
+
+function pinnedHostArgs(profile: SandboxProfile): string[] {
+  if (profile.egress.mode !== 'allowlist') return [];
+  return Object.entries(profile.egress.pinnedHosts).flatMap(([host, addresses]) => addresses.flatMap((a) => ['--add-host', `${host}:${a}`]));
+}
+
+export function dockerRunArgs(profile: SandboxProfile): DockerInvocation {
+  const args = [
+    'run',
+    ...['--name', profile.container],
+    ...(profile.lifecycle === 'restart-unless-stopped' ? ['--detach', '--restart', 'unless-stopped'] : ['--rm']),
+    ...Object.entries(profile.labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]),
+    ...['--network', profile.network],
+    ...hardeningArgs(profile),
+    ...publishArgs(profile.publish),
+    ...profile.volumes.flatMap((v) => ['--volume', `${v.name}:${v.target}`]),
+    ...profile.binds.flatMap(bindArgs),
+    ...pinnedHostArgs(profile),
+    ...Object.keys(profile.env).flatMap((name) => ['--env', name]),
+    profile.image,
+  ];
+  return { args, env: profile.env };
+}

@@ -1,0 +1,126 @@
+import type { InstanceNames } from '../docker/names.js';
+import { GATEWAY_PORT, LABEL_INSTANCE, LABEL_TEMPLATE, TLS_VOLUME_TARGET, USER_TLS_TARGET } from '../docker/names.js';
+import type { Settings } from '../settings/load.js';
+import { firewallEgressValue, type EgressPolicy } from './firewall.js';
+
+/**
+ * The sandbox of one instance as data: everything the kernel enforces and
+ * everything the container is given, built once from the settings. Pure
+ * renderers turn it into the `docker run` argv (docker-run.ts) and the
+ * firewall's rules (firewall.ts); exports render the same object.
+ */
+export interface SandboxProfile {
+  container: string;
+  image: string;
+  labels: Record<string, string>;
+  /** Detached instances restart unless stopped; attached ones are removed when they end. */
+  lifecycle: 'restart-unless-stopped' | 'remove-on-exit';
+  /** Dropped: all. Added back for the entrypoint's set-up only (it gives them up before anything long-lived starts). */
+  capabilities: { drop: readonly ['ALL']; add: readonly string[] };
+  noNewPrivileges: true;
+  /** Absolute path of the seccomp profile (JSON) on the host. */
+  seccompProfile: string;
+  readOnlyRoot: true;
+  tmpfs: readonly TmpfsMount[];
+  limits: Limits;
+  network: string;
+  /** nginx only: where the gateway port is published on the host. */
+  publish?: { hostAddress: string; hostPort: number; containerPort: number };
+  /** Named volumes (the TLS state of nginx). */
+  volumes: readonly { name: string; target: string }[];
+  /** Host paths bound into the container: MCP_MOUNTS and CERT_FILE/KEY_FILE. */
+  binds: readonly BindMount[];
+  egress: EgressPolicy;
+  /** The container's environment. Only the names go on a command line; values travel beside it. */
+  env: Record<string, string>;
+}
+
+export interface TmpfsMount {
+  target: string;
+  /** Sizes in Docker's notation (64m). */
+  size: string;
+  /** Mounted rw, nosuid, nodev, noexec: nothing written at run time can be run. */
+  options: readonly ['rw', 'nosuid', 'nodev', 'noexec'];
+}
+
+export interface Limits {
+  pids: number;
+  /** Docker's size notation; swap is set to the same value, so there is none. */
+  memory: string;
+  cpus: string;
+  /** ulimit core: 0, so a crashing process's memory (tokens included) never lands in a file. */
+  coreFileSize: 0;
+}
+
+export interface BindMount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/**
+ * Capabilities the entrypoint needs for its set-up, and only for that (see
+ * docker/common/bin/entrypoint for what each one is for).
+ */
+export const ENTRYPOINT_CAPABILITIES = ['CHOWN', 'NET_ADMIN', 'SETGID', 'SETPCAP', 'SETUID'] as const;
+
+const NOEXEC = ['rw', 'nosuid', 'nodev', 'noexec'] as const;
+export const SANDBOX_TMPFS: readonly TmpfsMount[] = [
+  { target: '/tmp', size: '64m', options: NOEXEC },
+  { target: '/run', size: '16m', options: NOEXEC },
+];
+
+export interface ProfileOptions {
+  detached: boolean;
+  /** MCP_EGRESS resolved on the host (operator/egress.ts). */
+  egress: EgressPolicy;
+}
+
+/** The container's environment: the gateway's settings, the server's variables, and the normalized egress rules. */
+export function containerEnv(settings: Settings, egress: EgressPolicy): Record<string, string> {
+  return {
+    // The container's name for MCP_SERVER_ARGS.
+    NPM_MCP_ARGS: settings.MCP_SERVER_ARGS,
+    MCP_SESSION_IDLE: String(settings.MCP_SESSION_IDLE),
+    MCP_MAX_SESSIONS: String(settings.MCP_MAX_SESSIONS),
+    LOG_LEVEL: settings.LOG_LEVEL,
+    MCP_EGRESS: firewallEgressValue(egress),
+    MCP_ENV: Object.keys(settings.serverEnv).join(','),
+    // Where the port is published: nginx derives the instance's own origins from it.
+    ...(settings.template === 'nginx' ? { SANDBOX_HOST_PORT: String(settings.HOST_PORT), SANDBOX_BIND_ADDRESS: settings.BIND_ADDRESS } : {}),
+    ...settings.gatewayEnv,
+    ...settings.serverEnv,
+  };
+}
+
+function tlsFileBinds(settings: Settings): BindMount[] {
+  if (!settings.tlsFiles) return [];
+  // Read-only: the gateway copies them at start and never writes back.
+  return [
+    { source: settings.tlsFiles.certFile, target: `${USER_TLS_TARGET}/cert.pem`, readOnly: true },
+    { source: settings.tlsFiles.keyFile, target: `${USER_TLS_TARGET}/key.pem`, readOnly: true },
+  ];
+}
+
+export function sandboxProfile(settings: Settings, names: InstanceNames, options: ProfileOptions): SandboxProfile {
+  // A tunnel dials out: nothing is published and there is no certificate to keep.
+  const nginx = settings.template === 'nginx';
+  return {
+    container: names.container,
+    image: names.image,
+    labels: { [LABEL_INSTANCE]: settings.NAME, [LABEL_TEMPLATE]: settings.template },
+    lifecycle: options.detached ? 'restart-unless-stopped' : 'remove-on-exit',
+    capabilities: { drop: ['ALL'], add: ENTRYPOINT_CAPABILITIES },
+    noNewPrivileges: true,
+    seccompProfile: settings.seccompProfile,
+    readOnlyRoot: true,
+    tmpfs: SANDBOX_TMPFS,
+    limits: { pids: settings.MCP_PIDS, memory: settings.MCP_MEMORY, cpus: settings.MCP_CPUS, coreFileSize: 0 },
+    network: names.network,
+    ...(nginx ? { publish: { hostAddress: settings.BIND_ADDRESS, hostPort: settings.HOST_PORT, containerPort: GATEWAY_PORT } } : {}),
+    volumes: nginx ? [{ name: names.tlsVolume, target: TLS_VOLUME_TARGET }] : [],
+    binds: [...(nginx ? tlsFileBinds(settings) : []), ...settings.mounts.map((m) => ({ source: m.hostPath, target: m.containerPath, readOnly: m.readOnly }))],
+    egress: options.egress,
+    env: containerEnv(settings, options.egress),
+  };
+}

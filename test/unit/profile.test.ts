@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { instanceNames } from '../../package_scripts/docker/names.js';
+import { bindArgs, dockerRunArgs, mountField } from '../../package_scripts/sandbox/docker-run.js';
+import { egressPolicy } from '../../package_scripts/sandbox/firewall.js';
+import { sandboxProfile, type SandboxProfile } from '../../package_scripts/sandbox/profile.js';
+import { resolveSettings, type Settings } from '../../package_scripts/settings/load.js';
+import { repoRoot } from './project-fixture.js';
+
+const TOKEN = 'cd34'.repeat(16);
+const root = mkdtempSync(join(tmpdir(), 'mcp-profile-test-'));
+const envDir = join(root, 'instance');
+// A comma and a quote in a host path: legal on Linux, and they must not break --mount's list.
+const oddDir = join(envDir, 'a,b"c');
+mkdirSync(join(oddDir, 'data'), { recursive: true });
+after(() => rmSync(root, { recursive: true, force: true }));
+
+// The real project folder: tunnel settings are checked by the gateway modules it holds.
+function settings(raw: Record<string, string> = {}): Settings {
+  return resolveSettings({ ACCESS_TOKEN: TOKEN, ...raw }, join(envDir, '.env'), { hostEnv: { HOME: join(root, 'home') }, projectDir: repoRoot });
+}
+
+function profileOf(s: Settings, detached = true, addresses: Record<string, string[]> = {}): SandboxProfile {
+  return sandboxProfile(s, instanceNames(s.NAME), { detached, egress: egressPolicy(s.MCP_EGRESS, addresses) });
+}
+
+describe('the sandbox profile as data', () => {
+  it('nginx with the defaults: every control in one object', () => {
+    assert.deepEqual(profileOf(settings()), {
+      container: 'mcp-sandbox',
+      image: 'mcp-sandbox:latest',
+      labels: { 'io.mcp-sandbox.instance': 'mcp-sandbox', 'io.mcp-sandbox.template': 'nginx' },
+      lifecycle: 'restart-unless-stopped',
+      capabilities: { drop: ['ALL'], add: ['CHOWN', 'NET_ADMIN', 'SETGID', 'SETPCAP', 'SETUID'] },
+      noNewPrivileges: true,
+      seccompProfile: join(repoRoot, 'profiles', 'seccomp.json'),
+      readOnlyRoot: true,
+      tmpfs: [
+        { target: '/tmp', size: '64m', options: ['rw', 'nosuid', 'nodev', 'noexec'] },
+        { target: '/run', size: '16m', options: ['rw', 'nosuid', 'nodev', 'noexec'] },
+      ],
+      limits: { pids: 256, memory: '1g', cpus: '1', coreFileSize: 0 },
+      network: 'mcp-sandbox-net',
+      publish: { hostAddress: '127.0.0.1', hostPort: 443, containerPort: 8443 },
+      volumes: [{ name: 'mcp-sandbox-tls', target: '/var/lib/mcp-sandbox/tls' }],
+      binds: [],
+      egress: { mode: 'none' },
+      env: {
+        NPM_MCP_ARGS: '/workspace',
+        MCP_SESSION_IDLE: '300',
+        MCP_MAX_SESSIONS: '18',
+        LOG_LEVEL: 'info',
+        MCP_EGRESS: 'none',
+        MCP_ENV: '',
+        SANDBOX_HOST_PORT: '443',
+        SANDBOX_BIND_ADDRESS: '127.0.0.1',
+        ACCESS_TOKEN: TOKEN,
+        ALLOWED_ORIGINS: '',
+        TLS_HOSTNAMES: '',
+      },
+    });
+  });
+
+  it('a tunnel: no publish, no certificate volume, no CERT_FILE binds; the same kernel controls', () => {
+    const tunnel = profileOf(settings({ TEMPLATE: 'ngrok', NGROK_AUTHTOKEN: '2abcDEF_ghi-123' }), false);
+    const nginx = profileOf(settings(), false);
+    assert.equal(tunnel.publish, undefined);
+    assert.deepEqual(tunnel.volumes, []);
+    assert.deepEqual(tunnel.binds, []);
+    assert.equal(tunnel.lifecycle, 'remove-on-exit');
+    for (const key of ['capabilities', 'noNewPrivileges', 'seccompProfile', 'readOnlyRoot', 'tmpfs', 'limits'] as const) {
+      assert.deepEqual(tunnel[key], nginx[key], key);
+    }
+  });
+
+  it('MCP_EGRESS reaches the profile as resolved rules, and the container env as the firewall form', () => {
+    const p = profileOf(settings({ MCP_EGRESS: 'api.github.com:443' }), true, { 'api.github.com': ['140.82.112.5'] });
+    assert.deepEqual(p.egress, { mode: 'allowlist', rules: [{ cidr: '140.82.112.5/32', port: 443 }], pinnedHosts: { 'api.github.com': ['140.82.112.5'] } });
+    assert.equal(p.env.MCP_EGRESS, '140.82.112.5/32:443');
+  });
+});
+
+describe('rendering binds for --mount (a comma-separated list of its own)', () => {
+  it('plain paths stay as they are', () => {
+    assert.deepEqual(bindArgs({ source: '/home/me/data', target: '/workspace', readOnly: true }), [
+      '--mount',
+      'type=bind,source=/home/me/data,target=/workspace,readonly',
+    ]);
+  });
+
+  it('a comma or a quote in a path is quoted the CSV way the docker CLI reads (it used to split the list)', () => {
+    assert.equal(mountField('source', '/tmp/a,b"c'), '"source=/tmp/a,b""c"');
+    // The env file's own folder holds the comma: MCP_MOUNTS=./data resolves under it.
+    const s = resolveSettings({ ACCESS_TOKEN: TOKEN, MCP_MOUNTS: './data:/workspace:rw' }, join(oddDir, '.env'), {
+      hostEnv: { HOME: join(root, 'home') },
+      projectDir: repoRoot,
+    });
+    const run = dockerRunArgs(profileOf(s));
+    const at = run.args.indexOf('--mount');
+    assert.equal(run.args[at + 1], `type=bind,"source=${join(oddDir, 'data').replace(/"/g, '""')}",target=/workspace`);
+  });
+});
