@@ -35,7 +35,9 @@ export async function runAttached(docker: DockerEngine, container: string, run: 
   const code = attachedExitCode(result.exitCode, interrupted);
   if (code !== 0) {
     throw new NotServingError(
-      interrupted ? `${container} was interrupted and exited with status ${result.exitCode}` : `${container} exited with status ${result.exitCode}; its log is above`,
+      interrupted
+        ? `${container} was interrupted and exited with status ${result.exitCode}`
+        : `${container} exited with status ${result.exitCode}; its log is above`,
       [],
       undefined,
       code,

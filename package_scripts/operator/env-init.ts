@@ -71,4 +71,3 @@ export function writeEnvFile(ctx: CommandContext, envFile: string, options: { fo
   const text = applyAnswers(envFromExample(example), options.answers ?? {});
   writeSecretFile(envFile, text, { replace: options.force, existsMessage: alreadyExistsMessage(envFile) });
 }
-

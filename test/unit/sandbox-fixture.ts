@@ -5,11 +5,7 @@ import { containerEnv, sandboxProfile } from '../../package_scripts/sandbox/prof
 import type { Settings } from '../../package_scripts/settings/load.js';
 
 /** What `start` runs for these settings, with MCP_EGRESS's names "resolved" to the given addresses (no DNS in unit tests). */
-export function runArgs(
-  settings: Settings,
-  names: InstanceNames,
-  options: { detached: boolean; egressHosts?: Record<string, string[]> },
-): DockerInvocation {
+export function runArgs(settings: Settings, names: InstanceNames, options: { detached: boolean; egressHosts?: Record<string, string[]> }): DockerInvocation {
   return dockerRunArgs(sandboxProfile(settings, names, { detached: options.detached, egress: egressPolicy(settings.MCP_EGRESS, options.egressHosts ?? {}) }));
 }
 
