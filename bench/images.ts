@@ -76,6 +76,7 @@ export async function measureCli(repeats: number): Promise<CliResult> {
   return {
     bareNodeMs: await median(repeats, () => timeCommand(process.execPath, ['-e', ''])),
     cliMs: await median(repeats, () => timeCommand(process.execPath, ['--', join(projectDir, 'dist', 'package_scripts', 'main.js'), 'cli'])),
+    helpMs: await median(repeats, () => timeCommand(process.execPath, ['--', join(projectDir, 'dist', 'package_scripts', 'main.js'), 'start', '-h'])),
     npmRunCliMs: await median(repeats, () => timeCommand(npm, ['run', '--silent', 'cli'])),
   };
 }

@@ -198,7 +198,7 @@ async function main(argv: string[]): Promise<number> {
       ratiosToDirect: ratiosToDirect(scenarios),
       image,
       cli: cliResult,
-      targets: evaluateTargets(scenarios, image),
+      targets: evaluateTargets(scenarios, image, cliResult),
     };
     const markdown = renderMarkdown(report);
     const outDir = isAbsolute(options.out) ? options.out : resolve(process.env.INIT_CWD ?? process.cwd(), options.out);

@@ -82,6 +82,7 @@ export function renderMarkdown(report: BenchReport): string {
         ],
         ['`node -e ""` (bare Node.js start)', `${ms(cli.bareNodeMs)} ms`],
         ['`node dist/package_scripts/main.js cli`', `${ms(cli.cliMs)} ms (${ms(cliOverhead(cli))} ms over bare Node.js)`],
+        ['`node dist/package_scripts/main.js start -h`', `${ms(cli.helpMs)} ms (${ms(cli.helpMs - cli.bareNodeMs)} ms over bare Node.js)`],
         ['`npm run cli`', `${ms(cli.npmRunCliMs)} ms`],
       ],
     ),

@@ -75,11 +75,13 @@ export const LIMITS = {
   coldStartMs: 1500,
   warmRebuildMs: 5000,
   ourLayersBytes: 60 * 1e6,
+  /** Issue 13: `cli` and a command's `-h` over a bare Node.js start. */
+  cliOverBareNodeMs: 100,
 } as const;
 
 const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : String(value));
 
-export function evaluateTargets(scenarios: readonly ScenarioResult[], image: ImageResult): TargetVerdict[] {
+export function evaluateTargets(scenarios: readonly ScenarioResult[], image: ImageResult, cli: CliResult): TargetVerdict[] {
   const byId = (id: ScenarioResult['id']) => {
     const found = scenarios.find((s) => s.id === id);
     if (!found) throw new Error(`scenario ${id} is missing: the targets need it`);
@@ -138,6 +140,12 @@ export function evaluateTargets(scenarios: readonly ScenarioResult[], image: Ima
       measured: `${fixed(image.ourLayersBytes / 1e6, 1)} MB`,
       pass: image.ourLayersBytes <= LIMITS.ourLayersBytes,
     },
+    {
+      id: 'cli-start',
+      target: `\`cli\` and \`start -h\` answer within ${LIMITS.cliOverBareNodeMs} ms of a bare Node.js start`,
+      measured: `cli +${fixed(cliOverhead(cli), 0)} ms, start -h +${fixed(cli.helpMs - cli.bareNodeMs, 0)} ms (bare Node.js ${fixed(cli.bareNodeMs, 0)} ms)`,
+      pass: cliOverhead(cli) <= LIMITS.cliOverBareNodeMs && cli.helpMs - cli.bareNodeMs <= LIMITS.cliOverBareNodeMs,
+    },
   ];
 }
 
@@ -169,6 +177,7 @@ export function sanityProblems(report: Pick<BenchReport, 'scenarios' | 'image' |
   positive('Python image size over the npm image', report.image.python.overNpmBytes);
   positive('CLI time', report.cli.cliMs);
   positive('npm run cli time', report.cli.npmRunCliMs);
+  positive('start -h time', report.cli.helpMs);
   return problems;
 }
 

@@ -69,6 +69,8 @@ export interface CliResult {
   bareNodeMs: number;
   /** `node -- dist/package_scripts/main.js cli`. */
   cliMs: number;
+  /** `node -- dist/package_scripts/main.js start -h`: a command's help. */
+  helpMs: number;
   /** `npm run --silent cli`, as users type it. */
   npmRunCliMs: number;
 }

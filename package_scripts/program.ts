@@ -1,16 +1,5 @@
 import { Command, Option } from 'commander';
-import { build } from './commands/build.js';
-import { connect } from './commands/connect.js';
-import { doctor } from './commands/doctor.js';
-import { genKey } from './commands/gen-key.js';
-import { init } from './commands/init.js';
-import { logs } from './commands/logs.js';
-import { start } from './commands/start.js';
-import { status } from './commands/status.js';
-import { stop } from './commands/stop.js';
-import { up } from './commands/up.js';
 import type { CommandContext } from './context.js';
-import { terminalAsk } from './operator/ask.js';
 
 /** One line per command, for `npm run cli`; the order is the order a user needs them. */
 export const COMMANDS: ReadonlyArray<readonly [string, string]> = [
@@ -38,6 +27,30 @@ const envFileOption = () => new Option('--env-file <path>', 'settings file').def
 const templateOption = () => new Option('--template <name>', 'nginx, ngrok or pinggy (overrides TEMPLATE)');
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 
+/**
+ * Command modules load only when their command runs: `npm run cli` and `-h`
+ * read nothing but this file (no settings parser, no process runner).
+ */
+const commands = {
+  build: () => import('./commands/build.js'),
+  connect: () => import('./commands/connect.js'),
+  doctor: () => import('./commands/doctor.js'),
+  genKey: () => import('./commands/gen-key.js'),
+  init: () => import('./commands/init.js'),
+  logs: () => import('./commands/logs.js'),
+  start: () => import('./commands/start.js'),
+  status: () => import('./commands/status.js'),
+  stop: () => import('./commands/stop.js'),
+  up: () => import('./commands/up.js'),
+};
+
+/** Where a command's instance is named: the argument, or -n (the env file only when given). */
+const nameOptions = (name: string | undefined, options: { name?: string; envFile: string }) => ({
+  ...options,
+  name: name ?? options.name,
+  envFile: options.envFile === '.env' ? undefined : options.envFile,
+});
+
 /** Thin adapters: commander parses, the command modules validate and act. */
 export function createProgram(ctx: CommandContext): Command {
   const program = new Command('mcp-sandbox')
@@ -57,7 +70,7 @@ export function createProgram(ctx: CommandContext): Command {
     .option('-f, --file <path>', 'write the key to this file (mode 0600) instead of printing it')
     .option('--force', 'replace the file if it exists', false)
     .addHelpText('after', examples('npm run gen_key', 'npm run gen_key -- -s 48', 'npm run gen_key -- -f token.txt'))
-    .action((options) => genKey(ctx, options));
+    .action(async (options) => (await commands.genKey()).genKey(ctx, options));
 
   program
     .command('build')
@@ -69,7 +82,7 @@ export function createProgram(ctx: CommandContext): Command {
     .addOption(envFileOption())
     .addOption(templateOption())
     .addHelpText('after', examples('npm run build', 'npm run build -- --no-cache', 'npm run build -- --env-file .env.github -t v2'))
-    .action((options) => build(ctx, options));
+    .action(async (options) => (await commands.build()).build(ctx, options));
 
   program
     .command('start')
@@ -90,7 +103,7 @@ with the container: 0 after Ctrl-C stopped it cleanly (130 if it did not stop cl
 container's own non-zero status.`,
     )
     .action(async (options) => {
-      await start(ctx, options);
+      await (await commands.start()).start(ctx, options);
     });
 
   program
@@ -102,7 +115,7 @@ container's own non-zero status.`,
     .option('--dry-run', 'print the docker commands and run nothing', false)
     .addOption(envFileOption())
     .addHelpText('after', examples('npm run stop', 'npm run stop -- mcp-github', 'npm run stop -- --all'))
-    .action((name, options) => stop(ctx, { ...options, name: name ?? options.name, envFile: options.envFile === '.env' ? undefined : options.envFile }));
+    .action(async (name, options) => (await commands.stop()).stop(ctx, nameOptions(name, options)));
 
   program
     .command('status')
@@ -111,7 +124,7 @@ container's own non-zero status.`,
     .option('--probe', 'also make one MCP round trip (initialize, tools/list) to each running instance, on its internal path', false)
     .addHelpText('after', examples('npm run status', 'npm run status -- --probe', 'npm run status -- --json --probe'))
     .action(async (options) => {
-      await status(ctx, options);
+      await (await commands.status()).status(ctx, options);
     });
 
   program
@@ -123,7 +136,7 @@ container's own non-zero status.`,
     .option('--tail <lines>', 'how many of the last lines (or all)', '100')
     .addOption(envFileOption())
     .addHelpText('after', examples('npm run logs', 'npm run logs -- -f', 'npm run logs -- mcp-github --tail all'))
-    .action((name, options) => logs(ctx, { ...options, name: name ?? options.name, envFile: options.envFile === '.env' ? undefined : options.envFile }));
+    .action(async (name, options) => (await commands.logs()).logs(ctx, nameOptions(name, options)));
 
   program
     .command('connect')
@@ -136,7 +149,7 @@ container's own non-zero status.`,
       examples('npm run connect', 'npm run connect -- --client claude-desktop', 'npm run connect -- --client vscode --env-file .env.github'),
     )
     .action(async (options) => {
-      await connect(ctx, options);
+      await (await commands.connect()).connect(ctx, options);
     });
 
   program
@@ -146,7 +159,7 @@ container's own non-zero status.`,
     .addOption(envFileOption())
     .addHelpText('after', examples('npm run doctor', 'npm run doctor -- --json --env-file .env.github'))
     .action(async (options) => {
-      const checks = await doctor(ctx, options);
+      const checks = await (await commands.doctor()).doctor(ctx, options);
       if (checks.some((c) => c.verdict === 'fail')) process.exitCode = 1;
     });
 
@@ -158,7 +171,8 @@ container's own non-zero status.`,
     .addOption(envFileOption())
     .addHelpText('after', examples('npm run init', 'npm run init -- --yes', 'npm run init -- --yes --env-file .env.github'))
     .action(async (options) => {
-      await init(ctx, options, process.stdin.isTTY && !options.yes ? terminalAsk() : undefined);
+      const ask = process.stdin.isTTY && !options.yes ? (await import('./operator/ask.js')).terminalAsk() : undefined;
+      await (await commands.init()).init(ctx, options, ask);
     });
 
   program
@@ -167,7 +181,7 @@ container's own non-zero status.`,
     .addOption(envFileOption())
     .addHelpText('after', examples('npm run up'))
     .action(async (options) => {
-      await up(ctx, options);
+      await (await commands.up()).up(ctx, options);
     });
 
   return program;

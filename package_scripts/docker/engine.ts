@@ -1,4 +1,4 @@
-import { execa, type ExecaError } from 'execa';
+import type { ExecaError } from 'execa';
 import { DockerError } from '../errors.js';
 
 /**
@@ -46,6 +46,8 @@ export function createDockerEngine(secrets: readonly string[] = [], binary = 'do
   return {
     async run(args, options = {}) {
       const command = formatCommand(args, secrets);
+      // Loaded on first use: commands that never reach the engine (cli, -h, bad settings) do not pay for it.
+      const { execa } = await import('execa');
       const child = execa(binary, args, {
         env: options.env ?? {},
         extendEnv: true,
