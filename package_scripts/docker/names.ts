@@ -20,6 +20,11 @@ export function instanceNames(name: string, tag = 'latest'): InstanceNames {
 
 /** Inside the container: nginx listens here; HOST_PORT maps to it. */
 export const GATEWAY_PORT = 8443;
+/**
+ * Inside the container: the session gateway on loopback, which every gateway
+ * forwards to (test/unit/one-source.test.ts checks each file that names it).
+ */
+export const SESSION_GATEWAY_PORT = 8000;
 export const TLS_VOLUME_TARGET = '/var/lib/mcp-sandbox/tls';
 /** Inside the container: CERT_FILE and KEY_FILE, mounted read-only (docker/nginx/gateway/prepare reads them). */
 export const USER_TLS_TARGET = '/etc/mcp-sandbox/user-tls';

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from '@dotenvx/dotenvx';
 import { parseOrThrow, UsageError } from '../errors.js';
+import { envNameProblem } from './env-names.js';
 import { parseMounts, type Mount } from './mounts.js';
 import {
   ALIASES,
@@ -147,10 +148,11 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
     .filter(Boolean);
   const serverEnv: Record<string, string> = {};
   for (const name of names) {
-    if ((GATEWAY_SECRET_NAMES as readonly string[]).includes(name) || /^(NGROK|PINGGY)_/.test(name)) {
+    const problem = envNameProblem(name);
+    if (problem === 'secret') {
       throw new UsageError(`MCP_ENV lists ${name}, a gateway secret: the MCP server must never see it. Remove it from MCP_ENV`);
     }
-    if (name in settingsSchema.shape) {
+    if (problem === 'reserved') {
       // The container's own settings travel under these names; a server value would replace them.
       throw new UsageError(`MCP_ENV lists ${name}, which is an mcp-sandbox setting, not a variable for the server. Remove it from MCP_ENV`);
     }

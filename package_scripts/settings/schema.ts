@@ -93,6 +93,9 @@ const indexUrl = (name: string) =>
       message: `${name} must be an index URL such as https://pypi.example.com/simple, without user:password@ (credentials would be kept in the build cache; use an index on a trusted network or a wheel)`,
     });
 
+/** A variable name, as MCP_ENV lists them (env-names.ts holds the rest of MCP_ENV's rule). */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 const SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
 /** 300, 300s, 5m, 1h as seconds. */
 export function durationSeconds(value: string): number {
@@ -252,7 +255,7 @@ export const buildSettingsSchema = z.object({
   MCP_ENV: z
     .string()
     .default('')
-    .refine((v) => /^[A-Za-z_][A-Za-z0-9_]*(\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*$|^$/.test(v.trim()), 'MCP_ENV must be a comma-separated list of variable names'),
+    .refine((v) => v.trim() === '' || v.split(',').every((name) => ENV_NAME.test(name.trim())), 'MCP_ENV must be a comma-separated list of variable names'),
   MCP_MOUNTS: z.string().default(''),
   // A path, checked in seccomp-file.ts; empty means the shipped profiles/seccomp.json.
   MCP_SECCOMP_PROFILE: z.string().default(''),
@@ -279,9 +282,12 @@ export const buildSettingsSchema = z.object({
 });
 
 /** What `start` (and every command that serves) needs: the build settings plus the gateway's own secrets. */
+/** The bearer-token rule; the gateways keep the same one (test/unit/one-source.test.ts). */
+export const accessTokenSchema = hexToken('ACCESS_TOKEN', true);
+
 export const settingsSchema = buildSettingsSchema.superRefine((s, ctx) => {
   if (s.TEMPLATE === 'nginx') {
-    const check = hexToken('ACCESS_TOKEN', true).safeParse(s.ACCESS_TOKEN);
+    const check = accessTokenSchema.safeParse(s.ACCESS_TOKEN);
     if (!check.success) for (const issue of check.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
   }
 });

@@ -27,8 +27,9 @@ function pinggySettings(env) {
 
   const bearer = env.PINGGY_BEARER_TOKEN || env.ACCESS_TOKEN || '';
   if (!bearer) throw new ConfigError('PINGGY_BEARER_TOKEN (or ACCESS_TOKEN) is not set: generate one with npm run gen_key');
-  if (!/^[A-Za-z0-9]{32,256}$/.test(bearer)) {
-    throw new ConfigError('PINGGY_BEARER_TOKEN (or ACCESS_TOKEN) must be 32 to 256 letters and digits: generate one with npm run gen_key');
+  // The bearer-token rule of every template (hex, 32 to 256), tested against one table in test/unit/one-source.test.ts.
+  if (!/^[0-9A-Fa-f]{32,256}$/.test(bearer)) {
+    throw new ConfigError('PINGGY_BEARER_TOKEN (or ACCESS_TOKEN) must be 32 to 256 hex characters: generate one with npm run gen_key');
   }
 
   const basicAuth = env.PINGGY_BASIC_AUTH ?? '';

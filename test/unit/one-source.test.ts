@@ -1,0 +1,133 @@
+/**
+ * Rules that must live in more than one runtime (the CLI in TypeScript, the
+ * container in bash and CommonJS) are checked here against one table each:
+ * the copies cannot drift apart without a failing test.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { PUBLIC_URL_PATH } from '../../package_scripts/docker/argv.js';
+import { GATEWAY_PORT, SESSION_GATEWAY_PORT } from '../../package_scripts/docker/names.js';
+import { envNameProblem, renderReservedEnvNames } from '../../package_scripts/settings/env-names.js';
+import { accessTokenSchema } from '../../package_scripts/settings/schema.js';
+import { repoRoot } from './project-fixture.js';
+
+const read = (...path: string[]) => readFileSync(join(repoRoot, ...path), 'utf8');
+const load = createRequire(import.meta.url);
+type Validate = (env: Record<string, string>) => unknown;
+const ngrok = load(join(repoRoot, 'docker', 'ngrok', 'gateway', 'forward-options.cjs')) as { ngrokSettings: Validate };
+const pinggy = load(join(repoRoot, 'docker', 'pinggy', 'gateway', 'ssh-config.cjs')) as { pinggySettings: Validate };
+
+/** Runs bash with SCRIPT; true when it exits 0. */
+function bashAccepts(script: string, args: string[] = []): boolean {
+  return spawnSync('bash', ['-c', script, 'test', ...args], { encoding: 'utf8' }).status === 0;
+}
+
+const accepts = (validate: () => unknown) => {
+  try {
+    validate();
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('the bearer token: one rule for the settings, nginx, ngrok and Pinggy', () => {
+  const CASES: Array<[string, boolean]> = [
+    ['0123456789abcdef'.repeat(2), true],
+    ['ABCDEF0123456789'.repeat(16), true],
+    ['a'.repeat(31), false],
+    ['a'.repeat(257), false],
+    ['g'.repeat(32), false],
+    // Letters and digits used to pass for Pinggy only.
+    ['Zz'.repeat(20), false],
+    [`${'a'.repeat(32)} `, false],
+    [`${'a'.repeat(32)}\n`, false],
+    ['', false],
+  ];
+  const prepare = read('docker', 'nginx', 'gateway', 'prepare');
+  const nginxRegex = /\[\[ "\$token" =~ (\S+) \]\]/.exec(prepare)?.[1];
+  assert.ok(nginxRegex, 'docker/nginx/gateway/prepare checks the token with [[ =~ ]]');
+
+  for (const [token, valid] of CASES) {
+    it(`${JSON.stringify(token.length > 20 ? `${token.slice(0, 12)}…(${token.length})` : token)}: ${valid ? 'accepted' : 'refused'} everywhere`, () => {
+      const settings = accessTokenSchema.safeParse(token).success;
+      const viaNginx = bashAccepts(`token="$1"; [[ "$token" =~ ${nginxRegex} ]]`, [token]);
+      const viaNgrok = accepts(() => ngrok.ngrokSettings({ NGROK_AUTHTOKEN: 'abc_DEF-1', ACCESS_TOKEN: token }));
+      const viaPinggy = accepts(() => pinggy.pinggySettings({ PINGGY_ACCESS_TOKEN: 'tok3n', PINGGY_BEARER_TOKEN: token }));
+      assert.deepEqual({ settings, viaNginx, viaNgrok, viaPinggy }, { settings: valid, viaNginx: valid, viaNgrok: valid, viaPinggy: valid });
+    });
+  }
+});
+
+describe('MCP_ENV: one rule for the CLI and the entrypoint', () => {
+  it('docker/common/lib/reserved-env-names is what env-names.ts renders (run scripts/write-container-rules.mjs)', () => {
+    assert.equal(read('docker', 'common', 'lib', 'reserved-env-names'), renderReservedEnvNames());
+  });
+
+  const entrypoint = read('docker', 'common', 'bin', 'entrypoint');
+  const fn = /^check_mcp_env\(\) \{\n[\s\S]*?\n\}$/m.exec(entrypoint)?.[0];
+  const secrets = /^readonly GATEWAY_SECRETS="[^"]+"$/m.exec(entrypoint)?.[0];
+  assert.ok(fn && secrets, 'the entrypoint defines check_mcp_env and GATEWAY_SECRETS');
+  const reserved = join(repoRoot, 'docker', 'common', 'lib', 'reserved-env-names');
+  const containerAccepts = (name: string) => bashAccepts(`die() { exit 78; }\n${secrets}\n${fn}\ncheck_mcp_env "$1" "$2"`, [name, reserved]);
+
+  const CASES: Array<[string, boolean]> = [
+    ['GITHUB_TOKEN', true],
+    ['_private', true],
+    ['api_base2', true],
+    ['ACCESS_TOKEN', false],
+    ['NGINX_ACCESS_TOKEN', false],
+    ['NGROK_AUTHTOKEN', false],
+    ['NGROK_ANYTHING_NEW', false],
+    ['PINGGY_BEARER_TOKEN', false],
+    ['MCP_EGRESS', false],
+    ['MCP_ENV', false],
+    ['LOG_LEVEL', false],
+    ['HOST_PORT', false],
+    ['NPM_MCP_ARGS', false],
+    ['SANDBOX_HOST_PORT', false],
+    ['HOME', false],
+    ['PATH', false],
+    ['9LIVES', false],
+    ['A-B', false],
+    ['A;B', false],
+  ];
+  for (const [name, valid] of CASES) {
+    it(`${name}: ${valid ? 'passed' : 'refused'} by both`, () => {
+      assert.deepEqual({ cli: envNameProblem(name) === undefined, container: containerAccepts(name) }, { cli: valid, container: valid });
+    });
+  }
+});
+
+describe('ports and paths inside the image, spelled once in TypeScript', () => {
+  it(`the session gateway port (${SESSION_GATEWAY_PORT}) is the one every gateway, probe and firewall rule uses`, () => {
+    const uses: Array<[string[], RegExp]> = [
+      [['docker', 'common', 'session-gateway', 'src', 'main.mjs'], /wholeNumber\('GATEWAY_PORT', (\d+), 1\)/],
+      [['docker', 'common', 'bin', 'healthcheck'], /\/dev\/tcp\/127\.0\.0\.1\/(\d+)/],
+      [['docker', 'common', 'bin', 'mcp-probe'], /http:\/\/127\.0\.0\.1:(\d+)\/mcp/],
+      [['docker', 'common', 'bin', 'firewall'], /--dport (\d+) ! -i lo/],
+      [['docker', 'ngrok', 'gateway', 'forward-options.cjs'], /'http:\/\/127\.0\.0\.1:(\d+)'/],
+      [['docker', 'pinggy', 'gateway', 'ssh-config.cjs'], /'127\.0\.0\.1:(\d+)'/],
+      [['docker', 'nginx', 'gateway', 'nginx.conf.template'], /server 127\.0\.0\.1:(\d+);/],
+    ];
+    for (const [path, pattern] of uses) {
+      const found = pattern.exec(read(...path))?.[1];
+      assert.equal(Number(found), SESSION_GATEWAY_PORT, path.join('/'));
+    }
+  });
+
+  it(`nginx listens on ${GATEWAY_PORT}, the port the CLI publishes and the image exposes`, () => {
+    assert.match(read('docker', 'nginx', 'gateway', 'nginx.conf.template'), new RegExp(`listen ${GATEWAY_PORT} ssl`));
+  });
+
+  it(`the tunnel's public URL file is ${PUBLIC_URL_PATH} for the CLI, the entrypoint, the tunnels and the readiness check`, () => {
+    assert.match(read('docker', 'common', 'lib', 'tunnel.mjs'), /RUN_DIR = '\/run\/sandbox'[\s\S]*PUBLIC_URL_FILE = `\$\{RUN_DIR\}\/public-url`/);
+    assert.match(read('docker', 'common', 'bin', 'entrypoint'), /RUN_DIR=\/run\/sandbox[\s\S]*: >"\$RUN_DIR\/public-url"/);
+    assert.ok(read('docker', 'common', 'bin', 'tunnel-ready').includes(`[ -s ${PUBLIC_URL_PATH} ]`));
+    assert.equal(PUBLIC_URL_PATH, '/run/sandbox/public-url');
+  });
+});
