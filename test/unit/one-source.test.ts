@@ -131,3 +131,56 @@ describe('ports and paths inside the image, spelled once in TypeScript', () => {
     assert.equal(PUBLIC_URL_PATH, '/run/sandbox/public-url');
   });
 });
+
+describe('allowed client addresses: one rule for ngrok and Pinggy', () => {
+  const settingsWith = (cidrs: string) => ({
+    ngrok: () => ngrok.ngrokSettings({ NGROK_AUTHTOKEN: 'abc_DEF-1', ACCESS_TOKEN: 'ab'.repeat(16), NGROK_ALLOW_CIDRS: cidrs }),
+    pinggy: () => pinggy.pinggySettings({ PINGGY_ACCESS_TOKEN: 'tok3n', ACCESS_TOKEN: 'ab'.repeat(16), PINGGY_ALLOW_CIDRS: cidrs }),
+  });
+  const CASES: Array<[string, boolean]> = [
+    ['203.0.113.0/24', true],
+    ['198.51.100.7', true],
+    ['0.0.0.0/0', true],
+    ['2001:db8::/32', true],
+    ['::1', true],
+    ['203.0.113.0/33', false],
+    ['999.1.1.1/8', false],
+    ['203.0.113', false],
+    ['2001:db8::/129', false],
+    ['example.com', false],
+    ['203.0.113.0/24;x', false],
+  ];
+  for (const [cidr, valid] of CASES) {
+    it(`${cidr}: ${valid ? 'accepted' : 'refused'} by both`, () => {
+      const { ngrok: viaNgrok, pinggy: viaPinggy } = settingsWith(cidr);
+      assert.deepEqual({ ngrok: accepts(viaNgrok), pinggy: accepts(viaPinggy) }, { ngrok: valid, pinggy: valid });
+    });
+  }
+
+  it('ngrok receives CIDRs only: a single address becomes /32 or /128', () => {
+    const settings = ngrok.ngrokSettings({
+      NGROK_AUTHTOKEN: 'abc_DEF-1',
+      ACCESS_TOKEN: 'ab'.repeat(16),
+      NGROK_ALLOW_CIDRS: '198.51.100.7, ::1, 203.0.113.0/24',
+    }) as { allowCidrs: string[] };
+    assert.deepEqual(settings.allowCidrs, ['198.51.100.7/32', '::1/128', '203.0.113.0/24']);
+  });
+});
+
+describe('secret masking: the CLI and the tunnel agents mask alike', async () => {
+  const { maskSecrets: hostMask } = await import('../../package_scripts/docker/engine.js');
+  const { maskSecrets: containerMask } = (await import(join(repoRoot, 'docker', 'common', 'lib', 'tunnel.mjs'))) as {
+    maskSecrets: (line: string, secrets: string[]) => string;
+  };
+  const CASES: Array<[string, string[], string]> = [
+    ['token abcd1234 twice abcd1234', ['abcd1234'], 'token **** twice ****'],
+    ['short abc stays', ['abc'], 'short abc stays'],
+    ['two: s3cret and p4ssword', ['s3cret', 'p4ssword'], 'two: **** and ****'],
+    ['nothing here', [], 'nothing here'],
+  ];
+  for (const [line, secrets, masked] of CASES) {
+    it(JSON.stringify(line), () => {
+      assert.deepEqual({ host: hostMask(line, secrets), container: containerMask(line, secrets) }, { host: masked, container: masked });
+    });
+  }
+});

@@ -266,7 +266,7 @@ const BAD_CASES: BadCase[] = [
     name: 'NGROK_ALLOW_CIDRS with a host name',
     inProcess: true,
     env: `${OK}TEMPLATE=ngrok\nNGROK_AUTHTOKEN=abc_123\nNGROK_ALLOW_CIDRS=example.com\n`,
-    expect: ["NGROK_ALLOW_CIDRS entry 'example.com' is not a CIDR"],
+    expect: ["NGROK_ALLOW_CIDRS entry 'example.com' is not an address or CIDR"],
   },
   {
     name: 'MCP_ENV naming PINGGY_BASIC_AUTH',

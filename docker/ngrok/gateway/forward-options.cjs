@@ -14,7 +14,8 @@ const list = (value) =>
     .split(',')
     .map((v) => v.trim())
     .filter(Boolean);
-const CIDR = /^([0-9]{1,3}(\.[0-9]{1,3}){3}\/[0-9]{1,2}|[0-9A-Fa-f:]+:[0-9A-Fa-f:]*\/[0-9]{1,3})$/;
+// An address or CIDR (IPv4 or IPv6), the same rule for ngrok and Pinggy (test/unit/one-source.test.ts).
+const CIDR = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?:\/(?:3[0-2]|[12]?[0-9]))?|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?)$/;
 // CEL string literal: single quotes, backslash escapes.
 const celString = (value) => `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
@@ -54,9 +55,10 @@ function ngrokSettings(env) {
   const badDomain = allowDomains.find((d) => !/^[A-Za-z0-9.-]+$/.test(d));
   if (badDomain) throw new ConfigError(`NGROK_OAUTH_ALLOW_DOMAINS entry '${badDomain}' is not a domain`);
 
-  const allowCidrs = list(env.NGROK_ALLOW_CIDRS);
+  // ngrok's restrict-ips takes CIDRs only: a single address becomes /32 (or /128).
+  const allowCidrs = list(env.NGROK_ALLOW_CIDRS).map((c) => (!CIDR.test(c) || c.includes('/') ? c : `${c}/${c.includes(':') ? 128 : 32}`));
   const badCidr = allowCidrs.find((c) => !CIDR.test(c));
-  if (badCidr) throw new ConfigError(`NGROK_ALLOW_CIDRS entry '${badCidr}' is not a CIDR such as 203.0.113.0/24`);
+  if (badCidr) throw new ConfigError(`NGROK_ALLOW_CIDRS entry '${badCidr}' is not an address or CIDR such as 203.0.113.0/24`);
 
   const serverAddr = env.NGROK_SERVER_ADDR ?? '';
   if (serverAddr && !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(serverAddr)) throw new ConfigError('NGROK_SERVER_ADDR must be host:port');
