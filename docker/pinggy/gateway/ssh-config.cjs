@@ -18,7 +18,8 @@ const list = (value) =>
     .map((v) => v.trim())
     .filter(Boolean);
 // An address or CIDR (IPv4 or IPv6), the same rule for ngrok and Pinggy (test/unit/one-source.test.ts).
-const CIDR = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?:\/(?:3[0-2]|[12]?[0-9]))?|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?)$/;
+const CIDR =
+  /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?:\/(?:3[0-2]|[12]?[0-9]))?|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?)$/;
 
 /** The settings Pinggy needs, validated; errors name the variable. */
 function pinggySettings(env) {
