@@ -21,7 +21,7 @@ import {
   type Instance,
 } from './harness.js';
 
-describe('escape battery against the nginx template', { timeout: 900_000 }, () => {
+describe('escape battery against the nginx template (steps in order, on shared instances)', { timeout: 900_000 }, () => {
   let context: BatteryContext;
   const network = 'mcps-e2e-probe-net';
   const target = 'mcps-e2e-target';

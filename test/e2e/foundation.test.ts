@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { certificateOf, cli, cliBackground, connectClient, createInstance, docker, removeInstance, trustingFetch, waitFor, type Instance } from './harness.js';
 
-describe('nginx template with the default MCP server', { timeout: 600_000 }, () => {
+describe('nginx template with the default MCP server (steps in order, on shared instances)', { timeout: 600_000 }, () => {
   let instance: Instance;
   const secretText = 'only-the-client-may-read-this-7f3a';
 

@@ -42,7 +42,7 @@ async function listToolsOver(url: string, authorization: string, trusted: string
   }
 }
 
-describe('operator commands with two instances side by side', { timeout: 600_000 }, () => {
+describe('operator commands with two instances side by side (steps in order, on shared instances)', { timeout: 600_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'ops-e2e-'));
   const sides: Record<'a' | 'b', Side> = {} as never;
   const firstFingerprint: Record<string, string> = {};

@@ -17,7 +17,7 @@ import { callJson, cli, connectClient, createInstance, docker, projectDir, remov
 const pythonProbeDir = join(projectDir, 'test', 'fixtures', 'python-probe');
 const imageRuns = (image: string, script: string) => docker(['run', '--rm', '--network', 'none', '--entrypoint', 'sh', image, '-c', script]);
 
-describe('a Python MCP server from a local folder, behind nginx', { timeout: 900_000 }, () => {
+describe('a Python MCP server from a local folder, behind nginx (steps in order, on shared instances)', { timeout: 900_000 }, () => {
   let context: BatteryContext;
   const name = 'mcps-e2e-python';
   const target = 'mcps-e2e-python-target';

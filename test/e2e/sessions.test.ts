@@ -100,7 +100,7 @@ async function healthcheck(instance: Instance) {
   return { exitCode: run.exitCode, output: `${run.stdout}${run.stderr}` };
 }
 
-describe('readiness and sessions (nginx, default server)', { timeout: 900_000 }, () => {
+describe('readiness and sessions (nginx, default server) (steps in order, on shared instances)', { timeout: 900_000 }, () => {
   let instance: Instance;
 
   before(async () => {

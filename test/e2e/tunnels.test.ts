@@ -31,7 +31,7 @@ async function restartCount(name: string): Promise<number> {
   return Number((await docker(['inspect', '--format', '{{.RestartCount}}', name])).stdout.trim());
 }
 
-describe('pinggy template through a stand-in SSH server', { timeout: 900_000 }, () => {
+describe('pinggy template through a stand-in SSH server (steps in order, on shared instances)', { timeout: 900_000 }, () => {
   const name = 'mcps-e2e-pinggy';
   const network = `${name}-net`; // the instance's own network: start reuses it
   const sshd = 'mcps-e2e-sshd';
@@ -156,7 +156,7 @@ describe('pinggy template through a stand-in SSH server', { timeout: 900_000 }, 
   });
 });
 
-describe('ngrok template without an ngrok service', { timeout: 900_000 }, () => {
+describe('ngrok template without an ngrok service (steps in order, on shared instances)', { timeout: 900_000 }, () => {
   const name = 'mcps-e2e-ngrok';
   const network = `${name}-net`;
   // Not ngrok: a listener that closes every connection (also the battery's target).
