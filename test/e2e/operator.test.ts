@@ -283,10 +283,10 @@ describe('operator commands with two instances side by side (steps in order, on 
     );
     assert.equal(rows.find((r) => r.name === 'ops-e2e-b')?.state, 'running');
     const logs = await cli(['logs', 'ops-e2e-a']);
-    assert.equal(logs.exitCode, 2);
+    assert.equal(logs.exitCode, 1); // StateError: the engine was asked; no usage error
     assert.match(logs.stderr, /No mcp-sandbox instance named ops-e2e-a\. `npm run status` lists them/);
     const connect = await cli(['connect', '--env-file', sides.a.envFile]);
-    assert.equal(connect.exitCode, 2);
+    assert.equal(connect.exitCode, 1);
     assert.match(connect.stderr, /No mcp-sandbox instance named ops-e2e-a/);
   });
 });
