@@ -52,3 +52,32 @@ test('`npm run cli` lists every npm script a user runs', async () => {
   const userScripts = scripts.filter((name) => !['prepare', 'compile'].includes(name) && !name.startsWith('test'));
   assert.deepEqual(COMMANDS.map(([command]) => command.replace('npm run ', '')).sort(), userScripts.sort());
 });
+
+/** The relative imports of every .ts file under package_scripts/FOLDER, as [file, imported path]. */
+function importsIn(folder: string): Array<[string, string]> {
+  const dir = join(projectDir, 'package_scripts', folder);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .flatMap((file) =>
+      [...readFileSync(join(dir, file), 'utf8').matchAll(/(?:from|import\() '(\.[^']+)'/g)].map((m): [string, string] => [`${folder}/${file}`, m[1]!]),
+    );
+}
+
+test('no command imports another command, and operator/ never imports commands/ (shared work lives in operator/)', () => {
+  const commandToCommand = importsIn('commands').filter(([, path]) => path.startsWith('./'));
+  assert.deepEqual(commandToCommand, []);
+  const operatorToCommands = importsIn('operator').filter(([, path]) => path.includes('/commands/'));
+  assert.deepEqual(operatorToCommands, []);
+  // The check sees imports at all: every command imports its context type.
+  assert.ok(importsIn('commands').some(([, path]) => path === '../context.js'));
+});
+
+test('program.ts loads command modules lazily: no static import of commands/, each one behind import()', () => {
+  const program = readFileSync(join(projectDir, 'package_scripts', 'program.ts'), 'utf8');
+  assert.doesNotMatch(program, /^import [^;]* from '\.\/commands\//m);
+  const lazy = [...program.matchAll(/import\('\.\/commands\/([\w-]+)\.js'\)/g)].map((m) => `${m[1]}.ts`).sort();
+  const files = readdirSync(join(projectDir, 'package_scripts', 'commands'))
+    .filter((f) => f.endsWith('.ts'))
+    .sort();
+  assert.deepEqual(lazy, files);
+});
