@@ -1,5 +1,6 @@
 import type { ExecaError } from 'execa';
 import { DockerError } from '../errors.js';
+import { shellQuote } from '../shell.js';
 
 /**
  * The one place that starts docker. Commands receive a DockerEngine, so unit
@@ -36,8 +37,7 @@ export function maskSecrets(text: string, secrets: readonly string[]): string {
 
 /** How a docker argv is shown to a person: quoted where needed, secrets masked. */
 export function formatCommand(args: readonly string[], secrets: readonly string[] = []): string {
-  const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
-  return maskSecrets(['docker', ...args].map(quote).join(' '), secrets);
+  return maskSecrets(['docker', ...args].map(shellQuote).join(' '), secrets);
 }
 
 const ENGINE_DOWN = /Cannot connect to the Docker daemon|error during connect|Is the docker daemon running|docker\.sock: connect/i;

@@ -1,3 +1,4 @@
+import { shellQuote } from '../shell.js';
 /**
  * Ready-to-paste client configurations for one endpoint. Pure: the command
  * decides the URL, token and certificate; these only shape them per client.
@@ -58,11 +59,6 @@ export function cursorConfig(endpoint: Endpoint) {
       [endpoint.serverName]: { url: endpoint.url, headers: { Authorization: endpoint.authorization } },
     },
   };
-}
-
-/** POSIX shell quoting: single quotes unless the word is plainly safe. */
-export function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 export const claudeCodeArgv = (endpoint: Endpoint) => [

@@ -26,10 +26,10 @@ import {
   inspectorArgv,
   MCP_REMOTE_VERSION,
   shellLine,
-  shellQuote,
   vscodeConfig,
   type Endpoint,
 } from '../../package_scripts/operator/clients.js';
+import { shellQuote } from '../../package_scripts/shell.js';
 import { credentialFor, dialHost, servesOwnCertificate, tunnelUrl, urlSource } from '../../package_scripts/operator/endpoint.js';
 import { formatDuration, formatStatusTable, instanceStatus, publishedUrl, type ContainerInspect } from '../../package_scripts/operator/instances.js';
 
