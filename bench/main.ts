@@ -36,7 +36,15 @@ async function freePort(): Promise<number> {
   });
 }
 
-const readJson = (path: string) => JSON.parse(readFileSync(join(projectDir, path), 'utf8'));
+/** The fields of a package.json this file reads. */
+interface PackageJson {
+  version?: string;
+  bin?: string | Record<string, string>;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+}
+
+const readJson = (path: string) => JSON.parse(readFileSync(join(projectDir, path), 'utf8')) as PackageJson;
 
 /**
  * All four scenarios must run the same server version: the product's default,
@@ -56,7 +64,8 @@ function serverPackage(): { name: string; version: string; entry: string } {
   }
   const manifest = readJson(join('node_modules', name, 'package.json'));
   if (manifest.version !== version) throw new Error(`node_modules holds ${name} ${manifest.version}, expected ${version}: run npm ci`);
-  const bin = typeof manifest.bin === 'string' ? manifest.bin : Object.values(manifest.bin as Record<string, string>)[0];
+  const bin = typeof manifest.bin === 'string' ? manifest.bin : Object.values(manifest.bin ?? {})[0];
+  if (!bin) throw new Error(`node_modules/${name}/package.json declares no bin: the bench runs the server's own command`);
   return { name, version, entry: join(projectDir, 'node_modules', name, bin) };
 }
 

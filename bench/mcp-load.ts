@@ -51,8 +51,7 @@ export interface HttpTarget {
 /** undici's fetch with its own connection pool, trusting exactly `certificate` when given. */
 export function fetchFor(target: Pick<HttpTarget, 'certificate'>): { fetch: typeof fetch; agent: Agent } {
   const agent = new Agent(target.certificate ? { connect: { ca: target.certificate } } : {});
-  const fetchWithAgent = ((url: string | URL, init?: RequestInit) =>
-    undiciFetch(url, { ...(init as object), dispatcher: agent } as never)) as unknown as typeof fetch;
+  const fetchWithAgent = ((url: string | URL, init?: RequestInit) => undiciFetch(url, { ...init, dispatcher: agent } as never)) as unknown as typeof fetch;
   return { fetch: fetchWithAgent, agent };
 }
 

@@ -37,7 +37,7 @@ export function progressWriter(stream: { isTTY?: boolean; write(text: string): u
   let lastPlain = -Infinity;
   let drawn = false;
   return {
-    waiting(message: string, elapsedSeconds: number) {
+    waiting: (message: string, elapsedSeconds: number) => {
       if (stream.isTTY) {
         frame = (frame + 1) % SPINNER.length;
         stream.write(`\r\x1b[2K${SPINNER[frame]} ${message} (${Math.floor(elapsedSeconds)} s)`);
@@ -47,7 +47,7 @@ export function progressWriter(stream: { isTTY?: boolean; write(text: string): u
         stream.write(`${message} (${Math.floor(elapsedSeconds)} s)\n`);
       }
     },
-    done() {
+    done: () => {
       if (drawn) stream.write('\r\x1b[2K');
       drawn = false;
       lastPlain = -Infinity;

@@ -31,7 +31,8 @@ export interface ProbeOutcome {
 }
 
 interface ProbeModule {
-  probe(options: { url: string; headers?: Record<string, string>; pin?: string; timeoutMs?: number }): Promise<ProbeResult>;
+  // A module's export: a plain function, not a method (it uses no `this`).
+  probe: (options: { url: string; headers?: Record<string, string>; pin?: string; timeoutMs?: number }) => Promise<ProbeResult>;
 }
 
 export async function loadProbeModule(projectDir: string): Promise<ProbeModule> {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from '@dotenvx/dotenvx';
@@ -91,7 +91,7 @@ export function readEnvFile(envFile: string, hostEnv: Env): Record<string, strin
   refuseCommandSubstitution(source, envFile);
   const processEnv: Record<string, string> = {};
   const privateKey = hostEnv.DOTENV_PRIVATE_KEY;
-  return parse(source, { processEnv, ...(privateKey ? { privateKey } : {}) }) as Record<string, string>;
+  return parse<Record<string, string>>(source, { processEnv, ...(privateKey ? { privateKey } : {}) });
 }
 
 function applyAliases(raw: Record<string, string>): Record<string, string> {

@@ -149,8 +149,7 @@ export const buildSettingsSchema = z.object({
     .default('nginx')
     .refine((v): v is Template => (TEMPLATES as readonly string[]).includes(v), {
       message: `TEMPLATE must be one of ${TEMPLATES.join(', ')}`,
-    })
-    .transform((v) => v as Template),
+    }),
   // The server: checked and resolved in server.ts (with the image's own rules).
   MCP_SERVER: z.string().optional(),
   NPM_MCP: z.string().optional(),
@@ -182,7 +181,7 @@ export const buildSettingsSchema = z.object({
   BASE_IMAGE: z
     .string()
     .default('')
-    .refine((v) => v === '' || /^[a-z0-9][a-z0-9._\/:@-]*$/.test(v), 'BASE_IMAGE must be an image reference such as node:22-bookworm-slim'),
+    .refine((v) => v === '' || /^[a-z0-9][a-z0-9._/:@-]*$/.test(v), 'BASE_IMAGE must be an image reference such as node:22-bookworm-slim'),
   ACCESS_TOKEN: z.string().optional(),
   HOST_PORT: port('HOST_PORT', 443),
   BIND_ADDRESS: z

@@ -38,7 +38,11 @@ function profileProblem(profile: unknown): string | undefined {
     return `has defaultAction ${JSON.stringify(defaultAction)}: a sandbox profile must refuse what it does not list (SCMP_ACT_ERRNO)`;
   }
   if (!Array.isArray(syscalls) || syscalls.length === 0) return 'lists no syscalls (a "syscalls" array of rules)';
-  const malformed = syscalls.findIndex((rule) => typeof rule !== 'object' || rule === null || !Array.isArray(rule.names) || typeof rule.action !== 'string');
+  const malformed = (syscalls as unknown[]).findIndex((rule) => {
+    if (typeof rule !== 'object' || rule === null) return true;
+    const { names, action } = rule as Record<string, unknown>;
+    return !Array.isArray(names) || typeof action !== 'string';
+  });
   if (malformed !== -1) return `has a malformed rule at syscalls[${malformed}] (each needs "names" and "action")`;
   return undefined;
 }

@@ -18,7 +18,7 @@ const BOTH_OR_NEITHER =
   'CERT_FILE and KEY_FILE go together: set both (a PEM certificate and its private key, e.g. from mkcert) or neither (a self-signed certificate is made)';
 
 function readableFile(setting: string, path: string): Buffer {
-  let isFile = false;
+  let isFile: boolean;
   try {
     isFile = statSync(path).isFile();
   } catch {

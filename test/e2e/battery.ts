@@ -284,7 +284,7 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
     const inspected = await docker(['inspect', '--format', '{{json .HostConfig}}', context().instance.name]);
     const host = JSON.parse(inspected.stdout) as { SecurityOpt: string[]; Ulimits: { Name: string; Soft: number; Hard: number }[] };
     const seccomp = host.SecurityOpt.find((o) => o.startsWith('seccomp='));
-    assert.ok(seccomp, `SecurityOpt: ${host.SecurityOpt}`);
+    assert.ok(seccomp, `SecurityOpt: ${host.SecurityOpt.join(', ')}`);
     assert.deepEqual(JSON.parse(seccomp.slice('seccomp='.length)), seccompProfile());
     assert.deepEqual(host.Ulimits, [{ Name: 'core', Soft: 0, Hard: 0 }]);
   });

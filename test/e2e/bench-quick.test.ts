@@ -15,7 +15,7 @@ import { docker, projectDir } from './harness.js';
 const PREFIX = 'mcps-e2e-bench';
 const out = mkdtempSync(join(tmpdir(), 'mcps-e2e-bench-'));
 
-after(async () => {
+after(() => {
   rmSync(out, { recursive: true, force: true });
 });
 

@@ -93,7 +93,7 @@ export function certificateOf(instance: Instance): string {
 /** fetch that trusts exactly this instance's certificate (TLS checks stay on). */
 export function trustingFetch(certificate: string) {
   const dispatcher = new Agent({ connect: { ca: certificate } });
-  return ((url: string | URL, init?: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
+  return ((url: string | URL, init?: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher })) as unknown as typeof fetch;
 }
 
 export async function connectClient(instance: Instance, options: { token?: string; certificate?: string } = {}) {

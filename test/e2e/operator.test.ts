@@ -160,7 +160,7 @@ describe('operator commands with two instances side by side (steps in order, on 
       'ops-e2e-a'
     ]!;
     assert.deepEqual(server, { type: 'http', url: `https://127.0.0.1:${sides.a.port}/mcp`, headers: { Authorization: `Bearer ${sides.a.token}` } });
-    assert.ok((await listToolsOver(server.url, server.headers.Authorization!, certificate)).includes('list_directory'));
+    assert.ok((await listToolsOver(server.url, server.headers.Authorization, certificate)).includes('list_directory'));
 
     const cursor = await cli(['connect', '--client', 'cursor', '--json', '--env-file', sides.a.envFile]);
     const entry = (JSON.parse(cursor.stdout) as { mcpServers: Record<string, { url: string; headers: Record<string, string> }> }).mcpServers['ops-e2e-a']!;

@@ -137,7 +137,7 @@ describe('readiness and sessions (nginx, default server) (steps in order, on sha
     assert.equal(status.exitCode, 0, status.all);
     const row = (JSON.parse(status.stdout) as Array<{ name: string; probe?: { ok: boolean; tools?: string[] } }>).find((r) => r.name === instance.name);
     assert.equal(row?.probe?.ok, true, status.stdout);
-    assert.ok(row!.probe!.tools!.includes('list_allowed_directories'));
+    assert.ok(row.probe.tools!.includes('list_allowed_directories'));
     // The probes ended their sessions (DELETE): no server process is left behind by them.
     const logs = await docker(['logs', instance.name]);
     assert.match(logs.stdout, /ended: the client ended it \(DELETE\)/);
@@ -170,7 +170,7 @@ describe('readiness and sessions (nginx, default server) (steps in order, on sha
     const stale = await rawPost(
       instance,
       { jsonrpc: '2.0', id: 2, method: 'tools/list' },
-      { 'Mcp-Session-Id': first.sessionId!, 'MCP-Protocol-Version': '2025-06-18' },
+      { 'Mcp-Session-Id': first.sessionId, 'MCP-Protocol-Version': '2025-06-18' },
     );
     assert.equal(stale.status, 404, stale.text);
     assert.match(stale.text, /Session not found/);

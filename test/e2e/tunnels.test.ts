@@ -18,6 +18,7 @@ import { addressOf, createBatteryInstance, sandboxBattery, startTarget, type Bat
 import { cli, cliBackground, connectHttp, docker, execBridge, projectDir, removeInstance, waitFor } from './harness.js';
 
 const STAND_IN_IMAGE = 'mcps-e2e-ssh-stand-in';
+// eslint-disable-next-line no-control-regex -- /proc/PID/cmdline ends each argument with a NUL byte
 const TUNNEL_PROCESS = /tunnel\.mjs|^ssh\x00/;
 
 function setEnv(envFile: string, values: Record<string, string>) {

@@ -72,7 +72,7 @@ describe('envFromExample', () => {
       if (before[i]!.includes(PLACEHOLDER_SECRET)) assert.equal(line, before[i]!.replace(PLACEHOLDER_SECRET, keys.calls[0]!));
       else assert.equal(line, before[i]);
     });
-    const raw = parse(env, { processEnv: {} }) as Record<string, string>;
+    const raw = parse<Record<string, string>>(env, { processEnv: {} });
     const settings = resolveSettings(raw, join(root, 'example', '.env'), { hostEnv: { HOME: root }, projectDir: makeProjectDir(join(root, 'nowhere')) });
     assert.equal(settings.accessToken, keys.calls[0]);
     assert.equal(settings.template, 'nginx');
