@@ -68,7 +68,7 @@ describe('MCP_ENV: one rule for the CLI and the entrypoint', () => {
     assert.equal(read('docker', 'common', 'lib', 'reserved-env-names'), renderReservedEnvNames());
   });
 
-  const entrypoint = read('docker', 'common', 'bin', 'entrypoint');
+  const entrypoint = read('docker', 'common', 'lib', 'sandbox.sh'); // the entrypoint's library
   const fn = /^check_mcp_env\(\) \{\n[\s\S]*?\n\}$/m.exec(entrypoint)?.[0];
   const secrets = /^readonly GATEWAY_SECRETS="[^"]+"$/m.exec(entrypoint)?.[0];
   assert.ok(fn && secrets, 'the entrypoint defines check_mcp_env and GATEWAY_SECRETS');

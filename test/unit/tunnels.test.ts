@@ -278,7 +278,7 @@ describe('tunnel settings in the CLI', () => {
   });
 
   it('GATEWAY_SECRET_NAMES is the list the entrypoint strips', () => {
-    const entrypoint = readFileSync(join(projectDir, 'docker', 'common', 'bin', 'entrypoint'), 'utf8');
+    const entrypoint = readFileSync(join(projectDir, 'docker', 'common', 'lib', 'sandbox.sh'), 'utf8');
     const list = entrypoint.match(/^readonly GATEWAY_SECRETS="([^"]+)"$/m)?.[1]?.split(' ');
     assert.deepEqual(list, [...GATEWAY_SECRET_NAMES]);
   });

@@ -1,0 +1,67 @@
+# shellcheck shell=bash
+# The entrypoint's pure pieces, sourced by docker/common/bin/entrypoint (as
+# /opt/sandbox/lib/sandbox.sh) and by the fast tests (test/unit/shell), which
+# run them with fake setpriv and the like on PATH. Definitions only: sourcing
+# this file changes nothing.
+
+# Gateway secrets, removed from every environment except the gateway's own
+# set-up. The CLI keeps the same list (GATEWAY_SECRET_NAMES, unit-tested).
+readonly GATEWAY_SECRETS="ACCESS_TOKEN NGINX_ACCESS_TOKEN NGROK_AUTHTOKEN NGROK_BASIC_AUTH PINGGY_ACCESS_TOKEN PINGGY_BEARER_TOKEN PINGGY_BASIC_AUTH"
+# What the session gateway (and through it the MCP server) may read, besides
+# PATH and the names listed in MCP_ENV.
+readonly MCP_KEEP_ENV="HOME LOG_LEVEL NPM_MCP_ARGS MCP_MAX_SESSIONS MCP_SESSION_IDLE"
+# The PATH of every process run_as starts. A plain shell variable, set here and
+# never read from the environment; only the tests change it (to find fakes).
+SANDBOX_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+log() { printf '[sandbox] %s\n' "$*"; }
+die() { printf '[sandbox] error: %s\n' "$*" >&2; exit 78; }   # 78: configuration error
+
+# This library's folder (/opt/sandbox/lib in the image), for the files beside it.
+SANDBOX_LIB="$(dirname "${BASH_SOURCE[0]}")"
+
+# MCP_ENV: the CLI's rule (package_scripts/settings/env-names.ts), for plain
+# `docker run` users too: names only, never a gateway secret or a tunnel
+# setting, never a name the sandbox reads itself (the generated list
+# reserved-env-names). test/unit/one-source.test.ts runs this function on the
+# CLI's table of cases.
+check_mcp_env() {
+  local list="$1" reserved="$2" name
+  case "$list" in *[!A-Za-z0-9_,]*) die "MCP_ENV must be a comma-separated list of variable names" ;; esac
+  for name in ${list//,/ }; do
+    [[ "$name" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "MCP_ENV names '$name', which is not a variable name"
+    case " $GATEWAY_SECRETS " in *" $name "*) die "MCP_ENV names $name, a gateway secret; the MCP server must never see it" ;; esac
+    case "$name" in NGROK_*|PINGGY_*) die "MCP_ENV names $name, a tunnel setting; the MCP server must never see it" ;; esac
+    if grep -qx -- "$name" "$reserved"; then die "MCP_ENV names $name, which the sandbox reads itself; remove it from MCP_ENV"; fi
+  done
+}
+
+# The settings the entrypoint reads, checked before anything is changed.
+check_settings() {
+  case "$LOG_LEVEL" in info|debug|none) ;; *) die "LOG_LEVEL '$LOG_LEVEL' is not info, debug or none" ;; esac
+  check_mcp_env "$MCP_ENV" "$SANDBOX_LIB/reserved-env-names"
+  case "${NPM_MCP_ARGS:-}" in *$'\n'*|*$'\r'*) die "NPM_MCP_ARGS must be one line" ;; esac
+  case "${MCP_MAX_SESSIONS:-16}" in ''|*[!0-9]*) die "MCP_MAX_SESSIONS must be a whole number" ;; esac
+  case "${MCP_SESSION_IDLE:-300}" in ''|*[!0-9]*) die "MCP_SESSION_IDLE must be a whole number of seconds" ;; esac
+}
+
+# Replace the current (background) subshell with COMMAND run as USER: no
+# capability now or ever, no new privileges, and an environment that holds only
+# PATH and the names listed in KEEP. Variables are unset here rather than passed
+# to `env`, so that no value appears on a command line. Call it as `run_as ... &`.
+run_as() {
+  local user="$1" keep="$2" var
+  shift 2
+  for var in $(compgen -e); do
+    case " $keep " in *" $var "*) ;; *) unset "$var" ;; esac
+  done
+  export PATH="$SANDBOX_PATH"
+  exec setpriv --reuid="$user" --regid="$user" --clear-groups \
+    --inh-caps=-all --bounding-set=-all --no-new-privs -- "$@"
+}
+
+# COMMAND as "mcp" (the session gateway, which starts the MCP servers): it reads
+# only MCP_KEEP_ENV and the names in MCP_ENV; no gateway secret is ever among them.
+run_as_mcp() {
+  run_as mcp "$MCP_KEEP_ENV ${MCP_ENV//,/ }" "$@"
+}
