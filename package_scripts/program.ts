@@ -1,14 +1,4 @@
 import { Command, Option } from 'commander';
-import type { BuildOptions } from './commands/build.js';
-import type { ConnectOptions } from './commands/connect.js';
-import type { DoctorOptions } from './commands/doctor.js';
-import type { GenKeyOptions } from './commands/gen-key.js';
-import type { InitOptions } from './commands/init.js';
-import type { LogsOptions } from './commands/logs.js';
-import type { StartOptions } from './commands/start.js';
-import type { StatusOptions } from './commands/status.js';
-import type { StopOptions } from './commands/stop.js';
-import type { UpOptions } from './commands/up.js';
 import type { CommandContext } from './context.js';
 
 /** One line per command, for `npm run cli`; the order is the order a user needs them. */
@@ -80,7 +70,7 @@ export function createProgram(ctx: CommandContext): Command {
     .option('-f, --file <path>', 'write the key to this file (mode 0600) instead of printing it')
     .option('--force', 'replace the file if it exists', false)
     .addHelpText('after', examples('npm run gen_key', 'npm run gen_key -- -s 48', 'npm run gen_key -- -f token.txt'))
-    .action(async (options: GenKeyOptions) => (await commands.genKey()).genKey(ctx, options));
+    .action(async (options) => (await commands.genKey()).genKey(ctx, options));
 
   program
     .command('build')
@@ -92,7 +82,7 @@ export function createProgram(ctx: CommandContext): Command {
     .addOption(envFileOption())
     .addOption(templateOption())
     .addHelpText('after', examples('npm run build', 'npm run build -- --no-cache', 'npm run build -- --env-file .env.github -t v2'))
-    .action(async (options: BuildOptions) => (await commands.build()).build(ctx, options));
+    .action(async (options) => (await commands.build()).build(ctx, options));
 
   program
     .command('start')
@@ -112,7 +102,7 @@ did not answer in time (its own error lines are printed), 2 on bad settings. Att
 with the container: 0 after Ctrl-C stopped it cleanly (130 if it did not stop cleanly), else the
 container's own non-zero status.`,
     )
-    .action(async (options: StartOptions) => {
+    .action(async (options) => {
       await (await commands.start()).start(ctx, options);
     });
 
@@ -125,7 +115,7 @@ container's own non-zero status.`,
     .option('--dry-run', 'print the docker commands and run nothing', false)
     .addOption(envFileOption())
     .addHelpText('after', examples('npm run stop', 'npm run stop -- mcp-github', 'npm run stop -- --all'))
-    .action(async (name: string | undefined, options: StopOptions & { envFile: string }) => (await commands.stop()).stop(ctx, nameOptions(name, options)));
+    .action(async (name, options) => (await commands.stop()).stop(ctx, nameOptions(name, options)));
 
   program
     .command('status')
@@ -133,7 +123,7 @@ container's own non-zero status.`,
     .option('--json', 'print JSON', false)
     .option('--probe', 'also make one MCP round trip (initialize, tools/list) to each running instance, on its internal path', false)
     .addHelpText('after', examples('npm run status', 'npm run status -- --probe', 'npm run status -- --json --probe'))
-    .action(async (options: StatusOptions) => {
+    .action(async (options) => {
       await (await commands.status()).status(ctx, options);
     });
 
@@ -146,7 +136,7 @@ container's own non-zero status.`,
     .option('--tail <lines>', 'how many of the last lines (or all)', '100')
     .addOption(envFileOption())
     .addHelpText('after', examples('npm run logs', 'npm run logs -- -f', 'npm run logs -- mcp-github --tail all'))
-    .action(async (name: string | undefined, options: LogsOptions & { envFile: string }) => (await commands.logs()).logs(ctx, nameOptions(name, options)));
+    .action(async (name, options) => (await commands.logs()).logs(ctx, nameOptions(name, options)));
 
   program
     .command('connect')
@@ -158,7 +148,7 @@ container's own non-zero status.`,
       'after',
       examples('npm run connect', 'npm run connect -- --client claude-desktop', 'npm run connect -- --client vscode --env-file .env.github'),
     )
-    .action(async (options: ConnectOptions) => {
+    .action(async (options) => {
       await (await commands.connect()).connect(ctx, options);
     });
 
@@ -168,7 +158,7 @@ container's own non-zero status.`,
     .option('--json', 'print JSON', false)
     .addOption(envFileOption())
     .addHelpText('after', examples('npm run doctor', 'npm run doctor -- --json --env-file .env.github'))
-    .action(async (options: DoctorOptions) => {
+    .action(async (options) => {
       const checks = await (await commands.doctor()).doctor(ctx, options);
       if (checks.some((c) => c.verdict === 'fail')) process.exitCode = 1;
     });
@@ -180,7 +170,7 @@ container's own non-zero status.`,
     .option('--force', 'replace an existing env file (its token is lost)', false)
     .addOption(envFileOption())
     .addHelpText('after', examples('npm run init', 'npm run init -- --yes', 'npm run init -- --yes --env-file .env.github'))
-    .action(async (options: InitOptions) => {
+    .action(async (options) => {
       const ask = process.stdin.isTTY && !options.yes ? (await import('./operator/ask.js')).terminalAsk() : undefined;
       await (await commands.init()).init(ctx, options, ask);
     });
@@ -190,7 +180,7 @@ container's own non-zero status.`,
     .description('first run: create .env with a new token when missing (never overwrites), build, start -d')
     .addOption(envFileOption())
     .addHelpText('after', examples('npm run up'))
-    .action(async (options: UpOptions) => {
+    .action(async (options) => {
       await (await commands.up()).up(ctx, options);
     });
 
