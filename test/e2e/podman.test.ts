@@ -6,7 +6,8 @@
  * Without the socket this fails: CI installs Podman (scripts/ensure-podman.sh).
  */
 import assert from 'node:assert/strict';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 
 const socket = process.env.MCPS_E2E_PODMAN_SOCKET ?? '/run/podman/podman.sock';
@@ -20,10 +21,26 @@ if (!existsSync(socket) || !statSync(socket).isSocket()) {
   process.env.MCPS_E2E_ENGINE = 'podman';
   process.env.DOCKER_HOST = `unix://${socket}`;
   delete process.env.DOCKER_CONTEXT;
-  const { docker } = await import('./harness.js');
+  const { cli, createInstance, docker, projectDir } = await import('./harness.js');
   test('the engine under test is Podman', async () => {
     const version = await docker(['version', '--format', '{{json .Server.Components}}']);
     assert.match(version.stdout, /Podman Engine/, version.stderr);
+  });
+
+  test('a seccomp profile other than the engine default is refused before anything starts', async () => {
+    // Podman cannot take a profile per container (docker/podman.ts): a stricter one than its default must not pass silently.
+    const instance = await createInstance('mcps-e2e-podman-seccomp', { MCP_SECCOMP_PROFILE: './stricter.json' });
+    const shipped = JSON.parse(readFileSync(join(projectDir, 'profiles', 'seccomp.json'), 'utf8')) as { syscalls: unknown[] };
+    writeFileSync(join(instance.dir, 'stricter.json'), JSON.stringify({ ...shipped, syscalls: shipped.syscalls.slice(1) }));
+    const refused = await cli(['start', '-d', '--env-file', instance.envFile]);
+    assert.equal(refused.exitCode, 2, refused.all);
+    assert.match(refused.stderr, /MCP_SECCOMP_PROFILE: Podman at unix:\/\/.* applies the seccomp profile .*, not the sandbox's/);
+    assert.match(refused.stderr, /seccomp_profile = ".*stricter\.json"/);
+    assert.equal((await docker(['ps', '--all', '--quiet', '--filter', `name=^/?${instance.name}$`])).stdout, '', 'no container');
+    // Control: the shipped profile, which the engine applies, passes the same check (and stops at the missing image).
+    writeFileSync(join(instance.dir, 'stricter.json'), JSON.stringify(shipped));
+    const passed = await cli(['start', '-d', '--env-file', instance.envFile]);
+    assert.match(passed.stderr, /The image mcps-e2e-podman-seccomp:latest does not exist yet/, passed.all);
   });
   await import('./foundation.test.js');
   await import('./escape-battery.test.js');
