@@ -4,7 +4,6 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { hardeningArgs, runArgs } from '../../package_scripts/docker/argv.js';
 import type { DockerEngine } from '../../package_scripts/docker/engine.js';
 import { instanceNames } from '../../package_scripts/docker/names.js';
 import {
@@ -17,8 +16,11 @@ import {
   seccompProblem,
   unixSocketOf,
 } from '../../package_scripts/docker/podman.js';
-import { UsageError } from '../../package_scripts/errors.js';
+import { StateError } from '../../package_scripts/errors.js';
 import { engineCheck } from '../../package_scripts/operator/checks.js';
+import { dockerRunArgs, hardeningArgs } from '../../package_scripts/sandbox/docker-run.js';
+import { egressPolicy } from '../../package_scripts/sandbox/firewall.js';
+import { sandboxProfile } from '../../package_scripts/sandbox/profile.js';
 import { seccompProfile } from '../../package_scripts/sandbox/seccomp.js';
 import { resolveSettings, type Settings } from '../../package_scripts/settings/load.js';
 import { makeProjectDir } from './project-fixture.js';
@@ -36,6 +38,12 @@ function settings(raw: Record<string, string> = {}): Settings {
     hostEnv: { HOME: join(root, 'home') },
     projectDir: project,
   });
+}
+
+/** The engine-independent profile of these settings. */
+function profile(raw: Record<string, string> = {}) {
+  const s = settings(raw);
+  return sandboxProfile(s, instanceNames(s.NAME), { detached: true, egress: egressPolicy(s.MCP_EGRESS, {}) });
 }
 
 /** `docker version --format '{{json .}}'` as Docker CLI 28 printed it against Podman 4.3.1's API (trimmed). */
@@ -70,9 +78,9 @@ function answering(answers: Record<string, string>): DockerEngine & { calls: str
 
 describe('Podman: the argv', () => {
   it('Docker keeps the seccomp profile on the command line; Podman gets /var/tmp read-only and bounded nofile/nproc instead', () => {
-    const docker = hardeningArgs(settings());
-    const podman = hardeningArgs(settings(), 'podman');
-    assert.deepEqual(hardeningArgs(settings(), 'docker'), docker);
+    const docker = hardeningArgs(profile());
+    const podman = hardeningArgs(profile(), 'podman');
+    assert.deepEqual(hardeningArgs(profile(), 'docker'), docker);
     assert.deepEqual(podman, [
       ...['--cap-drop', 'ALL'],
       ...['--cap-add', 'CHOWN', '--cap-add', 'NET_ADMIN', '--cap-add', 'SETGID', '--cap-add', 'SETPCAP', '--cap-add', 'SETUID'],
@@ -96,13 +104,17 @@ describe('Podman: the argv', () => {
     );
   });
 
-  it('runArgs passes the engine on; without one it is Docker', () => {
-    const s = settings();
-    const names = instanceNames(s.NAME);
-    const onPodman = runArgs(s, names, { detached: true, engine: 'podman' }).args;
+  it('dockerRunArgs renders the same profile for the engine it is given; without one it is Docker', () => {
+    const onPodman = dockerRunArgs(profile(), 'podman').args;
     assert.ok(onPodman.includes('/var/tmp:ro,nosuid,nodev,noexec,size=4k'));
     assert.ok(!onPodman.some((a) => a.startsWith('seccomp=')));
-    assert.deepEqual(runArgs(s, names, { detached: true }).args, runArgs(s, names, { detached: true, engine: 'docker' }).args);
+    assert.deepEqual(dockerRunArgs(profile()), dockerRunArgs(profile(), 'docker'));
+    // Nothing else moves: take out the three Podman additions and the inline profile, and the rest is the same argv.
+    const without = (args: string[], values: string[]) => args.filter((a, i) => !values.includes(a) && !values.includes(args[i + 1] ?? ''));
+    assert.deepEqual(
+      without(onPodman, ['/var/tmp:ro,nosuid,nodev,noexec,size=4k', 'nofile=8192:8192', 'nproc=16384:16384']),
+      without(dockerRunArgs(profile()).args, [`seccomp=${shipped}`]),
+    );
   });
 });
 
@@ -179,9 +191,11 @@ describe('Podman: the seccomp profile must be the engine default', () => {
     const stricter = join(root, 'stricter.json');
     writeFileSync(stricter, JSON.stringify({ ...wanted, syscalls: wanted.syscalls.slice(1) }));
     await assert.rejects(ensurePodmanSeccomp(engine, stricter), (error: unknown) => {
-      assert.ok(error instanceof UsageError);
+      assert.ok(error instanceof StateError);
+      assert.equal(error.exitCode, 1);
       assert.match(error.message, /^MCP_SECCOMP_PROFILE: Podman at unix:\/\/.* applies the seccomp profile .*engine-seccomp\.json, not the sandbox's/);
       assert.match(error.message, /Nothing was started$/);
+      assert.match(error.hint!, /seccomp_profile = ".*stricter\.json"/);
       return true;
     });
     assert.ok(requests.every((r) => r === 'GET /v4.0.0/libpod/info'));
