@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { engineInfoArgs, engineVersionArgs, imageExistsArgs } from '../docker/argv.js';
 import { instanceNames } from '../docker/names.js';
+import { observePodmanSeccomp, seccompProblem } from '../docker/podman.js';
 import { isReportedError, parseOrThrow } from '../errors.js';
 import {
   baseImageCheck,
@@ -79,9 +80,9 @@ export async function doctor(ctx: CommandContext, rawOptions: DoctorOptions): Pr
   let engineUp = false;
   try {
     const version = JSON.parse((await docker.run(engineVersionArgs())).stdout) as EngineVersion;
-    const info = JSON.parse((await docker.run(engineInfoArgs())).stdout) as { OperatingSystem?: string; DockerRootDir?: string };
+    const info = JSON.parse((await docker.run(engineInfoArgs())).stdout) as { OperatingSystem?: string; DockerRootDir?: string; SecurityOptions?: string[] };
     dockerRootDir = info.DockerRootDir;
-    const check = engineCheck({ version, operatingSystem: info.OperatingSystem });
+    const check = engineCheck({ version, operatingSystem: info.OperatingSystem, securityOptions: info.SecurityOptions ?? [] });
     engineKind = describeEngine(version, info.OperatingSystem).kind;
     engineUp = check.verdict === 'pass';
     checks.push(check);
@@ -107,6 +108,15 @@ export async function doctor(ctx: CommandContext, rawOptions: DoctorOptions): Pr
       if (settings.tlsFiles) {
         checks.push({ name: 'certificate', verdict: 'pass', detail: `CERT_FILE ${settings.tlsFiles.certFile} (SHA-256 ${settings.tlsFiles.fingerprint})` });
       }
+    }
+    if (engineUp && engineKind === 'Podman') {
+      // Podman takes the profile as its default only (docker/podman.ts): the same check start makes.
+      const problem = seccompProblem(await observePodmanSeccomp(docker, settings.seccompProfile), JSON.parse(readFileSync(settings.seccompProfile, 'utf8')));
+      checks.push(
+        problem
+          ? { name: 'seccomp', verdict: 'fail', ...problem }
+          : { name: 'seccomp', verdict: 'pass', detail: `Podman applies the rules of ${settings.seccompProfile} to every container` },
+      );
     }
     if (engineUp) {
       const base = settings.BASE_IMAGE || `node:${settings.NODE_VERSION}-bookworm-slim`;

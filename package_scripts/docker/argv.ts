@@ -41,7 +41,8 @@ export function buildArgs(settings: Settings, names: InstanceNames, options: Bui
   ];
 }
 
-export const findContainerArgs = (name: string) => ['ps', '--all', '--quiet', '--filter', `name=^/${name}$`];
+/** Docker names a container "/NAME" in this filter, Podman "NAME": the optional slash matches both, and only NAME. */
+export const findContainerArgs = (name: string) => ['ps', '--all', '--quiet', '--filter', `name=^/?${name}$`];
 export const removeContainerArgs = (name: string) => ['rm', '--force', name];
 export const imageExistsArgs = (image: string) => ['image', 'inspect', '--format', '{{.Id}}', image];
 export const findNetworkArgs = (network: string) => ['network', 'ls', '--quiet', '--filter', `name=^${network}$`];

@@ -14,7 +14,7 @@ export interface Check {
 
 export interface EngineVersion {
   Client?: { Version?: string };
-  Server?: { Version?: string; Platform?: { Name?: string }; Components?: Array<{ Name?: string; Version?: string }> } | null;
+  Server?: { Version?: string; ApiVersion?: string; Platform?: { Name?: string }; Components?: Array<{ Name?: string; Version?: string }> } | null;
 }
 
 /** Docker or Podman (Podman's docker-compatible CLI and API say so in the component names), and its version. */
@@ -26,7 +26,11 @@ export function describeEngine(version: EngineVersion, operatingSystem = ''): { 
   return { kind, version: (podman && component?.Version) || version.Server?.Version || 'unknown' };
 }
 
-export function engineCheck(observed: { version?: EngineVersion; operatingSystem?: string; error?: string }): Check {
+/**
+ * `securityOptions` is `docker info`'s SecurityOptions: Docker and Podman both
+ * list "name=rootless" when the engine runs as a user, so its absence means rootful.
+ */
+export function engineCheck(observed: { version?: EngineVersion; operatingSystem?: string; securityOptions?: readonly string[]; error?: string }): Check {
   if (observed.error || !observed.version?.Server) {
     return {
       name: 'engine',
@@ -36,7 +40,10 @@ export function engineCheck(observed: { version?: EngineVersion; operatingSystem
     };
   }
   const engine = describeEngine(observed.version, observed.operatingSystem);
-  return { name: 'engine', verdict: 'pass', detail: `${engine.kind} ${engine.version} (client ${observed.version.Client?.Version ?? 'unknown'})` };
+  const api = observed.version.Server.ApiVersion;
+  const mode = observed.securityOptions ? (observed.securityOptions.some((o) => /(^|,)name=rootless(,|$)/.test(o)) ? 'rootless' : 'rootful') : undefined;
+  const about = [...(api ? [`API ${api}`] : []), ...(mode ? [mode] : []), `client ${observed.version.Client?.Version ?? 'unknown'}`];
+  return { name: 'engine', verdict: 'pass', detail: `${engine.kind} ${engine.version} (${about.join(', ')})` };
 }
 
 /** How many distinct symbols: a hex token of real randomness uses nearly all 16. */

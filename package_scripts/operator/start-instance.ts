@@ -2,6 +2,7 @@ import type { CommandContext } from '../context.js';
 import { createNetworkArgs, findContainerArgs, findNetworkArgs, imageExistsArgs, removeContainerArgs } from '../docker/argv.js';
 import { formatCommand, type DockerEngine } from '../docker/engine.js';
 import { instanceNames, type InstanceNames } from '../docker/names.js';
+import { detectEngineKind, ensurePodmanSeccomp } from '../docker/podman.js';
 import { StateError } from '../errors.js';
 import { dockerRunArgs } from '../sandbox/docker-run.js';
 import { sandboxProfile } from '../sandbox/profile.js';
@@ -43,14 +44,18 @@ async function ensureNetwork(docker: DockerEngine, names: InstanceNames, instanc
 export async function startInstance(ctx: CommandContext, settings: Settings, options: StartInstanceOptions): Promise<ConnectionInfo | undefined> {
   const names = instanceNames(settings.NAME, options.tag);
   const profile = sandboxProfile(settings, names, { detached: options.detach, egress: await resolveEgress(settings.MCP_EGRESS) });
-  const run = dockerRunArgs(profile);
   if (options.dryRun) {
-    ctx.out.data(formatCommand(run.args, settings.secrets));
+    // Runs no docker command, so it cannot ask which engine answers: Docker's argv (Podman's differs, docs/GUIDE.md).
+    ctx.out.data(formatCommand(dockerRunArgs(profile).args, settings.secrets));
     return undefined;
   }
   for (const warning of startWarnings(settings)) ctx.out.warn(warning);
 
   const docker = ctx.docker(settings.secrets);
+  // The argv differs a little on Podman (docker/podman.ts), and its seccomp profile is checked first.
+  const engine = await detectEngineKind(docker);
+  if (engine === 'podman') await ensurePodmanSeccomp(docker, profile.seccompProfile);
+  const run = dockerRunArgs(profile, engine);
   const image = await docker.run(imageExistsArgs(names.image), { allowFailure: true });
   if (image.exitCode !== 0) throw new StateError(`The image ${names.image} does not exist yet. Build it first: npm run build`);
   if (await removeExisting(docker, names)) ctx.out.info(`Replaced the existing container ${names.container}.`);

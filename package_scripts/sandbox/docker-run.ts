@@ -1,3 +1,4 @@
+import { PODMAN_ULIMITS, PODMAN_VAR_TMP, type EngineKind } from '../docker/podman.js';
 import type { BindMount, SandboxProfile } from './profile.js';
 
 /**
@@ -11,21 +12,29 @@ export interface DockerInvocation {
   env: Record<string, string>;
 }
 
-export function hardeningArgs(profile: SandboxProfile): string[] {
+/**
+ * The same profile on either engine. On Podman (docker/podman.ts says why) the
+ * seccomp profile is the engine's default, checked before start, and two
+ * additions keep /var/tmp read-only and the open-file and process limits bounded.
+ */
+export function hardeningArgs(profile: SandboxProfile, engine: EngineKind = 'docker'): string[] {
   const { capabilities, limits } = profile;
+  const podman = engine === 'podman';
   return [
     ...capabilities.drop.flatMap((cap) => ['--cap-drop', cap]),
     ...capabilities.add.flatMap((cap) => ['--cap-add', cap]),
     ...(profile.noNewPrivileges ? ['--security-opt', 'no-new-privileges'] : []),
     // The docker client reads the file and sends its content.
-    ...['--security-opt', `seccomp=${profile.seccompProfile}`],
+    ...(podman ? [] : ['--security-opt', `seccomp=${profile.seccompProfile}`]),
     ...(profile.readOnlyRoot ? ['--read-only'] : []),
     ...profile.tmpfs.flatMap((t) => ['--tmpfs', `${t.target}:${[...t.options, `size=${t.size}`].join(',')}`]),
+    ...(podman ? PODMAN_VAR_TMP : []),
     ...['--pids-limit', String(limits.pids)],
     ...['--memory', limits.memory],
     ...['--memory-swap', limits.memory],
     ...['--cpus', limits.cpus],
     ...['--ulimit', `core=${limits.coreFileSize}`],
+    ...(podman ? PODMAN_ULIMITS : []),
   ];
 }
 
@@ -50,14 +59,14 @@ function pinnedHostArgs(profile: SandboxProfile): string[] {
   return Object.entries(profile.egress.pinnedHosts).flatMap(([host, addresses]) => addresses.flatMap((a) => ['--add-host', `${host}:${a}`]));
 }
 
-export function dockerRunArgs(profile: SandboxProfile): DockerInvocation {
+export function dockerRunArgs(profile: SandboxProfile, engine: EngineKind = 'docker'): DockerInvocation {
   const args = [
     'run',
     ...['--name', profile.container],
     ...(profile.lifecycle === 'restart-unless-stopped' ? ['--detach', '--restart', 'unless-stopped'] : ['--rm']),
     ...Object.entries(profile.labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]),
     ...['--network', profile.network],
-    ...hardeningArgs(profile),
+    ...hardeningArgs(profile, engine),
     ...publishArgs(profile.publish),
     ...profile.volumes.flatMap((v) => ['--volume', `${v.name}:${v.target}`]),
     ...profile.binds.flatMap(bindArgs),

@@ -10,8 +10,10 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { createDockerEngine } from '../../package_scripts/docker/engine.js';
+import { observePodmanSeccomp, PODMAN_ULIMITS } from '../../package_scripts/docker/podman.js';
 import { seccompProfile } from '../../package_scripts/sandbox/seccomp.js';
-import { callJson, cli, connectClient, createInstance, docker, newToken, probeServerDir, removeInstance, type Instance } from './harness.js';
+import { callJson, cli, connectClient, createInstance, docker, engine, newToken, probeServerDir, removeInstance, type Instance } from './harness.js';
 
 export const TARGET_IMAGE = 'node:22-bookworm-slim';
 /** Where the probe server's package lands in the image. */
@@ -38,6 +40,41 @@ export async function addressOf(container: string, network: string): Promise<str
 export async function connectFromNeighbour(network: string, host: string, port: number): Promise<string> {
   const result = await docker(['run', '--rm', '--network', network, TARGET_IMAGE, 'node', '-e', CONNECT(host, port)]);
   return result.stdout.trim();
+}
+
+/**
+ * The seccomp profile the engine applies to the container. Docker keeps the
+ * profile start sent in SecurityOpt; Podman's compat API cannot take one per
+ * container, so it must be the engine's default (docker/podman.ts), read the
+ * way start checks it.
+ */
+async function seccompInForce(securityOpt: readonly string[]): Promise<unknown> {
+  const seccomp = securityOpt.find((o) => o.startsWith('seccomp='));
+  if (engine === 'docker') {
+    assert.ok(seccomp, `SecurityOpt: ${securityOpt}`);
+    return JSON.parse(seccomp.slice('seccomp='.length));
+  }
+  assert.equal(seccomp, undefined, 'no per-container profile on Podman: it would be read as a path');
+  const observed = await observePodmanSeccomp(createDockerEngine(), 'profiles/seccomp.json');
+  assert.ok(observed.engineContent, `Podman's default seccomp profile: ${observed.error ?? observed.enginePath}`);
+  return JSON.parse(observed.engineContent);
+}
+
+/** Docker names a limit "core", Podman "RLIMIT_CORE"; sorted by name. */
+function normalUlimits(ulimits: readonly { Name: string; Soft: number; Hard: number }[] | null) {
+  return (ulimits ?? []).map((u) => ({ ...u, Name: u.Name.replace(/^RLIMIT_/, '').toLowerCase() })).sort((a, b) => a.Name.localeCompare(b.Name));
+}
+
+/** What start asks for: no core dumps, and on Podman bounded open files and processes. */
+function expectedUlimits() {
+  const asked = ['core=0', ...(engine === 'podman' ? PODMAN_ULIMITS.filter((a) => a !== '--ulimit') : [])];
+  return normalUlimits(
+    asked.map((a) => {
+      const [name, value] = a.split('=') as [string, string];
+      const [soft, hard = soft] = value.split(':').map(Number) as [number, number?];
+      return { Name: name, Soft: soft, Hard: hard };
+    }),
+  );
 }
 
 /** Values that must stay out of the server's reach, whatever the template. */
@@ -150,6 +187,8 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
       `${PROBE_PACKAGE}/index.js`,
       '/workspace/new.txt',
       '/evil',
+      // Podman mounts a writable tmpfs here on a read-only root unless start covers it (docker/podman.ts).
+      '/var/tmp/evil',
     ]) {
       assert.equal((await callJson(context().client, 'write_file', { path, content: 'x' })).ok, false, path);
     }
@@ -282,11 +321,9 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
       assert.deepEqual([calls[name].ret, calls[name].errno], [-1, 1], `${name}: ${JSON.stringify(calls[name])}`);
     }
     const inspected = await docker(['inspect', '--format', '{{json .HostConfig}}', context().instance.name]);
-    const host = JSON.parse(inspected.stdout) as { SecurityOpt: string[]; Ulimits: { Name: string; Soft: number; Hard: number }[] };
-    const seccomp = host.SecurityOpt.find((o) => o.startsWith('seccomp='));
-    assert.ok(seccomp, `SecurityOpt: ${host.SecurityOpt.join(', ')}`);
-    assert.deepEqual(JSON.parse(seccomp.slice('seccomp='.length)), seccompProfile());
-    assert.deepEqual(host.Ulimits, [{ Name: 'core', Soft: 0, Hard: 0 }]);
+    const host = JSON.parse(inspected.stdout) as { SecurityOpt: string[] | null; Ulimits: { Name: string; Soft: number; Hard: number }[] };
+    assert.deepEqual(await seccompInForce(host.SecurityOpt ?? []), seccompProfile());
+    assert.deepEqual(normalUlimits(host.Ulimits), expectedUlimits());
   });
 
   test('17. no setuid or setgid file on the root filesystem, and no core dumps', async () => {

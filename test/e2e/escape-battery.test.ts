@@ -15,13 +15,14 @@ import {
   createInstance,
   docker,
   newToken,
+  onEngine,
   probeServerDir,
   removeInstance,
   trustingFetch,
   type Instance,
 } from './harness.js';
 
-describe('escape battery against the nginx template (steps in order, on shared instances)', { timeout: 900_000 }, () => {
+describe(onEngine('escape battery against the nginx template (steps in order, on shared instances)'), { timeout: 900_000 }, () => {
   let context: BatteryContext;
   const network = 'mcps-e2e-probe-net';
   const target = 'mcps-e2e-target';
@@ -89,7 +90,7 @@ describe('escape battery against the nginx template (steps in order, on shared i
   sandboxBattery(() => context);
 });
 
-describe('escape battery: MCP_EGRESS allowlist', { timeout: 600_000 }, () => {
+describe(onEngine('escape battery: MCP_EGRESS allowlist'), { timeout: 600_000 }, () => {
   let instance: Instance;
   let client: Client;
   let network: string;

@@ -7,9 +7,22 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { certificateOf, cli, cliBackground, connectClient, createInstance, docker, removeInstance, trustingFetch, waitFor, type Instance } from './harness.js';
+import { findContainerArgs } from '../../package_scripts/docker/argv.js';
+import {
+  certificateOf,
+  cli,
+  cliBackground,
+  connectClient,
+  createInstance,
+  docker,
+  onEngine,
+  removeInstance,
+  trustingFetch,
+  waitFor,
+  type Instance,
+} from './harness.js';
 
-describe('nginx template with the default MCP server (steps in order, on shared instances)', { timeout: 600_000 }, () => {
+describe(onEngine('nginx template with the default MCP server (steps in order, on shared instances)'), { timeout: 600_000 }, () => {
   let instance: Instance;
   const secretText = 'only-the-client-may-read-this-7f3a';
 
@@ -104,7 +117,7 @@ describe('nginx template with the default MCP server (steps in order, on shared 
   test('stop removes the container, then says there is nothing to stop', async () => {
     const stopped = await cli(['stop', '--env-file', instance.envFile]);
     assert.equal(stopped.exitCode, 0, stopped.all);
-    const gone = await docker(['ps', '--all', '--quiet', '--filter', `name=^/${instance.name}$`]);
+    const gone = await docker(findContainerArgs(instance.name));
     assert.equal(gone.stdout.trim(), '');
     const again = await cli(['stop', '--env-file', instance.envFile]);
     assert.equal(again.exitCode, 0);
@@ -127,7 +140,7 @@ describe('nginx template with the default MCP server (steps in order, on shared 
       // Ctrl-C stops the container cleanly, and the command says so with 0.
       assert.equal(result.exitCode, 0, result.all);
       assert.match(result.all ?? '', /Listening on port 8000/, 'logs were streamed');
-      const gone = await docker(['ps', '--all', '--quiet', '--filter', `name=^/${instance.name}$`]);
+      const gone = await docker(findContainerArgs(instance.name));
       assert.equal(gone.stdout.trim(), '', 'attached runs leave no container behind');
     } finally {
       attached.kill('SIGKILL');

@@ -13,6 +13,16 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { execa, type ResultPromise } from 'execa';
 import { Agent, fetch as undiciFetch } from 'undici';
+import type { EngineKind } from '../../package_scripts/docker/podman.js';
+
+/**
+ * The engine under test: Docker, or Podman through its Docker-compatible API
+ * when MCPS_E2E_ENGINE=podman (podman.test.ts sets it with DOCKER_HOST, which
+ * every docker and CLI process started here inherits).
+ */
+export const engine: EngineKind = process.env.MCPS_E2E_ENGINE === 'podman' ? 'podman' : 'docker';
+/** A suite's title, marked with the engine when it is not Docker (the same suites run on both). */
+export const onEngine = (title: string) => (engine === 'docker' ? title : `${title} [${engine}]`);
 
 export const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const cliPath = join(projectDir, 'dist', 'package_scripts', 'main.js');

@@ -535,7 +535,8 @@ describe('small argv helpers', () => {
   });
 
   it('container and network look-ups are anchored on the exact name', () => {
-    assert.deepEqual(findContainerArgs('mcp-sandbox'), ['ps', '--all', '--quiet', '--filter', 'name=^/mcp-sandbox$']);
+    // Docker matches "/mcp-sandbox", Podman "mcp-sandbox"; both engines were tried with this filter.
+    assert.deepEqual(findContainerArgs('mcp-sandbox'), ['ps', '--all', '--quiet', '--filter', 'name=^/?mcp-sandbox$']);
     assert.deepEqual(findNetworkArgs('mcp-sandbox-net'), ['network', 'ls', '--quiet', '--filter', 'name=^mcp-sandbox-net$']);
   });
 

@@ -164,6 +164,7 @@ describe('up (with a recording docker engine)', () => {
       calls.map((c) => (c.args[0] === 'exec' ? c.args.slice(0, 3) : c.args.slice(0, 2))),
       [
         ['build', '--force-rm'],
+        ['version', '--format'],
         ['image', 'inspect'],
         ['ps', '--all'],
         ['network', 'ls'],
@@ -231,7 +232,7 @@ describe('up (with a recording docker engine)', () => {
     await assert.rejects(up(ctx, { envFile: join(envDir, '.env') }), /The image mcp-sandbox:latest does not exist yet\. Build it first: npm run build/);
     assert.deepEqual(
       calls.map((c) => c.args[0]),
-      ['build', 'image'],
+      ['build', 'version', 'image'],
     );
   });
 });
