@@ -51,7 +51,7 @@ export async function connectFromNeighbour(network: string, host: string, port: 
 async function seccompInForce(securityOpt: readonly string[]): Promise<unknown> {
   const seccomp = securityOpt.find((o) => o.startsWith('seccomp='));
   if (engine === 'docker') {
-    assert.ok(seccomp, `SecurityOpt: ${securityOpt}`);
+    assert.ok(seccomp, `SecurityOpt: ${securityOpt.join(', ')}`);
     return JSON.parse(seccomp.slice('seccomp='.length));
   }
   assert.equal(seccomp, undefined, 'no per-container profile on Podman: it would be read as a path');
