@@ -13,6 +13,7 @@ export const COMMANDS: ReadonlyArray<readonly [string, string]> = [
   ['npm run status', 'every instance: health, uptime, restarts, URL, image'],
   ['npm run logs', 'the container log of an instance (-f to follow)'],
   ['npm run stop', 'stop and remove the container (a name, or --all)'],
+  ['npm run export', 'the same sandbox as a Compose project or a Kubernetes manifest set (preview, or --out DIR)'],
   ['npm run bench', 'measure the chain against direct stdio, Supergateway alone and the guide (-- --quick)'],
   ['npm run cli', 'this table'],
 ];
@@ -35,6 +36,7 @@ const commands = {
   build: () => import('./commands/build.js'),
   connect: () => import('./commands/connect.js'),
   doctor: () => import('./commands/doctor.js'),
+  export: () => import('./commands/export.js'),
   genKey: () => import('./commands/gen-key.js'),
   init: () => import('./commands/init.js'),
   logs: () => import('./commands/logs.js'),
@@ -151,6 +153,32 @@ container's own non-zero status.`,
     .action(async (options) => {
       await (await commands.connect()).connect(ctx, options);
     });
+
+  program
+    .command('export')
+    .description('write the instance as a Compose project or Kubernetes manifests with the same hardening (secrets in 0600 files, never in the YAML)')
+    .option('--format <format>', 'compose or kubernetes')
+    .option('--out <dir>', 'write the files into this folder (created; without it they are printed, secrets masked)')
+    .option('--image <ref>', 'the image to pull instead of the local NAME:latest (one env file)')
+    .option('--registry <path>', 'pull each instance from REGISTRY/NAME:latest')
+    .option('--push', 'run the printed docker tag and docker push lines', false)
+    .option('--force', 'replace the content of a non-empty --out folder', false)
+    .option('--allow-dangerous-mounts', 'accept MCP_MOUNTS of /, your home folder, the project or the Docker socket', false)
+    .addOption(
+      new Option('--env-file <path>', 'settings file; repeat it for several instances in one export (default .env)').argParser(
+        (value: string, previous?: string[]) => [...(previous ?? []), value],
+      ),
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'npm run export -- --format compose',
+        'npm run export -- --format compose --out deploy/ && docker-compose -f deploy/compose.yaml up -d',
+        'npm run export -- --format kubernetes --out k8s/ --registry registry.example.com/team',
+        'npm run export -- --format compose --out deploy/ --env-file .env --env-file .env.github',
+      ),
+    )
+    .action(async (options) => (await commands.export()).exportCommand(ctx, options));
 
   program
     .command('doctor')
