@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync, statSync, chmodSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync, statSync, chmodSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeSecretFile } from './secret-file.js';
@@ -37,6 +37,7 @@ export function writeExport(out: string, files: readonly ExportFile[], force: bo
   try {
     for (const file of files) {
       const path = join(staging, file.name);
+      mkdirSync(dirname(path), { recursive: true });
       if (file.secret) writeSecretFile(path, file.text, { replace: false, existsMessage: `${file.name} is written twice (a bug)` });
       else writeFileSync(path, file.text, { flag: 'wx', mode: 0o644 });
     }

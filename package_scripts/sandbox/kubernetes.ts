@@ -1,0 +1,193 @@
+import { Document, isMap, type YAMLMap } from 'yaml';
+import { GATEWAY_PORT, LABEL_INSTANCE } from '../docker/names.js';
+import { IMAGE_HEALTHCHECK } from './healthcheck.js';
+import { acceptRules } from './firewall.js';
+import type { SandboxProfile } from './profile.js';
+
+/**
+ * The sandbox profile rendered as a namespace-scoped Kubernetes set: a
+ * Deployment, a Secret, a Service (nginx only) and a NetworkPolicy. Pure:
+ * objects in, objects out; kubernetesYaml adds the comments.
+ */
+
+export interface KubernetesInstance {
+  profile: SandboxProfile;
+  template: string;
+  /** nginx: the Service's port (HOST_PORT); tunnels have no Service. */
+  servicePort?: number;
+  /** The seccomp profile's path under the kubelet's seccomp root (/var/lib/kubelet/seccomp). */
+  seccompLocalhostProfile: string;
+  secretNames: readonly string[];
+}
+
+type Obj = Record<string, unknown>;
+
+/** Docker sizes (binary units: 64m is 64 MiB) as Kubernetes quantities. */
+export function quantity(size: string): string {
+  const match = /^(\d+(?:\.\d+)?)([bkmg]?)$/i.exec(size);
+  if (!match) throw new Error(`quantity: ${size} is not a Docker size`);
+  const unit = { '': '', b: '', k: 'Ki', m: 'Mi', g: 'Gi' }[match[2]!.toLowerCase()]!;
+  return `${match[1]}${unit}`;
+}
+
+export const secretName = (profile: SandboxProfile) => `${profile.container}-env`;
+const selector = (profile: SandboxProfile) => ({ [LABEL_INSTANCE]: profile.container });
+
+function envOf(profile: SandboxProfile, secretNames: readonly string[]) {
+  const inline = Object.entries(profile.env).filter(([name]) => !secretNames.includes(name));
+  const secret = Object.entries(profile.env).filter(([name]) => secretNames.includes(name));
+  return { inline: inline.map(([name, value]) => ({ name, value })), secret: Object.fromEntries(secret) };
+}
+
+/** The Secret: the variables whose values are secrets, referenced by name from the Deployment. */
+export function kubernetesSecret(instance: KubernetesInstance): Obj | undefined {
+  const { secret } = envOf(instance.profile, instance.secretNames);
+  if (Object.keys(secret).length === 0) return undefined;
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: secretName(instance.profile), labels: { ...instance.profile.labels } },
+    type: 'Opaque',
+    stringData: secret,
+  };
+}
+
+function probe() {
+  const h = IMAGE_HEALTHCHECK;
+  return {
+    exec: { command: [...h.command] },
+    initialDelaySeconds: h.startPeriodSeconds,
+    periodSeconds: h.intervalSeconds,
+    timeoutSeconds: h.timeoutSeconds,
+    failureThreshold: h.retries,
+  };
+}
+
+export function kubernetesDeployment(instance: KubernetesInstance): Obj {
+  const { profile } = instance;
+  const { inline, secret } = envOf(profile, instance.secretNames);
+  const emptyDirs = [
+    ...profile.tmpfs.map((t, i) => ({ name: `tmpfs-${i}`, mountPath: t.target, emptyDir: { medium: 'Memory', sizeLimit: quantity(t.size) } })),
+    ...profile.volumes.map((v, i) => ({ name: `state-${i}`, mountPath: v.target, emptyDir: {} })),
+  ];
+  const pinned = profile.egress.mode === 'allowlist' ? Object.entries(profile.egress.pinnedHosts) : [];
+  const byAddress = new Map<string, string[]>();
+  for (const [host, addresses] of pinned) for (const a of addresses) byAddress.set(a, [...(byAddress.get(a) ?? []), host]);
+  const limits = { cpu: profile.limits.cpus, memory: quantity(profile.limits.memory) };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: profile.container, labels: { ...profile.labels } },
+    spec: {
+      replicas: 1,
+      // One instance at a time, as with docker: its sessions live in its one server process.
+      strategy: { type: 'Recreate' },
+      selector: { matchLabels: selector(profile) },
+      template: {
+        metadata: { labels: { ...profile.labels } },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          ...(byAddress.size > 0 ? { hostAliases: [...byAddress].map(([ip, hostnames]) => ({ ip, hostnames })) } : {}),
+          containers: [
+            {
+              name: 'sandbox',
+              image: profile.image,
+              imagePullPolicy: 'IfNotPresent',
+              ...(profile.publish ? { ports: [{ name: 'https', containerPort: profile.publish.containerPort, protocol: 'TCP' }] } : {}),
+              env: inline,
+              ...(Object.keys(secret).length > 0 ? { envFrom: [{ secretRef: { name: secretName(profile) } }] } : {}),
+              securityContext: {
+                capabilities: { drop: [...profile.capabilities.drop], add: [...profile.capabilities.add] },
+                readOnlyRootFilesystem: profile.readOnlyRoot,
+                allowPrivilegeEscalation: !profile.noNewPrivileges,
+                seccompProfile: { type: 'Localhost', localhostProfile: instance.seccompLocalhostProfile },
+              },
+              resources: { limits, requests: { ...limits } },
+              readinessProbe: probe(),
+              livenessProbe: probe(),
+              volumeMounts: emptyDirs.map(({ name, mountPath }) => ({ name, mountPath })),
+            },
+          ],
+          volumes: emptyDirs.map(({ name, emptyDir }) => ({ name, emptyDir })),
+        },
+      },
+    },
+  };
+}
+
+/** nginx only: the gateway's port inside the cluster. Tunnels dial out and have none. */
+export function kubernetesService(instance: KubernetesInstance): Obj | undefined {
+  const { profile } = instance;
+  if (!profile.publish || instance.servicePort === undefined) return undefined;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: profile.container, labels: { ...profile.labels } },
+    spec: {
+      type: 'ClusterIP',
+      selector: selector(profile),
+      ports: [{ name: 'https', port: instance.servicePort, targetPort: profile.publish.containerPort, protocol: 'TCP' }],
+    },
+  };
+}
+
+/**
+ * The second layer: ingress to the gateway port only (none for tunnels), and
+ * egress as MCP_EGRESS says. A tunnel's agent must dial out, so a tunnel pod's
+ * egress stays open and the container's own firewall limits the server's user.
+ */
+export function kubernetesNetworkPolicy(instance: KubernetesInstance): Obj {
+  const { profile } = instance;
+  const ingress = profile.publish ? [{ ports: [{ protocol: 'TCP', port: GATEWAY_PORT }] }] : [];
+  let egress: Obj[];
+  if (!profile.publish || profile.egress.mode === 'open') egress = [{}];
+  else if (profile.egress.mode === 'none') egress = [];
+  else {
+    egress = profile.egress.rules.map((rule) => ({
+      to: [{ ipBlock: { cidr: rule.cidr } }],
+      ...(rule.port ? { ports: acceptRules([rule]).map((r) => ({ protocol: r.protocol!.toUpperCase(), port: r.port })) } : {}),
+    }));
+  }
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: profile.container, labels: { ...profile.labels } },
+    spec: { podSelector: { matchLabels: selector(profile) }, policyTypes: ['Ingress', 'Egress'], ingress, egress },
+  };
+}
+
+/** Every object of one instance, in the order they are applied (the Secret apart: it goes to its own 0600 file). */
+export function kubernetesObjects(instance: KubernetesInstance): Obj[] {
+  return [kubernetesDeployment(instance), kubernetesService(instance), kubernetesNetworkPolicy(instance)].filter((o): o is Obj => o !== undefined);
+}
+
+const SECCOMP_COMMENT = [
+  ' Localhost: the shipped profile, placed on every node under the kubelet seccomp root',
+  ' (/var/lib/kubelet/seccomp/<localhostProfile>). Where a cluster cannot load a node file,',
+  ' use { type: RuntimeDefault } instead: the runtime default profile, broader than ours.',
+].join('\n');
+
+const NOT_IN_KUBERNETES = [
+  ' Kubernetes has no per-pod field for the pids limit (set podPidsLimit on the kubelet) nor for',
+  ' ulimit core=0, and emptyDir cannot be mounted noexec: those three hold under Docker and Compose only.',
+].join('\n');
+
+function comment(doc: Document, path: readonly (string | number)[], text: string): void {
+  const node = doc.getIn(path, true);
+  if (isMap(node)) (node as YAMLMap).commentBefore = text;
+}
+
+/** Several objects as one multi-document YAML (1.1-safe strings), with the comments that say what holds where. */
+export function kubernetesYaml(objects: readonly Obj[], header?: string): string {
+  const docs = objects.map((object) => {
+    const doc = new Document(object, { version: '1.1' });
+    if (object.kind === 'Deployment') {
+      comment(doc, ['spec', 'template', 'spec', 'containers', 0, 'securityContext', 'seccompProfile'], SECCOMP_COMMENT);
+      comment(doc, ['spec', 'template', 'spec', 'containers', 0, 'resources'], NOT_IN_KUBERNETES);
+    }
+    return doc.toString({ lineWidth: 0 });
+  });
+  const text = docs.join('---\n');
+  return header ? `${header.replace(/^/gm, '#')}\n${text}` : text;
+}
