@@ -1,4 +1,4 @@
-import { Document, isMap, type YAMLMap } from 'yaml';
+import { Document, isMap } from 'yaml';
 import { GATEWAY_PORT, LABEL_INSTANCE } from '../docker/names.js';
 import { IMAGE_HEALTHCHECK } from './healthcheck.js';
 import { acceptRules } from './firewall.js';
@@ -175,7 +175,7 @@ const NOT_IN_KUBERNETES = [
 
 function comment(doc: Document, path: readonly (string | number)[], text: string): void {
   const node = doc.getIn(path, true);
-  if (isMap(node)) (node as YAMLMap).commentBefore = text;
+  if (isMap(node)) node.commentBefore = text;
 }
 
 /** Several objects as one multi-document YAML (1.1-safe strings), with the comments that say what holds where. */

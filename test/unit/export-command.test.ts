@@ -102,7 +102,10 @@ describe('npm run export', () => {
       'two.secret.yaml',
     ]);
     assert.equal(statSync(join(out, 'two.secret.yaml')).mode & 0o777, 0o600);
-    const kinds = parseAllDocuments(readFileSync(join(out, 'kubernetes.yaml'), 'utf8')).map((d) => `${d.get('kind')}/${(d.toJS() as any).metadata.name}`);
+    const kinds = parseAllDocuments(readFileSync(join(out, 'kubernetes.yaml'), 'utf8')).map((d) => {
+      const object = d.toJS() as { kind: string; metadata: { name: string } };
+      return `${object.kind}/${object.metadata.name}`;
+    });
     assert.deepEqual(kinds, ['Deployment/one', 'Service/one', 'NetworkPolicy/one', 'Deployment/two', 'NetworkPolicy/two']);
     assert.ok(!readFileSync(join(out, 'kubernetes.yaml'), 'utf8').includes(TOKEN));
   });
