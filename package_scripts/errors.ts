@@ -61,10 +61,24 @@ export class NotServingError extends Error {
   }
 }
 
-export type ReportedError = UsageError | StateError | DockerError | NotServingError;
+/** A command the user agreed to run (such as `npm run trust`'s trust-store steps) failed. Exit 1; its own output is above. */
+export class StepFailedError extends Error {
+  readonly exitCode = 1;
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'StepFailedError';
+  }
+}
+
+export type ReportedError = UsageError | StateError | DockerError | NotServingError | StepFailedError;
 
 export function isReportedError(error: unknown): error is ReportedError {
-  return error instanceof UsageError || error instanceof StateError || error instanceof DockerError || error instanceof NotServingError;
+  return (
+    error instanceof UsageError || error instanceof StateError || error instanceof DockerError || error instanceof NotServingError || error instanceof StepFailedError
+  );
 }
 
 /** Validate with a zod schema; every issue's message (already naming the setting and the fix) becomes one UsageError. */

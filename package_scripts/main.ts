@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import chalk from 'chalk';
 import { CommanderError } from 'commander';
 import { defaultContext } from './context.js';
-import { DockerError, isReportedError, NotServingError, StateError, UsageError } from './errors.js';
+import { DockerError, isReportedError, NotServingError, StateError, StepFailedError, UsageError } from './errors.js';
 import { createProgram } from './program.js';
 
 /** The project root: dist/package_scripts/main.js sits two folders below it. */
@@ -18,7 +18,7 @@ export function report(error: unknown): number {
   }
   if (isReportedError(error)) {
     console.error(chalk.red(`error: ${error.message}`));
-    if ((error instanceof UsageError || error instanceof StateError) && error.hint) console.error(error.hint);
+    if ((error instanceof UsageError || error instanceof StateError || error instanceof StepFailedError) && error.hint) console.error(error.hint);
     if (error instanceof DockerError) {
       console.error(chalk.dim(`command: ${error.command}`));
       if (error.detail) console.error(error.detail);

@@ -10,6 +10,8 @@ export const COMMANDS: ReadonlyArray<readonly [string, string]> = [
   ['npm run build', 'build the image of the chosen template with the MCP server inside'],
   ['npm run start', 'start the container (attached; -d to detach and wait until healthy)'],
   ['npm run connect', 'ready-to-paste configuration for Claude, Cursor, VS Code, the Inspector'],
+  ['npm run trust', "add the local CA (it signs the instances' certificates) to this machine's trust stores (asks first)"],
+  ['npm run untrust', 'remove the local CA from the trust stores again (--delete also deletes it)'],
   ['npm run status', 'every instance: health, uptime, restarts, URL, image'],
   ['npm run logs', 'the container log of an instance (-f to follow)'],
   ['npm run stop', 'stop and remove the container (a name, or --all)'],
@@ -43,6 +45,7 @@ const commands = {
   start: () => import('./commands/start.js'),
   status: () => import('./commands/status.js'),
   stop: () => import('./commands/stop.js'),
+  trust: () => import('./commands/trust.js'),
   up: () => import('./commands/up.js'),
 };
 
@@ -210,6 +213,31 @@ container's own non-zero status.`,
     .addHelpText('after', examples('npm run up'))
     .action(async (options) => {
       await (await commands.up()).up(ctx, options);
+    });
+
+  program
+    .command('trust')
+    .description("add the local CA to the system trust store and Chromium/Firefox's: shows the commands, runs them after a yes (prints them without a terminal)")
+    .option('-y, --yes', 'run the commands without asking', false)
+    .option('--dry-run', 'print the commands and run nothing', false)
+    .addOption(envFileOption())
+    .addHelpText('after', examples('npm run trust', 'npm run trust -- --dry-run', 'npm run trust -- --yes'))
+    .action(async (options) => {
+      const ask = process.stdin.isTTY && !options.yes ? (await import('./operator/ask.js')).terminalAsk() : undefined;
+      await (await commands.trust()).trust(ctx, options, ask);
+    });
+
+  program
+    .command('untrust')
+    .description('remove the local CA from the trust stores `trust` changed (--delete also deletes the CA)')
+    .option('-y, --yes', 'run the commands without asking', false)
+    .option('--delete', 'also delete the CA, so that the next start makes a new one (with the TLS_HOSTNAMES of then)', false)
+    .option('--dry-run', 'print the commands and run nothing', false)
+    .addOption(envFileOption())
+    .addHelpText('after', examples('npm run untrust', 'npm run untrust -- --delete'))
+    .action(async (options) => {
+      const ask = process.stdin.isTTY && !options.yes ? (await import('./operator/ask.js')).terminalAsk() : undefined;
+      await (await commands.trust()).untrust(ctx, options, ask);
     });
 
   return program;

@@ -8,6 +8,8 @@ import { credentialFor, servesOwnCertificate } from '../operator/endpoint.js';
 import { requireInstance } from '../operator/find.js';
 import { saveServedCertificate } from '../operator/certificate.js';
 import { npmRun, settingsFor, type EnvOptions } from '../operator/env-file.js';
+import { findCa, issuedBy } from '../tls/ca.js';
+import { systemTrusts } from '../tls/trust-state.js';
 
 export const connectOptionsSchema = z.object({
   client: z.enum(CLIENTS, { message: `--client must be one of ${CLIENTS.join(', ')}` }).optional(),
@@ -44,6 +46,18 @@ async function resolveEndpoint(ctx: CommandContext, options: ConnectOptions): Pr
     return { endpoint: { serverName: settings.NAME, url: instance.url, authorization } };
   }
   const { file, certificate } = await saveServedCertificate(docker, settings);
+  // Signed by the local CA: trusted through the system store once `npm run trust` ran, else through the CA's file.
+  const localCa = findCa(ctx.hostEnv);
+  if (localCa && issuedBy(certificate, localCa)) {
+    const trusted = await systemTrusts(localCa, ctx.hostEnv);
+    if (!trusted) {
+      ctx.out.note(`The certificate is signed by the local CA ${localCa.paths.cert}; \`npm run trust\` adds it to this machine's trust store (then no client needs a certificate setting).`);
+    }
+    return {
+      endpoint: { serverName: settings.NAME, url: instance.url, authorization, ...(trusted ? { systemCa: true } : { caFile: localCa.paths.cert }) },
+      fingerprint: certificate.fingerprint256,
+    };
+  }
   // A certificate signed by a CA (mkcert, a company CA) is trusted through that CA, not through the leaf.
   const selfSigned = certificate.issuer === certificate.subject;
   if (!selfSigned) {

@@ -25,6 +25,8 @@ import {
 import { servesOwnCertificate } from '../operator/endpoint.js';
 import { findInstances } from '../operator/find.js';
 import type { Settings } from '../settings/load.js';
+import { findCa } from '../tls/ca.js';
+import { localCaCheck, systemTrusts } from '../tls/trust-state.js';
 import { envFilePath, settingsFor, type EnvOptions } from '../operator/env-file.js';
 
 export const doctorOptionsSchema = z.object({ json: z.boolean().default(false) });
@@ -107,6 +109,9 @@ export async function doctor(ctx: CommandContext, rawOptions: DoctorOptions): Pr
       );
       if (settings.tlsFiles) {
         checks.push({ name: 'certificate', verdict: 'pass', detail: `CERT_FILE ${settings.tlsFiles.certFile} (SHA-256 ${settings.tlsFiles.fingerprint})` });
+      } else {
+        const ca = findCa(ctx.hostEnv);
+        checks.push(localCaCheck(ca ? { caFile: ca.paths.cert, trusted: await systemTrusts(ca, ctx.hostEnv), ...ca.constraints } : {}));
       }
     }
     if (engineUp && engineKind === 'Podman') {

@@ -21,6 +21,19 @@ export interface Endpoint {
   authorization: string;
   /** A PEM file Node-based clients must trust (NODE_EXTRA_CA_CERTS); absent for a publicly trusted certificate. */
   caFile?: string;
+  /**
+   * The certificate is trusted through the system store (the local CA after
+   * `npm run trust`): Node-based clients are told to read that store
+   * (NODE_USE_SYSTEM_CA=1, Node 22.19+) instead of a NODE_EXTRA_CA_CERTS file.
+   */
+  systemCa?: boolean;
+}
+
+/** The variable Node-based clients need, if any: a file to trust, or the system store. */
+export function nodeTrustEnv(endpoint: Endpoint): Record<string, string> {
+  if (endpoint.caFile) return { NODE_EXTRA_CA_CERTS: endpoint.caFile };
+  if (endpoint.systemCa) return { NODE_USE_SYSTEM_CA: '1' };
+  return {};
 }
 
 /**
@@ -36,7 +49,7 @@ export function claudeDesktopConfig(endpoint: Endpoint) {
         args: ['-y', `mcp-remote@${MCP_REMOTE_VERSION}`, endpoint.url, '--header', 'Authorization:${AUTH_HEADER}'],
         env: {
           AUTH_HEADER: endpoint.authorization,
-          ...(endpoint.caFile ? { NODE_EXTRA_CA_CERTS: endpoint.caFile } : {}),
+          ...nodeTrustEnv(endpoint),
         },
       },
     },
@@ -82,9 +95,11 @@ export const inspectorArgv = (endpoint: Endpoint) => [
   ...['--method', 'tools/list'],
 ];
 
-/** A shell line; NODE_EXTRA_CA_CERTS in front when the certificate needs it. */
-export function shellLine(argv: readonly string[], caFile?: string): string {
-  const prefix = caFile ? `NODE_EXTRA_CA_CERTS=${shellQuote(caFile)} ` : '';
+/** A shell line; NODE_EXTRA_CA_CERTS (or NODE_USE_SYSTEM_CA) in front when the certificate needs it. */
+export function shellLine(argv: readonly string[], nodeEnv: Record<string, string> = {}): string {
+  const prefix = Object.entries(nodeEnv)
+    .map(([name, value]) => `${name}=${shellQuote(value)} `)
+    .join('');
   return prefix + argv.map(shellQuote).join(' ');
 }
 
@@ -101,7 +116,12 @@ export interface ClientSnippet {
 export function clientSnippets(endpoint: Endpoint, nodeVersion = process.versions.node): ClientSnippet[] {
   const trust = endpoint.caFile
     ? [
-        `The client must trust ${endpoint.caFile}: Node-based clients with NODE_EXTRA_CA_CERTS, others through the system's trust store (docs/GUIDE.md, "Certificates").`,
+        `The client must trust ${endpoint.caFile}: Node-based clients with NODE_EXTRA_CA_CERTS, others through the system's trust store (npm run trust; docs/GUIDE.md, "Trusting the local CA").`,
+      ]
+    : [];
+  const systemNote = endpoint.systemCa
+    ? [
+        'NODE_USE_SYSTEM_CA=1 makes Node read the system trust store, which trusts the local CA (Node 22.19 or newer; docs/GUIDE.md, "Trusting the local CA", for older ones).',
       ]
     : [];
   const oldNode = compareVersions(nodeVersion, INSPECTOR_MIN_NODE) < 0;
@@ -111,14 +131,18 @@ export function clientSnippets(endpoint: Endpoint, nodeVersion = process.version
       title: 'Claude Desktop',
       where: 'claude_desktop_config.json (Settings > Developer > Edit Config); merge into "mcpServers", then restart Claude Desktop',
       config: claudeDesktopConfig(endpoint),
-      notes: ['npx fetches mcp-remote on first use (Node.js 20 or newer must be on PATH).'],
+      notes: ['npx fetches mcp-remote on first use (Node.js 20 or newer must be on PATH).', ...systemNote],
     },
     {
       client: 'claude-code',
       title: 'Claude Code',
       where: 'run in a shell (add --scope user to use it in every project)',
       config: shellLine(claudeCodeArgv(endpoint)),
-      notes: endpoint.caFile ? [`Start Claude Code with NODE_EXTRA_CA_CERTS=${shellQuote(endpoint.caFile)} in its environment.`] : [],
+      notes: endpoint.caFile
+        ? [`Start Claude Code with NODE_EXTRA_CA_CERTS=${shellQuote(endpoint.caFile)} in its environment.`]
+        : endpoint.systemCa
+          ? ['Start Claude Code with NODE_USE_SYSTEM_CA=1 in its environment (it then trusts the system store, which trusts the local CA).']
+          : [],
     },
     {
       client: 'cursor',
@@ -138,7 +162,7 @@ export function clientSnippets(endpoint: Endpoint, nodeVersion = process.version
       client: 'inspector',
       title: 'MCP Inspector (lists the tools once)',
       where: 'run in a shell',
-      config: shellLine(inspectorArgv(endpoint), endpoint.caFile),
+      config: shellLine(inspectorArgv(endpoint), nodeTrustEnv(endpoint)),
       notes: [
         `Inspector 2 needs Node.js ${INSPECTOR_MIN_NODE} or newer${oldNode ? ` (this one is ${nodeVersion}: upgrade Node first)` : ''}. Drop --cli and --method for the web interface.`,
       ],

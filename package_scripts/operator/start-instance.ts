@@ -7,6 +7,7 @@ import { StateError } from '../errors.js';
 import { dockerRunArgs } from '../sandbox/docker-run.js';
 import { sandboxProfile } from '../sandbox/profile.js';
 import type { Settings } from '../settings/load.js';
+import { withLocalCaCertificate } from '../tls/instance-certificate.js';
 import { runAttached } from './attached.js';
 import { saveServedCertificate } from './certificate.js';
 import { resolveEgress } from './egress.js';
@@ -41,7 +42,9 @@ async function ensureNetwork(docker: DockerEngine, names: InstanceNames, instanc
  * Runs the instance's sandbox profile: attached (log on screen until Ctrl-C),
  * or detached and then waits until a new MCP client is served.
  */
-export async function startInstance(ctx: CommandContext, settings: Settings, options: StartInstanceOptions): Promise<ConnectionInfo | undefined> {
+export async function startInstance(ctx: CommandContext, given: Settings, options: StartInstanceOptions): Promise<ConnectionInfo | undefined> {
+  // nginx without CERT_FILE/KEY_FILE: the certificate the local CA signs on this machine, mounted like them.
+  const settings = await withLocalCaCertificate(ctx, given, { dryRun: options.dryRun });
   const names = instanceNames(settings.NAME, options.tag);
   const profile = sandboxProfile(settings, names, { detached: options.detach, egress: await resolveEgress(settings.MCP_EGRESS) });
   if (options.dryRun) {

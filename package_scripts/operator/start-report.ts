@@ -61,6 +61,13 @@ export function connectionUrl(settings: Settings): string {
   return `https://${host}:${settings.HOST_PORT}/mcp`;
 }
 
+/** How clients come to trust a certificate of the local CA. */
+export function localCaTrustLine(localCa: { caFile: string; trusted: boolean }): string {
+  return localCa.trusted
+    ? `  Signed by the local CA, which this system trusts (Node clients: NODE_USE_SYSTEM_CA=1)`
+    : `  Signed by the local CA ${localCa.caFile}: \`npm run trust\` makes every instance trusted (Node clients meanwhile: NODE_EXTRA_CA_CERTS=${localCa.caFile})`;
+}
+
 /** The lines printed once a client is served. */
 export function readyReport(ctx: CommandContext, settings: Settings, info: ConnectionInfo): string {
   return [
@@ -70,9 +77,11 @@ export function readyReport(ctx: CommandContext, settings: Settings, info: Conne
       ? [
           `  Certificate:  ${info.certificateFile}`,
           `  SHA-256:      ${info.fingerprint}`,
-          settings.tlsFiles && !settings.tlsFiles.selfSigned
-            ? `  From CERT_FILE, issued by ${settings.tlsFiles.issuer}: clients trust it through that CA`
-            : `  Clients trust it with NODE_EXTRA_CA_CERTS=${info.certificateFile}`,
+          settings.tlsFiles?.localCa
+            ? localCaTrustLine(settings.tlsFiles.localCa)
+            : settings.tlsFiles && !settings.tlsFiles.selfSigned
+              ? `  From CERT_FILE, issued by ${settings.tlsFiles.issuer}: clients trust it through that CA`
+              : `  Clients trust it with NODE_EXTRA_CA_CERTS=${info.certificateFile}`,
         ]
       : []),
     `  Next:         ${npmRun('connect', ctx, settings)}   (ready-to-paste client configurations)`,

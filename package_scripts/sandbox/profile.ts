@@ -88,6 +88,8 @@ export function containerEnv(settings: Settings, egress: EgressPolicy): Record<s
     MCP_ENV: Object.keys(settings.serverEnv).join(','),
     // Where the port is published: nginx derives the instance's own origins from it.
     ...(settings.template === 'nginx' ? { SANDBOX_HOST_PORT: String(settings.HOST_PORT), SANDBOX_BIND_ADDRESS: settings.BIND_ADDRESS } : {}),
+    // Only for the gateway's log line: the mounted pair was signed by the local CA, not brought as CERT_FILE.
+    ...(settings.tlsFiles?.localCa ? { SANDBOX_TLS_SOURCE: 'local-ca' } : {}),
     ...settings.gatewayEnv,
     ...settings.serverEnv,
   };

@@ -12,6 +12,8 @@ export interface TlsFiles {
   /** The certificate signs itself: a client can trust exactly this file. */
   selfSigned: boolean;
   issuer: string;
+  /** Set when the certificate was signed by the local CA at start (tls/instance-certificate.ts), not brought by the user. */
+  localCa?: { caFile: string; trusted: boolean };
 }
 
 const BOTH_OR_NEITHER =

@@ -28,6 +28,9 @@ export const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..',
 export const cliPath = join(projectDir, 'dist', 'package_scripts', 'main.js');
 export const probeServerDir = join(projectDir, 'test', 'fixtures', 'probe-server');
 
+/** The tests' own local CA (package_scripts/tls/ca.ts reads MCP_SANDBOX_CA_DIR), never the user's; every CLI run below inherits it. */
+process.env.MCP_SANDBOX_CA_DIR ??= join(mkdtempSync(join(tmpdir(), 'mcp-sandbox-e2e-ca-')), 'ca');
+
 /** The CA bundle that lets npm inside builds through this network's TLS inspection. */
 export function buildCaBundle(): string | undefined {
   const candidates = [process.env.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/ca-certificates.crt'];

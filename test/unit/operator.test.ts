@@ -212,7 +212,7 @@ describe('client configurations', () => {
       `claude mcp add --transport http mcp-sandbox https://127.0.0.1:8443/mcp --header 'Authorization: Bearer ${TOKEN}'`,
     );
     assert.equal(
-      shellLine(inspectorArgv(endpoint), "/tmp/it's here/cert.pem"),
+      shellLine(inspectorArgv(endpoint), { NODE_EXTRA_CA_CERTS: "/tmp/it's here/cert.pem" }),
       `NODE_EXTRA_CA_CERTS='/tmp/it'\\''s here/cert.pem' npx -y @modelcontextprotocol/inspector@2.12.0 --cli --server-url https://127.0.0.1:8443/mcp --transport http --header 'Authorization: Bearer ${TOKEN}' --method tools/list`,
     );
     assert.equal(shellQuote('plain-word_1.0'), 'plain-word_1.0');

@@ -5,7 +5,7 @@
  * checked on the container's loopback instead; one that answers is checked there.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { start } from '../../package_scripts/commands/start.js';
 import type { CommandContext } from '../../package_scripts/context.js';
 import type { DockerEngine, DockerResult } from '../../package_scripts/docker/engine.js';
-import { NotServingError } from '../../package_scripts/errors.js';
+import { NotServingError, UsageError } from '../../package_scripts/errors.js';
 import type { EndpointProbeTarget, ProbeOutcome } from '../../package_scripts/operator/readiness.js';
 import { CERT_PEM } from './project-fixture.js';
 import { recordingOutput } from './recording-output.js';
@@ -135,5 +135,83 @@ describe('start -d readiness (recording engine)', () => {
     assert.equal(h.probes.length, 1);
     assert.ok(!h.calls.some((c) => c.includes('/opt/sandbox/bin/mcp-probe')));
     assert.ok(h.messages.includes('info: Ready: 1 tool (read_file)'), h.messages.join('\n'));
+  });
+});
+
+describe('start with the local CA (recording engine, real openssl)', () => {
+  const mountOf = (calls: string[][]) => calls.find((c) => c[0] === 'run')!.filter((a) => a.startsWith('type=bind'));
+
+  it("signs the instance's certificate on the host and mounts it like CERT_FILE; the CA key is in no argument; the next start reuses it", async () => {
+    const h = harness(
+      `NAME=local\nACCESS_TOKEN=${TOKEN}\n`,
+      () => undefined,
+      () => SERVED,
+    );
+    await start(h.ctx, { detach: true, envFile: h.envFile });
+    const tls = join(dirname(h.envFile), '.mcp-sandbox', 'local', 'tls');
+    assert.deepEqual(mountOf(h.calls), [
+      `type=bind,source=${tls}/cert.pem,target=/etc/mcp-sandbox/user-tls/cert.pem,readonly`,
+      `type=bind,source=${tls}/key.pem,target=/etc/mcp-sandbox/user-tls/key.pem,readonly`,
+    ]);
+    assert.ok(h.calls.find((c) => c[0] === 'run')!.includes('SANDBOX_TLS_SOURCE'));
+    assert.ok(!h.calls.flat().some((a) => a.includes('ca-key.pem') || a.includes('mcp-sandbox/ca')), 'the CA never reaches docker');
+    assert.ok(existsSync(join(dirname(h.envFile), 'home', '.config', 'mcp-sandbox', 'ca', 'ca-key.pem')), "the CA is in the user's config folder");
+    assert.ok(h.messages.some((m) => m.startsWith('info: Made the local CA')));
+    assert.ok(
+      h.messages.some((m) => /Signed by the local CA .*npm run trust/.test(m)),
+      h.messages.join('\n'),
+    );
+
+    h.messages.length = 0;
+    await start(h.ctx, { detach: true, envFile: h.envFile });
+    assert.ok(!h.messages.some((m) => m.includes('Made the local CA') || m.includes('Signed a new certificate')), h.messages.join('\n'));
+  });
+
+  it('CERT_FILE/KEY_FILE take precedence: no CA is made', async () => {
+    const fixtures = join(repoRoot, 'test', 'fixtures', 'tls');
+    const h = harness(
+      `NAME=own\nACCESS_TOKEN=${TOKEN}\nCERT_FILE=${fixtures}/leaf.pem\nKEY_FILE=${fixtures}/leaf-key.pem\n`,
+      () => undefined,
+      () => SERVED,
+    );
+    await start(h.ctx, { detach: true, envFile: h.envFile });
+    assert.deepEqual(mountOf(h.calls), [
+      `type=bind,source=${fixtures}/leaf.pem,target=/etc/mcp-sandbox/user-tls/cert.pem,readonly`,
+      `type=bind,source=${fixtures}/leaf-key.pem,target=/etc/mcp-sandbox/user-tls/key.pem,readonly`,
+    ]);
+    assert.ok(!existsSync(join(dirname(h.envFile), 'home', '.config', 'mcp-sandbox')));
+  });
+
+  it('a TLS_HOSTNAMES name the CA may not sign: exit 2 naming the setting, before any docker command', async () => {
+    const h = harness(
+      `NAME=first\nACCESS_TOKEN=${TOKEN}\n`,
+      () => undefined,
+      () => SERVED,
+    );
+    await start(h.ctx, { detach: true, envFile: h.envFile });
+    writeFileSync(h.envFile, `NAME=first\nACCESS_TOKEN=${TOKEN}\nTLS_HOSTNAMES=DNS:box.example\n`);
+    h.calls.length = 0;
+    await assert.rejects(start(h.ctx, { detach: true, envFile: h.envFile }), (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      assert.equal(error.exitCode, 2);
+      assert.match(error.message, /^TLS_HOSTNAMES names DNS:box\.example, which the local CA/);
+      return true;
+    });
+    assert.deepEqual(h.calls, []);
+  });
+
+  it('--dry-run shows the mounts and makes nothing', async () => {
+    const h = harness(
+      `NAME=dry\nACCESS_TOKEN=${TOKEN}\n`,
+      () => undefined,
+      () => SERVED,
+    );
+    await start(h.ctx, { detach: true, dryRun: true, envFile: h.envFile });
+    assert.match(
+      h.messages.join('\n'),
+      /--mount type=bind,source=\S+\/\.mcp-sandbox\/dry\/tls\/cert\.pem,target=\/etc\/mcp-sandbox\/user-tls\/cert\.pem,readonly/,
+    );
+    assert.ok(!existsSync(join(dirname(h.envFile), '.mcp-sandbox')));
+    assert.ok(!existsSync(join(dirname(h.envFile), 'home', '.config')));
   });
 });
