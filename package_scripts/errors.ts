@@ -77,7 +77,11 @@ export type ReportedError = UsageError | StateError | DockerError | NotServingEr
 
 export function isReportedError(error: unknown): error is ReportedError {
   return (
-    error instanceof UsageError || error instanceof StateError || error instanceof DockerError || error instanceof NotServingError || error instanceof StepFailedError
+    error instanceof UsageError ||
+    error instanceof StateError ||
+    error instanceof DockerError ||
+    error instanceof NotServingError ||
+    error instanceof StepFailedError
   );
 }
 

@@ -217,7 +217,9 @@ container's own non-zero status.`,
 
   program
     .command('trust')
-    .description("add the local CA to the system trust store and Chromium/Firefox's: shows the commands, runs them after a yes (prints them without a terminal)")
+    .description(
+      "add the local CA to the system trust store and Chromium/Firefox's: shows the commands, runs them after a yes (prints them without a terminal)",
+    )
     .option('-y, --yes', 'run the commands without asking', false)
     .option('--dry-run', 'print the commands and run nothing', false)
     .addOption(envFileOption())

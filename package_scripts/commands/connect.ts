@@ -51,7 +51,9 @@ async function resolveEndpoint(ctx: CommandContext, options: ConnectOptions): Pr
   if (localCa && issuedBy(certificate, localCa)) {
     const trusted = await systemTrusts(localCa, ctx.hostEnv);
     if (!trusted) {
-      ctx.out.note(`The certificate is signed by the local CA ${localCa.paths.cert}; \`npm run trust\` adds it to this machine's trust store (then no client needs a certificate setting).`);
+      ctx.out.note(
+        `The certificate is signed by the local CA ${localCa.paths.cert}; \`npm run trust\` adds it to this machine's trust store (then no client needs a certificate setting).`,
+      );
     }
     return {
       endpoint: { serverName: settings.NAME, url: instance.url, authorization, ...(trusted ? { systemCa: true } : { caFile: localCa.paths.cert }) },
