@@ -4,6 +4,7 @@ import { homedir, hostname, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { UsageError } from '../errors.js';
+import { writeSecretFile } from '../operator/secret-file.js';
 import type { Env } from '../settings/load.js';
 import {
   REQ_CONFIG,
@@ -95,11 +96,15 @@ function newEcKeyPem(): string {
   return generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
-/** Writes through a temporary name, so a reader never sees half a file. */
-function writeAtomic(file: string, content: string, mode: number): void {
+/** Writes through a temporary name, so a reader never sees half a file; a key (0600) through the one secret-file writer. */
+function writeAtomic(file: string, content: string, mode: 0o600 | 0o644): void {
   const temporary = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(temporary, content, { mode });
-  chmodSync(temporary, mode);
+  if (mode === 0o600) {
+    writeSecretFile(temporary, content, { replace: false, existsMessage: `${temporary} exists; remove it and start again` });
+  } else {
+    writeFileSync(temporary, content, { mode });
+    chmodSync(temporary, mode);
+  }
   renameSync(temporary, file);
 }
 
