@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { parseOrThrow, StepFailedError, UsageError } from '../errors.js';
-import { shellQuote } from '../operator/clients.js';
+import { shellQuote } from '../shell.js';
 import { ensureCa, findCa, hasOpenssl, type LocalCa } from '../tls/ca.js';
 import { trustPlan, untrustPlan, type TrustPlan } from '../tls/trust-plan.js';
 import { observeTarget, systemTrusts } from '../tls/trust-state.js';
