@@ -110,7 +110,7 @@ function writeAtomic(file: string, content: string, mode: 0o600 | 0o644): void {
 
 function loadCa(paths: CaPaths): LocalCa {
   const certificate = new X509Certificate(readFileSync(paths.cert));
-  const constraints = JSON.parse(readFileSync(paths.meta, 'utf8')).constraints as Constraints;
+  const constraints = (JSON.parse(readFileSync(paths.meta, 'utf8')) as { constraints: Constraints }).constraints;
   const commonName = /CN=([^\n]*)/.exec(certificate.subject)?.[1] ?? 'mcp-sandbox local CA';
   return { paths, certificate, constraints, id: certificate.fingerprint256.replace(/:/g, '').slice(0, 16).toLowerCase(), commonName };
 }
