@@ -28,7 +28,7 @@ import { servesOwnCertificate } from '../operator/endpoint.js';
 import { findInstances } from '../operator/find.js';
 import { selectionFor } from '../operator/engine-select.js';
 import { baseImage } from '../operator/remote.js';
-import { remoteBaseImageCheck, remoteEngineFailure, remotePortCheck, withEngineSource } from '../operator/remote-checks.js';
+import { remoteBaseImageCheck, remoteCertificateCheck, remoteEngineFailure, remotePortCheck, withEngineSource } from '../operator/remote-checks.js';
 import type { Settings } from '../settings/load.js';
 import { envFilePath, settingsFor, type EnvOptions } from '../operator/env-file.js';
 
@@ -115,6 +115,7 @@ export async function doctor(ctx: CommandContext, rawOptions: DoctorOptions): Pr
     if (settings.accessToken) checks.push(tokenCheck(settings.accessToken, 'ACCESS_TOKEN'));
     if (servesOwnCertificate(settings.template) && remote) {
       checks.push(remotePortCheck(settings.HOST_PORT, settings.BIND_ADDRESS, remote));
+      if (settings.tlsFiles) checks.push(remoteCertificateCheck(settings.tlsFiles.certFile, endpoint!.address));
     } else if (servesOwnCertificate(settings.template)) {
       let ownedBy: string | undefined;
       if (engineUp) {

@@ -35,6 +35,16 @@ export function remotePortCheck(port: number, bindAddress: string, remote: Remot
   };
 }
 
+/** CERT_FILE and KEY_FILE are this machine's files: a remote engine cannot mount them (start refuses them). */
+export function remoteCertificateCheck(certFile: string, address: string): Check {
+  return {
+    name: 'certificate',
+    verdict: 'fail',
+    detail: `CERT_FILE ${certFile} is a file on this machine; the remote engine (${address}) cannot mount it`,
+    fix: 'Leave CERT_FILE and KEY_FILE empty (the self-signed certificate names the remote host), or use a local engine',
+  };
+}
+
 /** The base image must be on the remote engine, or pullable there. */
 export function remoteBaseImageCheck(image: string, present: boolean, address: string): Check {
   if (present) return { name: 'base image', verdict: 'pass', detail: `${image} is on the remote engine (${address})` };

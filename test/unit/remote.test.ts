@@ -26,7 +26,7 @@ import {
 } from '../../package_scripts/docker/target.js';
 import { DockerError, UsageError } from '../../package_scripts/errors.js';
 import { remoteReach } from '../../package_scripts/operator/endpoint.js';
-import { remoteBaseImageCheck, remotePortCheck } from '../../package_scripts/operator/remote-checks.js';
+import { remoteBaseImageCheck, remoteCertificateCheck, remotePortCheck } from '../../package_scripts/operator/remote-checks.js';
 import { loadSettings } from '../../package_scripts/settings/load.js';
 import { CERT_PEM, repoRoot } from './project-fixture.js';
 import { recordingOutput } from './recording-output.js';
@@ -154,6 +154,12 @@ describe('engine endpoints and how clients reach them', () => {
     assert.equal(missing.fix, 'Without a registry on the remote, load it from this machine: docker save node:22-bookworm-slim | docker -H ssh://u@h load');
     assert.equal(loadCommand('x:1', 'ssh://u@h'), 'docker save x:1 | docker -H ssh://u@h load');
     assert.equal(remoteBaseImageCheck('node:22-bookworm-slim', true, 'ssh://u@h').verdict, 'pass');
+    assert.deepEqual(remoteCertificateCheck('/p/cert.pem', 'ssh://u@h'), {
+      name: 'certificate',
+      verdict: 'fail',
+      detail: 'CERT_FILE /p/cert.pem is a file on this machine; the remote engine (ssh://u@h) cannot mount it',
+      fix: 'Leave CERT_FILE and KEY_FILE empty (the self-signed certificate names the remote host), or use a local engine',
+    });
   });
 });
 
