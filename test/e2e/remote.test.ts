@@ -23,7 +23,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { execa } from 'execa';
 import { addressOf, createBatteryInstance, sandboxBattery, startTarget, TARGET_IMAGE, type BatteryContext } from './battery.js';
-import { callJson, certificateOf, cli, createInstance, docker, projectDir, trustingFetch, waitFor, type Instance } from './harness.js';
+import { createConnection } from 'node:net';
+import { callJson, certificateOf, cli, createInstance, docker, probeServerDir, projectDir, trustingFetch, waitFor, type Instance } from './harness.js';
 
 const HOST_IMAGE = 'mcps-e2e-remote-host';
 const HOST = 'mcps-e2e-remote-host';
@@ -282,7 +283,8 @@ describe('a remote engine over SSH (Docker in Docker)', { timeout: 1_500_000 }, 
       const { instance } = context;
       const status = await remoteCli(['status', '--env-file', instance.envFile]);
       assert.equal(status.exitCode, 0, status.all);
-      assert.match(status.all ?? '', new RegExp(`${NAME} +nginx +healthy .* ${url.replace(/\./g, '\\.')}`));
+      // Docker's own scheduled health check may not have run yet: start -d ran the same check itself.
+      assert.match(status.all ?? '', new RegExp(`${NAME} +nginx +(healthy|starting) .* ${url.replace(/\./g, '\\.')}`));
       const logs = await remoteCli(['logs', '--env-file', instance.envFile, '--tail', 'all']);
       assert.equal(logs.exitCode, 0, logs.all);
       assert.match(logs.all ?? '', /\[sandbox\] TLS certificate SHA-256 fingerprint/);
@@ -316,6 +318,40 @@ describe('a remote engine over SSH (Docker in Docker)', { timeout: 1_500_000 }, 
     });
 
     sandboxBattery(() => context);
+
+    test('up with DOCKER_HOST in the env file and the default loopback bind: the ssh -L line it prints reaches the instance', async () => {
+      // The battery's server again: its image layers are in the remote's cache.
+      const instance = await createInstance(`${NAME}-up`, { DOCKER_HOST: dockerHost, MCP_SERVER: probeServerDir, MCP_SERVER_ARGS: '' });
+      const forward = `ssh -N -L 127.0.0.1:${instance.port}:127.0.0.1:${instance.port} root@${address}`;
+      const up = await remoteCli(['up', '--env-file', instance.envFile]);
+      assert.equal(up.exitCode, 0, up.all);
+      assert.ok(up.all?.includes(`SSH tunnel:   ${forward}`), up.all);
+      assert.match(up.all ?? '', /Ready: \d+ tools .*\(checked on the container's loopback\)/);
+      const connect = await remoteCli(['connect', '--json', '--env-file', instance.envFile]);
+      const json = JSON.parse(connect.stdout) as { url: string; sshForward?: string };
+      assert.deepEqual([json.url, json.sshForward], [`https://127.0.0.1:${instance.port}/mcp`, forward]);
+
+      // Nothing answers here before the forward runs; through it, an SDK client is served.
+      const open = () =>
+        new Promise<boolean>((done) => {
+          const socket = createConnection(instance.port, '127.0.0.1');
+          socket.once('connect', () => (socket.destroy(), done(true)));
+          socket.once('error', () => done(false));
+        });
+      assert.equal(await open(), false);
+      const [command, ...args] = forward.split(' ');
+      const tunnel = execa(command!, args, { reject: false, env: { PATH: trustedPath } });
+      try {
+        await waitFor('the ssh -L forward', async () => ((await open()) ? true : undefined), 30_000);
+        const client = await connectAt(json.url, certificateOf(instance), instance.token);
+        assert.deepEqual(await callJson(client, 'echo', { text: 'through ssh -L' }), { text: 'through ssh -L' });
+        await client.close();
+      } finally {
+        tunnel.kill();
+        await remoteCli(['stop', '--env-file', instance.envFile]);
+        rmSync(instance.dir, { recursive: true, force: true });
+      }
+    });
 
     test('stop removes the container and its network on the remote', async () => {
       await context.client.close().catch(() => undefined);
