@@ -52,6 +52,9 @@ const nameOptions = (name: string | undefined, options: { name?: string; envFile
   envFile: options.envFile === '.env' ? undefined : options.envFile,
 });
 
+/** status reads the env file only for DOCKER_HOST/DOCKER_CONTEXT: the default one only when it exists. */
+const envFileGiven = <T extends { envFile: string }>(options: T) => ({ ...options, envFile: options.envFile === '.env' ? undefined : options.envFile });
+
 /** Thin adapters: commander parses, the command modules validate and act. */
 export function createProgram(ctx: CommandContext): Command {
   const program = new Command('mcp-sandbox')
@@ -130,7 +133,7 @@ container's own non-zero status.`,
     .addOption(contextOption())
     .addHelpText('after', examples('npm run status', 'npm run status -- --probe', 'npm run status -- --json --probe'))
     .action(async (options) => {
-      await (await commands.status()).status(ctx, { ...options, envFile: options.envFile === '.env' ? undefined : options.envFile });
+      await (await commands.status()).status(ctx, envFileGiven(options));
     });
 
   program
