@@ -1,5 +1,6 @@
 import chalk from 'chalk';
 import { createDockerEngine, type DockerEngine } from './docker/engine.js';
+import type { EngineSelection } from './docker/target.js';
 import type { EndpointProbeTarget, ProbeOutcome } from './operator/readiness.js';
 import type { Env } from './settings/load.js';
 
@@ -8,8 +9,8 @@ export interface CommandContext {
   projectDir: string;
   hostEnv: Env;
   out: Output;
-  /** Makes the docker engine, masking these secrets in anything it reports. */
-  docker(secrets: readonly string[]): DockerEngine;
+  /** Makes the docker engine, masking these secrets in anything it reports, talking to the selected engine (docker/target.ts). */
+  docker(secrets: readonly string[], selection?: EngineSelection): DockerEngine;
   /** The readiness round trip through a client's endpoint (operator/readiness.ts); unit tests pass their own. */
   probeEndpoint?: (target: EndpointProbeTarget) => Promise<ProbeOutcome>;
 }
@@ -73,6 +74,6 @@ export function defaultContext(projectDir: string): CommandContext {
     projectDir,
     hostEnv: process.env,
     out: terminalOutput(),
-    docker: (secrets) => createDockerEngine(secrets),
+    docker: (secrets, selection) => createDockerEngine(secrets, selection),
   };
 }

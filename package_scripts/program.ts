@@ -27,6 +27,7 @@ export function commandTable(): string {
 }
 
 const envFileOption = () => new Option('--env-file <path>', 'settings file').default('.env');
+const contextOption = () => new Option('--context <name>', 'the Docker context to use (overrides DOCKER_HOST and DOCKER_CONTEXT; see docs/REMOTE.md)');
 const templateOption = () => new Option('--template <name>', 'nginx, ngrok or pinggy (overrides TEMPLATE)');
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 
@@ -55,6 +56,9 @@ const nameOptions = (name: string | undefined, options: { name?: string; envFile
   name: name ?? options.name,
   envFile: options.envFile === '.env' ? undefined : options.envFile,
 });
+
+/** status reads the env file only for DOCKER_HOST/DOCKER_CONTEXT: the default one only when it exists. */
+const envFileGiven = <T extends { envFile: string }>(options: T) => ({ ...options, envFile: options.envFile === '.env' ? undefined : options.envFile });
 
 /** Thin adapters: commander parses, the command modules validate and act. */
 export function createProgram(ctx: CommandContext): Command {
@@ -85,6 +89,7 @@ export function createProgram(ctx: CommandContext): Command {
     .option('--platform <platform>', 'target platform, such as linux/arm64')
     .option('--dry-run', 'print the docker command and run nothing', false)
     .addOption(envFileOption())
+    .addOption(contextOption())
     .addOption(templateOption())
     .addHelpText('after', examples('npm run build', 'npm run build -- --no-cache', 'npm run build -- --env-file .env.github -t v2'))
     .action(async (options) => (await commands.build()).build(ctx, options));
@@ -98,6 +103,7 @@ export function createProgram(ctx: CommandContext): Command {
     .option('--allow-dangerous-mounts', 'accept MCP_MOUNTS of /, your home folder, the project or the Docker socket', false)
     .option('--dry-run', 'print the docker command (secrets masked) and run nothing', false)
     .addOption(envFileOption())
+    .addOption(contextOption())
     .addOption(templateOption())
     .addHelpText(
       'after',
@@ -119,6 +125,7 @@ container's own non-zero status.`,
     .option('--all', 'every instance this tool manages on the engine', false)
     .option('--dry-run', 'print the docker commands and run nothing', false)
     .addOption(envFileOption())
+    .addOption(contextOption())
     .addHelpText('after', examples('npm run stop', 'npm run stop -- mcp-github', 'npm run stop -- --all'))
     .action(async (name, options) => (await commands.stop()).stop(ctx, nameOptions(name, options)));
 
@@ -127,9 +134,11 @@ container's own non-zero status.`,
     .description('every instance this tool manages (found through Docker labels): health, uptime, restarts, URL, image')
     .option('--json', 'print JSON', false)
     .option('--probe', 'also make one MCP round trip (initialize, tools/list) to each running instance, on its internal path', false)
+    .addOption(envFileOption().default('.env', 'the env file, read for DOCKER_HOST/DOCKER_CONTEXT only'))
+    .addOption(contextOption())
     .addHelpText('after', examples('npm run status', 'npm run status -- --probe', 'npm run status -- --json --probe'))
     .action(async (options) => {
-      await (await commands.status()).status(ctx, options);
+      await (await commands.status()).status(ctx, envFileGiven(options));
     });
 
   program
@@ -140,6 +149,7 @@ container's own non-zero status.`,
     .option('-f, --follow', 'keep printing new lines until Ctrl-C', false)
     .option('--tail <lines>', 'how many of the last lines (or all)', '100')
     .addOption(envFileOption())
+    .addOption(contextOption())
     .addHelpText('after', examples('npm run logs', 'npm run logs -- -f', 'npm run logs -- mcp-github --tail all'))
     .action(async (name, options) => (await commands.logs()).logs(ctx, nameOptions(name, options)));
 
@@ -149,6 +159,7 @@ container's own non-zero status.`,
     .option('-c, --client <client>', 'claude-desktop, claude-code, cursor, vscode or inspector (default: all)')
     .option('--json', 'print JSON', false)
     .addOption(envFileOption())
+    .addOption(contextOption())
     .addHelpText(
       'after',
       examples('npm run connect', 'npm run connect -- --client claude-desktop', 'npm run connect -- --client vscode --env-file .env.github'),
@@ -188,6 +199,7 @@ container's own non-zero status.`,
     .description('check everything build and start need, each check with its fix (exit 1 when one fails)')
     .option('--json', 'print JSON', false)
     .addOption(envFileOption())
+    .addOption(contextOption())
     .addHelpText('after', examples('npm run doctor', 'npm run doctor -- --json --env-file .env.github'))
     .action(async (options) => {
       const checks = await (await commands.doctor()).doctor(ctx, options);
@@ -210,6 +222,7 @@ container's own non-zero status.`,
     .command('up')
     .description('first run: create .env with a new token when missing (never overwrites), build, start -d')
     .addOption(envFileOption())
+    .addOption(contextOption())
     .addHelpText('after', examples('npm run up'))
     .action(async (options) => {
       await (await commands.up()).up(ctx, options);

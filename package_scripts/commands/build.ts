@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { parseOrThrow } from '../errors.js';
 import { buildImage } from '../operator/build-image.js';
+import { engineOption } from '../operator/engine-select.js';
 import { settingsFor, type EnvOptions } from '../operator/env-file.js';
 
 export const buildOptionsSchema = z.object({
@@ -21,5 +22,5 @@ export type BuildOptions = z.input<typeof buildOptionsSchema> & EnvOptions;
 /** `npm run build`: only build settings are read (no runtime secret is needed for a build). */
 export async function build(ctx: CommandContext, rawOptions: BuildOptions): Promise<void> {
   const options = parseOrThrow(buildOptionsSchema, rawOptions);
-  await buildImage(ctx, settingsFor(ctx, rawOptions, 'build'), options);
+  await buildImage(ctx, settingsFor(ctx, rawOptions, 'build'), { ...options, ...engineOption(rawOptions) });
 }

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { readPublicUrlArgs } from '../docker/argv.js';
-import { formatCommand } from '../docker/engine.js';
+import { engineEndpoint, formatCommand } from '../docker/engine.js';
 import { DockerError, parseOrThrow, StateError } from '../errors.js';
 import { CLIENTS, clientSnippets, renderConfig, type Endpoint } from '../operator/clients.js';
-import { credentialFor, servesOwnCertificate } from '../operator/endpoint.js';
+import { credentialFor, remoteReach, servesOwnCertificate } from '../operator/endpoint.js';
+import { engineFor } from '../operator/engine-select.js';
 import { requireInstance } from '../operator/find.js';
 import { saveServedCertificate } from '../operator/certificate.js';
 import { npmRun, settingsFor, type EnvOptions } from '../operator/env-file.js';
@@ -21,6 +22,8 @@ export interface ConnectResult {
   endpoint: Endpoint;
   /** SHA-256 of the certificate the instance serves (nginx only). */
   fingerprint?: string;
+  /** A remote engine publishing on its own loopback: the `ssh -L` line the URL needs. */
+  sshForward?: string;
 }
 
 /**
@@ -30,8 +33,9 @@ export interface ConnectResult {
  */
 async function resolveEndpoint(ctx: CommandContext, options: ConnectOptions): Promise<ConnectResult> {
   const settings = settingsFor(ctx, options);
-  const docker = ctx.docker(settings.secrets);
+  const docker = engineFor(ctx, options, settings, settings.secrets);
   const instance = await requireInstance(docker, settings.NAME);
+  const { remote } = await engineEndpoint(docker);
   if (instance.state !== 'running') {
     throw new StateError(`${instance.container} is ${instance.state}, not running. Start it first: ${npmRun('start', ctx, settings, '-d')}`);
   }
@@ -46,6 +50,9 @@ async function resolveEndpoint(ctx: CommandContext, options: ConnectOptions): Pr
     return { endpoint: { serverName: settings.NAME, url: instance.url, authorization } };
   }
   const { file, certificate } = await saveServedCertificate(docker, settings);
+  // On a remote's loopback the URL (127.0.0.1, the same port) works through an SSH forward only; say how.
+  const forward =
+    remote && /^https:\/\/(127\.0\.0\.1|\[::1\]):/.test(instance.url) ? remoteReach('127.0.0.1', Number(new URL(instance.url).port), remote) : undefined;
   // Signed by the local CA: trusted through the system store once `npm run trust` ran, else through the CA's file.
   const localCa = findCa(ctx.hostEnv);
   if (localCa && issuedBy(certificate, localCa)) {
@@ -58,6 +65,7 @@ async function resolveEndpoint(ctx: CommandContext, options: ConnectOptions): Pr
     return {
       endpoint: { serverName: settings.NAME, url: instance.url, authorization, ...(trusted ? { systemCa: true } : { caFile: localCa.paths.cert }) },
       fingerprint: certificate.fingerprint256,
+      ...(forward?.sshForward ? { sshForward: forward.sshForward } : {}),
     };
   }
   // A certificate signed by a CA (mkcert, a company CA) is trusted through that CA, not through the leaf.
@@ -70,6 +78,7 @@ async function resolveEndpoint(ctx: CommandContext, options: ConnectOptions): Pr
   return {
     endpoint: { serverName: settings.NAME, url: instance.url, authorization, ...(selfSigned ? { caFile: file } : {}) },
     fingerprint: certificate.fingerprint256,
+    ...(forward?.sshForward ? { sshForward: forward.sshForward } : {}),
   };
 }
 
@@ -79,6 +88,9 @@ export async function connect(ctx: CommandContext, rawOptions: ConnectOptions): 
   const result = await resolveEndpoint(ctx, rawOptions);
   const snippets = clientSnippets(result.endpoint).filter((s) => !options.client || s.client === options.client);
   ctx.out.note('This output holds your ACCESS_TOKEN: paste it into the client configuration, never into a chat, an issue or a screenshot.');
+  if (result.sshForward) {
+    ctx.out.note(`The instance listens on the remote host's loopback (BIND_ADDRESS). Keep this running while clients use it: ${result.sshForward}`);
+  }
 
   if (options.json) {
     const clients = Object.fromEntries(snippets.map((s) => [s.client, s.config]));
@@ -86,7 +98,13 @@ export async function connect(ctx: CommandContext, rawOptions: ConnectOptions): 
       JSON.stringify(
         options.client
           ? clients[options.client]
-          : { url: result.endpoint.url, certificate: result.endpoint.caFile ?? null, fingerprint: result.fingerprint ?? null, clients },
+          : {
+              url: result.endpoint.url,
+              certificate: result.endpoint.caFile ?? null,
+              fingerprint: result.fingerprint ?? null,
+              ...(result.sshForward ? { sshForward: result.sshForward } : {}),
+              clients,
+            },
         null,
         2,
       ),
@@ -103,6 +121,7 @@ export async function connect(ctx: CommandContext, rawOptions: ConnectOptions): 
   }
   const lines = [
     `URL:          ${result.endpoint.url}`,
+    ...(result.sshForward ? [`SSH tunnel:   ${result.sshForward}   (run it here first: the instance listens on the remote's loopback)`] : []),
     ...(result.endpoint.caFile ? [`Certificate:  ${result.endpoint.caFile}`] : []),
     ...(result.fingerprint ? [`SHA-256:      ${result.fingerprint}`] : []),
     '',

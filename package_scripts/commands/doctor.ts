@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { engineInfoArgs, engineVersionArgs, imageExistsArgs } from '../docker/argv.js';
+import { engineEndpoint, type DockerEngine } from '../docker/engine.js';
 import { instanceNames } from '../docker/names.js';
 import { observePodmanSeccomp, seccompProblem } from '../docker/podman.js';
+import type { EngineEndpoint, EngineSelection } from '../docker/target.js';
 import { isReportedError, parseOrThrow } from '../errors.js';
 import {
   baseImageCheck,
@@ -24,6 +26,9 @@ import {
 } from '../operator/checks.js';
 import { servesOwnCertificate } from '../operator/endpoint.js';
 import { findInstances } from '../operator/find.js';
+import { selectionFor } from '../operator/engine-select.js';
+import { baseImage } from '../operator/remote.js';
+import { remoteBaseImageCheck, remoteCertificateCheck, remoteEngineFailure, remotePortCheck, withEngineSource } from '../operator/remote-checks.js';
 import type { Settings } from '../settings/load.js';
 import { findCa } from '../tls/ca.js';
 import { localCaCheck, systemTrusts } from '../tls/trust-state.js';
@@ -76,26 +81,44 @@ export async function doctor(ctx: CommandContext, rawOptions: DoctorOptions): Pr
     if (modeCheck) checks.push(modeCheck);
   }
 
-  const docker = ctx.docker(settings?.secrets ?? []);
+  // The engine the env file (or --context, or the shell) selects; a bad selection is already the env file's failure.
+  let selection: EngineSelection;
+  try {
+    selection = selectionFor(ctx, rawOptions, settings);
+  } catch (error) {
+    if (!isReportedError(error)) throw error;
+    selection = selectionFor(ctx, {}, undefined);
+  }
+  const docker: DockerEngine = ctx.docker(settings?.secrets ?? [], selection);
   let engineKind: string | undefined;
   let dockerRootDir: string | undefined;
   let engineUp = false;
+  let endpoint: EngineEndpoint | undefined;
   try {
+    endpoint = await engineEndpoint(docker);
     const version = JSON.parse((await docker.run(engineVersionArgs())).stdout) as EngineVersion;
     const info = JSON.parse((await docker.run(engineInfoArgs())).stdout) as { OperatingSystem?: string; DockerRootDir?: string; SecurityOptions?: string[] };
     dockerRootDir = info.DockerRootDir;
-    const check = engineCheck({ version, operatingSystem: info.OperatingSystem, securityOptions: info.SecurityOptions ?? [] });
+    const check = withEngineSource(
+      engineCheck({ version, operatingSystem: info.OperatingSystem, securityOptions: info.SecurityOptions ?? [] }),
+      endpoint,
+      selection.source,
+    );
     engineKind = describeEngine(version, info.OperatingSystem).kind;
     engineUp = check.verdict === 'pass';
     checks.push(check);
   } catch (error) {
     if (!isReportedError(error)) throw error;
-    checks.push(engineCheck({ error: error.message.replace(/\. Start Docker.*$/, '') }));
+    checks.push(selection.variable ? remoteEngineFailure(error.message) : engineCheck({ error: error.message.replace(/\. Start Docker.*$/, '') }));
   }
+  const remote = endpoint?.remote;
 
   if (settings) {
     if (settings.accessToken) checks.push(tokenCheck(settings.accessToken, 'ACCESS_TOKEN'));
-    if (servesOwnCertificate(settings.template)) {
+    if (servesOwnCertificate(settings.template) && remote) {
+      checks.push(remotePortCheck(settings.HOST_PORT, settings.BIND_ADDRESS, remote));
+      if (settings.tlsFiles) checks.push(remoteCertificateCheck(settings.tlsFiles.certFile, endpoint!.address));
+    } else if (servesOwnCertificate(settings.template)) {
       let ownedBy: string | undefined;
       if (engineUp) {
         const [mine] = await findInstances(docker, { name: settings.NAME });
@@ -124,8 +147,9 @@ export async function doctor(ctx: CommandContext, rawOptions: DoctorOptions): Pr
       );
     }
     if (engineUp) {
-      const base = settings.BASE_IMAGE || `node:${settings.NODE_VERSION}-bookworm-slim`;
-      checks.push(baseImageCheck(base, (await docker.run(imageExistsArgs(base), { allowFailure: true })).exitCode === 0));
+      const base = baseImage(settings);
+      const present = (await docker.run(imageExistsArgs(base), { allowFailure: true })).exitCode === 0;
+      checks.push(remote ? remoteBaseImageCheck(base, present, endpoint!.address) : baseImageCheck(base, present));
       const image = instanceNames(settings.NAME).image;
       checks.push(instanceImageCheck(image, (await docker.run(imageExistsArgs(image), { allowFailure: true })).exitCode === 0));
     }
@@ -139,7 +163,8 @@ export async function doctor(ctx: CommandContext, rawOptions: DoctorOptions): Pr
     );
   }
 
-  const path = diskPath(dockerRootDir);
+  // A remote engine's folder is not on this machine: the staging folder of builds is.
+  const path = remote ? tmpdir() : diskPath(dockerRootDir);
   const stats = statfsSync(path);
   checks.push(diskCheck(path, stats.bavail * stats.bsize));
 

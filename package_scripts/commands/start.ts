@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { parseOrThrow } from '../errors.js';
+import { engineOption } from '../operator/engine-select.js';
 import { settingsFor, type EnvOptions } from '../operator/env-file.js';
 import { DEFAULT_START_TIMEOUT_SECONDS, startInstance } from '../operator/start-instance.js';
 import type { ConnectionInfo } from '../operator/start-report.js';
@@ -16,5 +17,5 @@ export type StartOptions = z.input<typeof startOptionsSchema> & EnvOptions;
 /** `npm run start`: every setting is checked before anything runs. */
 export async function start(ctx: CommandContext, rawOptions: StartOptions): Promise<ConnectionInfo | undefined> {
   const options = parseOrThrow(startOptionsSchema, rawOptions);
-  return startInstance(ctx, settingsFor(ctx, rawOptions), options);
+  return startInstance(ctx, settingsFor(ctx, rawOptions), { ...options, ...engineOption(rawOptions) });
 }

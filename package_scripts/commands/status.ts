@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { parseOrThrow } from '../errors.js';
+import { engineFromEnvFile, type EngineOptions } from '../operator/engine-select.js';
 import { findInstances } from '../operator/find.js';
 import { formatStatusTable, type InstanceStatus } from '../operator/instances.js';
 import { describeProbe, probeInside } from '../operator/readiness.js';
 
 export const statusOptionsSchema = z.object({ json: z.boolean().default(false), probe: z.boolean().default(false) });
-export type StatusOptions = z.input<typeof statusOptionsSchema>;
+export type StatusOptions = z.input<typeof statusOptionsSchema> & EngineOptions & { envFile?: string };
 
 /** How long `status --probe` gives each instance's round trip. */
 const PROBE_TIMEOUT_SECONDS = 15;
@@ -19,7 +20,8 @@ const PROBE_TIMEOUT_SECONDS = 15;
  */
 export async function status(ctx: CommandContext, rawOptions: StatusOptions): Promise<InstanceStatus[]> {
   const options = parseOrThrow(statusOptionsSchema, rawOptions);
-  const docker = ctx.docker([]);
+  // The engine named in the env file (DOCKER_HOST, DOCKER_CONTEXT), --context, or the shell's.
+  const docker = engineFromEnvFile(ctx, rawOptions);
   const rows = await findInstances(docker);
   if (options.probe) {
     for (const row of rows) {

@@ -5,12 +5,15 @@ import { formatCommand, type DockerEngine } from '../docker/engine.js';
 import { instanceNames } from '../docker/names.js';
 import { DockerError, parseOrThrow } from '../errors.js';
 import { findInstances } from '../operator/find.js';
+import { engineFromEnvFile } from '../operator/engine-select.js';
 import { instanceName } from '../operator/env-file.js';
 
 export const stopOptionsSchema = z
   .object({
     name: z.string().optional(),
     envFile: z.string().optional(),
+    /** --context NAME (operator/engine-select.ts). */
+    context: z.string().optional(),
     dryRun: z.boolean().default(false),
     /** Every instance this tool manages on the engine, found by label. */
     all: z.boolean().default(false),
@@ -28,7 +31,7 @@ export async function stop(ctx: CommandContext, rawOptions: StopOptions): Promis
     ctx.out.data(formatCommand(removeNetworkArgs(names.network)));
     return;
   }
-  const docker = ctx.docker([]);
+  const docker = engineFromEnvFile(ctx, options);
   const found = await docker.run(findContainerArgs(names.container));
   if (found.stdout.trim() === '') {
     ctx.out.info(`Nothing to stop: no container named ${names.container}.`);
@@ -52,8 +55,8 @@ async function removeNetwork(ctx: CommandContext, docker: DockerEngine, network:
 }
 
 /** stop --all: the instances are found through their label, so every env file's instance goes. */
-async function stopAll(ctx: CommandContext, options: { dryRun: boolean }): Promise<void> {
-  const docker = ctx.docker([]);
+async function stopAll(ctx: CommandContext, options: { dryRun: boolean; envFile?: string | undefined; context?: string | undefined }): Promise<void> {
+  const docker = engineFromEnvFile(ctx, options);
   const instances = await findInstances(docker);
   if (instances.length === 0) {
     ctx.out.info('Nothing to stop: no mcp-sandbox instance on this engine.');

@@ -3,12 +3,13 @@ import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { parseOrThrow } from '../errors.js';
 import { buildImage } from '../operator/build-image.js';
+import { engineOption } from '../operator/engine-select.js';
 import { envFilePath, settingsFor } from '../operator/env-file.js';
 import { writeEnvFile } from '../operator/env-init.js';
 import { DEFAULT_START_TIMEOUT_SECONDS, startInstance } from '../operator/start-instance.js';
 import type { ConnectionInfo } from '../operator/start-report.js';
 
-export const upOptionsSchema = z.object({ envFile: z.string().optional() });
+export const upOptionsSchema = z.object({ envFile: z.string().optional(), context: z.string().optional() });
 export type UpOptions = z.input<typeof upOptionsSchema>;
 
 /** One command from a fresh clone to a running, authenticated sandbox. */
@@ -23,6 +24,7 @@ export async function up(ctx: CommandContext, rawOptions: UpOptions): Promise<Co
   }
   // Everything start needs is checked before the build: a token missing from .env stops here, not after minutes of building.
   const settings = settingsFor(ctx, { envFile });
-  await buildImage(ctx, settings, { tag: 'latest', cache: true, dryRun: false });
-  return startInstance(ctx, settings, { detach: true, tag: 'latest', dryRun: false, timeout: DEFAULT_START_TIMEOUT_SECONDS });
+  const engine = engineOption(options);
+  await buildImage(ctx, settings, { tag: 'latest', cache: true, dryRun: false, ...engine });
+  return startInstance(ctx, settings, { detach: true, tag: 'latest', dryRun: false, timeout: DEFAULT_START_TIMEOUT_SECONDS, ...engine });
 }

@@ -1,12 +1,14 @@
 import type { CommandContext } from '../context.js';
 import { buildArgs } from '../docker/argv.js';
 import { stageBuildContext } from '../docker/context.js';
-import { formatCommand } from '../docker/engine.js';
+import { engineEndpoint, formatCommand } from '../docker/engine.js';
 import { instanceNames } from '../docker/names.js';
 import type { Settings } from '../settings/load.js';
 import { describeUnknown } from '../settings/unknown.js';
+import { engineFor, type EngineOptions } from './engine-select.js';
+import { remoteBaseImageNote } from './remote.js';
 
-export interface BuildImageOptions {
+export interface BuildImageOptions extends EngineOptions {
   tag: string;
   cache: boolean;
   platform?: string | undefined;
@@ -29,8 +31,16 @@ export async function buildImage(ctx: CommandContext, settings: Settings, option
       return;
     }
     for (const unknown of settings.unknownSettings) ctx.out.warn(describeUnknown(unknown));
+    const docker = engineFor(ctx, options, settings, settings.secrets);
+    const { remote, address } = await engineEndpoint(docker);
+    if (remote) {
+      // Asked first (an unreachable engine fails here, named); then only the staged context travels, never .env.
+      const note = await remoteBaseImageNote(docker, settings, address);
+      ctx.out.info(`Building on ${address}: only the staged build context (${staged.dir}) is sent, never the env file`);
+      if (note) ctx.out.warn(note);
+    }
     ctx.out.info(`Building ${names.image} (template ${settings.template}, server ${settings.server.display})`);
-    await ctx.docker(settings.secrets).run(args, { inherit: true });
+    await docker.run(args, { inherit: true });
     ctx.out.success(`Built ${names.image}. Next: npm run start -- -d`);
   } finally {
     staged.dispose();

@@ -1,4 +1,5 @@
 import { PUBLIC_URL_PATH } from '../docker/argv.js';
+import { sshForwardCommand, urlHost, type RemoteHost } from '../docker/target.js';
 
 /**
  * Where a client finds an instance, by template. nginx publishes a host port
@@ -51,4 +52,27 @@ export function tunnelUrl(fileContent: string): string | undefined {
   const text = fileContent.trim();
   if (!/^https?:\/\/[^\s]+$/.test(text)) return undefined;
   return new URL(text).pathname === '/' ? `${text.replace(/\/$/, '')}/mcp` : text;
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1';
+}
+
+function isWildcard(address: string): boolean {
+  return address === '' || address === '0.0.0.0' || address === '::';
+}
+
+/** How a client on this machine reaches a port the remote engine published on BIND_ADDRESS. */
+export interface RemoteReach {
+  url: string;
+  /** BIND_ADDRESS on the remote's loopback: the URL works once this runs (the same port here). */
+  sshForward?: string;
+}
+
+export function remoteReach(bindAddress: string, port: number, remote: RemoteHost): RemoteReach {
+  if (isLoopback(bindAddress)) {
+    return { url: `https://127.0.0.1:${port}/mcp`, sshForward: sshForwardCommand(remote, port, bindAddress) };
+  }
+  const host = isWildcard(bindAddress) ? urlHost(remote.hostname) : urlHost(bindAddress);
+  return { url: `https://${host}:${port}/mcp` };
 }

@@ -1,5 +1,5 @@
 import { inspectContainersArgs, listInstancesArgs, readPublicUrlArgs } from '../docker/argv.js';
-import type { DockerEngine } from '../docker/engine.js';
+import { engineEndpoint, type DockerEngine } from '../docker/engine.js';
 import { StateError } from '../errors.js';
 import { tunnelUrl, urlSource } from './endpoint.js';
 import { instanceStatus, type ContainerInspect, type InstanceStatus } from './instances.js';
@@ -22,7 +22,8 @@ export async function findInstances(docker: DockerEngine, options: { name?: stri
     tunnelUrls[name] = read.exitCode === 0 ? tunnelUrl(read.stdout) : undefined;
   }
   const now = options.now ?? new Date();
-  return inspected.map((c) => instanceStatus(c, now, tunnelUrls));
+  const { remote } = await engineEndpoint(docker);
+  return inspected.map((c) => instanceStatus(c, now, tunnelUrls, remote));
 }
 
 /** The one named instance, or a usage error that says how to see which exist. */

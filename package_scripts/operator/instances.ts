@@ -1,5 +1,6 @@
 import { LABEL_INSTANCE, LABEL_TEMPLATE, GATEWAY_PORT } from '../docker/names.js';
-import { dialHost, urlSource } from './endpoint.js';
+import type { RemoteHost } from '../docker/target.js';
+import { dialHost, remoteReach, urlSource } from './endpoint.js';
 
 /** One instance as `npm run status` shows it. */
 export interface InstanceStatus {
@@ -29,9 +30,11 @@ export interface ContainerInspect {
 }
 
 /** The published nginx URL, from the container's own port binding (not from .env, which may have changed since). */
-export function publishedUrl(inspect: ContainerInspect): string | undefined {
+export function publishedUrl(inspect: ContainerInspect, remote?: RemoteHost): string | undefined {
   const binding = inspect.NetworkSettings?.Ports?.[`${GATEWAY_PORT}/tcp`]?.[0];
   if (!binding?.HostPort) return undefined;
+  // On another machine: its name, or this machine's loopback through `ssh -L` when it publishes on its own loopback.
+  if (remote) return remoteReach(binding.HostIp ?? '', Number(binding.HostPort), remote).url;
   return `https://${dialHost(binding.HostIp ?? '')}:${binding.HostPort}/mcp`;
 }
 
@@ -39,7 +42,12 @@ export function publishedUrl(inspect: ContainerInspect): string | undefined {
  * From inspect output to a status row. tunnelUrls holds what tunnel containers
  * wrote to their URL file (read separately, with docker exec).
  */
-export function instanceStatus(inspect: ContainerInspect, now: Date, tunnelUrls: Readonly<Record<string, string | undefined>> = {}): InstanceStatus {
+export function instanceStatus(
+  inspect: ContainerInspect,
+  now: Date,
+  tunnelUrls: Readonly<Record<string, string | undefined>> = {},
+  remote?: RemoteHost,
+): InstanceStatus {
   const labels = inspect.Config?.Labels ?? {};
   const container = inspect.Name.replace(/^\//, '');
   const name = labels[LABEL_INSTANCE] || container;
@@ -49,7 +57,7 @@ export function instanceStatus(inspect: ContainerInspect, now: Date, tunnelUrls:
   const health = running ? inspect.State?.Health?.Status || state : state;
   const started = inspect.State?.StartedAt ? Date.parse(inspect.State.StartedAt) : NaN;
   const uptimeSeconds = running && Number.isFinite(started) ? Math.max(0, Math.floor((now.getTime() - started) / 1000)) : undefined;
-  const url = urlSource(template).kind === 'tunnel-file' ? tunnelUrls[container] : publishedUrl(inspect);
+  const url = urlSource(template).kind === 'tunnel-file' ? tunnelUrls[container] : publishedUrl(inspect, remote);
   return {
     name,
     template,

@@ -1,6 +1,6 @@
 import type { CommandContext } from '../context.js';
 import { createNetworkArgs, findContainerArgs, findNetworkArgs, imageExistsArgs, removeContainerArgs } from '../docker/argv.js';
-import { formatCommand, type DockerEngine } from '../docker/engine.js';
+import { engineEndpoint, formatCommand, type DockerEngine } from '../docker/engine.js';
 import { instanceNames, type InstanceNames } from '../docker/names.js';
 import { detectEngineKind, ensurePodmanSeccomp } from '../docker/podman.js';
 import { StateError } from '../errors.js';
@@ -11,6 +11,9 @@ import { withLocalCaCertificate } from '../tls/instance-certificate.js';
 import { runAttached } from './attached.js';
 import { saveServedCertificate } from './certificate.js';
 import { resolveEgress } from './egress.js';
+import { remoteReach } from './endpoint.js';
+import { engineFor, type EngineOptions } from './engine-select.js';
+import { refuseLocalPaths, remoteMountWarning, tlsHostnamesWithRemote } from './remote.js';
 import { describeProbe } from './readiness.js';
 import { connectionUrl, credentialSource, readyReport, startWarnings, type ConnectionInfo } from './start-report.js';
 import { readTunnelUrl, waitUntilHealthy, waitUntilServed } from './wait.js';
@@ -18,7 +21,7 @@ import { readTunnelUrl, waitUntilHealthy, waitUntilServed } from './wait.js';
 /** How long `start -d` waits by default. */
 export const DEFAULT_START_TIMEOUT_SECONDS = 90;
 
-export interface StartInstanceOptions {
+export interface StartInstanceOptions extends EngineOptions {
   detach: boolean;
   tag: string;
   dryRun: boolean;
@@ -42,19 +45,31 @@ async function ensureNetwork(docker: DockerEngine, names: InstanceNames, instanc
  * Runs the instance's sandbox profile: attached (log on screen until Ctrl-C),
  * or detached and then waits until a new MCP client is served.
  */
-export async function startInstance(ctx: CommandContext, given: Settings, options: StartInstanceOptions): Promise<ConnectionInfo | undefined> {
-  // nginx without CERT_FILE/KEY_FILE: the certificate the local CA signs on this machine, mounted like them.
-  const settings = await withLocalCaCertificate(ctx, given, { dryRun: options.dryRun });
-  const names = instanceNames(settings.NAME, options.tag);
-  const profile = sandboxProfile(settings, names, { detached: options.detach, egress: await resolveEgress(settings.MCP_EGRESS) });
+export async function startInstance(ctx: CommandContext, loaded: Settings, options: StartInstanceOptions): Promise<ConnectionInfo | undefined> {
+  const names = instanceNames(loaded.NAME, options.tag);
+  const egress = await resolveEgress(loaded.MCP_EGRESS);
+  const docker = engineFor(ctx, options, loaded, loaded.secrets);
+  const { remote, address } = await engineEndpoint(docker);
+  if (remote) refuseLocalPaths(loaded, address);
+  // On a remote engine the certificate also names the remote host, which clients dial; it is made there
+  // (the local CA's files are on this machine). Locally, nginx without CERT_FILE/KEY_FILE serves the
+  // certificate the local CA signs on this machine, mounted like them.
+  const settings: Settings = remote
+    ? loaded.template === 'nginx'
+      ? { ...loaded, gatewayEnv: { ...loaded.gatewayEnv, TLS_HOSTNAMES: tlsHostnamesWithRemote(loaded.gatewayEnv.TLS_HOSTNAMES, remote) } }
+      : loaded
+    : await withLocalCaCertificate(ctx, loaded, { dryRun: options.dryRun });
+  const profile = sandboxProfile(settings, names, { detached: options.detach, egress });
   if (options.dryRun) {
     // Runs no docker command, so it cannot ask which engine answers: Docker's argv (Podman's differs, docs/GUIDE.md).
     ctx.out.data(formatCommand(dockerRunArgs(profile).args, settings.secrets));
     return undefined;
   }
   for (const warning of startWarnings(settings)) ctx.out.warn(warning);
+  const mountWarning = remote ? remoteMountWarning(settings, address) : undefined;
+  if (mountWarning) ctx.out.warn(mountWarning);
+  if (remote) ctx.out.info(`Engine: ${address} (another machine); the container runs there.`);
 
-  const docker = ctx.docker(settings.secrets);
   // The argv differs a little on Podman (docker/podman.ts), and its seccomp profile is checked first.
   const engine = await detectEngineKind(docker);
   if (engine === 'podman') await ensurePodmanSeccomp(docker, profile.seccompProfile);
@@ -65,7 +80,7 @@ export async function startInstance(ctx: CommandContext, given: Settings, option
   await ensureNetwork(docker, names, settings.NAME);
 
   if (!options.detach) {
-    const endpoint = settings.template === 'nginx' ? connectionUrl(settings) : 'the tunnel logs its public URL once connected';
+    const endpoint = settings.template === 'nginx' ? connectionUrl(settings, remote) : 'the tunnel logs its public URL once connected';
     ctx.out.info(`Starting ${names.container} attached; Ctrl-C stops it. Endpoint: ${endpoint}`);
     await runAttached(docker, names.container, run);
     return undefined;
@@ -77,11 +92,17 @@ export async function startInstance(ctx: CommandContext, given: Settings, option
   const info: ConnectionInfo = { url: '', credential: credentialSource(settings) };
   if (settings.template === 'nginx') {
     const { file, certificate } = await saveServedCertificate(docker, settings);
-    Object.assign(info, { url: connectionUrl(settings), certificateFile: file, fingerprint: certificate.fingerprint256 });
+    const forward = remote ? remoteReach(settings.BIND_ADDRESS, settings.HOST_PORT, remote).sshForward : undefined;
+    Object.assign(info, {
+      url: connectionUrl(settings, remote),
+      certificateFile: file,
+      fingerprint: certificate.fingerprint256,
+      ...(forward ? { sshForward: forward } : {}),
+    });
   } else {
     info.url = await readTunnelUrl(docker, names.container);
   }
-  const served = await waitUntilServed(ctx, docker, settings, names.container, deadline, info);
+  const served = await waitUntilServed(ctx, docker, settings, names.container, deadline, info, remote !== undefined);
   info.ready = describeProbe(served.result!);
   ctx.out.success(`${names.container} is running and healthy.`);
   ctx.out.info(`Ready: ${info.ready}${served.path === 'internal' ? " (checked on the container's loopback)" : ''}`);

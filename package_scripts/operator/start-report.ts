@@ -1,7 +1,8 @@
 import type { CommandContext } from '../context.js';
 import type { Settings } from '../settings/load.js';
 import { describeUnknown } from '../settings/unknown.js';
-import { credentialFor } from './endpoint.js';
+import type { RemoteHost } from '../docker/target.js';
+import { credentialFor, remoteReach } from './endpoint.js';
 import { npmRun } from './env-file.js';
 
 /** What a client needs, printed once the instance is healthy. */
@@ -14,6 +15,8 @@ export interface ConnectionInfo {
   fingerprint?: string;
   /** What the readiness round trip found, e.g. "14 tools (read_file, ...)". */
   ready?: string;
+  /** A remote engine publishing on its loopback: the `ssh -L` line that makes the URL work here. */
+  sshForward?: string;
 }
 
 /** Things the user chose that weaken the sandbox: said out loud every start. */
@@ -52,7 +55,8 @@ export function credentialSource(settings: Settings): string {
   return `${setting} in ${settings.envFile} (${how})`;
 }
 
-export function connectionUrl(settings: Settings): string {
+export function connectionUrl(settings: Settings, remote?: RemoteHost): string {
+  if (remote) return remoteReach(settings.BIND_ADDRESS, settings.HOST_PORT, remote).url;
   const host = ['0.0.0.0', '::'].includes(settings.BIND_ADDRESS)
     ? '127.0.0.1'
     : settings.BIND_ADDRESS.includes(':')
@@ -72,6 +76,7 @@ export function localCaTrustLine(localCa: { caFile: string; trusted: boolean }):
 export function readyReport(ctx: CommandContext, settings: Settings, info: ConnectionInfo): string {
   return [
     `  URL:          ${info.url}`,
+    ...(info.sshForward ? [`  SSH tunnel:   ${info.sshForward}   (BIND_ADDRESS is loopback on the remote host: run this here, then the URL works)`] : []),
     `  Credential:   ${info.credential}`,
     ...(info.certificateFile
       ? [

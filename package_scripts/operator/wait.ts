@@ -72,18 +72,25 @@ export async function waitUntilServed(
   name: string,
   deadline: number,
   info: ConnectionInfo,
+  remote = false,
 ): Promise<ProbeOutcome> {
   const viaEndpoint = ctx.probeEndpoint ?? ((target) => probeEndpoint(ctx.projectDir, target));
   const authorization = credentialFor(settings.template, { ACCESS_TOKEN: settings.accessToken, ...settings.gatewayEnv }).authorization;
   let outcome: ProbeOutcome;
-  let publicUnreachable = false;
+  // Published on a remote machine's loopback: only the container's own loopback can be probed from here.
+  let publicUnreachable = info.sshForward !== undefined;
   for (;;) {
     const timeoutSeconds = Math.max(1, (deadline - Date.now()) / 1000);
-    if (settings.template === 'nginx') {
+    if (settings.template === 'nginx' && !remote) {
       outcome = await viaEndpoint({ url: info.url, authorization, ...(info.fingerprint ? { fingerprint: info.fingerprint } : {}), timeoutSeconds });
     } else if (!publicUnreachable) {
-      // A short try: a public URL that does not answer from here is common (firewalls, test stand-ins).
-      outcome = await viaEndpoint({ url: info.url, authorization, timeoutSeconds: Math.min(timeoutSeconds, 10) });
+      // A short try: a public URL (or a remote host's port) that does not answer from here is common (firewalls, test stand-ins).
+      outcome = await viaEndpoint({
+        url: info.url,
+        authorization,
+        ...(info.fingerprint ? { fingerprint: info.fingerprint } : {}),
+        timeoutSeconds: Math.min(timeoutSeconds, 10),
+      });
       if (!outcome.ok && outcome.serverLines.length === 0 && !outcome.httpAnswered) {
         publicUnreachable = true;
         ctx.out.note(`${info.url} did not answer from this machine (${outcome.error}); checking on the container's loopback instead`);

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { dockerContextIssue, dockerHostIssue } from '../docker/target.js';
 import { parseEgressSetting, type EgressSetting } from './egress.js';
 
 /**
@@ -275,6 +276,22 @@ export const buildSettingsSchema = z.object({
   PINGGY_PORT: oneLine('PINGGY_PORT').optional(),
   PINGGY_HOST_KEY: oneLine('PINGGY_HOST_KEY').optional(),
   TUNNEL_RETRIES: oneLine('TUNNEL_RETRIES').optional(),
+  // The engine every command talks to (docker/target.ts): another machine over SSH, or a Docker context.
+  // Given to the docker client process's environment only; a wrong one is exit 2 before any docker command.
+  DOCKER_HOST: z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      const issue = v === undefined ? undefined : dockerHostIssue(v);
+      if (issue) ctx.addIssue({ code: 'custom', message: issue });
+    }),
+  DOCKER_CONTEXT: z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      const issue = v === undefined ? undefined : dockerContextIssue(v);
+      if (issue) ctx.addIssue({ code: 'custom', message: issue });
+    }),
   // Bring your own certificate (e.g. from mkcert); checked in tls-files.ts.
   CERT_FILE: z.string().default(''),
   KEY_FILE: z.string().default(''),
