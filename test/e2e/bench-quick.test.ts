@@ -60,11 +60,11 @@ test('npm run bench -- --quick measures every scenario and writes a sane report'
   assert.ok(report.image.layers.length >= 3, 'OS, Supergateway and server layers at least');
   assert.ok(report.image.warmRebuildMs > 0 && report.image.npmMcpChange.rebuildMs > 0);
   assert.ok(report.image.npmMcpChange.totalSteps > report.image.npmMcpChange.reusedSteps);
-  assert.ok(report.cli.cliMs > 0 && report.cli.npmRunCliMs > 0 && report.cli.bareNodeMs > 0);
+  assert.ok(report.cli.cliMs > 0 && report.cli.helpMs > 0 && report.cli.npmRunCliMs > 0 && report.cli.bareNodeMs > 0);
 
   assert.deepEqual(
     report.targets.map((t) => t.id),
-    ['chain-p50', 'chain-vs-quiet-supergateway', 'throughput-vs-guide', 'cold-start', 'warm-rebuild', 'npm-mcp-layers', 'image-size'],
+    ['chain-p50', 'chain-vs-quiet-supergateway', 'throughput-vs-guide', 'cold-start', 'warm-rebuild', 'npm-mcp-layers', 'image-size', 'cli-start'],
   );
   for (const target of report.targets) assert.equal(typeof target.pass, 'boolean');
 

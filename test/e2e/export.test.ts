@@ -150,9 +150,12 @@ describe('export --format compose, run by docker-compose (steps in order, on sha
     assert.equal(b.HostConfig.NetworkMode, `${exported.name}-net`);
     const [envA, envB] = [envMap(a.Config.Env), envMap(b.Config.Env)];
     for (const [name, value] of envA) {
-      if (['ACCESS_TOKEN', 'SANDBOX_HOST_PORT', 'HOSTNAME'].includes(name)) continue;
+      if (['ACCESS_TOKEN', 'SANDBOX_HOST_PORT', 'HOSTNAME', 'SANDBOX_TLS_SOURCE'].includes(name)) continue;
       assert.equal(envB.get(name), value, name);
     }
+    // The one intended difference: start serves the certificate the local CA signed on this machine;
+    // an export runs anywhere, so its container makes its own (docs/GUIDE.md, Export).
+    assert.deepEqual([envA.get('SANDBOX_TLS_SOURCE'), envB.get('SANDBOX_TLS_SOURCE')], ['local-ca', undefined]);
     assert.equal(envB.get('ACCESS_TOKEN'), exported.token);
     assert.equal(envB.get('PROBE_SECRET'), SERVER_SECRET);
     assert.equal(envB.get('NPM_MCP_ARGS'), '/workspace $HOME');
