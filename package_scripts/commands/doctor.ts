@@ -109,7 +109,9 @@ export async function doctor(ctx: CommandContext, rawOptions: DoctorOptions): Pr
     checks.push(check);
   } catch (error) {
     if (!isReportedError(error)) throw error;
-    checks.push(selection.variable ? remoteEngineFailure(error.message) : engineCheck({ error: error.message.replace(/\. Start Docker.*$/, '') }));
+    // An engine on this machine that is down gets the local fix (start Docker); a remote one, the SSH one.
+    const local = !selection.variable || /^The Docker engine\b/.test(error.message);
+    checks.push(local ? engineCheck({ error: error.message.replace(/\. Start Docker.*$/, '') }) : remoteEngineFailure(error.message));
   }
   const remote = endpoint?.remote;
 

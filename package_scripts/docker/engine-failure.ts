@@ -1,11 +1,18 @@
 import { endpointOf, sshDestination, type EngineSelection } from './target.js';
 
+/** How the docker client itself reports an engine it could not reach or select (ssh failures come wrapped in "error during connect"). */
+const DOCKER_CLIENT_FAILURE =
+  /error during connect|Cannot connect to the Docker daemon|connection helper|dial-stdio|context not found|context "[^"]*" does not exist|Current context "[^"]*" is not found|permission denied while trying to connect to the Docker daemon socket|docker\.sock: connect/i;
+
 /**
  * What a docker client's stderr means when the engine could not be reached,
  * worded for the selection in force (the setting and where it was set) with
  * the fix. Undefined: not a reachability failure.
  */
 export function engineFailure(stderr: string, selection: EngineSelection): string | undefined {
+  // Only the docker client's own words count: `docker exec` passes on its command's stderr,
+  // and a probe's "Connection refused" inside the container says nothing about the engine.
+  if (!DOCKER_CLIENT_FAILURE.test(stderr)) return undefined;
   const chosen = selection.variable
     ? `${selection.variable}=${selection.value} (${selection.source.replace(/^(DOCKER_HOST|DOCKER_CONTEXT) /, '')})`
     : selection.source;
@@ -37,6 +44,10 @@ export function engineFailure(stderr: string, selection: EngineSelection): strin
     return `The engine selected by ${chosen} refuses this user. On that machine add the ssh user to the docker group (\`sudo usermod -aG docker USER\`, then log in again) or use ssh://root@host`;
   }
   if (/error during connect|Cannot connect to the Docker daemon/i.test(stderr)) {
+    // A socket on this machine: the fix is starting the engine here, as without DOCKER_HOST.
+    if (selection.variable === 'DOCKER_HOST' && /^unix:\/\//.test(selection.value ?? '')) {
+      return `The Docker engine at ${chosen} is not reachable. Start Docker (Docker Desktop, or \`sudo systemctl start docker\`) or fix DOCKER_HOST, and retry; \`docker info\` should answer`;
+    }
     return `The engine selected by ${chosen} is not reachable. Check that Docker runs there; \`docker info\` with the same setting must answer`;
   }
   return undefined;

@@ -194,6 +194,17 @@ describe('an engine that cannot be reached, worded for the selection', () => {
     );
     assert.equal(engineFailure('Error response from daemon: No such container: x', selection), undefined);
   });
+  it("a command's own failure through docker exec is not the engine's: a probe's 'Connection refused' inside the container", () => {
+    const probe = '/opt/sandbox/bin/healthcheck: connect: Connection refused\nthe session gateway is not listening on 8000\n';
+    const podman: EngineSelection = { variable: 'DOCKER_HOST', value: 'unix:///run/podman/podman.sock', source: 'DOCKER_HOST in your shell' };
+    assert.equal(engineFailure(probe, selection), undefined);
+    assert.equal(engineFailure(probe, podman), undefined);
+    // The control: the same socket really down is named, with the local fix.
+    assert.match(
+      engineFailure('Cannot connect to the Docker daemon at unix:///run/podman/podman.sock. Is the docker daemon running?', podman)!,
+      /^The Docker engine at DOCKER_HOST=unix:\/\/\/run\/podman\/podman\.sock \(in your shell\) is not reachable\. Start Docker/,
+    );
+  });
 });
 
 describe('the engine spawner with a stand-in docker binary', () => {
