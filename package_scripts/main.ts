@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import chalk from 'chalk';
 import { CommanderError } from 'commander';
 import { defaultContext } from './context.js';
-import { DockerError, isReportedError, NotServingError, StateError, StepFailedError, UsageError } from './errors.js';
+import { DockerError, isReportedError, NotServingError } from './errors.js';
 import { createProgram } from './program.js';
 
 /** The project root: dist/package_scripts/main.js sits two folders below it. */
@@ -18,15 +18,15 @@ export function report(error: unknown): number {
   }
   if (isReportedError(error)) {
     console.error(chalk.red(`error: ${error.message}`));
-    if ((error instanceof UsageError || error instanceof StateError || error instanceof StepFailedError) && error.hint) console.error(error.hint);
     if (error instanceof DockerError) {
       console.error(chalk.dim(`command: ${error.command}`));
       if (error.detail) console.error(error.detail);
     }
-    if (error instanceof NotServingError) {
-      if (error.serverLines.length > 0) console.error(['The MCP server said:', ...error.serverLines.map((l) => `  ${l}`)].join('\n'));
-      if (error.hint) console.error(error.hint);
+    if (error instanceof NotServingError && error.serverLines.length > 0) {
+      console.error(['The MCP server said:', ...error.serverLines.map((l) => `  ${l}`)].join('\n'));
     }
+    // Every error's hint comes last (the fix, or where to read more).
+    if (error.hint) console.error(error.hint);
     return error.exitCode;
   }
   console.error(chalk.red('unexpected error (a bug in mcp-sandbox; please report it):'));
