@@ -7,6 +7,8 @@ export interface InstanceNames {
   image: string;
   network: string;
   tlsVolume: string;
+  /** AUTH=oauth: the authorization state (clients, token hashes), readable by the gateway user only. */
+  authVolume: string;
 }
 
 export function instanceNames(name: string, tag = 'latest'): InstanceNames {
@@ -15,6 +17,7 @@ export function instanceNames(name: string, tag = 'latest'): InstanceNames {
     image: `${name}:${tag}`,
     network: `${name}-net`,
     tlsVolume: `${name}-tls`,
+    authVolume: `${name}-auth`,
   };
 }
 
@@ -26,5 +29,7 @@ export const GATEWAY_PORT = 8443;
  */
 export const SESSION_GATEWAY_PORT = 8000;
 export const TLS_VOLUME_TARGET = '/var/lib/mcp-sandbox/tls';
+/** Inside the container: the OAuth state of AUTH=oauth (docker/common/auth-gateway), owned by "gateway", mode 0700. */
+export const AUTH_VOLUME_TARGET = '/var/lib/mcp-sandbox/auth';
 /** Inside the container: CERT_FILE and KEY_FILE, mounted read-only (docker/nginx/gateway/prepare reads them). */
 export const USER_TLS_TARGET = '/etc/mcp-sandbox/user-tls';

@@ -133,6 +133,10 @@ export async function exportInstances(ctx: CommandContext, options: ExportOption
   if (out) checkOutputDir(out, options.force);
   const all = options.envFiles.map((envFile) => settingsFor(ctx, { envFile, allowDangerousMounts: options.allowDangerousMounts }));
   checkDistinctNames(all);
+  // The exported instance would need its public URL and its own OAuth state volume planned for it.
+  const oauth = all.find((s) => s.AUTH === 'oauth');
+  if (oauth)
+    throw new UsageError(`${oauth.envFile}: AUTH=oauth is not exported yet; export with AUTH=bearer (clients send ACCESS_TOKEN), or run it with npm run start`);
   const instances: ExportInstance[] = [];
   for (const settings of all) {
     const names = instanceNames(settings.NAME);

@@ -12,6 +12,7 @@ import { runAttached } from './attached.js';
 import { saveServedCertificate } from './certificate.js';
 import { resolveEgress } from './egress.js';
 import { remoteReach } from './endpoint.js';
+import { oauthResourceUrl } from './oauth.js';
 import { engineFor, type EngineOptions } from './engine-select.js';
 import { refuseLocalPaths, remoteMountWarning, tlsHostnamesWithRemote } from './remote.js';
 import { describeProbe } from './readiness.js';
@@ -59,7 +60,8 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
       ? { ...loaded, gatewayEnv: { ...loaded.gatewayEnv, TLS_HOSTNAMES: tlsHostnamesWithRemote(loaded.gatewayEnv.TLS_HOSTNAMES, remote) } }
       : loaded
     : await withLocalCaCertificate(ctx, loaded, { dryRun: options.dryRun });
-  const profile = sandboxProfile(settings, names, { detached: options.detach, egress });
+  const oauthResource = settings.AUTH === 'oauth' && settings.template === 'nginx' ? oauthResourceUrl(settings, remote) : undefined;
+  const profile = sandboxProfile(settings, names, { detached: options.detach, egress, ...(oauthResource ? { oauthResource } : {}) });
   if (options.dryRun) {
     // Runs no docker command, so it cannot ask which engine answers: Docker's argv (Podman's differs, docs/GUIDE.md).
     ctx.out.data(formatCommand(dockerRunArgs(profile).args, settings.secrets));

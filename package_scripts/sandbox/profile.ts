@@ -1,5 +1,5 @@
 import type { InstanceNames } from '../docker/names.js';
-import { GATEWAY_PORT, LABEL_INSTANCE, LABEL_TEMPLATE, TLS_VOLUME_TARGET, USER_TLS_TARGET } from '../docker/names.js';
+import { AUTH_VOLUME_TARGET, GATEWAY_PORT, LABEL_INSTANCE, LABEL_TEMPLATE, TLS_VOLUME_TARGET, USER_TLS_TARGET } from '../docker/names.js';
 import type { Settings } from '../settings/load.js';
 import { firewallEgressValue, type EgressPolicy } from './firewall.js';
 
@@ -26,7 +26,7 @@ export interface SandboxProfile {
   network: string;
   /** nginx only: where the gateway port is published on the host. */
   publish?: { hostAddress: string; hostPort: number; containerPort: number };
-  /** Named volumes (the TLS state of nginx). */
+  /** Named volumes (the TLS state of nginx, the OAuth state of AUTH=oauth). */
   volumes: readonly { name: string; target: string }[];
   /** Host paths bound into the container: MCP_MOUNTS and CERT_FILE/KEY_FILE. */
   binds: readonly BindMount[];
@@ -74,10 +74,15 @@ export interface ProfileOptions {
   detached: boolean;
   /** MCP_EGRESS resolved on the host (operator/egress.ts). */
   egress: EgressPolicy;
+  /**
+   * AUTH=oauth with nginx: the protected resource's URL (operator/oauth.ts), which
+   * tokens are bound to; never taken from a request. Tunnels read theirs in the container.
+   */
+  oauthResource?: string;
 }
 
 /** The container's environment: the gateway's settings, the server's variables, and the normalized egress rules. */
-export function containerEnv(settings: Settings, egress: EgressPolicy): Record<string, string> {
+export function containerEnv(settings: Settings, egress: EgressPolicy, oauthResource?: string): Record<string, string> {
   return {
     // The container's name for MCP_SERVER_ARGS.
     NPM_MCP_ARGS: settings.MCP_SERVER_ARGS,
@@ -90,6 +95,7 @@ export function containerEnv(settings: Settings, egress: EgressPolicy): Record<s
     ...(settings.template === 'nginx' ? { SANDBOX_HOST_PORT: String(settings.HOST_PORT), SANDBOX_BIND_ADDRESS: settings.BIND_ADDRESS } : {}),
     // Only for the gateway's log line: the mounted pair was signed by the local CA, not brought as CERT_FILE.
     ...(settings.tlsFiles?.localCa ? { SANDBOX_TLS_SOURCE: 'local-ca' } : {}),
+    ...(oauthResource ? { AUTH_RESOURCE: oauthResource } : {}),
     ...settings.gatewayEnv,
     ...settings.serverEnv,
   };
@@ -120,9 +126,12 @@ export function sandboxProfile(settings: Settings, names: InstanceNames, options
     limits: { pids: settings.MCP_PIDS, memory: settings.MCP_MEMORY, cpus: settings.MCP_CPUS, coreFileSize: 0 },
     network: names.network,
     ...(nginx ? { publish: { hostAddress: settings.BIND_ADDRESS, hostPort: settings.HOST_PORT, containerPort: GATEWAY_PORT } } : {}),
-    volumes: nginx ? [{ name: names.tlsVolume, target: TLS_VOLUME_TARGET }] : [],
+    volumes: [
+      ...(nginx ? [{ name: names.tlsVolume, target: TLS_VOLUME_TARGET }] : []),
+      ...(settings.AUTH === 'oauth' ? [{ name: names.authVolume, target: AUTH_VOLUME_TARGET }] : []),
+    ],
     binds: [...(nginx ? tlsFileBinds(settings) : []), ...settings.mounts.map((m) => ({ source: m.hostPath, target: m.containerPath, readOnly: m.readOnly }))],
     egress: options.egress,
-    env: containerEnv(settings, options.egress),
+    env: containerEnv(settings, options.egress, options.oauthResource),
   };
 }

@@ -11,7 +11,7 @@ import { ALIASES, ENV_NAME, GATEWAY_SECRET_NAMES, settingsSchema } from './schem
 export const GATEWAY_PREFIXES = ['NGROK_', 'PINGGY_'] as const;
 
 /** Variables the container sets or reads itself: a server value would replace them. */
-export const CONTAINER_NAMES = ['PATH', 'HOME', 'NPM_MCP_ARGS', 'SANDBOX_HOST_PORT', 'SANDBOX_BIND_ADDRESS'] as const;
+export const CONTAINER_NAMES = ['PATH', 'HOME', 'NPM_MCP_ARGS', 'SANDBOX_HOST_PORT', 'SANDBOX_BIND_ADDRESS', 'AUTH_RESOURCE'] as const;
 
 export type EnvNameProblem = 'syntax' | 'secret' | 'reserved';
 

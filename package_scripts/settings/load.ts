@@ -7,6 +7,7 @@ import { envNameProblem } from './env-names.js';
 import { parseMounts, type Mount } from './mounts.js';
 import {
   ALIASES,
+  AUTH_SETTINGS,
   buildSettingsSchema,
   GATEWAY_SECRET_NAMES,
   GATEWAY_SETTINGS,
@@ -171,8 +172,10 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
   const accessToken = ACCESS_TOKEN ?? '';
   const gatewayEnv: Record<string, string> = {};
   for (const name of GATEWAY_SETTINGS[parsed.TEMPLATE]) {
+    // The OAuth settings reach the container only when OAuth is on (AUTH=bearer is the image's default).
+    if ((AUTH_SETTINGS as readonly string[]).includes(name) && parsed.AUTH !== 'oauth') continue;
     const value = (parsed as Record<string, unknown>)[name];
-    if (typeof value === 'string') gatewayEnv[name] = value;
+    if (typeof value === 'string' || typeof value === 'number') gatewayEnv[name] = String(value);
   }
   if (parsed.TEMPLATE !== 'nginx' && ctx.purpose !== 'build') checkTunnelSettings(parsed.TEMPLATE, gatewayEnv, ctx.projectDir);
   const gatewaySecrets = GATEWAY_SECRET_NAMES.map((name) => gatewayEnv[name] ?? '');

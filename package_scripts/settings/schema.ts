@@ -17,10 +17,14 @@ export type TunnelTemplate = Exclude<Template, 'nginx'>;
  * settings are validated by the template's own module (docker/TEMPLATE/gateway),
  * the same code that reads them inside the container.
  */
+/** How clients prove who they are (AUTH=oauth adds the OAuth 2.1 flow next to the static token; docs/GUIDE.md). */
+export const AUTH_SETTINGS = ['AUTH', 'OAUTH_OWNER_PASSPHRASE', 'OAUTH_ACCESS_TTL'] as const;
+
 export const GATEWAY_SETTINGS: Readonly<Record<Template, readonly string[]>> = {
-  nginx: ['ACCESS_TOKEN', 'ALLOWED_ORIGINS', 'TLS_HOSTNAMES'],
+  nginx: ['ACCESS_TOKEN', 'ALLOWED_ORIGINS', 'TLS_HOSTNAMES', ...AUTH_SETTINGS],
   ngrok: [
     'ACCESS_TOKEN',
+    ...AUTH_SETTINGS,
     'NGROK_AUTHTOKEN',
     'NGROK_URL',
     'NGROK_BASIC_AUTH',
@@ -33,6 +37,7 @@ export const GATEWAY_SETTINGS: Readonly<Record<Template, readonly string[]>> = {
   ],
   pinggy: [
     'ACCESS_TOKEN',
+    ...AUTH_SETTINGS,
     'PINGGY_ACCESS_TOKEN',
     'PINGGY_BEARER_TOKEN',
     'PINGGY_BASIC_AUTH',
@@ -69,6 +74,7 @@ export const GATEWAY_SECRET_NAMES = [
   'PINGGY_ACCESS_TOKEN',
   'PINGGY_BEARER_TOKEN',
   'PINGGY_BASIC_AUTH',
+  'OAUTH_OWNER_PASSPHRASE',
 ] as const;
 
 export const DEFAULT_NPM_MCP = '@modelcontextprotocol/server-filesystem@2026.8.31';
@@ -259,6 +265,23 @@ export const buildSettingsSchema = z.object({
   MCP_MOUNTS: z.string().default(''),
   // A path, checked in seccomp-file.ts; empty means the shipped profiles/seccomp.json.
   MCP_SECCOMP_PROFILE: z.string().default(''),
+  AUTH: z
+    .enum(['bearer', 'oauth'], {
+      message: 'AUTH must be bearer (clients send ACCESS_TOKEN as a bearer token) or oauth (web connectors get the OAuth 2.1 flow; the token keeps working)',
+    })
+    .default('bearer'),
+  // Proves ownership on the OAuth consent page, besides ACCESS_TOKEN; a secret like it.
+  OAUTH_OWNER_PASSPHRASE: oneLine('OAUTH_OWNER_PASSPHRASE')
+    .refine((v) => v.length >= 12, 'OAUTH_OWNER_PASSPHRASE must be at least 12 characters (or leave it empty: the consent page then takes ACCESS_TOKEN)')
+    .optional(),
+  OAUTH_ACCESS_TTL: z
+    .string()
+    .default('900')
+    .refine(
+      (v) => /^\d+[smh]?$/.test(v) && durationSeconds(v) >= 5 && durationSeconds(v) <= 86_400,
+      'OAUTH_ACCESS_TTL must be a duration from 5s to 24h, such as 900, 15m or 1h (how long an OAuth access token lasts; clients refresh it)',
+    )
+    .transform(durationSeconds),
   // Tunnel settings: checked by the template's gateway module (see GATEWAY_SETTINGS).
   NGROK_AUTHTOKEN: oneLine('NGROK_AUTHTOKEN').optional(),
   NGROK_URL: oneLine('NGROK_URL').optional(),
@@ -302,9 +325,17 @@ export const buildSettingsSchema = z.object({
 export const accessTokenSchema = hexToken('ACCESS_TOKEN', true);
 
 export const settingsSchema = buildSettingsSchema.superRefine((s, ctx) => {
-  if (s.TEMPLATE === 'nginx') {
+  // With OAuth the container checks the token itself (tunnels too), and the consent page takes it.
+  if (s.TEMPLATE === 'nginx' || s.AUTH === 'oauth') {
     const check = accessTokenSchema.safeParse(s.ACCESS_TOKEN);
     if (!check.success) for (const issue of check.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+  }
+  if (s.AUTH === 'oauth' && s.NGROK_BASIC_AUTH && s.TEMPLATE === 'ngrok') {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'AUTH=oauth and NGROK_BASIC_AUTH cannot be used together: web connectors cannot send basic auth. Remove NGROK_BASIC_AUTH (OAuth protects the tunnel)',
+    });
   }
 });
 

@@ -6,7 +6,7 @@
 
 # Gateway secrets, removed from every environment except the gateway's own
 # set-up. The CLI keeps the same list (GATEWAY_SECRET_NAMES, unit-tested).
-readonly GATEWAY_SECRETS="ACCESS_TOKEN NGINX_ACCESS_TOKEN NGROK_AUTHTOKEN NGROK_BASIC_AUTH PINGGY_ACCESS_TOKEN PINGGY_BEARER_TOKEN PINGGY_BASIC_AUTH"
+readonly GATEWAY_SECRETS="ACCESS_TOKEN NGINX_ACCESS_TOKEN NGROK_AUTHTOKEN NGROK_BASIC_AUTH PINGGY_ACCESS_TOKEN PINGGY_BEARER_TOKEN PINGGY_BASIC_AUTH OAUTH_OWNER_PASSPHRASE"
 # What the session gateway (and through it the MCP server) may read, besides
 # PATH and the names listed in MCP_ENV.
 readonly MCP_KEEP_ENV="HOME LOG_LEVEL NPM_MCP_ARGS MCP_MAX_SESSIONS MCP_SESSION_IDLE"
@@ -39,6 +39,7 @@ check_mcp_env() {
 # The settings the entrypoint reads, checked before anything is changed.
 check_settings() {
   case "$LOG_LEVEL" in info|debug|none) ;; *) die "LOG_LEVEL '$LOG_LEVEL' is not info, debug or none" ;; esac
+  case "${AUTH:-bearer}" in bearer|oauth) ;; *) die "AUTH '$AUTH' is not bearer or oauth" ;; esac
   check_mcp_env "$MCP_ENV" "$SANDBOX_LIB/reserved-env-names"
   case "${NPM_MCP_ARGS:-}" in *$'\n'*|*$'\r'*) die "NPM_MCP_ARGS must be one line" ;; esac
   case "${MCP_MAX_SESSIONS:-16}" in ''|*[!0-9]*) die "MCP_MAX_SESSIONS must be a whole number" ;; esac

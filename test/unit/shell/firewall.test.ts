@@ -24,6 +24,13 @@ const owner = ['-A', 'OUTPUT', '-m', 'owner', '--uid-owner', String(MCP_UID)];
 function expectedCalls(rules: EgressRule[] | undefined, ipv6: boolean): string[][] {
   const calls = [['id', '-u', 'mcp'], v4('-L', 'INPUT', '-n'), v4('-A', 'INPUT', '-p', 'tcp', '--dport', '8000', '!', '-i', 'lo', '-j', 'DROP')];
   if (ipv6) calls.push(v6('-L', 'INPUT', '-n'), v6('-A', 'INPUT', '-p', 'tcp', '--dport', '8000', '!', '-i', 'lo', '-j', 'DROP'));
+  // The auth gateway's port: loopback only, and never the mcp user, in every mode (open included).
+  const authPort = (v: typeof v4) => [
+    v('-A', 'INPUT', '-p', 'tcp', '--dport', '8001', '!', '-i', 'lo', '-j', 'DROP'),
+    v(...owner, '-p', 'tcp', '--dport', '8001', '-j', 'REJECT'),
+  ];
+  calls.push(...authPort(v4));
+  if (ipv6) calls.push(v6('-L', 'INPUT', '-n'), ...authPort(v6));
   if (rules === undefined) return calls;
   calls.push(v4(...owner, '-o', 'lo', '-d', '127.0.0.1', '-j', 'ACCEPT'));
   for (const rule of rules) calls.push(...allowRuleArgv(rule, MCP_UID).map((argv) => v4(...argv)));
@@ -57,6 +64,7 @@ describe('firewall: the rest of the script', { concurrency: true }, () => {
     assert.equal(run.status, 0, run.stderr);
     const output = run.calls.filter((c) => c[0] === 'iptables' && c[3] === 'OUTPUT').map((c) => c.slice(2).join(' '));
     assert.deepEqual(output, [
+      `-A OUTPUT -m owner --uid-owner ${MCP_UID} -p tcp --dport 8001 -j REJECT`,
       `-A OUTPUT -m owner --uid-owner ${MCP_UID} -o lo -d 127.0.0.1 -j ACCEPT`,
       `-A OUTPUT -m owner --uid-owner ${MCP_UID} -d 172.17.0.2/32 -p tcp --dport 7000 -j ACCEPT`,
       `-A OUTPUT -m owner --uid-owner ${MCP_UID} -d 172.17.0.2/32 -p udp --dport 7000 -j ACCEPT`,
@@ -85,7 +93,7 @@ describe('firewall: the rest of the script', { concurrency: true }, () => {
   });
 
   test(
-    'with IPv6 in the kernel: ip6tables keeps port 8000 private and the mcp user to ::1 (positive control)',
+    'with IPv6 in the kernel: ip6tables keeps ports 8000 and 8001 private and the mcp user to ::1 (positive control)',
     { skip: !kernelIpv6 && 'no IPv6 in this kernel' },
     async () => {
       const run = await runWithFakes(FIREWALL, ['none']);
@@ -93,6 +101,8 @@ describe('firewall: the rest of the script', { concurrency: true }, () => {
       const added = run.calls.filter((c) => c[0] === 'ip6tables' && c.includes('-A')).map((c) => c.slice(2).join(' '));
       assert.deepEqual(added, [
         '-A INPUT -p tcp --dport 8000 ! -i lo -j DROP',
+        '-A INPUT -p tcp --dport 8001 ! -i lo -j DROP',
+        `-A OUTPUT -m owner --uid-owner ${MCP_UID} -p tcp --dport 8001 -j REJECT`,
         `-A OUTPUT -m owner --uid-owner ${MCP_UID} -o lo -d ::1 -j ACCEPT`,
         `-A OUTPUT -m owner --uid-owner ${MCP_UID} -j REJECT`,
       ]);
