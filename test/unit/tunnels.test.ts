@@ -37,6 +37,22 @@ describe('ngrok: .env to forward options', () => {
     assert.equal(settings.retries, 8);
   });
 
+  it('AUTH=oauth: forwards to the auth gateway (8001) and keeps the Authorization header; no token check at the edge', () => {
+    const settings = ngrok.ngrokSettings!({ NGROK_AUTHTOKEN: AUTHTOKEN, ACCESS_TOKEN: TOKEN, AUTH: 'oauth', NGROK_ALLOW_CIDRS: '203.0.113.0/24' });
+    assert.equal(ngrok.forwardOptions!(settings).addr, 'http://127.0.0.1:8001');
+    assert.deepEqual(ngrok.trafficPolicy!(settings), {
+      on_http_request: [{ name: 'allowed addresses', actions: [{ type: 'restrict-ips', config: { enforce: true, allow: ['203.0.113.0/24'] } }] }],
+    });
+    assert.throws(
+      () => ngrok.ngrokSettings!({ NGROK_AUTHTOKEN: AUTHTOKEN, ACCESS_TOKEN: TOKEN, AUTH: 'oauth', NGROK_BASIC_AUTH: 'me:long-enough' }),
+      /AUTH=oauth and NGROK_BASIC_AUTH/,
+    );
+    assert.throws(
+      () => ngrok.ngrokSettings!({ NGROK_AUTHTOKEN: AUTHTOKEN, ACCESS_TOKEN: TOKEN, AUTH: 'oauth', NGROK_OAUTH_PROVIDER: 'google' }),
+      /NGROK_OAUTH_PROVIDER/,
+    );
+  });
+
   it('NGROK_URL becomes the domain (scheme and slash dropped); NGROK_SERVER_ADDR the server address', () => {
     const settings = ngrok.ngrokSettings!({
       NGROK_AUTHTOKEN: AUTHTOKEN,
@@ -133,6 +149,7 @@ describe('pinggy: .env to the OpenSSH configuration', () => {
     assert.deepEqual(settings, {
       token: 'tok3n',
       bearer: TOKEN,
+      oauth: false,
       basicAuth: '',
       allowCidrs: [],
       server: 'a.pinggy.io',
@@ -186,6 +203,23 @@ describe('pinggy: .env to the OpenSSH configuration', () => {
     );
     assert.equal(pinggy.knownHosts!(settings), `eu.pinggy.io ${settings.hostKey}\n`);
     assert.deepEqual(pinggy.sshArgs!('/run/sandbox/gateway/ssh_config'), ['-F', '/run/sandbox/gateway/ssh_config', 'pinggy']);
+  });
+
+  it('AUTH=oauth: the edge checks no token and the tunnel ends at the auth gateway (8001), not the session gateway', () => {
+    const settings = pinggy.pinggySettings!({ ...env, AUTH: 'oauth', PINGGY_ALLOW_CIDRS: '203.0.113.0/24' });
+    assert.equal(pinggy.remoteCommand!(settings), 'w:203.0.113.0/24 x:https');
+    const config = pinggy.sshConfig!(settings, '/k');
+    assert.match(config, /^ {2}RemoteForward 0 127\.0\.0\.1:8001$/m);
+    // Control: AUTH=bearer keeps the edge's token check and the session gateway.
+    const bearer = pinggy.pinggySettings!({ ...env, AUTH: 'bearer' });
+    assert.equal(pinggy.remoteCommand!(bearer), `k:${TOKEN} x:https`);
+    assert.match(pinggy.sshConfig!(bearer, '/k'), /^ {2}RemoteForward 0 127\.0\.0\.1:8000$/m);
+  });
+
+  it('AUTH=oauth refuses what the edge would check and nobody else would: basic auth, a separate bearer token', () => {
+    assert.throws(() => pinggy.pinggySettings!({ ...env, AUTH: 'oauth', PINGGY_BASIC_AUTH: 'me:password1' }), /AUTH=oauth and PINGGY_BASIC_AUTH/);
+    assert.throws(() => pinggy.pinggySettings!({ ...env, AUTH: 'oauth', PINGGY_BEARER_TOKEN: 'b'.repeat(40) }), /Remove PINGGY_BEARER_TOKEN/);
+    assert.throws(() => pinggy.pinggySettings!({ ...env, AUTH: 'sso' }), /AUTH must be bearer or oauth/);
   });
 
   it('without PINGGY_HOST_KEY the first key is accepted (accept-new); other ports use [host]:port', () => {

@@ -7,6 +7,8 @@
 class ConfigError extends Error {}
 
 const SUPERGATEWAY = 'http://127.0.0.1:8000';
+// AUTH=oauth: the auth gateway (docker/common/auth-gateway) checks every request and proxies to the session gateway.
+const AUTH_GATEWAY = 'http://127.0.0.1:8001';
 const OAUTH_PROVIDERS = ['google', 'github', 'gitlab', 'microsoft', 'linkedin', 'twitch'];
 
 const list = (value) =>
@@ -37,6 +39,16 @@ function ngrokSettings(env) {
     if (!match) throw new ConfigError('NGROK_BASIC_AUTH must be user:password');
     if (match[2].length < 8 || match[2].length > 128) throw new ConfigError('NGROK_BASIC_AUTH: ngrok wants a password of 8 to 128 characters');
   }
+  if (!['bearer', 'oauth'].includes(env.AUTH || 'bearer')) throw new ConfigError('AUTH must be bearer or oauth');
+  const oauth = env.AUTH === 'oauth';
+  if (oauth && basicAuth) {
+    throw new ConfigError('AUTH=oauth and NGROK_BASIC_AUTH cannot be used together: web connectors cannot send basic auth. Remove NGROK_BASIC_AUTH');
+  }
+  if (oauth && env.NGROK_OAUTH_PROVIDER) {
+    throw new ConfigError(
+      "AUTH=oauth and NGROK_OAUTH_PROVIDER cannot be used together: ngrok's browser login would stop the MCP authorization flow. Remove NGROK_OAUTH_PROVIDER",
+    );
+  }
   const bearer = basicAuth ? '' : env.ACCESS_TOKEN || env.NGINX_ACCESS_TOKEN || '';
   if (!basicAuth && !/^[0-9A-Fa-f]{32,256}$/.test(bearer)) {
     throw new ConfigError('ACCESS_TOKEN must be 32 to 256 hex characters (generate one with npm run gen_key), or set NGROK_BASIC_AUTH instead');
@@ -66,7 +78,7 @@ function ngrokSettings(env) {
   const retries = Number(env.TUNNEL_RETRIES || 8);
   if (!Number.isInteger(retries) || retries < 1) throw new ConfigError('TUNNEL_RETRIES must be a whole number of at least 1');
 
-  return { authtoken, domain, basicAuth, bearer, oauthProvider, allowEmails, allowDomains, allowCidrs, serverAddr, retries };
+  return { authtoken, domain, basicAuth, bearer, oauth, oauthProvider, allowEmails, allowDomains, allowCidrs, serverAddr, retries };
 }
 
 /** True (deny) unless the request carries exactly one `Authorization: Bearer TOKEN`. */
@@ -103,6 +115,10 @@ function trafficPolicy(settings) {
       });
     }
   }
+  if (settings.oauth) {
+    // AUTH=oauth: the auth gateway in the container checks the token (it must see the header) and answers discovery.
+    return { on_http_request: rules };
+  }
   if (settings.basicAuth) {
     rules.push({ name: 'basic auth', actions: [{ type: 'basic-auth', config: { credentials: [settings.basicAuth] } }] });
   } else {
@@ -128,7 +144,7 @@ function trafficPolicy(settings) {
 /** The options of ngrok.forward(), secrets included (the SDK gets them in memory only). */
 function forwardOptions(settings) {
   return {
-    addr: SUPERGATEWAY,
+    addr: settings.oauth ? AUTH_GATEWAY : SUPERGATEWAY,
     authtoken: settings.authtoken,
     ...(settings.domain ? { domain: settings.domain } : {}),
     ...(settings.serverAddr ? { server_addr: settings.serverAddr } : {}),

@@ -11,6 +11,8 @@ const DEFAULT_SERVER = 'a.pinggy.io';
 const DEFAULT_PORT = 443;
 const SSH_HOST_ALIAS = 'pinggy';
 const SUPERGATEWAY = '127.0.0.1:8000';
+// AUTH=oauth: the auth gateway (docker/common/auth-gateway) checks every request and proxies to the session gateway.
+const AUTH_GATEWAY = '127.0.0.1:8001';
 
 const list = (value) =>
   (value ?? '')
@@ -34,6 +36,16 @@ function pinggySettings(env) {
     throw new ConfigError('PINGGY_BEARER_TOKEN (or ACCESS_TOKEN) must be 32 to 256 hex characters: generate one with npm run gen_key');
   }
 
+  const oauth = (env.AUTH || 'bearer') === 'oauth';
+  if (!['bearer', 'oauth'].includes(env.AUTH || 'bearer')) throw new ConfigError('AUTH must be bearer or oauth');
+  if (oauth && env.PINGGY_BEARER_TOKEN && env.PINGGY_BEARER_TOKEN !== env.ACCESS_TOKEN) {
+    throw new ConfigError(
+      'AUTH=oauth: the container checks ACCESS_TOKEN itself, so PINGGY_BEARER_TOKEN would not be checked by anyone. Remove PINGGY_BEARER_TOKEN',
+    );
+  }
+  if (oauth && env.PINGGY_BASIC_AUTH) {
+    throw new ConfigError('AUTH=oauth and PINGGY_BASIC_AUTH cannot be used together: web connectors cannot send basic auth. Remove PINGGY_BASIC_AUTH');
+  }
   const basicAuth = env.PINGGY_BASIC_AUTH ?? '';
   if (basicAuth && !/^[^\s:'"\\]+:[^\s'"\\]+$/.test(basicAuth)) {
     throw new ConfigError('PINGGY_BASIC_AUTH must be user:password without spaces or quotes');
@@ -54,13 +66,14 @@ function pinggySettings(env) {
   const retries = Number(env.TUNNEL_RETRIES || 8);
   if (!Number.isInteger(retries) || retries < 1) throw new ConfigError('TUNNEL_RETRIES must be a whole number of at least 1');
 
-  return { token, bearer, basicAuth, allowCidrs, server, port, hostKey, retries };
+  return { token, bearer, oauth, basicAuth, allowCidrs, server, port, hostKey, retries };
 }
 
 /** Pinggy's own options travel as the "remote command" of the SSH session. */
 function remoteCommand(settings) {
   return [
-    `k:${settings.bearer}`,
+    // With AUTH=oauth the edge checks nothing: discovery and registration come without a token, and the auth gateway judges the rest.
+    ...(settings.oauth ? [] : [`k:${settings.bearer}`]),
     ...(settings.basicAuth ? [`b:${settings.basicAuth}`] : []),
     ...(settings.allowCidrs.length ? [`w:${settings.allowCidrs.join(',')}`] : []),
     'x:https',
@@ -85,7 +98,7 @@ function sshConfig(settings, knownHostsFile) {
     `  HostName ${settings.server}`,
     `  Port ${settings.port}`,
     `  User ${settings.token}`,
-    `  RemoteForward 0 ${SUPERGATEWAY}`,
+    `  RemoteForward 0 ${settings.oauth ? AUTH_GATEWAY : SUPERGATEWAY}`,
     `  RemoteCommand ${literal(remoteCommand(settings))}`,
     '  RequestTTY no',
     '  ExitOnForwardFailure yes',
