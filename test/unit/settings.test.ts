@@ -474,6 +474,32 @@ const BAD_CASES: BadCase[] = [
     env: `${OK}HOST_PORT=0\nLOG_LEVEL=loud\nNAME=Bad Name\n`,
     expect: [PORT, 'LOG_LEVEL must be info', 'NAME must be lowercase'],
   },
+  // AUTH=oauth
+  { name: 'AUTH neither bearer nor oauth', env: `${OK}AUTH=sso\n`, expect: ['AUTH must be bearer', 'or oauth'] },
+  {
+    name: 'OAUTH_OWNER_PASSPHRASE shorter than 12 characters',
+    inProcess: true,
+    env: `${OK}AUTH=oauth\nOAUTH_OWNER_PASSPHRASE=short\n`,
+    expect: ['OAUTH_OWNER_PASSPHRASE must be at least 12 characters'],
+  },
+  {
+    name: 'OAUTH_ACCESS_TTL below 5s',
+    inProcess: true,
+    env: `${OK}AUTH=oauth\nOAUTH_ACCESS_TTL=2\n`,
+    expect: ['OAUTH_ACCESS_TTL must be a duration from 5s to 24h'],
+  },
+  {
+    name: 'AUTH=oauth on a tunnel without ACCESS_TOKEN (the container checks it, and the consent page takes it)',
+    inProcess: true,
+    env: 'TEMPLATE=pinggy\nAUTH=oauth\nPINGGY_ACCESS_TOKEN=tok3n\n',
+    expect: ['ACCESS_TOKEN is missing'],
+  },
+  {
+    name: 'AUTH=oauth with NGROK_BASIC_AUTH',
+    inProcess: true,
+    env: `TEMPLATE=ngrok\nAUTH=oauth\n${OK}NGROK_AUTHTOKEN=abc\nNGROK_BASIC_AUTH=me:long-enough\n`,
+    expect: ['AUTH=oauth and NGROK_BASIC_AUTH cannot be used together'],
+  },
   // Bad options
   { name: 'start --timeout abc', env: OK, extraArgs: ['--timeout', 'abc'], expect: ['--timeout must be a number of seconds'] },
   { name: 'start with an unknown option', env: OK, extraArgs: ['--bogus'], expect: ["unknown option '--bogus'"] },
