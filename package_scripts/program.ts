@@ -15,6 +15,7 @@ export const COMMANDS: ReadonlyArray<readonly [string, string]> = [
   ['npm run status', 'every instance: health, uptime, restarts, URL, image'],
   ['npm run logs', 'the container log of an instance (-f to follow)'],
   ['npm run stop', 'stop and remove the container (a name, or --all)'],
+  ['npm run revoke', 'AUTH=oauth: revoke every OAuth token of an instance (clients consent again)'],
   ['npm run export', 'the same sandbox as a Compose project or a Kubernetes manifest set (preview, or --out DIR)'],
   ['npm run bench', 'measure the chain against direct stdio, Supergateway alone and the guide (-- --quick)'],
   ['npm run cli', 'this table'],
@@ -46,6 +47,7 @@ const commands = {
   start: () => import('./commands/start.js'),
   status: () => import('./commands/status.js'),
   stop: () => import('./commands/stop.js'),
+  revoke: () => import('./commands/revoke.js'),
   trust: () => import('./commands/trust.js'),
   up: () => import('./commands/up.js'),
 };
@@ -128,6 +130,17 @@ container's own non-zero status.`,
     .addOption(contextOption())
     .addHelpText('after', examples('npm run stop', 'npm run stop -- mcp-github', 'npm run stop -- --all'))
     .action(async (name, options) => (await commands.stop()).stop(ctx, nameOptions(name, options)));
+
+  program
+    .command('revoke')
+    .description('AUTH=oauth: revoke every OAuth access and refresh token of an instance; ACCESS_TOKEN keeps working')
+    .argument('[name]', 'instance name (default: NAME from the env file)')
+    .option('-n, --name <name>', 'instance name (same as the argument)')
+    .option('--dry-run', 'print the docker command and run nothing', false)
+    .addOption(envFileOption())
+    .addOption(contextOption())
+    .addHelpText('after', examples('npm run revoke', 'npm run revoke -- mcp-github'))
+    .action(async (name, options) => (await commands.revoke()).revoke(ctx, nameOptions(name, options)));
 
   program
     .command('status')

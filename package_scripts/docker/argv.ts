@@ -58,6 +58,8 @@ export const probeInsideArgs = (name: string, timeoutSeconds: number) => [
   '/opt/sandbox/bin/mcp-probe',
   String(Math.max(1, Math.round(timeoutSeconds))),
 ];
+/** AUTH=oauth: the auth gateway revokes every token and code it issued (docker/common/auth-gateway, control socket; as "gateway", its only user). */
+export const revokeOAuthArgs = (name: string) => ['exec', ...['--user', 'gateway'], name, 'node', '/opt/sandbox/auth-gateway/main.mjs', 'revoke-all'];
 /** The certificate nginx serves (self-signed or CERT_FILE), published by docker/nginx/gateway/prepare. */
 export const SERVED_CERTIFICATE_PATH = '/run/sandbox/served-cert.pem';
 export const readCertificateArgs = (name: string) => ['exec', name, 'cat', SERVED_CERTIFICATE_PATH];
