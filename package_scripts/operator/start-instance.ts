@@ -91,7 +91,7 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
   await docker.run(run.args, { env: run.env });
   const deadline = Date.now() + options.timeout * 1000;
   await waitUntilHealthy(ctx, docker, settings, names.container, deadline, options.timeout);
-  const info: ConnectionInfo = { url: '', credential: credentialSource(settings) };
+  const info: ConnectionInfo = { url: '', credential: credentialSource(settings), ...(oauthResource ? { oauthResource } : {}) };
   if (settings.template === 'nginx') {
     const { file, certificate } = await saveServedCertificate(docker, settings);
     const forward = remote ? remoteReach(settings.BIND_ADDRESS, settings.HOST_PORT, remote).sshForward : undefined;

@@ -17,6 +17,8 @@ export interface ConnectionInfo {
   ready?: string;
   /** A remote engine publishing on its loopback: the `ssh -L` line that makes the URL work here. */
   sshForward?: string;
+  /** AUTH=oauth with nginx: the protected resource web connectors must add (operator/oauth.ts). */
+  oauthResource?: string;
 }
 
 /** Things the user chose that weaken the sandbox: said out loud every start. */
@@ -32,6 +34,11 @@ export function weakeningWarnings(settings: Settings): string[] {
   }
   if (settings.template === 'pinggy' && !settings.gatewayEnv.PINGGY_HOST_KEY) {
     warnings.push("PINGGY_HOST_KEY is not set: the server's SSH key is trusted on first use; the log shows the line to pin it");
+  }
+  if (settings.template !== 'nginx' && settings.AUTH === 'oauth') {
+    warnings.push(
+      `AUTH=oauth: the tunnel's edge no longer checks a token (discovery and registration must reach the container); the container's auth gateway checks every request instead`,
+    );
   }
   if (settings.template === 'ngrok' && settings.gatewayEnv.NGROK_BASIC_AUTH) {
     warnings.push('NGROK_BASIC_AUTH replaces the bearer token check (both use the Authorization header): clients send user:password');
@@ -78,6 +85,11 @@ export function readyReport(ctx: CommandContext, settings: Settings, info: Conne
     `  URL:          ${info.url}`,
     ...(info.sshForward ? [`  SSH tunnel:   ${info.sshForward}   (BIND_ADDRESS is loopback on the remote host: run this here, then the URL works)`] : []),
     `  Credential:   ${info.credential}`,
+    ...(settings.AUTH === 'oauth'
+      ? [
+          `  OAuth:        web connectors add ${info.oauthResource ?? info.url} and ask you to consent once; prove it is yours there with ${settings.gatewayEnv.OAUTH_OWNER_PASSPHRASE ? 'OAUTH_OWNER_PASSPHRASE (or ACCESS_TOKEN)' : 'ACCESS_TOKEN'}. ${npmRun('revoke', ctx, settings)} revokes every OAuth token`,
+        ]
+      : []),
     ...(info.certificateFile
       ? [
           `  Certificate:  ${info.certificateFile}`,
