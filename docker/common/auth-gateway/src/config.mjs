@@ -1,0 +1,85 @@
+// The auth gateway's settings, from the environment the entrypoint passes.
+// Each one is checked; a bad value is a ConfigError naming the setting and
+// the fix (main.mjs prints it and exits 78, like the session gateway).
+import { publicUrlProblem } from './resource.mjs';
+
+export class ConfigError extends Error {}
+
+const DEFAULTS = {
+  AUTH_PORT: 8001,
+  AUTH_STATE_DIR: '/var/lib/mcp-sandbox/auth',
+  AUTH_CONTROL_SOCKET: '/run/sandbox/gateway/auth-control.sock',
+  OAUTH_ACCESS_TTL: 900,
+  OAUTH_REFRESH_TTL: 2592000,
+};
+
+function seconds(env, name, min, max) {
+  const raw = env[name] || String(DEFAULTS[name]);
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
+    throw new ConfigError(`${name} must be a whole number of seconds from ${min} to ${max} (got '${raw.slice(0, 40)}')`);
+  return Number(raw);
+}
+
+function absolutePath(env, name) {
+  const value = env[name] || DEFAULTS[name];
+  if (!value.startsWith('/')) throw new ConfigError(`${name} must be an absolute path (got '${value.slice(0, 100)}')`);
+  return value;
+}
+
+export function parseConfig(env) {
+  const portText = env.AUTH_PORT || String(DEFAULTS.AUTH_PORT);
+  if (!/^\d+$/.test(portText) || Number(portText) > 65535)
+    throw new ConfigError(`AUTH_PORT must be a port number from 0 to 65535 (got '${portText.slice(0, 20)}')`);
+
+  const accessToken = env.ACCESS_TOKEN ?? '';
+  if (!accessToken) throw new ConfigError('ACCESS_TOKEN is required: the static token keeps working next to OAuth and proves ownership at consent');
+  if (/\s/.test(accessToken) || accessToken.length < 16)
+    throw new ConfigError('ACCESS_TOKEN must be at least 16 characters without spaces (npm run gen_key makes one)');
+
+  const passphrase = env.OAUTH_OWNER_PASSPHRASE ?? '';
+  if (passphrase && passphrase.length < 12)
+    throw new ConfigError('OAUTH_OWNER_PASSPHRASE must be at least 12 characters (or leave it empty: the consent page then takes ACCESS_TOKEN)');
+
+  const resource = env.AUTH_RESOURCE ?? '';
+  const resourceFile = env.AUTH_RESOURCE_FILE ?? '';
+  if (resource && resourceFile)
+    throw new ConfigError('AUTH_RESOURCE and AUTH_RESOURCE_FILE are exclusive: set AUTH_RESOURCE (nginx) or AUTH_RESOURCE_FILE (tunnels)');
+  if (!resource && !resourceFile)
+    throw new ConfigError(
+      'AUTH_RESOURCE (the public URL such as https://127.0.0.1:8443/mcp) or AUTH_RESOURCE_FILE (the file the tunnel agent writes its URL to) is required',
+    );
+  if (resource) {
+    const problem = publicUrlProblem(resource);
+    if (problem) throw new ConfigError(`AUTH_RESOURCE ${problem} (got '${resource.slice(0, 100)}'), e.g. https://127.0.0.1:8443/mcp`);
+  }
+  if (resourceFile && !resourceFile.startsWith('/')) throw new ConfigError(`AUTH_RESOURCE_FILE must be an absolute path (got '${resourceFile.slice(0, 100)}')`);
+
+  const upstreamText = env.AUTH_UPSTREAM ?? '';
+  let upstream;
+  if (upstreamText) {
+    try {
+      upstream = new URL(upstreamText);
+    } catch {
+      upstream = undefined;
+    }
+    if (!upstream || upstream.protocol !== 'http:' || upstream.username || upstream.search || (upstream.pathname !== '/' && upstream.pathname !== ''))
+      throw new ConfigError(`AUTH_UPSTREAM must be a plain http origin such as http://127.0.0.1:8000 (got '${upstreamText.slice(0, 100)}')`);
+  }
+
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!['info', 'debug', 'none'].includes(logLevel)) throw new ConfigError(`LOG_LEVEL '${logLevel.slice(0, 20)}' is not info, debug or none`);
+
+  return {
+    port: Number(portText),
+    stateDir: absolutePath(env, 'AUTH_STATE_DIR'),
+    controlSocket: absolutePath(env, 'AUTH_CONTROL_SOCKET'),
+    accessToken,
+    passphrase,
+    resource: resource || undefined,
+    resourceFile: resourceFile || undefined,
+    upstream: upstream?.origin,
+    accessTtl: seconds(env, 'OAUTH_ACCESS_TTL', 5, 86400),
+    refreshTtl: seconds(env, 'OAUTH_REFRESH_TTL', 60, 31536000),
+    logLevel,
+  };
+}

@@ -1,0 +1,220 @@
+// Routing: the OAuth endpoints, the introspection nginx asks, health, and in
+// tunnel mode (an upstream is set) the check-then-proxy of everything else.
+import { randomBytes } from 'node:crypto';
+import { checkAuthorizeRequest, redirectTo } from './authorize.mjs';
+import { checkAuthorization, hasQueryToken, wwwAuthenticate } from './bearer.mjs';
+import { AUTHORIZE_FIELDS, PAGE_HEADERS, consentPage, csrfCookie, csrfMatches, errorPage, ownerProven } from './consent.mjs';
+import { HttpError, queryOf, readForm, readJsonBody, sendJson, sendOAuthError, sendText } from './http-util.mjs';
+import { authorizationServerMetadata, issuerOf, protectedResourceMetadata } from './metadata.mjs';
+import { proxyRequest } from './proxy.mjs';
+import { parseRegistration, registrationResponse } from './registration.mjs';
+import { tokenRequest } from './token.mjs';
+
+const OAUTH_PATHS = new Set([
+  '/.well-known/oauth-protected-resource',
+  '/.well-known/oauth-protected-resource/mcp',
+  '/.well-known/oauth-authorization-server',
+  '/.well-known/openid-configuration',
+  '/register',
+  '/authorize',
+  '/token',
+  '/revoke',
+]);
+
+/** Where a request comes from, for rate limits: nginx names the client in X-Sandbox-Client. */
+export const sourceOf = (req) => String(req.headers['x-sandbox-client'] ?? '').slice(0, 64) || req.socket.remoteAddress || 'unknown';
+
+/**
+ * @param {object} ctx
+ * @param {import('./store.mjs').Store} ctx.store
+ * @param {() => string | undefined} ctx.resource the current resource URL
+ * @param {string} ctx.accessToken
+ * @param {string} [ctx.passphrase]
+ * @param {string} [ctx.upstream] tunnel mode: where authorized requests go
+ * @param {import('./rate-limit.mjs').RateLimiter} ctx.consentLimiter wrong owner secrets
+ * @param {import('./rate-limit.mjs').RateLimiter} ctx.registerLimiter registrations
+ * @param {{ info: (line: string) => void, debug: (line: string) => void }} ctx.log
+ */
+export function createHandler(ctx) {
+  const { store, log } = ctx;
+
+  const unknownResource = (res) =>
+    sendOAuthError(res, 503, 'temporarily_unavailable', 'the public URL of this instance is not known yet (the tunnel is connecting); try again shortly', {
+      'Retry-After': '5',
+    });
+
+  function unauthorized(res, resource, presented) {
+    sendOAuthError(
+      res,
+      401,
+      presented ? 'invalid_token' : 'invalid_request',
+      presented ? 'the access token is not valid for this resource' : 'authorization required',
+      {
+        'WWW-Authenticate': wwwAuthenticate(resource, presented),
+      },
+    );
+  }
+
+  function page(res, status, html, headers = {}) {
+    res.writeHead(status, { ...PAGE_HEADERS, ...headers });
+    res.end(html);
+  }
+
+  function showConsent(res, { client, params, status = 200, error }) {
+    const csrf = randomBytes(32).toString('base64url');
+    page(res, status, consentPage({ client, params, csrf, passphrase: Boolean(ctx.passphrase), error }), { 'Set-Cookie': csrfCookie(csrf) });
+  }
+
+  function redirect(res, location) {
+    res.writeHead(302, { Location: location, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+    res.end();
+  }
+
+  async function authorizeGet(req, res, resource) {
+    const params = queryOf(req.url);
+    const checked = checkAuthorizeRequest(params, { store, resource });
+    if (checked.page) return page(res, checked.page.status, errorPage(checked.page.title, checked.page.message));
+    if (checked.redirect) return redirect(res, checked.redirect);
+    showConsent(res, { client: checked.client, params });
+  }
+
+  async function authorizePost(req, res, resource) {
+    const source = sourceOf(req);
+    const limit = ctx.consentLimiter.check(source);
+    if (!limit.ok) {
+      log.info(`consent refused from ${source}: too many wrong owner secrets (retry after ${limit.retryAfter} s)`);
+      return page(res, 429, errorPage('Too many attempts', `Too many wrong owner secrets. Try again in ${limit.retryAfter} seconds.`), {
+        'Retry-After': String(limit.retryAfter),
+      });
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== issuerOf(resource)) {
+      log.info(`consent refused: a form from a foreign origin (source ${source})`);
+      return page(res, 403, errorPage('Forbidden', 'This form was not sent from this server’s own page.'));
+    }
+    const form = await readForm(req);
+    if (!csrfMatches(req.headers.cookie, form.csrf)) {
+      log.info(`consent refused: CSRF check failed (source ${source})`);
+      return page(res, 403, errorPage('Forbidden', 'The form’s security check failed. Reload the connection from the app and try again.'));
+    }
+    const params = {};
+    for (const name of AUTHORIZE_FIELDS) if (form[name] !== undefined) params[name] = form[name];
+    const checked = checkAuthorizeRequest(params, { store, resource });
+    if (checked.page) return page(res, checked.page.status, errorPage(checked.page.title, checked.page.message));
+    if (checked.redirect) return redirect(res, checked.redirect);
+    const { client, request } = checked;
+    const iss = issuerOf(resource);
+    if (form.decision !== 'allow') {
+      log.info(`consent denied to ${client.client_id}`);
+      return redirect(
+        res,
+        redirectTo(request.redirect_uri, { error: 'access_denied', error_description: 'the owner denied access', state: request.state, iss }),
+      );
+    }
+    if (!ownerProven(form.owner_secret, ctx)) {
+      ctx.consentLimiter.record(source);
+      log.info(`wrong owner secret from ${source}`);
+      return showConsent(res, { client, params, status: 401, error: 'That is not the owner secret of this instance.' });
+    }
+    const code = store.issueCode(request);
+    log.info(`consent granted to ${client.client_id}`);
+    redirect(res, redirectTo(request.redirect_uri, { code, state: request.state, iss }));
+  }
+
+  async function register(req, res) {
+    const source = sourceOf(req);
+    const limit = ctx.registerLimiter.check(source);
+    if (!limit.ok) return sendOAuthError(res, 429, 'slow_down', 'too many registrations; try again later', { 'Retry-After': String(limit.retryAfter) });
+    ctx.registerLimiter.record(source);
+    const parsed = parseRegistration(await readJsonBody(req));
+    if (!parsed.ok) return sendOAuthError(res, 400, parsed.error, parsed.description);
+    const { client, dropped } = store.registerClient(parsed.request);
+    if (dropped) log.info(`dropped client ${dropped.client_id} (the limit of ${store.maxClients} clients was reached)`);
+    log.info(`registered client ${client.client_id} ${JSON.stringify(client.client_name ?? '')}`);
+    sendJson(res, 201, registrationResponse(client));
+  }
+
+  async function token(req, res, resource) {
+    const result = tokenRequest(await readForm(req), { store, resource });
+    if (result.event) log.info(result.event);
+    if (!result.ok) return sendOAuthError(res, result.status, result.error, result.description);
+    sendJson(res, 200, {
+      access_token: result.tokens.access_token,
+      token_type: 'Bearer',
+      expires_in: result.tokens.expires_in,
+      refresh_token: result.tokens.refresh_token,
+      scope: 'mcp',
+    });
+  }
+
+  async function revoke(req, res) {
+    const form = await readForm(req);
+    const count = store.revokeToken(form.token, form.client_id);
+    if (count > 0) log.info(`revoked ${count} tokens at the request of ${form.client_id ?? 'a client'}`);
+    sendJson(res, 200, {});
+  }
+
+  function introspect(req, res, resource) {
+    if (hasQueryToken(req.headers['x-original-uri']))
+      return sendOAuthError(res, 400, 'invalid_request', 'tokens are accepted in the Authorization header only');
+    const verdict = checkAuthorization(req.headers.authorization, { store, staticToken: ctx.accessToken, resource });
+    if (verdict.ok) {
+      res.writeHead(204);
+      return res.end();
+    }
+    unauthorized(res, resource, verdict.presented);
+  }
+
+  function protectedRequest(req, res, resource) {
+    if (hasQueryToken(req.url)) return sendOAuthError(res, 400, 'invalid_request', 'tokens are accepted in the Authorization header only');
+    const verdict = checkAuthorization(req.headers.authorization, { store, staticToken: ctx.accessToken, resource });
+    if (!verdict.ok) return unauthorized(res, resource, verdict.presented);
+    proxyRequest(req, res, ctx.upstream, { onError: (error) => log.info(`upstream request failed: ${error.code ?? error.message}`) });
+  }
+
+  async function route(req, res) {
+    const path = String(req.url ?? '/').split('?')[0];
+    const method = req.method;
+    if (path === '/.sandbox/auth-health' && (method === 'GET' || method === 'HEAD')) return sendText(res, 200, 'ok\n');
+    const isOAuth = OAUTH_PATHS.has(path);
+    const isIntrospect = !ctx.upstream && path === '/.sandbox/introspect';
+    if (!isOAuth && !isIntrospect && !ctx.upstream) return sendOAuthError(res, 404, 'not_found', 'not an endpoint of the auth gateway');
+    const resource = ctx.resource();
+    if (!resource) return unknownResource(res);
+    if (!isOAuth && !isIntrospect) return protectedRequest(req, res, resource);
+    if (isIntrospect) return introspect(req, res, resource);
+    if (hasQueryToken(req.url)) return sendOAuthError(res, 400, 'invalid_request', 'tokens are accepted in the Authorization header only');
+
+    const want = (allowed) => {
+      if (allowed.includes(method)) return true;
+      sendOAuthError(res, 405, 'invalid_request', `use ${allowed.join(' or ')}`, { Allow: allowed.join(', ') });
+      return false;
+    };
+    switch (path) {
+      case '/.well-known/oauth-protected-resource':
+      case '/.well-known/oauth-protected-resource/mcp':
+        return want(['GET']) && sendJson(res, 200, protectedResourceMetadata(resource), { 'Cache-Control': 'max-age=60' });
+      case '/.well-known/oauth-authorization-server':
+        return want(['GET']) && sendJson(res, 200, authorizationServerMetadata(resource), { 'Cache-Control': 'max-age=60' });
+      case '/.well-known/openid-configuration':
+        return sendOAuthError(res, 404, 'not_found', 'this authorization server is not an OpenID provider; see /.well-known/oauth-authorization-server');
+      case '/register':
+        return want(['POST']) && register(req, res);
+      case '/authorize':
+        if (method === 'GET') return authorizeGet(req, res, resource);
+        return want(['GET', 'POST']) && authorizePost(req, res, resource);
+      case '/token':
+        return want(['POST']) && token(req, res, resource);
+      case '/revoke':
+        return want(['POST']) && revoke(req, res);
+    }
+  }
+
+  return (req, res) => {
+    route(req, res).catch((error) => {
+      if (error instanceof HttpError) return sendOAuthError(res, error.status, error.error, error.description);
+      log.info(`request failed: ${error.message}`);
+      sendOAuthError(res, 500, 'server_error', 'internal error of the auth gateway');
+    });
+  };
+}

@@ -1,0 +1,197 @@
+// The authorization state: registered clients, pending codes and issued
+// tokens. Codes and tokens are kept only as SHA-256 hashes, with what they are
+// bound to (client, resource, scope, expiry) and their family: every token
+// descending from one consent. A code or refresh token used a second time
+// revokes its whole family (RFC 6749 §4.1.2, OAuth 2.1 §4.3.1). Two files in
+// the state folder, clients.json and tokens.json, rewritten atomically after
+// every change. `now` (ms) is injected so that tests can move the clock.
+import { ensurePrivateDir, readJson, writeJsonAtomic } from './persist.mjs';
+import { randomToken, sha256Hex } from './secrets.mjs';
+
+export const CODE_TTL_MS = 60_000;
+export const MAX_CLIENTS = 100;
+const CLIENTS_FILE = 'clients.json';
+const TOKENS_FILE = 'tokens.json';
+
+export class Store {
+  /**
+   * @param {object} options
+   * @param {string} [options.dir] state folder; without it nothing is persisted (unit tests)
+   * @param {string} options.ownerSecret ACCESS_TOKEN: tokens made under another one are dropped at open
+   * @param {number} options.accessTtl seconds
+   * @param {number} options.refreshTtl seconds
+   * @param {() => number} [options.now]
+   * @param {(line: string) => void} [options.log]
+   * @param {number} [options.maxClients]
+   */
+  constructor({ dir, ownerSecret, accessTtl, refreshTtl, now = Date.now, log = () => {}, maxClients = MAX_CLIENTS }) {
+    Object.assign(this, { dir, accessTtl, refreshTtl, now, log, maxClients });
+    this.owner = sha256Hex(ownerSecret);
+    /** @type {Map<string, any>} client_id -> client */
+    this.clients = new Map();
+    /** @type {Map<string, any>} sha256(code) -> row */
+    this.codes = new Map();
+    /** @type {Map<string, any>} sha256(token) -> row */
+    this.tokens = new Map();
+    if (dir) this.load();
+  }
+
+  load() {
+    ensurePrivateDir(this.dir);
+    const corrupt = (aside) => this.log(`a state file could not be read and was moved aside to ${aside}; starting without it`);
+    const clients = readJson(this.dir, CLIENTS_FILE, corrupt);
+    for (const client of clients?.clients ?? []) this.clients.set(client.client_id, client);
+    const tokens = readJson(this.dir, TOKENS_FILE, corrupt);
+    if (tokens && tokens.owner !== this.owner) {
+      const count = Object.keys(tokens.tokens ?? {}).length + Object.keys(tokens.codes ?? {}).length;
+      this.log(
+        `ACCESS_TOKEN changed since the tokens were issued: dropped all ${count} OAuth tokens and codes (clients kept; they must ask for consent again)`,
+      );
+      this.saveTokens();
+    } else if (tokens) {
+      for (const [hash, row] of Object.entries(tokens.codes ?? {})) this.codes.set(hash, row);
+      for (const [hash, row] of Object.entries(tokens.tokens ?? {})) this.tokens.set(hash, row);
+    }
+    if (!tokens) this.saveTokens();
+  }
+
+  saveClients() {
+    if (this.dir) writeJsonAtomic(this.dir, CLIENTS_FILE, { version: 1, clients: [...this.clients.values()] });
+  }
+
+  saveTokens() {
+    if (!this.dir) return;
+    this.prune();
+    writeJsonAtomic(this.dir, TOKENS_FILE, { version: 1, owner: this.owner, codes: Object.fromEntries(this.codes), tokens: Object.fromEntries(this.tokens) });
+  }
+
+  /** Rows past their expiry are dropped (used ones are kept until then, to detect reuse). */
+  prune() {
+    const now = this.now();
+    for (const table of [this.codes, this.tokens]) for (const [hash, row] of table) if (row.expires_at <= now) table.delete(hash);
+  }
+
+  // --- clients ---------------------------------------------------------------
+
+  /** At the limit, the oldest client that never got a code is dropped, else the one used longest ago (with its tokens). */
+  registerClient({ client_name, redirect_uris }) {
+    let dropped;
+    if (this.clients.size >= this.maxClients) {
+      const all = [...this.clients.values()];
+      const neverUsed = all.filter((c) => !c.used_at).sort((a, b) => a.created_at - b.created_at);
+      dropped = neverUsed[0] ?? all.sort((a, b) => a.used_at - b.used_at)[0];
+      this.clients.delete(dropped.client_id);
+      if (dropped.used_at) this.revokeWhere((row) => row.client_id === dropped.client_id);
+    }
+    const client = { client_id: randomToken().slice(0, 32), client_name, redirect_uris, created_at: this.now(), used_at: null };
+    this.clients.set(client.client_id, client);
+    this.saveClients();
+    return { client, dropped };
+  }
+
+  getClient(clientId) {
+    return typeof clientId === 'string' ? this.clients.get(clientId) : undefined;
+  }
+
+  // --- codes -----------------------------------------------------------------
+
+  /** A new single-use code, bound to what the consent was for; starts a token family. */
+  issueCode({ client_id, redirect_uri, code_challenge, resource, scope }) {
+    const code = randomToken();
+    const now = this.now();
+    this.codes.set(sha256Hex(code), {
+      client_id,
+      redirect_uri,
+      code_challenge,
+      resource,
+      scope,
+      family: randomToken(),
+      expires_at: now + CODE_TTL_MS,
+      used_at: null,
+    });
+    const client = this.clients.get(client_id);
+    if (client) {
+      client.used_at = now;
+      this.saveClients();
+    }
+    this.saveTokens();
+    return code;
+  }
+
+  /**
+   * Consumes a code: { status: 'ok', row } the first time (whatever the caller
+   * then finds wrong with it, it is spent); 'reused' revokes every token issued
+   * from it; 'unknown' for a code never issued, expired or revoked.
+   */
+  takeCode(code) {
+    const row = typeof code === 'string' ? this.codes.get(sha256Hex(code)) : undefined;
+    if (!row || row.expires_at <= this.now()) return { status: 'unknown' };
+    if (row.used_at) return { status: 'reused', row, revoked: this.revokeFamily(row.family) };
+    row.used_at = this.now();
+    this.saveTokens();
+    return { status: 'ok', row };
+  }
+
+  // --- tokens ----------------------------------------------------------------
+
+  issueTokens({ client_id, resource, scope, family }) {
+    const now = this.now();
+    const access = randomToken();
+    const refresh = randomToken();
+    const bound = { client_id, resource, scope, family };
+    this.tokens.set(sha256Hex(access), { kind: 'access', ...bound, expires_at: now + this.accessTtl * 1000 });
+    this.tokens.set(sha256Hex(refresh), { kind: 'refresh', ...bound, expires_at: now + this.refreshTtl * 1000, used_at: null });
+    this.saveTokens();
+    return { access_token: access, refresh_token: refresh, expires_in: this.accessTtl };
+  }
+
+  /**
+   * Consumes a refresh token of `clientId` (rotation): 'ok' once; 'reused'
+   * revokes its family; 'wrong_client' leaves it alone; 'unknown' otherwise.
+   */
+  takeRefresh(token, clientId) {
+    const row = typeof token === 'string' ? this.tokens.get(sha256Hex(token)) : undefined;
+    if (!row || row.kind !== 'refresh' || row.expires_at <= this.now()) return { status: 'unknown' };
+    if (row.client_id !== clientId) return { status: 'wrong_client' };
+    if (row.used_at) return { status: 'reused', row, revoked: this.revokeFamily(row.family) };
+    row.used_at = this.now();
+    this.saveTokens();
+    return { status: 'ok', row };
+  }
+
+  /** The live access token's row, or undefined (unknown, expired, revoked, or a refresh token). */
+  findAccess(token) {
+    const row = typeof token === 'string' ? this.tokens.get(sha256Hex(token)) : undefined;
+    if (!row || row.kind !== 'access' || row.expires_at <= this.now()) return undefined;
+    return row;
+  }
+
+  /** RFC 7009: an access or refresh token and its family. Returns the number of live rows revoked. */
+  revokeToken(token, clientId) {
+    const row = typeof token === 'string' ? this.tokens.get(sha256Hex(token)) : undefined;
+    if (!row || (clientId && row.client_id !== clientId)) return 0;
+    return this.revokeFamily(row.family);
+  }
+
+  revokeFamily(family) {
+    return this.revokeWhere((row) => row.family === family);
+  }
+
+  /** Every token and pending code; the count is of those still usable. */
+  revokeAll() {
+    return this.revokeWhere(() => true);
+  }
+
+  revokeWhere(match) {
+    const now = this.now();
+    let count = 0;
+    for (const table of [this.codes, this.tokens])
+      for (const [hash, row] of table) {
+        if (!match(row)) continue;
+        if (!row.used_at && row.expires_at > now) count++;
+        table.delete(hash);
+      }
+    this.saveTokens();
+    return count;
+  }
+}
