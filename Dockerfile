@@ -101,9 +101,11 @@ RUN if [ -f /opt/sandbox/gateway/package-lock.json ]; then \
       /opt/sandbox/bin/with-build-ca npm ci --prefix /opt/sandbox/gateway --omit=dev --no-audit --no-fund && rm -rf /root/.npm; \
     fi
 
-# The sandbox runtime shared by all templates.
+# The sandbox runtime shared by all templates, and the auth gateway that
+# AUTH=oauth starts (plain Node, no dependency: nothing to install).
 COPY docker/common/bin/ /opt/sandbox/bin/
 COPY docker/common/lib/ /opt/sandbox/lib/
+COPY docker/common/auth-gateway/src/ /opt/sandbox/auth-gateway/
 
 # The MCP server from stage 2: its tree only, owned by root, sealed read-only.
 COPY docker/common/server/seal /opt/sandbox/build/seal
