@@ -1,0 +1,264 @@
+/**
+ * AUTH=oauth through nginx, end to end: an instance built and started by the
+ * real CLI, the MCP SDK client's own OAuth support (OAuthClientProvider) from
+ * the first 401 to tools/list and a refresh, and every refusal the issue lists
+ * beside its positive control. The steps share one instance and run in order:
+ * later steps restart it with other settings (the auth volume stays).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { certificateOf, cli, createInstance, docker, freePort, newToken, probeServerDir, removeInstance, trustingFetch, type Instance } from './harness.js';
+import {
+  ConsentingProvider,
+  initializeStatus,
+  openConsent,
+  pkcePair,
+  rawOAuth,
+  redirectParams,
+  REDIRECT_URI,
+  submitConsent,
+  type Fetch,
+} from './oauth-client.js';
+
+const PASSPHRASE = `owner passphrase ${newToken().slice(0, 8)}`;
+
+describe('AUTH=oauth through nginx (steps in order, on one instance)', { timeout: 900_000 }, () => {
+  let instance: Instance;
+  let fetchTrusted: Fetch;
+  let issuer: string;
+  let url: string;
+  let oauth: ReturnType<typeof rawOAuth>;
+
+  /** Point the helpers at the instance's current port and certificate. */
+  const aim = () => {
+    fetchTrusted = trustingFetch(certificateOf(instance));
+    issuer = `https://127.0.0.1:${instance.port}`;
+    url = `${issuer}/mcp`;
+    oauth = rawOAuth(fetchTrusted, issuer, url);
+  };
+  /** Change settings in the instance's .env and start it again (the auth volume keeps the state). */
+  const restartWith = async (changes: Record<string, string>) => {
+    let text = readFileSync(instance.envFile, 'utf8');
+    for (const [name, value] of Object.entries(changes)) {
+      text = new RegExp(`^${name}=`, 'm').test(text) ? text.replace(new RegExp(`^${name}=.*$`, 'm'), `${name}=${value}`) : `${text}${name}=${value}\n`;
+    }
+    writeFileSync(instance.envFile, text, { mode: 0o600 });
+    const started = await cli(['start', '-d', '--env-file', instance.envFile]);
+    assert.equal(started.exitCode, 0, started.all);
+    aim();
+    return started;
+  };
+  const bearer = (token: string) => `Bearer ${token}`;
+
+  before(async () => {
+    instance = await createInstance('mcps-e2e-oauth', { MCP_SERVER: probeServerDir, MCP_SERVER_ARGS: '', AUTH: 'oauth', OAUTH_OWNER_PASSPHRASE: PASSPHRASE });
+    await docker(['volume', 'rm', '-f', `${instance.name}-auth`]);
+    const built = await cli(['build', '--env-file', instance.envFile]);
+    assert.equal(built.exitCode, 0, built.all);
+    const started = await cli(['start', '-d', '--env-file', instance.envFile]);
+    assert.equal(started.exitCode, 0, started.all);
+    assert.match(
+      started.all,
+      /OAuth: +web connectors add https:\/\/127\.0\.0\.1:\d+\/mcp and ask you to consent once; prove it is yours there with OAUTH_OWNER_PASSPHRASE/,
+    );
+    assert.ok(!started.all.includes(PASSPHRASE) && !started.all.includes(instance.token), 'no secret in the output');
+    aim();
+  });
+
+  after(async () => {
+    if (!instance) return;
+    await removeInstance(instance);
+    await docker(['volume', 'rm', '-f', `${instance.name}-auth`]);
+  });
+
+  test('without a token: 401 naming the protected resource metadata, which names this instance and its authorization server', async () => {
+    const { status, challenge } = await initializeStatus(fetchTrusted, url);
+    assert.equal(status, 401);
+    assert.equal(challenge, `Bearer resource_metadata="${issuer}/.well-known/oauth-protected-resource/mcp"`);
+    const resource = (await (await fetchTrusted(`${issuer}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<string, unknown>;
+    assert.equal(resource.resource, url);
+    assert.deepEqual(resource.authorization_servers, [issuer]);
+    const server = (await (await fetchTrusted(`${issuer}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+    assert.equal(server.issuer, issuer);
+    assert.deepEqual(server.code_challenge_methods_supported, ['S256']);
+    // The resource is decided by start, never by the request: asked by another of its names, the instance announces the same one.
+    const byOtherName = (await (await fetchTrusted(`https://localhost:${instance.port}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(byOtherName.resource, url);
+    // Control: the static token still opens the instance, without the auth gateway.
+    assert.equal((await initializeStatus(fetchTrusted, url, bearer(instance.token))).status, 200);
+  });
+
+  test("the MCP SDK client's own OAuth flow: 401, discovery, registration, consent, token, tools/list, refresh", async () => {
+    const provider = new ConsentingProvider(fetchTrusted, issuer, PASSPHRASE);
+    const first = new Client({ name: 'oauth-e2e', version: '1.0.0' });
+    const transport = new StreamableHTTPClientTransport(new URL(url), { fetch: fetchTrusted, authProvider: provider });
+    await assert.rejects(first.connect(transport), UnauthorizedError, 'the first connect ends at the consent');
+    assert.ok(provider.code, 'the consent gave a code');
+    await transport.finishAuth(provider.code);
+    const firstTokens = provider.tokens();
+    assert.ok(firstTokens?.access_token && firstTokens.refresh_token, 'an access and a refresh token');
+    assert.ok(!firstTokens.access_token.includes(instance.token), 'not the static token');
+
+    const client = new Client({ name: 'oauth-e2e', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url), { fetch: fetchTrusted, authProvider: provider }));
+    const tools = await client.listTools();
+    assert.ok(
+      tools.tools.some((t) => t.name === 'echo'),
+      JSON.stringify(tools.tools.map((t) => t.name)),
+    );
+    await client.close();
+
+    // The SDK refreshes with the refresh token it holds: a new pair, and the new access token serves.
+    assert.equal(await auth(provider, { serverUrl: url, fetchFn: fetchTrusted }), 'AUTHORIZED');
+    const refreshed = provider.tokens()!;
+    assert.notEqual(refreshed.access_token, firstTokens.access_token);
+    assert.notEqual(refreshed.refresh_token, firstTokens.refresh_token, 'the refresh token rotates');
+    const again = new Client({ name: 'oauth-e2e', version: '1.0.0' });
+    await again.connect(new StreamableHTTPClientTransport(new URL(url), { fetch: fetchTrusted, authProvider: provider }));
+    assert.ok((await again.listTools()).tools.length > 0);
+    await again.close();
+
+    // Reusing the rotated-out refresh token is theft as far as the server can tell: the whole family goes.
+    const clientId = provider.clientInformation()!.client_id;
+    const reuse = await oauth.refresh(clientId, firstTokens.refresh_token!);
+    assert.equal(reuse.status, 400);
+    assert.equal(((await reuse.json()) as { error: string }).error, 'invalid_grant');
+    const revoked = await initializeStatus(fetchTrusted, url, bearer(refreshed.access_token));
+    assert.equal(revoked.status, 401);
+    assert.match(revoked.challenge ?? '', /error="invalid_token"/);
+  });
+
+  test('a wrong PKCE verifier is refused; the right one is accepted (control)', async () => {
+    const { clientId, code, verifier } = await oauth.code(PASSPHRASE);
+    const wrong = await oauth.exchange(clientId, code, pkcePair().verifier);
+    assert.equal(wrong.status, 400);
+    assert.equal(((await wrong.json()) as { error: string }).error, 'invalid_grant');
+    // The failed attempt did not consume a fresh code; a new one with its own verifier works.
+    const fresh = await oauth.code(PASSPHRASE);
+    const right = await oauth.exchange(fresh.clientId, fresh.code, fresh.verifier);
+    assert.equal(right.status, 200, await right.clone().text());
+    assert.ok(verifier.length > 0);
+  });
+
+  test('a redirect URI that is not registered gets an error page, never a redirect; the registered one gets the consent page (control)', async () => {
+    const clientId = await oauth.register();
+    const { challenge } = pkcePair();
+    const stray = await openConsent(fetchTrusted, oauth.authorizeUrl(clientId, challenge, { redirect_uri: 'https://attacker.example/callback' }));
+    assert.equal(stray.status, 400);
+    assert.equal(stray.location, null);
+    const page = await openConsent(fetchTrusted, oauth.authorizeUrl(clientId, challenge));
+    assert.equal(page.status, 200);
+    assert.match(page.html, /mcp-sandbox e2e|refusal cases/);
+    assert.ok(page.html.includes('127.0.0.1'), 'the page shows the redirect host');
+    assert.ok(page.fields.csrf && page.cookie.startsWith('__Host-'), 'a CSRF field and its __Host- cookie');
+  });
+
+  test('a token for another resource: refused at the token endpoint, and at the door when the resource changed (below)', async () => {
+    const { clientId, code, verifier } = await oauth.code(PASSPHRASE);
+    const other = await oauth.exchange(clientId, code, verifier, { resource: 'https://127.0.0.1:1/mcp' });
+    assert.equal(other.status, 400);
+    assert.equal(((await other.json()) as { error: string }).error, 'invalid_target');
+    // Control: this instance's resource is accepted.
+    const tokens = await oauth.tokens(PASSPHRASE);
+    assert.equal((await initializeStatus(fetchTrusted, url, bearer(tokens.access_token))).status, 200);
+  });
+
+  test('a code used twice: the second use is refused and the tokens of the first are revoked', async () => {
+    const { clientId, code, verifier } = await oauth.code(PASSPHRASE);
+    const first = await oauth.exchange(clientId, code, verifier);
+    assert.equal(first.status, 200);
+    const { access_token } = (await first.json()) as { access_token: string };
+    assert.equal((await initializeStatus(fetchTrusted, url, bearer(access_token))).status, 200, 'control: the first use works');
+    const second = await oauth.exchange(clientId, code, verifier);
+    assert.equal(second.status, 400);
+    assert.equal(((await second.json()) as { error: string }).error, 'invalid_grant');
+    assert.equal((await initializeStatus(fetchTrusted, url, bearer(access_token))).status, 401);
+  });
+
+  test('a token in the query string is refused (400); the same token in the header passes (control)', async () => {
+    const tokens = await oauth.tokens(PASSPHRASE);
+    assert.equal((await initializeStatus(fetchTrusted, `${url}?access_token=${tokens.access_token}`)).status, 400);
+    assert.equal((await initializeStatus(fetchTrusted, `${url}?access_token=${tokens.access_token}`, bearer(tokens.access_token))).status, 400);
+    assert.equal((await initializeStatus(fetchTrusted, url, bearer(tokens.access_token))).status, 200);
+  });
+
+  test('the consent form refuses a missing CSRF cookie and a foreign Origin; Deny answers access_denied', async () => {
+    const clientId = await oauth.register();
+    const page = await openConsent(fetchTrusted, oauth.authorizeUrl(clientId, pkcePair().challenge));
+    assert.equal((await submitConsent(fetchTrusted, issuer, page, PASSPHRASE, { cookie: '' })).status, 403);
+    assert.equal((await submitConsent(fetchTrusted, issuer, page, PASSPHRASE, { origin: 'https://evil.example' })).status, 403);
+    const denied = redirectParams(await submitConsent(fetchTrusted, issuer, page, PASSPHRASE, { decision: 'deny' }));
+    assert.equal(denied.get('error'), 'access_denied');
+    assert.equal(denied.get('state'), 'st4te');
+    assert.equal(REDIRECT_URI.startsWith('http://127.0.0.1'), true);
+  });
+
+  test('npm run revoke: every OAuth token stops working at once; ACCESS_TOKEN keeps working (control)', async () => {
+    const tokens = await oauth.tokens(PASSPHRASE);
+    assert.equal((await initializeStatus(fetchTrusted, url, bearer(tokens.access_token))).status, 200);
+    const revoked = await cli(['revoke', '--env-file', instance.envFile]);
+    assert.equal(revoked.exitCode, 0, revoked.all);
+    assert.match(revoked.all, /revoked \d+ tokens/);
+    assert.equal((await initializeStatus(fetchTrusted, url, bearer(tokens.access_token))).status, 401);
+    assert.equal((await oauth.refresh(tokens.clientId, tokens.refresh_token)).status, 400, 'the refresh token too');
+    assert.equal((await initializeStatus(fetchTrusted, url, bearer(instance.token))).status, 200);
+  });
+
+  test('rotating ACCESS_TOKEN revokes every OAuth token at the next start; a new consent works (control)', async () => {
+    const before = await oauth.tokens(PASSPHRASE);
+    const rotated = newToken();
+    await restartWith({ ACCESS_TOKEN: rotated });
+    instance.token = rotated;
+    assert.equal((await initializeStatus(fetchTrusted, url, bearer(before.access_token))).status, 401);
+    assert.equal((await initializeStatus(fetchTrusted, url, bearer(rotated))).status, 200);
+    const after = await oauth.tokens(PASSPHRASE);
+    assert.equal((await initializeStatus(fetchTrusted, url, bearer(after.access_token))).status, 200);
+  });
+
+  test('the resource is bound into each token: after a move to another port the old token is refused; an expired one too', async () => {
+    const old = await oauth.tokens(PASSPHRASE);
+    const oldUrl = url;
+    instance.port = await freePort();
+    await restartWith({ HOST_PORT: String(instance.port), OAUTH_ACCESS_TTL: '5s' });
+    assert.notEqual(url, oldUrl);
+    // Not expired (15 minutes), but issued for the old resource.
+    assert.equal((await initializeStatus(fetchTrusted, url, bearer(old.access_token))).status, 401);
+    const fresh = await oauth.tokens(PASSPHRASE);
+    assert.equal(fresh.expires_in, 5);
+    assert.equal((await initializeStatus(fetchTrusted, url, bearer(fresh.access_token))).status, 200, 'control: a token for this resource');
+    await new Promise((resolve) => setTimeout(resolve, 6_500));
+    const expired = await initializeStatus(fetchTrusted, url, bearer(fresh.access_token));
+    assert.equal(expired.status, 401);
+    assert.match(expired.challenge ?? '', /error="invalid_token"/);
+    // Control: its refresh token still gives a working one.
+    const renewed = await oauth.refresh(fresh.clientId, fresh.refresh_token);
+    assert.equal(renewed.status, 200);
+    const { access_token } = (await renewed.json()) as { access_token: string };
+    assert.equal((await initializeStatus(fetchTrusted, url, bearer(access_token))).status, 200);
+  });
+
+  // Last: it locks consent for this address for 15 minutes.
+  test('wrong owner secrets are refused, and after 5 the consent is locked (429 with Retry-After), even for the right one', async () => {
+    const clientId = await oauth.register();
+    const page = await openConsent(fetchTrusted, oauth.authorizeUrl(clientId, pkcePair().challenge));
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const wrong = await submitConsent(fetchTrusted, issuer, page, `not the passphrase ${attempt}`);
+      assert.equal(wrong.status, 401, `attempt ${attempt}`);
+      assert.equal(wrong.headers.get('location'), null);
+      await wrong.body?.cancel();
+    }
+    const locked = await submitConsent(fetchTrusted, issuer, page, PASSPHRASE);
+    assert.equal(locked.status, 429);
+    assert.ok(Number(locked.headers.get('retry-after')) > 0, 'Retry-After says how long');
+    await locked.body?.cancel();
+    // Control: the static token still serves; only consent is locked.
+    assert.equal((await initializeStatus(fetchTrusted, url, bearer(instance.token))).status, 200);
+  });
+});
