@@ -127,7 +127,7 @@ describe('AUTH=oauth through nginx (steps in order, on one instance)', { timeout
 
     // Reusing the rotated-out refresh token is theft as far as the server can tell: the whole family goes.
     const clientId = provider.clientInformation()!.client_id;
-    const reuse = await oauth.refresh(clientId, firstTokens.refresh_token!);
+    const reuse = await oauth.refresh(clientId, firstTokens.refresh_token);
     assert.equal(reuse.status, 400);
     assert.equal(((await reuse.json()) as { error: string }).error, 'invalid_grant');
     const revoked = await initializeStatus(fetchTrusted, url, bearer(refreshed.access_token));

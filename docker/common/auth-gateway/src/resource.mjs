@@ -22,10 +22,18 @@ export function publicUrlProblem(text) {
   return 'must be an https URL (plain http only on the loopback interface)';
 }
 
-/** The tunnel file holds a base URL such as https://abc.a.pinggy.link; the resource is its origin plus /mcp. */
+/**
+ * The tunnel file holds a base URL such as https://abc.a.pinggy.link; the
+ * resource is its origin plus /mcp. Our own tunnel agent wrote it, and it is
+ * what clients dial: a tunnel without TLS (a self-hosted SSH server such as the
+ * tests' stand-in publishes http://host:port) is taken as it is, since OAuth
+ * adds no cleartext that the static token would not already have there.
+ */
 export function resourceFromPublicUrl(content) {
   const text = String(content ?? '').trim();
-  if (!text || publicUrlProblem(text)) return undefined;
+  if (!text) return undefined;
+  const problem = publicUrlProblem(text);
+  if (problem && !(problem.startsWith('must be an https URL') && text.startsWith('http://'))) return undefined;
   return `${new URL(text).origin}/mcp`;
 }
 

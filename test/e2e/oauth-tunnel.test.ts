@@ -1,0 +1,116 @@
+/**
+ * AUTH=oauth through a tunnel: a pinggy instance reached through the stand-in
+ * SSH server (test/fixtures/ssh-stand-in, as in tunnels.test.ts). The edge
+ * checks no token in this mode; the auth gateway in the container answers
+ * discovery and registration and judges every request before proxying it to
+ * the session gateway. The MCP SDK client runs its whole flow against the URL
+ * the tunnel published, as a web connector would.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { addressOf } from './battery.js';
+import { cli, createInstance, docker, newToken, probeServerDir, projectDir, removeInstance, waitFor, type Instance } from './harness.js';
+import { ConsentingProvider, initializeStatus, rawOAuth, type Fetch } from './oauth-client.js';
+import { join } from 'node:path';
+
+const STAND_IN_IMAGE = 'mcps-e2e-ssh-stand-in';
+
+describe('AUTH=oauth through the Pinggy stand-in (steps in order, on one instance)', { timeout: 900_000 }, () => {
+  const name = 'mcps-e2e-oauth-pinggy';
+  const network = `${name}-net`; // the instance's own network: start reuses it
+  const sshd = 'mcps-e2e-oauth-sshd';
+  const passphrase = `tunnel passphrase ${newToken().slice(0, 8)}`;
+  let instance: Instance;
+  let startOutput = '';
+  /** The URL the tunnel published (http://SSHD:PORT/mcp), which the resource names. */
+  let url = '';
+  /** The host cannot resolve the stand-in's name: requests for it go to its address on the test network, URLs unchanged. */
+  let fetchVia: Fetch;
+
+  before(async () => {
+    await docker(['rm', '-f', sshd, name]);
+    await docker(['network', 'rm', network]);
+    await docker(['volume', 'rm', '-f', `${name}-auth`]);
+    assert.equal((await docker(['network', 'create', network])).exitCode, 0);
+    const image = await docker(['build', '-q', '-t', STAND_IN_IMAGE, join(projectDir, 'test', 'fixtures', 'ssh-stand-in')]);
+    assert.equal(image.exitCode, 0, image.stderr);
+    assert.equal((await docker(['run', '-d', '--name', sshd, '--network', network, STAND_IN_IMAGE])).exitCode, 0);
+    const hostKey = await waitFor('the stand-in host key', async () => {
+      const key = (await docker(['exec', sshd, 'cat', '/etc/ssh/ssh_host_ed25519_key.pub'])).stdout.trim();
+      return key ? key.split(' ').slice(0, 2).join(' ') : undefined;
+    });
+    instance = await createInstance(name, {
+      TEMPLATE: 'pinggy',
+      AUTH: 'oauth',
+      OAUTH_OWNER_PASSPHRASE: passphrase,
+      MCP_SERVER: probeServerDir,
+      MCP_SERVER_ARGS: '',
+      PINGGY_ACCESS_TOKEN: 'e2etoken',
+      PINGGY_SERVER: sshd,
+      PINGGY_PORT: '2222',
+      PINGGY_HOST_KEY: hostKey,
+    });
+    const built = await cli(['build', '--env-file', instance.envFile]);
+    assert.equal(built.exitCode, 0, built.all);
+    const started = await cli(['start', '-d', '--env-file', instance.envFile]);
+    assert.equal(started.exitCode, 0, started.all);
+    startOutput = started.all ?? '';
+    const published = (await docker(['exec', name, 'cat', '/run/sandbox/public-url'])).stdout.trim();
+    url = `${published}/mcp`;
+    const address = await addressOf(sshd, network);
+    fetchVia = ((input: string | URL, init?: RequestInit) => fetch(String(input).replace(`//${sshd}:`, `//${address}:`), init)) as Fetch;
+  });
+
+  after(async () => {
+    if (instance) await removeInstance(instance);
+    await docker(['rm', '-f', sshd]);
+    await docker(['network', 'rm', network]);
+    await docker(['volume', 'rm', '-f', `${name}-auth`]);
+  });
+
+  test('start says the edge checks no token now; the stand-in received no bearer option', async () => {
+    assert.match(startOutput, /AUTH=oauth: the tunnel's edge no longer checks a token/);
+    assert.match(url, new RegExp(`^http://${sshd}:\\d+/mcp$`));
+    const sent = (await docker(['exec', sshd, 'cat', '/home/e2etoken/remote-command'])).stdout.trim();
+    assert.equal(sent, 'x:https');
+  });
+
+  test('without a token: 401 naming the metadata of the URL the tunnel published; the static token passes (control)', async () => {
+    const origin = new URL(url).origin;
+    const { status, challenge } = await initializeStatus(fetchVia, url);
+    assert.equal(status, 401);
+    assert.equal(challenge, `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"`);
+    const metadata = (await (await fetchVia(`${origin}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<string, unknown>;
+    assert.equal(metadata.resource, url);
+    assert.equal((await initializeStatus(fetchVia, url, `Bearer ${newToken()}`)).status, 401, 'a wrong static token');
+    assert.equal((await initializeStatus(fetchVia, url, `Bearer ${instance.token}`)).status, 200);
+  });
+
+  test("the MCP SDK client's own OAuth flow through the tunnel: consent once, then tools/list and a tool call", async () => {
+    const origin = new URL(url).origin;
+    const provider = new ConsentingProvider(fetchVia, origin, passphrase);
+    const transport = new StreamableHTTPClientTransport(new URL(url), { fetch: fetchVia, authProvider: provider });
+    await assert.rejects(new Client({ name: 'oauth-tunnel-e2e', version: '1.0.0' }).connect(transport), UnauthorizedError);
+    await transport.finishAuth(provider.code!);
+    const client = new Client({ name: 'oauth-tunnel-e2e', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url), { fetch: fetchVia, authProvider: provider }));
+    assert.ok((await client.listTools()).tools.some((t) => t.name === 'echo'));
+    const echoed = await client.callTool({ name: 'echo', arguments: { text: 'through the tunnel' } });
+    assert.match(JSON.stringify(echoed.content), /through the tunnel/);
+    await client.close();
+  });
+
+  test('refusals at the container: a token in the query string, a revoked token; control: a fresh one passes', async () => {
+    const origin = new URL(url).origin;
+    const oauth = rawOAuth(fetchVia, origin, url);
+    const tokens = await oauth.tokens(passphrase);
+    assert.equal((await initializeStatus(fetchVia, url, `Bearer ${tokens.access_token}`)).status, 200);
+    assert.equal((await initializeStatus(fetchVia, `${url}?access_token=${tokens.access_token}`)).status, 400);
+    const revoked = await cli(['revoke', '--env-file', instance.envFile]);
+    assert.equal(revoked.exitCode, 0, revoked.all);
+    assert.equal((await initializeStatus(fetchVia, url, `Bearer ${tokens.access_token}`)).status, 401);
+  });
+});
