@@ -86,28 +86,33 @@ describe('npm run export', () => {
     assert.match(text, /ACCESS_TOKEN: \*\*\*\*/);
     assert.match(text, /# ---- one\.secret\.yaml \(secret values masked; written with mode 0600\) ----/);
     assert.match(text, /# ---- seccomp\/mcp-sandbox\/seccomp\.json ----\ndata: \(a copy of /);
+    assert.ok(!text.includes(Buffer.from(TOKEN).toString('base64')), 'the base64 form is not printed either');
+    assert.match(text, /# ---- one\.podman-secret\.json .*----\ndata: \(the values of one-env as base64, for podman secret create\)/);
     assert.deepEqual(readdirSync(dir), ['.env.one']);
   });
 
   it('kubernetes --out: the manifests, one 0600 Secret file per instance, the seccomp profile in the kubelet layout', async () => {
     const { dir, envFiles } = folderWith({ one: {}, two: { TEMPLATE: 'ngrok', NGROK_AUTHTOKEN: NGROK_TOKEN } });
     const out = join(dir, 'k8s');
-    await run({ format: 'kubernetes', out, envFile: envFiles });
+    const { messages } = await run({ format: 'kubernetes', out, envFile: envFiles });
     assert.deepEqual(readdirSync(out, { recursive: true }).map(String).sort(), [
       'kubernetes.yaml',
+      'one.podman-secret.json',
       'one.secret.yaml',
       'seccomp',
       'seccomp/mcp-sandbox',
       'seccomp/mcp-sandbox/seccomp.json',
+      'two.podman-secret.json',
       'two.secret.yaml',
     ]);
-    assert.equal(statSync(join(out, 'two.secret.yaml')).mode & 0o777, 0o600);
+    for (const file of ['two.secret.yaml', 'one.podman-secret.json']) assert.equal(statSync(join(out, file)).mode & 0o777, 0o600, file);
     const kinds = parseAllDocuments(readFileSync(join(out, 'kubernetes.yaml'), 'utf8')).map((d) => {
       const object = d.toJS() as { kind: string; metadata: { name: string } };
       return `${object.kind}/${object.metadata.name}`;
     });
     assert.deepEqual(kinds, ['Deployment/one', 'Service/one', 'NetworkPolicy/one', 'Deployment/two', 'NetworkPolicy/two']);
     assert.ok(!readFileSync(join(out, 'kubernetes.yaml'), 'utf8').includes(TOKEN));
+    assert.ok(messages.some((m) => m.includes(`podman secret create one-env ${out}/one.podman-secret.json`)));
   });
 
   it('several env files: one Compose project with each instance apart', async () => {

@@ -12,6 +12,7 @@ import {
   kubernetesSecret,
   kubernetesService,
   kubernetesYaml,
+  podmanSecretJson,
   quantity,
   type KubernetesInstance,
 } from '../../package_scripts/sandbox/kubernetes.js';
@@ -48,15 +49,16 @@ describe('export --format kubernetes: the sandbox profile as a manifest set', ()
   it('tmpfs as memory-backed emptyDirs with their sizes, limits as quantities, probes that run the image healthcheck', () => {
     const deployment: any = kubernetesDeployment(of({ MCP_MEMORY: '768m', MCP_CPUS: '0.5' }));
     const c = container(deployment);
+    // Named after the instance: `podman kube play` makes a host-wide named volume of each emptyDir.
     assert.deepEqual(deployment.spec.template.spec.volumes, [
-      { name: 'tmpfs-0', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
-      { name: 'tmpfs-1', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
-      { name: 'state-0', emptyDir: {} },
+      { name: 'k8s-tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
+      { name: 'k8s-run', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+      { name: 'k8s-tls', emptyDir: {} },
     ]);
     assert.deepEqual(c.volumeMounts, [
-      { name: 'tmpfs-0', mountPath: '/tmp' },
-      { name: 'tmpfs-1', mountPath: '/run' },
-      { name: 'state-0', mountPath: '/var/lib/mcp-sandbox/tls' },
+      { name: 'k8s-tmp', mountPath: '/tmp' },
+      { name: 'k8s-run', mountPath: '/run' },
+      { name: 'k8s-tls', mountPath: '/var/lib/mcp-sandbox/tls' },
     ]);
     assert.deepEqual(c.resources, { limits: { cpu: '0.5', memory: '768Mi' }, requests: { cpu: '0.5', memory: '768Mi' } });
     const probe = { exec: { command: ['/opt/sandbox/bin/healthcheck'] }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 };
@@ -79,6 +81,21 @@ describe('export --format kubernetes: the sandbox profile as a manifest set', ()
     });
   });
 
+  it("Podman's form of the Secret: a JSON object of base64 values, the same variables", () => {
+    const instance = of({ MCP_ENV: 'API_KEY', API_KEY: "k3y-välue $x'" });
+    assert.deepEqual(JSON.parse(podmanSecretJson(instance)!), {
+      ACCESS_TOKEN: Buffer.from(TOKEN).toString('base64'),
+      API_KEY: Buffer.from("k3y-välue $x'", 'utf8').toString('base64'),
+    });
+    const decoded = Object.fromEntries(
+      Object.entries(JSON.parse(podmanSecretJson(instance)!) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+    );
+    assert.deepEqual(decoded, (kubernetesSecret(instance) as any).stringData);
+    // Control: no secret variable, no Secret in either form.
+    const none = { ...instance, secretNames: [] };
+    assert.deepEqual([kubernetesSecret(none), podmanSecretJson(none)], [undefined, undefined]);
+  });
+
   it('nginx: a Service on HOST_PORT to the gateway port; a tunnel: no Service and no container port', () => {
     assert.deepEqual((kubernetesService(of({ HOST_PORT: '9443' })) as any).spec, {
       type: 'ClusterIP',
@@ -86,6 +103,10 @@ describe('export --format kubernetes: the sandbox profile as a manifest set', ()
       ports: [{ name: 'https', port: 9443, targetPort: 8443, protocol: 'TCP' }],
     });
     const tunnel = of({ TEMPLATE: 'ngrok', NGROK_AUTHTOKEN: NGROK_TOKEN });
+    // hostIP without hostPort: inert on a cluster; Podman 4.x publishes the port on BIND_ADDRESS only.
+    assert.deepEqual(container(kubernetesDeployment(of({ BIND_ADDRESS: '127.0.0.2' }))).ports, [
+      { name: 'https', containerPort: 8443, hostIP: '127.0.0.2', protocol: 'TCP' },
+    ]);
     assert.equal(kubernetesService(tunnel), undefined);
     assert.equal(container(kubernetesDeployment(tunnel)).ports, undefined);
     assert.deepEqual(
