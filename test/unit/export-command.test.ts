@@ -172,6 +172,13 @@ describe('npm run export', () => {
       }
       const { envFiles } = folderWith({ with_underscore: {} });
       await refused({ format: 'kubernetes', envFile: envFiles }, /NAME=with_underscore cannot name Kubernetes objects/);
+      // Its volumes are named NAME-tmp, NAME-run, NAME-tls: 63 characters at most. Control: one character less passes.
+      const long = folderWith({ [`k${'8'.repeat(59)}`]: {} });
+      await refused(
+        { format: 'kubernetes', envFile: long.envFiles },
+        /NAME=k8{59} is too long for Kubernetes: the pod's volume k8{59}-tmp must have at most 63 characters/,
+      );
+      await run({ format: 'kubernetes', envFile: folderWith({ [`k${'8'.repeat(58)}`]: {} }).envFiles });
     });
 
     it('a secret value Compose would read differently: the variable is named, its value is not', async () => {

@@ -17,6 +17,8 @@ import {
   type KubernetesInstance,
 } from '../../package_scripts/sandbox/kubernetes.js';
 import type { ExportInstance } from '../../package_scripts/operator/export.js';
+import { acceptRules, parseFirewallEgress, type EgressPolicy, type EgressRule } from '../../package_scripts/sandbox/firewall.js';
+import { EGRESS_CONTAINER_CASES } from './egress-cases.js';
 import { instanceOf, NGROK_TOKEN, settingsOf, TOKEN } from './export-fixture.js';
 
 const k8sOf = (instance: ExportInstance): KubernetesInstance => ({
@@ -28,6 +30,14 @@ const k8sOf = (instance: ExportInstance): KubernetesInstance => ({
 });
 const of = (raw: Record<string, string> = {}, addresses: Record<string, string[]> = {}) => k8sOf(instanceOf(settingsOf({ NAME: 'k8s', ...raw }), addresses));
 const container = (deployment: any) => deployment.spec.template.spec.containers[0];
+
+/** What the container's firewall accepts (its ACCEPT rules), as NetworkPolicy egress rules. */
+const acceptRulesAsPolicy = (rules: readonly EgressRule[]) =>
+  rules.map((rule) => {
+    const accepts = acceptRules([rule]);
+    const ports = accepts.filter((a) => a.port).map((a) => ({ protocol: a.protocol!.toUpperCase(), port: a.port! }));
+    return { to: [{ ipBlock: { cidr: rule.cidr } }], ...(ports.length > 0 ? { ports } : {}) };
+  });
 
 /** Each object through the kubernetes-models schema of its kind. */
 function assertValid(object: any): void {
@@ -137,6 +147,53 @@ describe('export --format kubernetes: the sandbox profile as a manifest set', ()
     });
     // A tunnel: nothing comes in; its agent dials out, so the pod's egress is open (the container's firewall holds the server).
     assert.deepEqual(spec({ TEMPLATE: 'ngrok', NGROK_AUTHTOKEN: NGROK_TOKEN }), { ...base, ingress: [], egress: [{}] });
+  });
+
+  it('the NetworkPolicy says what the container firewall is told: one intended policy per MCP_EGRESS, for every accepted case of the table', () => {
+    // The intended egress, written out here from the rules (not through the renderer's helpers):
+    // none lets nothing out, open everything, an allowlist each network, on TCP and UDP to its port when it has one.
+    const intended = (rules: readonly EgressRule[] | undefined) =>
+      rules === undefined
+        ? [{}]
+        : rules.map(({ cidr, port }) => ({
+            to: [{ ipBlock: { cidr } }],
+            ...(port
+              ? {
+                  ports: [
+                    { protocol: 'TCP', port },
+                    { protocol: 'UDP', port },
+                  ],
+                }
+              : {}),
+          }));
+    const accepted = EGRESS_CONTAINER_CASES.filter((c) => c.accepted);
+    assert.ok(accepted.length >= 8 && accepted.some((c) => c.rules === undefined) && accepted.some((c) => c.rules?.length === 0));
+    for (const { value, rules } of accepted) {
+      const parsed = parseFirewallEgress(value)!;
+      const base = of();
+      const egress: EgressPolicy = parsed.mode === 'allowlist' ? { ...parsed, pinnedHosts: {} } : parsed;
+      const instance = { ...base, profile: { ...base.profile, egress } };
+      assert.deepEqual((kubernetesNetworkPolicy(instance) as any).spec.egress, intended(rules), value);
+    }
+  });
+
+  it("the two layers agree: the NetworkPolicy's egress is the MCP_EGRESS the Deployment hands the container's firewall", () => {
+    const settings: Array<[string, Record<string, string[]>?]> = [
+      ['none'],
+      ['open'],
+      ['api.example.com:443,10.1.2.0/24,198.51.100.0/24:5432', { 'api.example.com': ['192.0.2.7', '192.0.2.8'] }],
+    ];
+    for (const [value, addresses] of settings) {
+      const instance = of({ MCP_EGRESS: value }, addresses);
+      const env = container(kubernetesDeployment(instance)).env as Array<{ name: string; value: string }>;
+      const told = parseFirewallEgress(env.find((e) => e.name === 'MCP_EGRESS')!.value)!;
+      const expected = told.mode === 'allowlist' ? acceptRulesAsPolicy(told.rules) : told.mode === 'none' ? [] : [{}];
+      assert.deepEqual((kubernetesNetworkPolicy(instance) as any).spec.egress, expected, value);
+    }
+    // The names are gone: both layers hold the addresses they resolved to, once each.
+    const [value, addresses] = settings[2]!;
+    const env = container(kubernetesDeployment(of({ MCP_EGRESS: value }, addresses))).env as Array<{ name: string; value: string }>;
+    assert.equal(env.find((e) => e.name === 'MCP_EGRESS')!.value, '192.0.2.7/32:443,192.0.2.8/32:443,10.1.2.0/24,198.51.100.0/24:5432');
   });
 
   it('pinned names of the allowlist become hostAliases', () => {
