@@ -6,6 +6,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { exportCommand, type ExportCommandOptions } from '../../package_scripts/commands/export.js';
 import type { CommandContext } from '../../package_scripts/context.js';
 import { UsageError } from '../../package_scripts/errors.js';
+import { writeExport } from '../../package_scripts/operator/export-files.js';
 import { exportRoot, NGROK_TOKEN, TOKEN } from './export-fixture.js';
 import { repoRoot } from './project-fixture.js';
 import { recordingOutput } from './recording-output.js';
@@ -179,6 +180,26 @@ describe('npm run export', () => {
         /NAME=k8{59} is too long for Kubernetes: the pod's volume k8{59}-tmp must have at most 63 characters/,
       );
       await run({ format: 'kubernetes', envFile: folderWith({ [`k${'8'.repeat(58)}`]: {} }).envFiles });
+    });
+
+    it('an error while writing leaves nothing half-written: no new folder, or the old one as it was', () => {
+      const { dir } = folderWith({});
+      const out = join(dir, 'deploy');
+      // A file named twice fails on its second write, after the first file is in the staging folder.
+      const failing = [
+        { name: 'a.yaml', text: 'a: 1\n', secret: false },
+        { name: 'x.env', text: 'X=1\n', secret: true },
+        { name: 'x.env', text: 'X=2\n', secret: true },
+      ];
+      assert.throws(() => writeExport(out, failing, false), UsageError);
+      assert.deepEqual(readdirSync(dir), [], 'no folder and no staging folder left');
+      mkdirSync(out);
+      writeFileSync(join(out, 'mine.txt'), 'keep');
+      assert.throws(() => writeExport(out, failing, true), UsageError);
+      assert.deepEqual([readdirSync(dir), readdirSync(out)], [['deploy'], ['mine.txt']], 'the old folder as it was');
+      // Control: the same files without the repeat are written whole, in its place.
+      writeExport(out, failing.slice(0, 2), true);
+      assert.deepEqual([readdirSync(dir), readdirSync(out).sort()], [['deploy'], ['a.yaml', 'x.env']]);
     });
 
     it('a secret value Compose would read differently: the variable is named, its value is not', async () => {
