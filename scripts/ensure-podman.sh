@@ -34,6 +34,17 @@ if ! command -v podman >/dev/null 2>&1; then
   # catatonit: the init Podman uses for --init; aardvark-dns comes with podman (names on a network).
   apt-get install -y -qq podman catatonit >/dev/null
 fi
+# catatonit is also the init of every pod `podman kube play` makes (test/e2e/kube-play.test.ts):
+# a podman installed without it runs containers but cannot play the Kubernetes export.
+if [ ! -x /usr/libexec/podman/catatonit ] && ! command -v catatonit >/dev/null 2>&1; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "catatonit is missing (podman kube play needs it) and this script can only install it on Debian." >&2
+    exit 1
+  fi
+  echo "Installing catatonit ..."
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq catatonit >/dev/null
+fi
 
 # The seccomp profile: the compat API cannot take one per container, so it is the
 # engine's default (copied, so the engine never depends on this checkout's path).

@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { kubernetesObjects, kubernetesSecret, kubernetesYaml, type KubernetesInstance } from '../sandbox/kubernetes.js';
+import {
+  kubernetesObjects,
+  kubernetesSecret,
+  kubernetesVolumeNames,
+  kubernetesYaml,
+  podmanSecretJson,
+  secretName,
+  type KubernetesInstance,
+} from '../sandbox/kubernetes.js';
 import type { ExportInstance, RenderedExport } from './export.js';
 import type { ExportFile } from './export-files.js';
 
@@ -8,10 +16,16 @@ import type { ExportFile } from './export-files.js';
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Settings that only make sense on this machine are refused for a cluster, with the way out. */
-function checkForCluster({ settings }: ExportInstance): void {
+function checkForCluster({ settings, profile }: ExportInstance): void {
   const file = settings.envFile;
   if (!DNS_LABEL.test(settings.NAME)) {
     throw new UsageError(`${file}: NAME=${settings.NAME} cannot name Kubernetes objects; use lowercase letters, digits and "-" only (no "." or "_")`);
+  }
+  const tooLong = kubernetesVolumeNames(profile).find((name) => !DNS_LABEL.test(name));
+  if (tooLong) {
+    throw new UsageError(
+      `${file}: NAME=${settings.NAME} is too long for Kubernetes: the pod's volume ${tooLong} must have at most 63 characters; choose a shorter NAME`,
+    );
   }
   if (settings.tlsFiles) {
     throw new UsageError(
@@ -44,21 +58,33 @@ export function kubernetesExport(instances: readonly ExportInstance[], out: stri
     ' The variables with secret values are in the Secrets of the *.secret.yaml files (mode 0600), referenced by name.',
     ' The NetworkPolicy holds only where the network plugin enforces NetworkPolicies.',
   ].join('\n');
+  const where = out ?? 'OUT';
   const files: ExportFile[] = [{ name: 'kubernetes.yaml', text: kubernetesYaml(k8s.flatMap(kubernetesObjects), header), secret: false }];
   for (const instance of k8s) {
     const secret = kubernetesSecret(instance);
     if (secret) files.push({ name: `${instance.profile.container}.secret.yaml`, text: kubernetesYaml([secret]), secret: true });
   }
+  // Podman 4.3 cannot read a played Secret (kubernetes.ts, podmanSecretJson): the same values in its own form.
+  const podmanSecrets: string[] = [];
+  for (const instance of k8s) {
+    const json = podmanSecretJson(instance);
+    if (!json) continue;
+    const name = `${instance.profile.container}.podman-secret.json`;
+    files.push({ name, text: json, secret: true, preview: `(the values of ${secretName(instance.profile)} as base64, for podman secret create)` });
+    podmanSecrets.push(`podman secret create ${secretName(instance.profile)} ${where}/${name}`);
+  }
   for (const [source, name] of copies) {
     files.push({ name: `seccomp/${SECCOMP_DIR}/${name}`, text: readFileSync(source, 'utf8'), secret: false, preview: `(a copy of ${source})` });
   }
-  const where = out ?? 'OUT';
   return {
     files,
     nextSteps: [
       `on every node: cp -r ${where}/seccomp/${SECCOMP_DIR} /var/lib/kubelet/seccomp/`,
-      ...files.filter((f) => f.secret).map((f) => `kubectl apply -f ${where}/${f.name}`),
+      ...files.filter((f) => f.name.endsWith('.secret.yaml')).map((f) => `kubectl apply -f ${where}/${f.name}`),
       `kubectl apply -f ${where}/kubernetes.yaml`,
+      'or, on this machine with Podman (docs/DEPLOY.md):',
+      ...podmanSecrets,
+      `podman kube play ${where}/kubernetes.yaml`,
     ],
   };
 }

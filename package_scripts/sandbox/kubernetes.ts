@@ -22,6 +22,17 @@ export interface KubernetesInstance {
 
 type Obj = Record<string, unknown>;
 
+/**
+ * The pod's volumes: the tmpfs mounts, then the state volumes, each named
+ * after the instance. A cluster keeps volume names inside the pod, but
+ * `podman kube play` makes a named volume of each emptyDir: plain names
+ * (tmp, state-0) would be one volume shared by every instance played there.
+ */
+export function kubernetesVolumeNames(profile: SandboxProfile): string[] {
+  const slug = (target: string) => target.replace(/^\/+/, '').replace(/[^a-z0-9]+/g, '-');
+  return [...profile.tmpfs.map((t) => `${profile.container}-${slug(t.target)}`), ...profile.volumes.map((v) => v.name)];
+}
+
 /** Docker sizes (binary units: 64m is 64 MiB) as Kubernetes quantities. */
 export function quantity(size: string): string {
   const match = /^(\d+(?:\.\d+)?)([bkmg]?)$/i.exec(size);
@@ -52,6 +63,19 @@ export function kubernetesSecret(instance: KubernetesInstance): Obj | undefined 
   };
 }
 
+/**
+ * The Secret's data as Podman 4.3 reads a Secret for env and envFrom: a JSON
+ * object of base64 values, made with `podman secret create NAME FILE`. (4.3
+ * stores a played `kind: Secret` as YAML, which its own env code cannot read;
+ * 4.4 reads both.) Same name, same variables as the Kubernetes Secret.
+ */
+export function podmanSecretJson(instance: KubernetesInstance): string | undefined {
+  const { secret } = envOf(instance.profile, instance.secretNames);
+  if (Object.keys(secret).length === 0) return undefined;
+  const data = Object.fromEntries(Object.entries(secret).map(([name, value]) => [name, Buffer.from(value, 'utf8').toString('base64')]));
+  return `${JSON.stringify(data, null, 2)}\n`;
+}
+
 function probe() {
   const h = IMAGE_HEALTHCHECK;
   return {
@@ -66,9 +90,10 @@ function probe() {
 export function kubernetesDeployment(instance: KubernetesInstance): Obj {
   const { profile } = instance;
   const { inline, secret } = envOf(profile, instance.secretNames);
+  const names = kubernetesVolumeNames(profile);
   const emptyDirs = [
-    ...profile.tmpfs.map((t, i) => ({ name: `tmpfs-${i}`, mountPath: t.target, emptyDir: { medium: 'Memory', sizeLimit: quantity(t.size) } })),
-    ...profile.volumes.map((v, i) => ({ name: `state-${i}`, mountPath: v.target, emptyDir: {} })),
+    ...profile.tmpfs.map((t, i) => ({ name: names[i]!, mountPath: t.target, emptyDir: { medium: 'Memory', sizeLimit: quantity(t.size) } })),
+    ...profile.volumes.map((v, i) => ({ name: names[profile.tmpfs.length + i]!, mountPath: v.target, emptyDir: {} })),
   ];
   const pinned = profile.egress.mode === 'allowlist' ? Object.entries(profile.egress.pinnedHosts) : [];
   const byAddress = new Map<string, string[]>();
@@ -94,7 +119,9 @@ export function kubernetesDeployment(instance: KubernetesInstance): Obj {
               name: 'sandbox',
               image: profile.image,
               imagePullPolicy: 'IfNotPresent',
-              ...(profile.publish ? { ports: [{ name: 'https', containerPort: profile.publish.containerPort, protocol: 'TCP' }] } : {}),
+              ...(profile.publish
+                ? { ports: [{ name: 'https', containerPort: profile.publish.containerPort, hostIP: profile.publish.hostAddress, protocol: 'TCP' }] }
+                : {}),
               env: inline,
               ...(Object.keys(secret).length > 0 ? { envFrom: [{ secretRef: { name: secretName(profile) } }] } : {}),
               securityContext: {
@@ -168,6 +195,12 @@ const SECCOMP_COMMENT = [
   ' use { type: RuntimeDefault } instead: the runtime default profile, broader than ours.',
 ].join('\n');
 
+const HOST_IP_COMMENT = [
+  ' hostIP, without a hostPort, is for `podman kube play`: Podman 4.x publishes every containerPort',
+  ' on the host, and here only on BIND_ADDRESS. A cluster publishes nothing without a hostPort',
+  ' (kubectl warns "hostIP set without hostPort"); the Service below is the way in.',
+].join('\n');
+
 const NOT_IN_KUBERNETES = [
   ' Kubernetes has no per-pod field for the pids limit (set podPidsLimit on the kubelet) nor for',
   ' ulimit core=0, and emptyDir cannot be mounted noexec: those three hold under Docker and Compose only.',
@@ -185,6 +218,7 @@ export function kubernetesYaml(objects: readonly Obj[], header?: string): string
     if (object.kind === 'Deployment') {
       comment(doc, ['spec', 'template', 'spec', 'containers', 0, 'securityContext', 'seccompProfile'], SECCOMP_COMMENT);
       comment(doc, ['spec', 'template', 'spec', 'containers', 0, 'resources'], NOT_IN_KUBERNETES);
+      comment(doc, ['spec', 'template', 'spec', 'containers', 0, 'ports', 0], HOST_IP_COMMENT);
     }
     return doc.toString({ lineWidth: 0 });
   });

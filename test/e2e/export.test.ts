@@ -154,7 +154,7 @@ describe('export --format compose, run by docker-compose (steps in order, on sha
       assert.equal(envB.get(name), value, name);
     }
     // The one intended difference: start serves the certificate the local CA signed on this machine;
-    // an export runs anywhere, so its container makes its own (docs/GUIDE.md, Export).
+    // an export runs anywhere, so its container makes its own (docs/DEPLOY.md).
     assert.deepEqual([envA.get('SANDBOX_TLS_SOURCE'), envB.get('SANDBOX_TLS_SOURCE')], ['local-ca', undefined]);
     assert.equal(envB.get('ACCESS_TOKEN'), exported.token);
     assert.equal(envB.get('PROBE_SECRET'), SERVER_SECRET);

@@ -530,8 +530,20 @@ describe('runArgs', () => {
 
 describe('small argv helpers', () => {
   it('instanceNames derives every object name from NAME', () => {
-    assert.deepEqual(instanceNames('mcp-x'), { container: 'mcp-x', image: 'mcp-x:latest', network: 'mcp-x-net', tlsVolume: 'mcp-x-tls', authVolume: 'mcp-x-auth' });
-    assert.deepEqual(instanceNames('mcp-x', '1.2'), { container: 'mcp-x', image: 'mcp-x:1.2', network: 'mcp-x-net', tlsVolume: 'mcp-x-tls', authVolume: 'mcp-x-auth' });
+    assert.deepEqual(instanceNames('mcp-x'), {
+      container: 'mcp-x',
+      image: 'mcp-x:latest',
+      network: 'mcp-x-net',
+      tlsVolume: 'mcp-x-tls',
+      authVolume: 'mcp-x-auth',
+    });
+    assert.deepEqual(instanceNames('mcp-x', '1.2'), {
+      container: 'mcp-x',
+      image: 'mcp-x:1.2',
+      network: 'mcp-x-net',
+      tlsVolume: 'mcp-x-tls',
+      authVolume: 'mcp-x-auth',
+    });
   });
 
   it('container and network look-ups are anchored on the exact name', () => {

@@ -6,6 +6,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { exportCommand, type ExportCommandOptions } from '../../package_scripts/commands/export.js';
 import type { CommandContext } from '../../package_scripts/context.js';
 import { UsageError } from '../../package_scripts/errors.js';
+import { writeExport } from '../../package_scripts/operator/export-files.js';
 import { exportRoot, NGROK_TOKEN, TOKEN } from './export-fixture.js';
 import { repoRoot } from './project-fixture.js';
 import { recordingOutput } from './recording-output.js';
@@ -86,28 +87,33 @@ describe('npm run export', () => {
     assert.match(text, /ACCESS_TOKEN: \*\*\*\*/);
     assert.match(text, /# ---- one\.secret\.yaml \(secret values masked; written with mode 0600\) ----/);
     assert.match(text, /# ---- seccomp\/mcp-sandbox\/seccomp\.json ----\ndata: \(a copy of /);
+    assert.ok(!text.includes(Buffer.from(TOKEN).toString('base64')), 'the base64 form is not printed either');
+    assert.match(text, /# ---- one\.podman-secret\.json .*----\ndata: \(the values of one-env as base64, for podman secret create\)/);
     assert.deepEqual(readdirSync(dir), ['.env.one']);
   });
 
   it('kubernetes --out: the manifests, one 0600 Secret file per instance, the seccomp profile in the kubelet layout', async () => {
     const { dir, envFiles } = folderWith({ one: {}, two: { TEMPLATE: 'ngrok', NGROK_AUTHTOKEN: NGROK_TOKEN } });
     const out = join(dir, 'k8s');
-    await run({ format: 'kubernetes', out, envFile: envFiles });
+    const { messages } = await run({ format: 'kubernetes', out, envFile: envFiles });
     assert.deepEqual(readdirSync(out, { recursive: true }).map(String).sort(), [
       'kubernetes.yaml',
+      'one.podman-secret.json',
       'one.secret.yaml',
       'seccomp',
       'seccomp/mcp-sandbox',
       'seccomp/mcp-sandbox/seccomp.json',
+      'two.podman-secret.json',
       'two.secret.yaml',
     ]);
-    assert.equal(statSync(join(out, 'two.secret.yaml')).mode & 0o777, 0o600);
+    for (const file of ['two.secret.yaml', 'one.podman-secret.json']) assert.equal(statSync(join(out, file)).mode & 0o777, 0o600, file);
     const kinds = parseAllDocuments(readFileSync(join(out, 'kubernetes.yaml'), 'utf8')).map((d) => {
       const object = d.toJS() as { kind: string; metadata: { name: string } };
       return `${object.kind}/${object.metadata.name}`;
     });
     assert.deepEqual(kinds, ['Deployment/one', 'Service/one', 'NetworkPolicy/one', 'Deployment/two', 'NetworkPolicy/two']);
     assert.ok(!readFileSync(join(out, 'kubernetes.yaml'), 'utf8').includes(TOKEN));
+    assert.ok(messages.some((m) => m.includes(`podman secret create one-env ${out}/one.podman-secret.json`)));
   });
 
   it('several env files: one Compose project with each instance apart', async () => {
@@ -167,6 +173,33 @@ describe('npm run export', () => {
       }
       const { envFiles } = folderWith({ with_underscore: {} });
       await refused({ format: 'kubernetes', envFile: envFiles }, /NAME=with_underscore cannot name Kubernetes objects/);
+      // Its volumes are named NAME-tmp, NAME-run, NAME-tls: 63 characters at most. Control: one character less passes.
+      const long = folderWith({ [`k${'8'.repeat(59)}`]: {} });
+      await refused(
+        { format: 'kubernetes', envFile: long.envFiles },
+        /NAME=k8{59} is too long for Kubernetes: the pod's volume k8{59}-tmp must have at most 63 characters/,
+      );
+      await run({ format: 'kubernetes', envFile: folderWith({ [`k${'8'.repeat(58)}`]: {} }).envFiles });
+    });
+
+    it('an error while writing leaves nothing half-written: no new folder, or the old one as it was', () => {
+      const { dir } = folderWith({});
+      const out = join(dir, 'deploy');
+      // A file named twice fails on its second write, after the first file is in the staging folder.
+      const failing = [
+        { name: 'a.yaml', text: 'a: 1\n', secret: false },
+        { name: 'x.env', text: 'X=1\n', secret: true },
+        { name: 'x.env', text: 'X=2\n', secret: true },
+      ];
+      assert.throws(() => writeExport(out, failing, false), UsageError);
+      assert.deepEqual(readdirSync(dir), [], 'no folder and no staging folder left');
+      mkdirSync(out);
+      writeFileSync(join(out, 'mine.txt'), 'keep');
+      assert.throws(() => writeExport(out, failing, true), UsageError);
+      assert.deepEqual([readdirSync(dir), readdirSync(out)], [['deploy'], ['mine.txt']], 'the old folder as it was');
+      // Control: the same files without the repeat are written whole, in its place.
+      writeExport(out, failing.slice(0, 2), true);
+      assert.deepEqual([readdirSync(dir), readdirSync(out).sort()], [['deploy'], ['a.yaml', 'x.env']]);
     });
 
     it('a secret value Compose would read differently: the variable is named, its value is not', async () => {

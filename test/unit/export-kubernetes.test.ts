@@ -12,10 +12,13 @@ import {
   kubernetesSecret,
   kubernetesService,
   kubernetesYaml,
+  podmanSecretJson,
   quantity,
   type KubernetesInstance,
 } from '../../package_scripts/sandbox/kubernetes.js';
 import type { ExportInstance } from '../../package_scripts/operator/export.js';
+import { acceptRules, parseFirewallEgress, type EgressPolicy, type EgressRule } from '../../package_scripts/sandbox/firewall.js';
+import { EGRESS_CONTAINER_CASES } from './egress-cases.js';
 import { instanceOf, NGROK_TOKEN, settingsOf, TOKEN } from './export-fixture.js';
 
 const k8sOf = (instance: ExportInstance): KubernetesInstance => ({
@@ -27,6 +30,14 @@ const k8sOf = (instance: ExportInstance): KubernetesInstance => ({
 });
 const of = (raw: Record<string, string> = {}, addresses: Record<string, string[]> = {}) => k8sOf(instanceOf(settingsOf({ NAME: 'k8s', ...raw }), addresses));
 const container = (deployment: any) => deployment.spec.template.spec.containers[0];
+
+/** What the container's firewall accepts (its ACCEPT rules), as NetworkPolicy egress rules. */
+const acceptRulesAsPolicy = (rules: readonly EgressRule[]) =>
+  rules.map((rule) => {
+    const accepts = acceptRules([rule]);
+    const ports = accepts.filter((a) => a.port).map((a) => ({ protocol: a.protocol!.toUpperCase(), port: a.port! }));
+    return { to: [{ ipBlock: { cidr: rule.cidr } }], ...(ports.length > 0 ? { ports } : {}) };
+  });
 
 /** Each object through the kubernetes-models schema of its kind. */
 function assertValid(object: any): void {
@@ -48,15 +59,16 @@ describe('export --format kubernetes: the sandbox profile as a manifest set', ()
   it('tmpfs as memory-backed emptyDirs with their sizes, limits as quantities, probes that run the image healthcheck', () => {
     const deployment: any = kubernetesDeployment(of({ MCP_MEMORY: '768m', MCP_CPUS: '0.5' }));
     const c = container(deployment);
+    // Named after the instance: `podman kube play` makes a host-wide named volume of each emptyDir.
     assert.deepEqual(deployment.spec.template.spec.volumes, [
-      { name: 'tmpfs-0', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
-      { name: 'tmpfs-1', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
-      { name: 'state-0', emptyDir: {} },
+      { name: 'k8s-tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
+      { name: 'k8s-run', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+      { name: 'k8s-tls', emptyDir: {} },
     ]);
     assert.deepEqual(c.volumeMounts, [
-      { name: 'tmpfs-0', mountPath: '/tmp' },
-      { name: 'tmpfs-1', mountPath: '/run' },
-      { name: 'state-0', mountPath: '/var/lib/mcp-sandbox/tls' },
+      { name: 'k8s-tmp', mountPath: '/tmp' },
+      { name: 'k8s-run', mountPath: '/run' },
+      { name: 'k8s-tls', mountPath: '/var/lib/mcp-sandbox/tls' },
     ]);
     assert.deepEqual(c.resources, { limits: { cpu: '0.5', memory: '768Mi' }, requests: { cpu: '0.5', memory: '768Mi' } });
     const probe = { exec: { command: ['/opt/sandbox/bin/healthcheck'] }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 };
@@ -79,6 +91,21 @@ describe('export --format kubernetes: the sandbox profile as a manifest set', ()
     });
   });
 
+  it("Podman's form of the Secret: a JSON object of base64 values, the same variables", () => {
+    const instance = of({ MCP_ENV: 'API_KEY', API_KEY: "k3y-välue $x'" });
+    assert.deepEqual(JSON.parse(podmanSecretJson(instance)!), {
+      ACCESS_TOKEN: Buffer.from(TOKEN).toString('base64'),
+      API_KEY: Buffer.from("k3y-välue $x'", 'utf8').toString('base64'),
+    });
+    const decoded = Object.fromEntries(
+      Object.entries(JSON.parse(podmanSecretJson(instance)!) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+    );
+    assert.deepEqual(decoded, (kubernetesSecret(instance) as any).stringData);
+    // Control: no secret variable, no Secret in either form.
+    const none = { ...instance, secretNames: [] };
+    assert.deepEqual([kubernetesSecret(none), podmanSecretJson(none)], [undefined, undefined]);
+  });
+
   it('nginx: a Service on HOST_PORT to the gateway port; a tunnel: no Service and no container port', () => {
     assert.deepEqual((kubernetesService(of({ HOST_PORT: '9443' })) as any).spec, {
       type: 'ClusterIP',
@@ -86,6 +113,10 @@ describe('export --format kubernetes: the sandbox profile as a manifest set', ()
       ports: [{ name: 'https', port: 9443, targetPort: 8443, protocol: 'TCP' }],
     });
     const tunnel = of({ TEMPLATE: 'ngrok', NGROK_AUTHTOKEN: NGROK_TOKEN });
+    // hostIP without hostPort: inert on a cluster; Podman 4.x publishes the port on BIND_ADDRESS only.
+    assert.deepEqual(container(kubernetesDeployment(of({ BIND_ADDRESS: '127.0.0.2' }))).ports, [
+      { name: 'https', containerPort: 8443, hostIP: '127.0.0.2', protocol: 'TCP' },
+    ]);
     assert.equal(kubernetesService(tunnel), undefined);
     assert.equal(container(kubernetesDeployment(tunnel)).ports, undefined);
     assert.deepEqual(
@@ -116,6 +147,53 @@ describe('export --format kubernetes: the sandbox profile as a manifest set', ()
     });
     // A tunnel: nothing comes in; its agent dials out, so the pod's egress is open (the container's firewall holds the server).
     assert.deepEqual(spec({ TEMPLATE: 'ngrok', NGROK_AUTHTOKEN: NGROK_TOKEN }), { ...base, ingress: [], egress: [{}] });
+  });
+
+  it('the NetworkPolicy says what the container firewall is told: one intended policy per MCP_EGRESS, for every accepted case of the table', () => {
+    // The intended egress, written out here from the rules (not through the renderer's helpers):
+    // none lets nothing out, open everything, an allowlist each network, on TCP and UDP to its port when it has one.
+    const intended = (rules: readonly EgressRule[] | undefined) =>
+      rules === undefined
+        ? [{}]
+        : rules.map(({ cidr, port }) => ({
+            to: [{ ipBlock: { cidr } }],
+            ...(port
+              ? {
+                  ports: [
+                    { protocol: 'TCP', port },
+                    { protocol: 'UDP', port },
+                  ],
+                }
+              : {}),
+          }));
+    const accepted = EGRESS_CONTAINER_CASES.filter((c) => c.accepted);
+    assert.ok(accepted.length >= 8 && accepted.some((c) => c.rules === undefined) && accepted.some((c) => c.rules?.length === 0));
+    for (const { value, rules } of accepted) {
+      const parsed = parseFirewallEgress(value)!;
+      const base = of();
+      const egress: EgressPolicy = parsed.mode === 'allowlist' ? { ...parsed, pinnedHosts: {} } : parsed;
+      const instance = { ...base, profile: { ...base.profile, egress } };
+      assert.deepEqual((kubernetesNetworkPolicy(instance) as any).spec.egress, intended(rules), value);
+    }
+  });
+
+  it("the two layers agree: the NetworkPolicy's egress is the MCP_EGRESS the Deployment hands the container's firewall", () => {
+    const settings: Array<[string, Record<string, string[]>?]> = [
+      ['none'],
+      ['open'],
+      ['api.example.com:443,10.1.2.0/24,198.51.100.0/24:5432', { 'api.example.com': ['192.0.2.7', '192.0.2.8'] }],
+    ];
+    for (const [value, addresses] of settings) {
+      const instance = of({ MCP_EGRESS: value }, addresses);
+      const env = container(kubernetesDeployment(instance)).env as Array<{ name: string; value: string }>;
+      const told = parseFirewallEgress(env.find((e) => e.name === 'MCP_EGRESS')!.value)!;
+      const expected = told.mode === 'allowlist' ? acceptRulesAsPolicy(told.rules) : told.mode === 'none' ? [] : [{}];
+      assert.deepEqual((kubernetesNetworkPolicy(instance) as any).spec.egress, expected, value);
+    }
+    // The names are gone: both layers hold the addresses they resolved to, once each.
+    const [value, addresses] = settings[2]!;
+    const env = container(kubernetesDeployment(of({ MCP_EGRESS: value }, addresses))).env as Array<{ name: string; value: string }>;
+    assert.equal(env.find((e) => e.name === 'MCP_EGRESS')!.value, '192.0.2.7/32:443,192.0.2.8/32:443,10.1.2.0/24,198.51.100.0/24:5432');
   });
 
   it('pinned names of the allowlist become hostAliases', () => {
