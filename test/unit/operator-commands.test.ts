@@ -13,6 +13,7 @@ import { init } from '../../package_scripts/commands/init.js';
 import { applyAnswers, checkAnswer } from '../../package_scripts/operator/env-init.js';
 import { logs } from '../../package_scripts/commands/logs.js';
 import { status } from '../../package_scripts/commands/status.js';
+import { revoke } from '../../package_scripts/commands/revoke.js';
 import { stop } from '../../package_scripts/commands/stop.js';
 import type { CommandContext } from '../../package_scripts/context.js';
 import { runArgs } from './sandbox-fixture.js';
@@ -245,6 +246,30 @@ describe('status, logs, stop --all and connect with a recording engine', () => {
     await logs(ctx, { name: 'known', follow: true, tail: '5' });
     assert.deepEqual(calls.at(-1), ['logs', '--follow', '--tail', '5', 'known']);
     await assert.rejects(logs(ctx, { name: 'known', tail: 'lots' }), /--tail must be a number of lines or all/);
+  });
+
+  it('revoke: the auth gateway revokes through docker exec as gateway; a missing instance or a bearer-only one is a state error', async () => {
+    const dry = recordingContext();
+    await revoke(dry.ctx, { name: 'mcp-x', dryRun: true });
+    assert.deepEqual(dry.calls, []);
+    assert.deepEqual(dry.messages, ['data: docker exec --user gateway mcp-x node /opt/sandbox/auth-gateway/main.mjs revoke-all']);
+
+    const running = recordingContext((args) => (args[0] === 'ps' ? { stdout: 'id-mcp-x' } : args[0] === 'exec' ? { stdout: 'revoked 3 tokens\n' } : undefined));
+    await revoke(running.ctx, { name: 'mcp-x' });
+    assert.deepEqual(running.calls.at(-1), ['exec', '--user', 'gateway', 'mcp-x', 'node', '/opt/sandbox/auth-gateway/main.mjs', 'revoke-all']);
+    assert.match(running.messages.at(-1)!, /^success: mcp-x: revoked 3 tokens\. Clients must go through consent again; ACCESS_TOKEN still works\.$/);
+
+    const none = recordingContext(() => ({ stdout: '' }));
+    await assert.rejects(
+      revoke(none.ctx, { name: 'mcp-x' }),
+      (error: Error) => error.name === 'StateError' && /No container named mcp-x runs/.test(error.message),
+    );
+    assert.ok(!none.calls.some((c) => c[0] === 'exec'), 'nothing is executed in a container that does not run');
+
+    const bearer = recordingContext((args) =>
+      args[0] === 'ps' ? { stdout: 'id-mcp-x' } : args[0] === 'exec' ? { exitCode: 1, stderr: '[auth] error: the auth gateway is not running' } : undefined,
+    );
+    await assert.rejects(revoke(bearer.ctx, { name: 'mcp-x' }), /Could not revoke the OAuth tokens of mcp-x: \[auth\] error: the auth gateway is not running/);
   });
 
   it('stop --all removes each labelled instance and its network; --dry-run only prints', async () => {
