@@ -188,3 +188,41 @@ describe('nginx prepare: the token', { concurrency: true }, () => {
       }));
   }
 });
+
+describe('nginx prepare: AUTH chooses the included auth block; AUTH=oauth needs the resource start decided', { concurrency: true }, () => {
+  const included = (i: Instance) => nginxConf(i).match(/^\s*include (\S+);$/m)?.[1];
+
+  test('AUTH unset or bearer: auth-bearer.conf (positive control)', () =>
+    withInstance({ volume: true }, async (i) => {
+      assert.equal((await i.prepare()).status, 0);
+      assert.equal(included(i), '/opt/sandbox/gateway/auth-bearer.conf');
+      assert.equal((await i.prepare({ AUTH: 'bearer' })).status, 0);
+      assert.equal(included(i), '/opt/sandbox/gateway/auth-bearer.conf');
+    }));
+
+  test('AUTH=oauth with a resource: auth-oauth.conf', () =>
+    withInstance({ volume: true }, async (i) => {
+      for (const resource of ['https://127.0.0.1:8443/mcp', 'https://mcp.example.com/mcp', 'https://[::1]:9443/mcp']) {
+        const run = await i.prepare({ AUTH: 'oauth', AUTH_RESOURCE: resource });
+        assert.equal(run.status, 0, run.stderr);
+        assert.equal(included(i), '/opt/sandbox/gateway/auth-oauth.conf', resource);
+      }
+    }));
+
+  for (const [name, env] of [
+    ['AUTH neither bearer nor oauth', { AUTH: 'sso' }],
+    ['AUTH=oauth without AUTH_RESOURCE', { AUTH: 'oauth' }],
+    ['AUTH=oauth with a plain http resource', { AUTH: 'oauth', AUTH_RESOURCE: 'http://127.0.0.1:8443/mcp' }],
+    ['AUTH=oauth with a resource that is not /mcp', { AUTH: 'oauth', AUTH_RESOURCE: 'https://127.0.0.1:8443/other' }],
+    ['AUTH=oauth with quotes in the resource', { AUTH: 'oauth', AUTH_RESOURCE: 'https://x";/mcp' }],
+  ] as const) {
+    test(`refuses ${name} (exit 78) before any certificate or configuration`, () =>
+      withInstance({ volume: true }, async (i) => {
+        const run = await i.prepare(env);
+        assert.equal(run.status, 78);
+        assert.match(run.stderr, /AUTH/);
+        assert.deepEqual(run.calls, []);
+        assert.equal(existsSync(join(i.runDir, 'gateway', 'nginx.conf')), false);
+      }));
+  }
+});
