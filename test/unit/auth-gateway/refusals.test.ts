@@ -59,7 +59,7 @@ describe('auth gateway refusals (tunnel mode)', () => {
     const { tokens } = await tokensFor(gw);
     const refused = await mcpPost(gw, bearer(tokens.access_token), `/mcp?access_token=${tokens.access_token}`);
     assert.equal(refused.status, 400);
-    assert.equal(((await refused.json()) as any).error, 'invalid_request');
+    assert.equal((await refused.json()).error, 'invalid_request');
     assert.equal((await mcpPost(gw, bearer(tokens.access_token))).status, 200, 'positive control: the header alone');
   });
 
@@ -154,7 +154,7 @@ describe('auth gateway refusals (tunnel mode)', () => {
       );
       const refresh = await tokenRequest(gw, { grant_type: 'refresh_token', client_id: client.client_id, refresh_token: tokens.refresh_token });
       assert.equal(refresh.body.error, 'invalid_grant');
-      const metadata = (await (await fetch(`${gw.base}/.well-known/oauth-protected-resource/mcp`)).json()) as any;
+      const metadata = await (await fetch(`${gw.base}/.well-known/oauth-protected-resource/mcp`)).json();
       assert.equal(metadata.resource, 'http://localhost:1/mcp');
       // While the tunnel is down the resource is unknown.
       gw.setPublicUrl('');
@@ -342,8 +342,8 @@ describe('nginx mode: introspection and the forwarded endpoints', () => {
 
   it('serves the discovery documents from the configured resource, never from Host', async () => {
     const prm = await fetch(`${gw.base}/.well-known/oauth-protected-resource`, { headers: { 'X-Forwarded-Host': 'evil.example' } });
-    assert.equal(((await prm.json()) as any).resource, 'https://mcp.example.test:8443/mcp');
-    const as = (await (await fetch(`${gw.base}/.well-known/oauth-authorization-server`)).json()) as any;
+    assert.equal((await prm.json()).resource, 'https://mcp.example.test:8443/mcp');
+    const as = await (await fetch(`${gw.base}/.well-known/oauth-authorization-server`)).json();
     assert.equal(as.issuer, 'https://mcp.example.test:8443');
     assert.equal((await fetch(`${gw.base}/.well-known/openid-configuration`)).status, 404);
     assert.equal((await fetch(`${gw.base}/mcp`)).status, 404, 'nothing else is served without an upstream');
