@@ -232,6 +232,21 @@ describe('auth gateway refusals (tunnel mode)', () => {
     const refresh = await tokenRequest(gw, { grant_type: 'refresh_token', client_id: flow.client.client_id, refresh_token: first.body.refresh_token });
     assert.equal(refresh.body.error, 'invalid_grant');
   });
+  it('in tunnel mode X-Sandbox-Client is not trusted: wrong secrets all count against the tunnel agent', async () => {
+    const client = await register(gw);
+    const { challenge } = pkcePair();
+    const res = await fetch(`${gw.base}/authorize?${new URLSearchParams(authorizeParams(client.client_id, challenge))}`);
+    const { fields, cookie } = parseConsentPage(await res.text(), res.headers.get('set-cookie'));
+    for (let i = 0; i < 5; i++) {
+      const wrong = await postConsent(gw, { ...fields, owner_secret: 'wrong', decision: 'allow' }, { cookie, source: `198.51.100.${i}` });
+      assert.equal(wrong.status, 401);
+    }
+    const limited = await postConsent(gw, { ...fields, owner_secret: OWNER_TOKEN, decision: 'allow' }, { cookie, source: '203.0.113.9' });
+    assert.equal(limited.status, 429, 'a header a client can set does not buy more guesses');
+    gw.advance(15 * 60_000);
+    const later = await postConsent(gw, { ...fields, owner_secret: OWNER_TOKEN, decision: 'allow' }, { cookie });
+    assert.equal(later.status, 302, 'positive control: after the window');
+  });
 });
 
 describe('consent refusals', () => {

@@ -148,6 +148,30 @@ describe('token store (store.mjs)', () => {
     assert.ok(store.getClient(client.client_id), 'clients are kept');
   });
 
+  it('keeps a spent code 10 minutes and a spent refresh token a day to notice reuse, then forgets them', async () => {
+    const { store, clock } = await makeStore({ refreshTtl: 30 * 86400, dir: tempDir() });
+    const { client, code } = consent(store);
+    assert.equal(store.takeCode(code).status, 'ok');
+    clock.advance(9 * 60_000);
+    assert.equal(store.takeCode(code).status, 'reused', 'after its 60 s of validity, still noticed');
+    const second = consent(store);
+    assert.equal(store.takeCode(second.code).status, 'ok');
+    clock.advance(10 * 60_000 + 1);
+    assert.equal(store.takeCode(second.code).status, 'unknown');
+
+    const tokens = store.issueTokens({ client_id: client.client_id, resource: RESOURCE, scope: 'mcp', family: 'f' });
+    assert.equal(store.takeRefresh(tokens.refresh_token, client.client_id).status, 'ok');
+    const next = store.issueTokens({ client_id: client.client_id, resource: RESOURCE, scope: 'mcp', family: 'f' });
+    clock.advance(23 * 3600_000);
+    store.saveTokens();
+    assert.equal(store.tokens.size, 2, 'the spent refresh token and the live one (the access tokens expired)');
+    clock.advance(3600_000);
+    store.saveTokens();
+    assert.equal(store.tokens.size, 1, 'only the live refresh token is left');
+    assert.equal(store.takeRefresh(tokens.refresh_token, client.client_id).status, 'unknown');
+    assert.equal(store.takeRefresh(next.refresh_token, client.client_id).status, 'ok', 'the family was not revoked');
+  });
+
   it('keeps at most maxClients, dropping the oldest never-used one first', async () => {
     const { store, clock } = await makeStore({ maxClients: 3 });
     const ids = ['a', 'b', 'c'].map((name) => {
