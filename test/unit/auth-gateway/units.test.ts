@@ -323,7 +323,9 @@ describe('discovery documents (metadata.mjs)', () => {
     const { resourceFromPublicUrl } = await authModule('resource.mjs');
     assert.equal(resourceFromPublicUrl('https://abc.a.pinggy.link\n'), 'https://abc.a.pinggy.link/mcp');
     assert.equal(resourceFromPublicUrl('https://abc.ngrok.app/'), 'https://abc.ngrok.app/mcp');
-    for (const content of ['', '\n', 'not a url', 'http://abc.example', 'https://u:p@abc.example', 'https://abc.example/?q=1'])
+    // A self-hosted SSH tunnel publishes plain http; the agent's URL is what clients dial, so it is taken as it is.
+    assert.equal(resourceFromPublicUrl('http://tunnel.example:8080\n'), 'http://tunnel.example:8080/mcp');
+    for (const content of ['', '\n', 'not a url', 'ftp://abc.example', 'https://u:p@abc.example', 'https://abc.example/?q=1'])
       assert.equal(resourceFromPublicUrl(content), undefined, content);
   });
 });
