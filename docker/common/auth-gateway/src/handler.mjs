@@ -217,6 +217,8 @@ export function createHandler(ctx) {
   }
 
   return (req, res) => {
+    // LOG_LEVEL=debug: one line per request, the path without its query (which may hold a code or state).
+    res.once('finish', () => log.debug(`${req.method} ${String(req.url ?? '/').split('?')[0]} -> ${res.statusCode}`));
     route(req, res).catch((error) => {
       if (error instanceof HttpError) return sendOAuthError(res, error.status, error.error, error.description);
       log.info(`request failed: ${error.message}`);
