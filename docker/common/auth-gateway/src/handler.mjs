@@ -21,8 +21,14 @@ const OAUTH_PATHS = new Set([
   '/revoke',
 ]);
 
-/** Where a request comes from, for rate limits: nginx names the client in X-Sandbox-Client. */
-export const sourceOf = (req) => String(req.headers['x-sandbox-client'] ?? '').slice(0, 64) || req.socket.remoteAddress || 'unknown';
+/**
+ * Where a request comes from, for rate limits. Behind nginx, X-Sandbox-Client
+ * names the client (nginx sets it; the firewall keeps the MCP server's user
+ * off this port). In tunnel mode no proxy of ours sets it, so a client could:
+ * it is ignored and every request counts as the tunnel agent's address.
+ */
+export const sourceOf = (req, trustHeader) =>
+  (trustHeader ? String(req.headers['x-sandbox-client'] ?? '').slice(0, 64) : '') || req.socket.remoteAddress || 'unknown';
 
 /**
  * @param {object} ctx
@@ -79,7 +85,7 @@ export function createHandler(ctx) {
   }
 
   async function authorizePost(req, res, resource) {
-    const source = sourceOf(req);
+    const source = sourceOf(req, !ctx.upstream);
     const limit = ctx.consentLimiter.check(source);
     if (!limit.ok) {
       log.info(`consent refused from ${source}: too many wrong owner secrets (retry after ${limit.retryAfter} s)`);
@@ -122,7 +128,7 @@ export function createHandler(ctx) {
   }
 
   async function register(req, res) {
-    const source = sourceOf(req);
+    const source = sourceOf(req, !ctx.upstream);
     const limit = ctx.registerLimiter.check(source);
     if (!limit.ok) return sendOAuthError(res, 429, 'slow_down', 'too many registrations; try again later', { 'Retry-After': String(limit.retryAfter) });
     ctx.registerLimiter.record(source);
@@ -211,6 +217,8 @@ export function createHandler(ctx) {
   }
 
   return (req, res) => {
+    // LOG_LEVEL=debug: one line per request, the path without its query (which may hold a code or state).
+    res.once('finish', () => log.debug(`${req.method} ${String(req.url ?? '/').split('?')[0]} -> ${res.statusCode}`));
     route(req, res).catch((error) => {
       if (error instanceof HttpError) return sendOAuthError(res, error.status, error.error, error.description);
       log.info(`request failed: ${error.message}`);

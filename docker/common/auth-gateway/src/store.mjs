@@ -9,6 +9,12 @@ import { ensurePrivateDir, readJson, writeJsonAtomic } from './persist.mjs';
 import { randomToken, sha256Hex } from './secrets.mjs';
 
 export const CODE_TTL_MS = 60_000;
+// A spent code or refresh token is kept (as a hash) only to notice a second
+// use: codes for 10 minutes, refresh tokens for a day. Later it is simply
+// unknown, refused all the same, and tokens.json does not grow with every
+// rotation for 30 days.
+export const SPENT_CODE_KEEP_MS = 10 * 60_000;
+export const SPENT_REFRESH_KEEP_MS = 24 * 3600_000;
 export const MAX_CLIENTS = 100;
 const CLIENTS_FILE = 'clients.json';
 const TOKENS_FILE = 'tokens.json';
@@ -68,7 +74,7 @@ export class Store {
   /** Rows past their expiry are dropped (used ones are kept until then, to detect reuse). */
   prune() {
     const now = this.now();
-    for (const table of [this.codes, this.tokens]) for (const [hash, row] of table) if (row.expires_at <= now) table.delete(hash);
+    for (const table of [this.codes, this.tokens]) for (const [hash, row] of table) if ((row.keep_until ?? row.expires_at) <= now) table.delete(hash);
   }
 
   // --- clients ---------------------------------------------------------------
@@ -125,9 +131,10 @@ export class Store {
    */
   takeCode(code) {
     const row = typeof code === 'string' ? this.codes.get(sha256Hex(code)) : undefined;
-    if (!row || row.expires_at <= this.now()) return { status: 'unknown' };
-    if (row.used_at) return { status: 'reused', row, revoked: this.revokeFamily(row.family) };
+    if (row?.used_at && row.keep_until > this.now()) return { status: 'reused', row, revoked: this.revokeFamily(row.family) };
+    if (!row || row.used_at || row.expires_at <= this.now()) return { status: 'unknown' };
     row.used_at = this.now();
+    row.keep_until = row.used_at + SPENT_CODE_KEEP_MS;
     this.saveTokens();
     return { status: 'ok', row };
   }
@@ -151,10 +158,13 @@ export class Store {
    */
   takeRefresh(token, clientId) {
     const row = typeof token === 'string' ? this.tokens.get(sha256Hex(token)) : undefined;
-    if (!row || row.kind !== 'refresh' || row.expires_at <= this.now()) return { status: 'unknown' };
+    const now = this.now();
+    if (!row || row.kind !== 'refresh' || (row.keep_until ?? row.expires_at) <= now) return { status: 'unknown' };
     if (row.client_id !== clientId) return { status: 'wrong_client' };
     if (row.used_at) return { status: 'reused', row, revoked: this.revokeFamily(row.family) };
-    row.used_at = this.now();
+    if (row.expires_at <= now) return { status: 'unknown' };
+    row.used_at = now;
+    row.keep_until = Math.min(row.expires_at, now + SPENT_REFRESH_KEEP_MS);
     this.saveTokens();
     return { status: 'ok', row };
   }

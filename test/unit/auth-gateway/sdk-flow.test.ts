@@ -1,0 +1,135 @@
+/**
+ * The MCP SDK client's own OAuth support against the auth gateway in tunnel
+ * (proxy) mode, in-process: 401, discovery, registration, authorize (the
+ * provider submits the consent form it fetched, as a person would), token,
+ * tools/list through the streaming proxy to a real MCP server, then a refresh
+ * forced by moving the gateway's clock past the access token's lifetime.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { OWNER_TOKEN, PASSPHRASE, REDIRECT, consent, startAuthGateway, startUpstream, type Gateway } from './http-fixture.js';
+
+class ConsentingProvider implements OAuthClientProvider {
+  information: OAuthClientInformationMixed | undefined;
+  saved: OAuthTokens[] = [];
+  verifier = '';
+  code: string | undefined;
+  redirects: URL[] = [];
+  constructor(
+    private readonly gw: Gateway,
+    private readonly secret: string,
+  ) {}
+  get redirectUrl() {
+    return REDIRECT;
+  }
+  get clientMetadata(): OAuthClientMetadata {
+    // client_secret_post on purpose: the gateway answers "none" and the SDK must go with it.
+    return {
+      client_name: 'SDK test client',
+      redirect_uris: [REDIRECT],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_post',
+    };
+  }
+  state() {
+    return 'sdk-state';
+  }
+  clientInformation() {
+    return this.information;
+  }
+  saveClientInformation(information: OAuthClientInformationMixed) {
+    this.information = information;
+  }
+  tokens() {
+    return this.saved.at(-1);
+  }
+  saveTokens(tokens: OAuthTokens) {
+    this.saved.push(tokens);
+  }
+  async redirectToAuthorization(url: URL) {
+    this.redirects.push(url);
+    const answer = await consent(this.gw, url.href, this.secret);
+    assert.equal(answer.status, 302);
+    const location = new URL(answer.headers.get('location')!);
+    assert.equal(`${location.origin}${location.pathname}`, REDIRECT);
+    assert.equal(location.searchParams.get('state'), 'sdk-state');
+    assert.equal(location.searchParams.get('iss'), this.gw.issuer);
+    this.code = location.searchParams.get('code') ?? undefined;
+  }
+  saveCodeVerifier(verifier: string) {
+    this.verifier = verifier;
+  }
+  codeVerifier() {
+    return this.verifier;
+  }
+}
+
+describe('the MCP SDK client through the auth gateway (tunnel mode)', () => {
+  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  let gw: Gateway;
+  before(async () => {
+    upstream = await startUpstream();
+    gw = await startAuthGateway({ upstream: upstream.url });
+  });
+  after(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+
+  const connect = async (provider: ConsentingProvider) => {
+    const transport = new StreamableHTTPClientTransport(new URL(gw.resource), { authProvider: provider });
+    const client = new Client({ name: 'sdk-oauth-test', version: '1.0.0' });
+    await client.connect(transport);
+    return { client, transport };
+  };
+
+  for (const [name, secret] of [
+    ['ACCESS_TOKEN', OWNER_TOKEN],
+    ['OAUTH_OWNER_PASSPHRASE', PASSPHRASE],
+  ] as const) {
+    it(`runs the whole flow with ${name} as the owner secret, then refreshes`, async () => {
+      const provider = new ConsentingProvider(gw, secret);
+      const firstTransport = new StreamableHTTPClientTransport(new URL(gw.resource), { authProvider: provider });
+      await assert.rejects(new Client({ name: 'sdk-oauth-test', version: '1.0.0' }).connect(firstTransport), UnauthorizedError);
+      assert.equal(provider.redirects.length, 1, 'sent to the consent page once');
+      assert.equal(provider.redirects[0]!.searchParams.get('resource'), gw.resource);
+      assert.equal((provider.information as { token_endpoint_auth_method?: string }).token_endpoint_auth_method, 'none');
+      assert.ok(provider.code);
+      await firstTransport.finishAuth(provider.code);
+      assert.equal(provider.saved.length, 1);
+      assert.equal(provider.saved[0]!.token_type, 'Bearer');
+
+      const { client } = await connect(provider);
+      const tools = await client.listTools();
+      assert.deepEqual(
+        tools.tools.map((t) => t.name),
+        ['ping'],
+      );
+      // The MCP server never sees a token or the gateway's cookie.
+      assert.ok(upstream.seen.length > 0);
+      assert.ok(upstream.seen.every((headers) => headers.authorization === undefined && headers.cookie === undefined));
+
+      // The access token expires; the SDK gets a 401 and uses its refresh token.
+      gw.advance(901_000);
+      const result = await client.callTool({ name: 'ping', arguments: {} });
+      assert.deepEqual(result.content, [{ type: 'text', text: 'pong' }]);
+      assert.equal(provider.saved.length, 2, 'refreshed once');
+      assert.notEqual(provider.saved[1]!.access_token, provider.saved[0]!.access_token);
+      assert.notEqual(provider.saved[1]!.refresh_token, provider.saved[0]!.refresh_token, 'rotated');
+      assert.equal(provider.redirects.length, 1, 'no second consent');
+      const again = await client.listTools();
+      assert.equal(again.tools.length, 1);
+      await client.close();
+
+      assert.ok(gw.logs.some((line) => /^registered client \S+ "SDK test client"$/.test(line)));
+      assert.ok(gw.logs.some((line) => /^consent granted to /.test(line)));
+      const secrets = [OWNER_TOKEN, PASSPHRASE, provider.code, provider.verifier, ...provider.saved.flatMap((t) => [t.access_token, t.refresh_token ?? ''])];
+      for (const line of gw.logs) for (const s of secrets) assert.ok(!line.includes(s), `no secret in the log: ${line}`);
+    });
+  }
+});
