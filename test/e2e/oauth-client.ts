@@ -4,12 +4,9 @@
  * its cookie and submits the form with the owner's secret), and the raw OAuth
  * requests the refusal cases need. Everything goes through the real gateway.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { ConsentingProvider, parseConsentPage, pkcePair, REDIRECT_URI } from '../oauth-client-kit.js';
 
-/** Where the clients say they want the code: nothing listens there; the tests read the code from the consent's redirect. */
-export const REDIRECT_URI = 'http://127.0.0.1:9/callback';
+export { pkcePair, REDIRECT_URI };
 
 export type Fetch = typeof fetch;
 
@@ -25,10 +22,8 @@ export interface ConsentPage {
 export async function openConsent(fetchFn: Fetch, authorizationUrl: string | URL): Promise<ConsentPage> {
   const response = await fetchFn(String(authorizationUrl), { redirect: 'manual' });
   const html = await response.text();
-  const fields: Record<string, string> = {};
-  for (const match of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[match[1]!] = unescapeHtml(match[2]!);
-  const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-  return { status: response.status, html, fields, cookie, location: response.headers.get('location') };
+  const { fields, cookie } = parseConsentPage(html, response.headers.get('set-cookie'));
+  return { status: response.status, html, fields, cookie: cookie ?? '', location: response.headers.get('location') };
 }
 
 /** Submit the consent form as the page's own browser would (its Origin, its cookie). */
@@ -65,80 +60,21 @@ export function redirectParams(response: Response): URLSearchParams {
   return new URL(location).searchParams;
 }
 
-function unescapeHtml(text: string): string {
-  return text.replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
-}
-
 /**
- * The MCP SDK's own flow, in memory: registration, PKCE and token storage are
- * the SDK's; redirectToAuthorization consents with the owner's secret and
- * keeps the code for finishAuth.
+ * The MCP SDK's own flow against an instance: the provider consents with the
+ * owner's secret on the page the instance serves.
  */
-export class ConsentingProvider implements OAuthClientProvider {
-  code?: string;
-  private info?: OAuthClientInformationMixed;
-  private saved?: OAuthTokens;
-  private verifier = '';
-
-  constructor(
-    private readonly fetchFn: Fetch,
-    private readonly issuer: string,
-    private readonly secret: string,
-  ) {}
-
-  get redirectUrl(): string {
-    return REDIRECT_URI;
-  }
-
-  get clientMetadata(): OAuthClientMetadata {
-    return {
-      client_name: 'mcp-sandbox e2e <connector>',
-      redirect_uris: [REDIRECT_URI],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-
-  clientInformation(): OAuthClientInformationMixed | undefined {
-    return this.info;
-  }
-
-  saveClientInformation(info: OAuthClientInformationMixed): void {
-    this.info = info;
-  }
-
-  tokens(): OAuthTokens | undefined {
-    return this.saved;
-  }
-
-  saveTokens(tokens: OAuthTokens): void {
-    this.saved = tokens;
-  }
-
-  async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
-    const page = await openConsent(this.fetchFn, authorizationUrl);
-    if (page.status !== 200) throw new Error(`consent page: ${page.status} ${page.html.slice(0, 200)}`);
-    const answer = await submitConsent(this.fetchFn, this.issuer, page, this.secret);
-    const params = redirectParams(answer);
-    const code = params.get('code');
-    if (!code) throw new Error(`consent refused: ${params.toString()}`);
-    this.code = code;
-  }
-
-  saveCodeVerifier(verifier: string): void {
-    this.verifier = verifier;
-  }
-
-  codeVerifier(): string {
-    return this.verifier;
-  }
-}
-
-/** A PKCE pair (S256). */
-export function pkcePair(): { verifier: string; challenge: string } {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+export function consentingProvider(fetchFn: Fetch, issuer: string, secret: string): ConsentingProvider {
+  return new ConsentingProvider({
+    async consent(authorizationUrl) {
+      const page = await openConsent(fetchFn, authorizationUrl);
+      if (page.status !== 200) throw new Error(`consent page: ${page.status} ${page.html.slice(0, 200)}`);
+      const params = redirectParams(await submitConsent(fetchFn, issuer, page, secret));
+      const code = params.get('code');
+      if (!code) throw new Error(`consent refused: ${params.toString()}`);
+      return code;
+    },
+  });
 }
 
 /** Raw OAuth requests against one instance's issuer, for the refusal cases. */

@@ -11,12 +11,10 @@ import { after, before, describe, test } from 'node:test';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { startSshStandIn } from './ssh-stand-in.js';
 import { addressOf } from './battery.js';
-import { cli, createInstance, docker, newToken, probeServerDir, projectDir, removeInstance, waitFor, type Instance } from './harness.js';
-import { ConsentingProvider, initializeStatus, rawOAuth, type Fetch } from './oauth-client.js';
-import { join } from 'node:path';
-
-const STAND_IN_IMAGE = 'mcps-e2e-ssh-stand-in';
+import { cli, createInstance, docker, newToken, probeServerDir, removeInstance, type Instance } from './harness.js';
+import { consentingProvider, initializeStatus, rawOAuth, type Fetch } from './oauth-client.js';
 
 describe('AUTH=oauth through the Pinggy stand-in (steps in order, on one instance)', { timeout: 900_000 }, () => {
   const name = 'mcps-e2e-oauth-pinggy';
@@ -35,13 +33,7 @@ describe('AUTH=oauth through the Pinggy stand-in (steps in order, on one instanc
     await docker(['network', 'rm', network]);
     await docker(['volume', 'rm', '-f', `${name}-auth`]);
     assert.equal((await docker(['network', 'create', network])).exitCode, 0);
-    const image = await docker(['build', '-q', '-t', STAND_IN_IMAGE, join(projectDir, 'test', 'fixtures', 'ssh-stand-in')]);
-    assert.equal(image.exitCode, 0, image.stderr);
-    assert.equal((await docker(['run', '-d', '--name', sshd, '--network', network, STAND_IN_IMAGE])).exitCode, 0);
-    const hostKey = await waitFor('the stand-in host key', async () => {
-      const key = (await docker(['exec', sshd, 'cat', '/etc/ssh/ssh_host_ed25519_key.pub'])).stdout.trim();
-      return key ? key.split(' ').slice(0, 2).join(' ') : undefined;
-    });
+    const hostKey = await startSshStandIn(sshd, network);
     instance = await createInstance(name, {
       TEMPLATE: 'pinggy',
       AUTH: 'oauth',
@@ -91,7 +83,7 @@ describe('AUTH=oauth through the Pinggy stand-in (steps in order, on one instanc
 
   test("the MCP SDK client's own OAuth flow through the tunnel: consent once, then tools/list and a tool call", async () => {
     const origin = new URL(url).origin;
-    const provider = new ConsentingProvider(fetchVia, origin, passphrase);
+    const provider = consentingProvider(fetchVia, origin, passphrase);
     const transport = new StreamableHTTPClientTransport(new URL(url), { fetch: fetchVia, authProvider: provider });
     await assert.rejects(new Client({ name: 'oauth-tunnel-e2e', version: '1.0.0' }).connect(transport), UnauthorizedError);
     await transport.finishAuth(provider.code!);

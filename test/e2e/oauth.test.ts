@@ -13,7 +13,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { certificateOf, cli, createInstance, docker, freePort, newToken, probeServerDir, removeInstance, trustingFetch, type Instance } from './harness.js';
 import {
-  ConsentingProvider,
+  consentingProvider,
   initializeStatus,
   openConsent,
   pkcePair,
@@ -96,7 +96,7 @@ describe('AUTH=oauth through nginx (steps in order, on one instance)', { timeout
   });
 
   test("the MCP SDK client's own OAuth flow: 401, discovery, registration, consent, token, tools/list, refresh", async () => {
-    const provider = new ConsentingProvider(fetchTrusted, issuer, PASSPHRASE);
+    const provider = consentingProvider(fetchTrusted, issuer, PASSPHRASE);
     const first = new Client({ name: 'oauth-e2e', version: '1.0.0' });
     const transport = new StreamableHTTPClientTransport(new URL(url), { fetch: fetchTrusted, authProvider: provider });
     await assert.rejects(first.connect(transport), UnauthorizedError, 'the first connect ends at the consent');

@@ -11,13 +11,12 @@
  */
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ENTRYPOINT_CAPABILITIES } from '../../package_scripts/sandbox/profile.js';
+import { startSshStandIn } from './ssh-stand-in.js';
 import { addressOf, createBatteryInstance, sandboxBattery, startTarget, type BatteryContext } from './battery.js';
-import { cli, cliBackground, connectHttp, docker, execBridge, projectDir, removeInstance, waitFor } from './harness.js';
+import { cli, cliBackground, connectHttp, docker, execBridge, removeInstance, waitFor } from './harness.js';
 
-const STAND_IN_IMAGE = 'mcps-e2e-ssh-stand-in';
 // eslint-disable-next-line no-control-regex -- /proc/PID/cmdline ends each argument with a NUL byte
 const TUNNEL_PROCESS = /tunnel\.mjs|^ssh\x00/;
 
@@ -53,13 +52,7 @@ describe('pinggy template through a stand-in SSH server (steps in order, on shar
     await docker(['rm', '-f', sshd, target, name]);
     await docker(['network', 'rm', network]);
     assert.equal((await docker(['network', 'create', network])).exitCode, 0);
-    const image = await docker(['build', '-q', '-t', STAND_IN_IMAGE, join(projectDir, 'test', 'fixtures', 'ssh-stand-in')]);
-    assert.equal(image.exitCode, 0, image.stderr);
-    assert.equal((await docker(['run', '-d', '--name', sshd, '--network', network, STAND_IN_IMAGE])).exitCode, 0);
-    hostKey = await waitFor('the stand-in host key', async () => {
-      const key = (await docker(['exec', sshd, 'cat', '/etc/ssh/ssh_host_ed25519_key.pub'])).stdout.trim();
-      return key ? key.split(' ').slice(0, 2).join(' ') : undefined;
-    });
+    hostKey = await startSshStandIn(sshd, network);
     await startTarget(target, network);
 
     const { instance, secrets } = await createBatteryInstance(name, {

@@ -6,7 +6,6 @@
  * and the steps of the OAuth flow done by hand for the refusal tests.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,11 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { parseConsentPage, pkcePair, REDIRECT_URI } from '../../oauth-client-kit.js';
 import { authModule } from './module.js';
+
+export { parseConsentPage, pkcePair };
 
 export const OWNER_TOKEN = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
 export const PASSPHRASE = 'correct horse battery staple';
-export const REDIRECT = 'http://127.0.0.1:9/callback';
+export const REDIRECT = REDIRECT_URI;
 
 /** A real MCP server (stateless: one McpServer per request), recording the headers it got. */
 export async function startUpstream() {
@@ -109,11 +111,6 @@ export async function startAuthGateway({
   };
 }
 
-export const pkcePair = () => {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
-};
-
 export async function register(gw: Gateway, body: Record<string, unknown> = { client_name: 'Test client', redirect_uris: [REDIRECT] }) {
   const res = await fetch(`${gw.base}/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   assert.equal(res.status, 201, await res.clone().text());
@@ -121,20 +118,6 @@ export async function register(gw: Gateway, body: Record<string, unknown> = { cl
 }
 
 /** The consent page's hidden fields and the CSRF cookie it set. */
-export function parseConsentPage(html: string, setCookie: string | null) {
-  const fields: Record<string, string> = {};
-  for (const match of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
-    fields[match[1]!] = match[2]!
-      .replace(/&quot;/g, '"')
-      .replace(/&#39;/g, "'")
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>')
-      .replace(/&amp;/g, '&');
-  }
-  const cookie = /^(__Host-mcps-csrf=[^;]+)/.exec(setCookie ?? '')?.[1];
-  return { fields, cookie };
-}
-
 /** GET /authorize (no redirect followed). */
 export const getAuthorize = (gw: Gateway, params: Record<string, string>) =>
   fetch(`${gw.base}/authorize?${new URLSearchParams(params)}`, { redirect: 'manual' });

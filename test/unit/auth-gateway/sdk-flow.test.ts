@@ -8,65 +8,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { ConsentingProvider } from '../../oauth-client-kit.js';
 import { OWNER_TOKEN, PASSPHRASE, REDIRECT, consent, startAuthGateway, startUpstream, type Gateway } from './http-fixture.js';
 
-class ConsentingProvider implements OAuthClientProvider {
-  information: OAuthClientInformationMixed | undefined;
-  saved: OAuthTokens[] = [];
-  verifier = '';
-  code: string | undefined;
-  redirects: URL[] = [];
-  constructor(
-    private readonly gw: Gateway,
-    private readonly secret: string,
-  ) {}
-  get redirectUrl() {
-    return REDIRECT;
-  }
-  get clientMetadata(): OAuthClientMetadata {
+/** The shared provider, consenting in-process and checking what the redirect carries. */
+function consentingProvider(gw: Gateway, secret: string): ConsentingProvider {
+  return new ConsentingProvider({
     // client_secret_post on purpose: the gateway answers "none" and the SDK must go with it.
-    return {
-      client_name: 'SDK test client',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_post',
-    };
-  }
-  state() {
-    return 'sdk-state';
-  }
-  clientInformation() {
-    return this.information;
-  }
-  saveClientInformation(information: OAuthClientInformationMixed) {
-    this.information = information;
-  }
-  tokens() {
-    return this.saved.at(-1);
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.saved.push(tokens);
-  }
-  async redirectToAuthorization(url: URL) {
-    this.redirects.push(url);
-    const answer = await consent(this.gw, url.href, this.secret);
-    assert.equal(answer.status, 302);
-    const location = new URL(answer.headers.get('location')!);
-    assert.equal(`${location.origin}${location.pathname}`, REDIRECT);
-    assert.equal(location.searchParams.get('state'), 'sdk-state');
-    assert.equal(location.searchParams.get('iss'), this.gw.issuer);
-    this.code = location.searchParams.get('code') ?? undefined;
-  }
-  saveCodeVerifier(verifier: string) {
-    this.verifier = verifier;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
+    metadata: { client_name: 'SDK test client', token_endpoint_auth_method: 'client_secret_post' },
+    state: 'sdk-state',
+    async consent(url) {
+      const answer = await consent(gw, url.href, secret);
+      assert.equal(answer.status, 302);
+      const location = new URL(answer.headers.get('location')!);
+      assert.equal(`${location.origin}${location.pathname}`, REDIRECT);
+      assert.equal(location.searchParams.get('state'), 'sdk-state');
+      assert.equal(location.searchParams.get('iss'), gw.issuer);
+      return location.searchParams.get('code') ?? '';
+    },
+  });
 }
 
 describe('the MCP SDK client through the auth gateway (tunnel mode)', () => {
@@ -93,12 +55,12 @@ describe('the MCP SDK client through the auth gateway (tunnel mode)', () => {
     ['OAUTH_OWNER_PASSPHRASE', PASSPHRASE],
   ] as const) {
     it(`runs the whole flow with ${name} as the owner secret, then refreshes`, async () => {
-      const provider = new ConsentingProvider(gw, secret);
+      const provider = consentingProvider(gw, secret);
       const firstTransport = new StreamableHTTPClientTransport(new URL(gw.resource), { authProvider: provider });
       await assert.rejects(new Client({ name: 'sdk-oauth-test', version: '1.0.0' }).connect(firstTransport), UnauthorizedError);
       assert.equal(provider.redirects.length, 1, 'sent to the consent page once');
       assert.equal(provider.redirects[0]!.searchParams.get('resource'), gw.resource);
-      assert.equal((provider.information as { token_endpoint_auth_method?: string }).token_endpoint_auth_method, 'none');
+      assert.equal((provider.clientInformation() as { token_endpoint_auth_method?: string }).token_endpoint_auth_method, 'none');
       assert.ok(provider.code);
       await firstTransport.finishAuth(provider.code);
       assert.equal(provider.saved.length, 1);
