@@ -3,6 +3,7 @@ import type { CommandContext } from '../context.js';
 import { formatCommand, maskSecrets } from '../docker/engine.js';
 import { instanceNames } from '../docker/names.js';
 import { UsageError } from '../errors.js';
+import { oauthResourceUrl } from './oauth.js';
 import { composeEnvFile, composeFile, COMPOSE_HEADER, envFileValueProblem, splitEnv, toYaml, type ComposeInstance } from '../sandbox/compose.js';
 import { sandboxProfile, type SandboxProfile } from '../sandbox/profile.js';
 import { kubernetesExport } from './export-kubernetes.js';
@@ -133,14 +134,23 @@ export async function exportInstances(ctx: CommandContext, options: ExportOption
   if (out) checkOutputDir(out, options.force);
   const all = options.envFiles.map((envFile) => settingsFor(ctx, { envFile, allowDangerousMounts: options.allowDangerousMounts }));
   checkDistinctNames(all);
-  // The exported instance would need its public URL and its own OAuth state volume planned for it.
-  const oauth = all.find((s) => s.AUTH === 'oauth');
-  if (oauth)
-    throw new UsageError(`${oauth.envFile}: AUTH=oauth is not exported yet; export with AUTH=bearer (clients send ACCESS_TOKEN), or run it with npm run start`);
+  // A pod has no volume that outlives it for the OAuth state, and a cluster reaches it by a name the export cannot know.
+  const oauth = options.format === 'kubernetes' ? all.find((s) => s.AUTH === 'oauth') : undefined;
+  if (oauth) {
+    throw new UsageError(
+      `${oauth.envFile}: AUTH=oauth is not exported to Kubernetes yet; export it with --format compose, or with AUTH=bearer (clients send ACCESS_TOKEN)`,
+    );
+  }
   const instances: ExportInstance[] = [];
   for (const settings of all) {
     const names = instanceNames(settings.NAME);
-    const profile = sandboxProfile(settings, names, { detached: true, egress: await resolveEgress(settings.MCP_EGRESS) });
+    // As start decides it (operator/oauth.ts): the exported instance announces the same resource.
+    const oauthResource = settings.AUTH === 'oauth' && settings.template === 'nginx' ? oauthResourceUrl(settings) : undefined;
+    const profile = sandboxProfile(settings, names, {
+      detached: true,
+      egress: await resolveEgress(settings.MCP_EGRESS),
+      ...(oauthResource ? { oauthResource } : {}),
+    });
     instances.push({
       settings,
       profile: { ...profile, image: imageFor(options, names.image, settings.NAME) },

@@ -116,6 +116,33 @@ describe('npm run export', () => {
     assert.ok(messages.some((m) => m.includes(`podman secret create one-env ${out}/one.podman-secret.json`)));
   });
 
+  it('AUTH=oauth: Compose carries the auth volume, the resource start would announce and the passphrase in the 0600 env file; Kubernetes refuses it', async () => {
+    const passphrase = 'owner passphrase for export';
+    const { dir, envFiles } = folderWith({
+      one: { AUTH: 'oauth', OAUTH_OWNER_PASSPHRASE: passphrase, HOST_PORT: '9443', TLS_HOSTNAMES: 'DNS:mcp.example.com' },
+    });
+    const out = join(dir, 'deploy');
+    await run({ format: 'compose', out, envFile: envFiles });
+    const text = readFileSync(join(out, 'compose.yaml'), 'utf8');
+    const compose = parse(text);
+    assert.deepEqual(Object.keys(compose.volumes), ['one-tls', 'one-auth']);
+    assert.ok(
+      compose.services.one.volumes.some((v: { source: string; target: string }) => v.source === 'one-auth' && v.target === '/var/lib/mcp-sandbox/auth'),
+      JSON.stringify(compose.services.one.volumes),
+    );
+    assert.equal(compose.services.one.environment.AUTH, 'oauth');
+    assert.equal(compose.services.one.environment.AUTH_RESOURCE, 'https://mcp.example.com:9443/mcp');
+    assert.ok(!text.includes(passphrase), 'the passphrase is not in the YAML');
+    assert.match(readFileSync(join(out, 'one.env'), 'utf8'), new RegExp(`^OAUTH_OWNER_PASSPHRASE='${passphrase}'$`, 'm'));
+    assert.equal(statSync(join(out, 'one.env')).mode & 0o777, 0o600);
+
+    await refused(
+      { format: 'kubernetes', out: join(dir, 'k8s'), envFile: envFiles },
+      /AUTH=oauth is not exported to Kubernetes yet; export it with --format compose/,
+    );
+    assert.equal(existsSync(join(dir, 'k8s')), false);
+  });
+
   it('several env files: one Compose project with each instance apart', async () => {
     const { dir, envFiles } = folderWith({ one: { HOST_PORT: '9001' }, two: { HOST_PORT: '9002' } });
     const out = join(dir, 'deploy');
