@@ -59,8 +59,12 @@ const ENGINE_DOWN = /Cannot connect to the Docker daemon|error during connect|Is
 
 /** `docker version` of the server only: the cheapest round trip that proves the engine answers. */
 const PREFLIGHT_ARGS = ['version', '--format', '{{.Server.Version}}'];
-/** The selected context's endpoint; with DOCKER_HOST set, the default context reports it. */
-const CONTEXT_ENDPOINT_ARGS = ['context', 'inspect', '--format', '{{.Endpoints.docker.Host}}'];
+/**
+ * The endpoint the docker CLI talks to (DOCKER_HOST, DOCKER_CONTEXT or the
+ * current context; with DOCKER_HOST set, the default context reports it). The
+ * one way this tool asks: engine.endpoint() here, and Podman's seccomp check.
+ */
+export const CONTEXT_ENDPOINT_ARGS: readonly string[] = ['context', 'inspect', '--format', '{{.Endpoints.docker.Host}}'];
 
 /** The context `docker context use` made current, if any (the docker CLI's config file). */
 function currentContext(): string | undefined {
@@ -136,7 +140,7 @@ export function createDockerEngine(secrets: readonly string[] = [], selection: E
         if (selection.variable === 'DOCKER_HOST') return endpointOf(selection.value!);
         // Nothing chosen and no current context set with `docker context use`: the local engine, without a docker process.
         if (!selection.variable && !currentContext()) return { address: 'default' };
-        const inspected = await spawn(CONTEXT_ENDPOINT_ARGS, { allowFailure: true });
+        const inspected = await spawn([...CONTEXT_ENDPOINT_ARGS], { allowFailure: true });
         if (inspected.exitCode !== 0) {
           throw new DockerError(
             engineFailure(inspected.stderr, selection) ?? `Could not read the Docker context's endpoint (${selection.source})`,

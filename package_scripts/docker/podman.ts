@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { isReportedError, StateError } from '../errors.js';
 import { describeEngine, type EngineVersion } from '../operator/checks.js';
 import { engineVersionArgs } from './argv.js';
-import type { DockerEngine } from './engine.js';
+import { CONTEXT_ENDPOINT_ARGS, type DockerEngine } from './engine.js';
 
 /**
  * What changes when the engine is Podman, reached through its Docker-compatible
@@ -48,9 +48,6 @@ export async function detectEngineKind(docker: DockerEngine): Promise<EngineKind
     throw error;
   }
 }
-
-/** The endpoint the docker CLI talks to (DOCKER_HOST, DOCKER_CONTEXT or the current context). */
-export const endpointArgs = () => ['context', 'inspect', '--format', '{{.Endpoints.docker.Host}}'];
 
 /** The socket path of a unix:// endpoint; undefined for ssh://, tcp:// and the like. */
 export function unixSocketOf(endpoint: string): string | undefined {
@@ -125,7 +122,7 @@ export function seccompProblem(observed: SeccompObservation, wantedContent: unkn
 
 /** What the engine applies by default, read through its socket; every failure becomes an `error` for seccompProblem. */
 export async function observePodmanSeccomp(docker: DockerEngine, wanted: string): Promise<SeccompObservation> {
-  const endpoint = (await docker.run(endpointArgs(), { allowFailure: true })).stdout.trim() || 'unknown';
+  const endpoint = (await docker.run([...CONTEXT_ENDPOINT_ARGS], { allowFailure: true })).stdout.trim() || 'unknown';
   const socket = unixSocketOf(endpoint);
   if (!socket) return { wanted, endpoint, error: 'only a local unix:// socket can be asked (set DOCKER_HOST=unix:///run/podman/podman.sock)' };
   let info: PodmanInfo;

@@ -4,11 +4,10 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { DockerEngine } from '../../package_scripts/docker/engine.js';
+import { CONTEXT_ENDPOINT_ARGS, type DockerEngine } from '../../package_scripts/docker/engine.js';
 import { instanceNames } from '../../package_scripts/docker/names.js';
 import {
   detectEngineKind,
-  endpointArgs,
   engineKindOf,
   ensurePodmanSeccomp,
   observePodmanSeccomp,
@@ -140,7 +139,7 @@ describe('Podman: which engine answers', () => {
   });
 
   it('the endpoint: only a unix socket can be asked for libpod info', () => {
-    assert.deepEqual(endpointArgs(), ['context', 'inspect', '--format', '{{.Endpoints.docker.Host}}']);
+    assert.deepEqual(CONTEXT_ENDPOINT_ARGS, ['context', 'inspect', '--format', '{{.Endpoints.docker.Host}}']);
     assert.equal(unixSocketOf('unix:///run/podman/podman.sock'), '/run/podman/podman.sock');
     assert.equal(unixSocketOf('unix:///run/user/1000/podman/podman.sock\n'), '/run/user/1000/podman/podman.sock');
     assert.equal(unixSocketOf('ssh://root@host'), undefined);
