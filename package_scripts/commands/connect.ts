@@ -9,6 +9,7 @@ import { engineFor } from '../operator/engine-select.js';
 import { requireInstance } from '../operator/find.js';
 import { saveServedCertificate } from '../operator/certificate.js';
 import { npmRun, settingsFor, type EnvOptions } from '../operator/env-file.js';
+import { oauthResourceUrl } from '../operator/oauth.js';
 import { findCa, issuedBy } from '../tls/ca.js';
 import { systemTrusts } from '../tls/trust-state.js';
 
@@ -44,6 +45,14 @@ async function resolveEndpoint(ctx: CommandContext, options: ConnectOptions): Pr
     throw new DockerError(
       `${instance.container} has not reported its URL yet (a tunnel may still be connecting). Wait a few seconds and retry; ${npmRun('logs', ctx, settings)} shows why`,
       formatCommand(readPublicUrlArgs(instance.container)),
+    );
+  }
+  if (settings.AUTH === 'oauth') {
+    // The resource the instance announces: start's choice with nginx, the published URL with a tunnel.
+    const resource = settings.template === 'nginx' ? oauthResourceUrl(settings, remote) : instance.url;
+    const secret = settings.gatewayEnv.OAUTH_OWNER_PASSPHRASE ? 'OAUTH_OWNER_PASSPHRASE (or ACCESS_TOKEN)' : 'ACCESS_TOKEN';
+    ctx.out.note(
+      `AUTH=oauth: web connectors (claude.ai, ChatGPT) add ${resource} as a custom connector and send you to a consent page once, where ${secret} proves the instance is yours (docs/GUIDE.md, "Connecting web connectors (OAuth)"). The configurations below use ACCESS_TOKEN directly.`,
     );
   }
   if (!servesOwnCertificate(settings.template)) {

@@ -95,6 +95,14 @@ describe('AUTH=oauth through nginx (steps in order, on one instance)', { timeout
     assert.equal((await initializeStatus(fetchTrusted, url, bearer(instance.token))).status, 200);
   });
 
+  test('connect names the URL web connectors add and the secret that proves ownership, never the passphrase itself', async () => {
+    const shown = await cli(['connect', '--env-file', instance.envFile]);
+    assert.equal(shown.exitCode, 0, shown.all);
+    assert.ok(shown.all.includes(`AUTH=oauth: web connectors (claude.ai, ChatGPT) add ${url} as a custom connector`), shown.all);
+    assert.match(shown.all, /where OAUTH_OWNER_PASSPHRASE \(or ACCESS_TOKEN\) proves the instance is yours/);
+    assert.ok(!shown.all.includes(PASSPHRASE));
+  });
+
   test("the MCP SDK client's own OAuth flow: 401, discovery, registration, consent, token, tools/list, refresh", async () => {
     const provider = consentingProvider(fetchTrusted, issuer, PASSPHRASE);
     const first = new Client({ name: 'oauth-e2e', version: '1.0.0' });
