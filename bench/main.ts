@@ -19,7 +19,7 @@ import { TOOL } from './mcp-load.js';
 import { benchOptionsSchema, planFor, type Plan } from './options.js';
 import { renderMarkdown } from './report.js';
 import { cli, docker, dockerQuiet, projectDir } from './run.js';
-import { certificatePath, directStdio, fullChain, guideRuntime, supergatewayAlone, type LoadPlan } from './scenarios.js';
+import { certificatePath, directStdio, fullChain, guideRuntime, oauthChain, supergatewayAlone, type LoadPlan } from './scenarios.js';
 import { evaluateTargets, ratiosToDirect, sanityProblems } from './stats.js';
 import type { BenchReport, MachineInfo, ScenarioResult } from './types.js';
 
@@ -116,6 +116,9 @@ async function main(argv: string[]): Promise<number> {
   if (process.env.EXTRA_CA_CERT) baseEnv.push(`EXTRA_CA_CERT=${resolve(process.env.EXTRA_CA_CERT)}`);
   const envFile = join(work, '.env');
   writeFileSync(envFile, `${baseEnv.join('\n')}\n`, { mode: 0o600 });
+  // The same instance with AUTH=oauth (a runtime setting: the same image); tokens outlive the bench.
+  const oauthEnvFile = join(work, 'oauth.env');
+  writeFileSync(oauthEnvFile, `${[...baseEnv, 'AUTH=oauth', 'OAUTH_ACCESS_TTL=1h'].join('\n')}\n`, { mode: 0o600 });
   const changedNpmMcp = join(projectDir, 'test', 'fixtures', 'probe-server');
   const changedEnvFile = join(work, 'changed.env');
   writeFileSync(changedEnvFile, `${baseEnv.map((l) => (l.startsWith('NPM_MCP=') ? `NPM_MCP=${changedNpmMcp}` : l)).join('\n')}\n`, { mode: 0o600 });
@@ -134,6 +137,7 @@ async function main(argv: string[]): Promise<number> {
     await dockerQuiet(removeContainerArgs(names.guideContainer));
     await dockerQuiet(removeNetworkArgs(names.network));
     await dockerQuiet(['volume', 'rm', '--force', `${names.chain}-tls`]);
+    await dockerQuiet(['volume', 'rm', '--force', `${names.chain}-auth`]);
     await dockerQuiet(removeImageArgs(`${names.chain}:${names.npmMcpChangeTag}`));
     await dockerQuiet(removeImageArgs(`${names.chain}:${names.pythonTag}`));
   };
@@ -192,6 +196,13 @@ async function main(argv: string[]): Promise<number> {
     );
     scenarios.push(chain);
     log(`(npm run start -- -d took ${(cliStartMs / 1000).toFixed(2)} s including its health wait)`);
+    log('full chain with an OAuth token (AUTH=oauth)');
+    scenarios.push(
+      await oauthChain(
+        { envFile, oauthEnvFile, name: names.chain, hostPort: chainPort, token, certificateFile: certificatePath(envFile, names.chain) },
+        loadPlan(plan, false),
+      ),
+    );
     log("guide's npx runtime");
     scenarios.push(await guideRuntime({ names, hostPort: await freePort() }, loadPlan(plan, true)));
 

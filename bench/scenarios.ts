@@ -3,8 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { SUPERGATEWAY_PORT, guideRunArgs, memUsageArgs, removeContainerArgs, startedAtArgs, supergatewayAloneRunArgs, type BenchNames } from './docker-args.js';
+import { rawOAuth } from '../test/e2e/oauth-client.js';
 import {
   closeAll,
+  fetchFor,
   httpConnector,
   openSessions,
   runPhase,
@@ -150,19 +152,7 @@ export interface ChainInstance {
  * a second start, so the probe can check that certificate from its first try.
  */
 export async function fullChain(instance: ChainInstance, plan: LoadPlan): Promise<ScenarioResult & { cliStartMs: number }> {
-  await cli(['start', '-d', '--env-file', instance.envFile], 5 * 60_000);
-  const certificate = readFileSync(instance.certificateFile, 'utf8');
-  await cli(['stop', '--env-file', instance.envFile]);
-  const target: HttpTarget = { url: `https://127.0.0.1:${instance.hostPort}/mcp`, certificate, token: instance.token };
-
-  const started = cli(['start', '-d', '--env-file', instance.envFile], 5 * 60_000);
-  // Rejections of `started` are awaited below; this stops an early one from being unhandled.
-  started.catch(() => undefined);
-  const firstInitializeAt = await waitForFirstInitialize(target, plan.coldStartMaxMs);
-  const { ms: cliStartMs } = await started;
-  const startedAt = parseStartedAt((await docker(startedAtArgs(instance.name))).stdout);
-  const coldStartMs = firstInitializeAt - startedAt;
-
+  const { target, coldStartMs, cliStartMs } = await startChain(instance, instance.envFile, plan);
   const measured = await measureLoad(httpConnector(target), plan, containerMemory(instance.name));
   await cli(['stop', '--env-file', instance.envFile]);
   return {
@@ -171,6 +161,48 @@ export async function fullChain(instance: ChainInstance, plan: LoadPlan): Promis
     description: `\`npm run build\` and \`npm run start -- -d\` with a generated .env (defaults as shipped: hardened, LOG_LEVEL=info, MCP_CPUS=1, MCP_MEMORY=1g, MCP_EGRESS=none); HTTPS with the bearer token to 127.0.0.1:HOST_PORT -> nginx -> session gateway (one server process per session) -> server.`,
     coldStartMs,
     cliStartMs,
+    ...measured,
+  };
+}
+
+/**
+ * `start -d` from ENV_FILE, timed: the container's start to the first initialize
+ * with the static token. The first start makes the TLS certificate (kept in the
+ * instance's volume); the measured one is a second start, so the probe can check
+ * that certificate from its first try.
+ */
+async function startChain(instance: ChainInstance, envFile: string, plan: LoadPlan): Promise<{ target: HttpTarget; coldStartMs: number; cliStartMs: number }> {
+  await cli(['start', '-d', '--env-file', envFile], 5 * 60_000);
+  const certificate = readFileSync(instance.certificateFile, 'utf8');
+  await cli(['stop', '--env-file', envFile]);
+  const target: HttpTarget = { url: `https://127.0.0.1:${instance.hostPort}/mcp`, certificate, token: instance.token };
+
+  const started = cli(['start', '-d', '--env-file', envFile], 5 * 60_000);
+  // Rejections of `started` are awaited below; this stops an early one from being unhandled.
+  started.catch(() => undefined);
+  const firstInitializeAt = await waitForFirstInitialize(target, plan.coldStartMaxMs);
+  const { ms: cliStartMs } = await started;
+  const startedAt = parseStartedAt((await docker(startedAtArgs(instance.name))).stdout);
+  return { target, coldStartMs: firstInitializeAt - startedAt, cliStartMs };
+}
+
+/**
+ * The same instance with AUTH=oauth: an access token from the whole OAuth flow
+ * (registration, consent with ACCESS_TOKEN, PKCE), then the same load with that
+ * token, so nginx asks the auth gateway about every request.
+ */
+export async function oauthChain(instance: ChainInstance & { oauthEnvFile: string }, plan: LoadPlan): Promise<ScenarioResult> {
+  const { target, coldStartMs } = await startChain(instance, instance.oauthEnvFile, plan);
+  const issuer = new URL(target.url).origin;
+  const { access_token: accessToken } = await rawOAuth(fetchFor(target).fetch, issuer, target.url).tokens(instance.token);
+  const measured = await measureLoad(httpConnector({ ...target, token: accessToken }), plan, containerMemory(instance.name));
+  await cli(['stop', '--env-file', instance.oauthEnvFile]);
+  return {
+    id: 'chain-oauth',
+    title: 'Full chain, OAuth token (AUTH=oauth)',
+    description:
+      'The full chain restarted with AUTH=oauth (OAUTH_ACCESS_TTL=1h): each call carries an OAuth access token from the whole flow, so nginx asks the auth gateway (127.0.0.1:8001, auth_request) before the session gateway. Cold start: as the full chain, first initialize with the static token.',
+    coldStartMs,
     ...measured,
   };
 }

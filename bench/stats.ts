@@ -77,6 +77,8 @@ export const LIMITS = {
   ourLayersBytes: 60 * 1e6,
   /** Issue 13: `cli` and a command's `-h` over a bare Node.js start. */
   cliOverBareNodeMs: 100,
+  /** Issue 17: an OAuth token costs nginx one loopback request to the auth gateway per call. */
+  oauthP50OverChain: 1.25,
 } as const;
 
 const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : String(value));
@@ -97,6 +99,8 @@ export function evaluateTargets(scenarios: readonly ScenarioResult[], image: Ima
   const seqOverGuide = chain.sequential.callsPerSecond / guide.sequential.callsPerSecond;
   const concOverGuide = chain.concurrent.callsPerSecond / guide.concurrent.callsPerSecond;
   const change = image.npmMcpChange;
+  const oauth = byId('chain-oauth');
+  const oauthRatio = oauth.sequential.p50Ms / chain.sequential.p50Ms;
   return [
     {
       id: 'chain-p50',
@@ -115,6 +119,12 @@ export function evaluateTargets(scenarios: readonly ScenarioResult[], image: Ima
       target: `full chain throughput >= ${LIMITS.throughputOverGuide}x the guide's runtime (sequential and concurrent)`,
       measured: `${fixed(seqOverGuide, 0)}x sequential, ${fixed(concOverGuide, 0)}x concurrent`,
       pass: seqOverGuide >= LIMITS.throughputOverGuide && concOverGuide >= LIMITS.throughputOverGuide,
+    },
+    {
+      id: 'oauth-p50',
+      target: `full chain with an OAuth token p50 <= ${LIMITS.oauthP50OverChain}x with the static token (sequential)`,
+      measured: `${fixed(oauthRatio)}x (${fixed(oauth.sequential.p50Ms)} ms vs ${fixed(chain.sequential.p50Ms)} ms); ${fixed(oauth.concurrent.callsPerSecond / chain.concurrent.callsPerSecond)}x the calls/s concurrent`,
+      pass: oauthRatio <= LIMITS.oauthP50OverChain,
     },
     {
       id: 'cold-start',

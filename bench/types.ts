@@ -1,6 +1,6 @@
 /** The shape of one bench run, as written to JSON and rendered as Markdown. */
 
-export type ScenarioId = 'direct' | 'supergateway' | 'supergateway-quiet' | 'chain' | 'guide';
+export type ScenarioId = 'direct' | 'supergateway' | 'supergateway-quiet' | 'chain' | 'chain-oauth' | 'guide';
 
 export interface LoadSummary {
   /** Timed calls that succeeded (warm-up calls are not counted). */

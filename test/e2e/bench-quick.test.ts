@@ -1,6 +1,6 @@
 /**
  * The bench in quick mode, end to end, so that it cannot rot: it must build,
- * start and measure all four scenarios and write a sane report. Timing targets
+ * start and measure all six scenarios and write a sane report. Timing targets
  * are the bench's business, not this test's: only structure and sanity here.
  */
 import assert from 'node:assert/strict';
@@ -32,7 +32,7 @@ test('npm run bench -- --quick measures every scenario and writes a sane report'
   assert.equal(report.mode, 'quick');
   assert.deepEqual(
     report.scenarios.map((s) => s.id),
-    ['direct', 'supergateway', 'supergateway-quiet', 'chain', 'guide'],
+    ['direct', 'supergateway', 'supergateway-quiet', 'chain', 'chain-oauth', 'guide'],
   );
   for (const s of report.scenarios) {
     for (const phase of [s.sequential, s.concurrent]) {
@@ -64,7 +64,7 @@ test('npm run bench -- --quick measures every scenario and writes a sane report'
 
   assert.deepEqual(
     report.targets.map((t) => t.id),
-    ['chain-p50', 'chain-vs-quiet-supergateway', 'throughput-vs-guide', 'cold-start', 'warm-rebuild', 'npm-mcp-layers', 'image-size', 'cli-start'],
+    ['chain-p50', 'chain-vs-quiet-supergateway', 'throughput-vs-guide', 'oauth-p50', 'cold-start', 'warm-rebuild', 'npm-mcp-layers', 'image-size', 'cli-start'],
   );
   for (const target of report.targets) assert.equal(typeof target.pass, 'boolean');
 
