@@ -77,8 +77,11 @@ export const LIMITS = {
   ourLayersBytes: 60 * 1e6,
   /** Issue 13: `cli` and a command's `-h` over a bare Node.js start. */
   cliOverBareNodeMs: 100,
-  /** Issue 17: an OAuth token costs nginx one loopback request to the auth gateway per call. */
-  oauthP50OverChain: 1.25,
+  /**
+   * Issue 17: an OAuth token costs nginx one loopback request to the auth gateway per call,
+   * a fixed cost (not one that grows with the call), so the target is in milliseconds.
+   */
+  oauthP50OverChainMs: 2,
 } as const;
 
 const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : String(value));
@@ -100,7 +103,7 @@ export function evaluateTargets(scenarios: readonly ScenarioResult[], image: Ima
   const concOverGuide = chain.concurrent.callsPerSecond / guide.concurrent.callsPerSecond;
   const change = image.npmMcpChange;
   const oauth = byId('chain-oauth');
-  const oauthRatio = oauth.sequential.p50Ms / chain.sequential.p50Ms;
+  const oauthExtraMs = oauth.sequential.p50Ms - chain.sequential.p50Ms;
   return [
     {
       id: 'chain-p50',
@@ -122,9 +125,9 @@ export function evaluateTargets(scenarios: readonly ScenarioResult[], image: Ima
     },
     {
       id: 'oauth-p50',
-      target: `full chain with an OAuth token p50 <= ${LIMITS.oauthP50OverChain}x with the static token (sequential)`,
-      measured: `${fixed(oauthRatio)}x (${fixed(oauth.sequential.p50Ms)} ms vs ${fixed(chain.sequential.p50Ms)} ms); ${fixed(oauth.concurrent.callsPerSecond / chain.concurrent.callsPerSecond)}x the calls/s concurrent`,
-      pass: oauthRatio <= LIMITS.oauthP50OverChain,
+      target: `full chain with an OAuth token: p50 at most ${LIMITS.oauthP50OverChainMs} ms over the static token's (sequential)`,
+      measured: `+${fixed(oauthExtraMs)} ms (${fixed(oauth.sequential.p50Ms)} ms vs ${fixed(chain.sequential.p50Ms)} ms, ${fixed(oauth.sequential.p50Ms / chain.sequential.p50Ms)}x); ${fixed(oauth.concurrent.callsPerSecond / chain.concurrent.callsPerSecond)}x the calls/s with ${oauth.concurrent.sessions} sessions`,
+      pass: oauthExtraMs <= LIMITS.oauthP50OverChainMs,
     },
     {
       id: 'cold-start',

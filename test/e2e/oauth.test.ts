@@ -252,6 +252,22 @@ describe('AUTH=oauth through nginx (steps in order, on one instance)', { timeout
     assert.equal((await initializeStatus(fetchTrusted, url, bearer(access_token))).status, 200);
   });
 
+  test('rate limits: a burst with bearer tokens is judged by the auth gateway (401, never slowed); a burst without one is limited (429)', async () => {
+    const burst = (authorization?: string) => Promise.all(Array.from({ length: 30 }, () => initializeStatus(fetchTrusted, url, authorization)));
+    const started = Date.now();
+    const guesses = await burst(bearer(newToken()));
+    assert.deepEqual([...new Set(guesses.map((g) => g.status))], [401]);
+    assert.ok(Date.now() - started < 5_000, 'not queued by nginx');
+    // Control: the same burst without a token is rate limited by nginx.
+    const anonymous = await burst();
+    assert.ok(
+      anonymous.some((a) => a.status === 429),
+      JSON.stringify(anonymous.map((a) => a.status)),
+    );
+    // The limit refills at 5 per second: let the next steps start from a full bucket.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+  });
+
   // Last: it locks consent for this address for 15 minutes.
   test('wrong owner secrets are refused, and after 5 the consent is locked (429 with Retry-After), even for the right one', async () => {
     const clientId = await oauth.register();
