@@ -71,7 +71,9 @@ ARG MCP_INSTALL_SCRIPTS=true
 ARG PIP_INDEX_URL=
 ARG PIP_EXTRA_INDEX_URL=
 USER builder
-RUN node /build/bin/install.mjs
+# The modes seal wants, set here on the builder's own files: a chmod in the final
+# stage copies every file it touches into one more layer (the tree twice in the image).
+RUN node /build/bin/install.mjs && chmod -R u=rwX,go=rX,a-st /opt/mcp-server
 
 # --- Stage 3: the image. Every step here runs as root on files we ship; the
 # server's package never runs in this stage.
