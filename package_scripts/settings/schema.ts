@@ -330,13 +330,7 @@ export const settingsSchema = buildSettingsSchema.superRefine((s, ctx) => {
     const check = accessTokenSchema.safeParse(s.ACCESS_TOKEN);
     if (!check.success) for (const issue of check.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
   }
-  if (s.AUTH === 'oauth' && s.NGROK_BASIC_AUTH && s.TEMPLATE === 'ngrok') {
-    ctx.addIssue({
-      code: 'custom',
-      message:
-        'AUTH=oauth and NGROK_BASIC_AUTH cannot be used together: web connectors cannot send basic auth. Remove NGROK_BASIC_AUTH (OAuth protects the tunnel)',
-    });
-  }
+  // What AUTH=oauth refuses beside each tunnel's own settings is the tunnel module's rule (load.ts runs it).
 });
 
 export type RawSettings = z.input<typeof settingsSchema>;
