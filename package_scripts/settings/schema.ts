@@ -142,6 +142,16 @@ const hexToken = (name: string, required: boolean) =>
       }
     });
 
+/** An optional setting whose rule lives elsewhere: `issueOf` returns the message for a bad value. */
+const checkedBy = (issueOf: (value: string) => string | undefined) =>
+  z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      const issue = v === undefined ? undefined : issueOf(v);
+      if (issue) ctx.addIssue({ code: 'custom', message: issue });
+    });
+
 const port = (name: string, fallback: number) =>
   z
     .string()
@@ -301,20 +311,8 @@ export const buildSettingsSchema = z.object({
   TUNNEL_RETRIES: oneLine('TUNNEL_RETRIES').optional(),
   // The engine every command talks to (docker/target.ts): another machine over SSH, or a Docker context.
   // Given to the docker client process's environment only; a wrong one is exit 2 before any docker command.
-  DOCKER_HOST: z
-    .string()
-    .optional()
-    .superRefine((v, ctx) => {
-      const issue = v === undefined ? undefined : dockerHostIssue(v);
-      if (issue) ctx.addIssue({ code: 'custom', message: issue });
-    }),
-  DOCKER_CONTEXT: z
-    .string()
-    .optional()
-    .superRefine((v, ctx) => {
-      const issue = v === undefined ? undefined : dockerContextIssue(v);
-      if (issue) ctx.addIssue({ code: 'custom', message: issue });
-    }),
+  DOCKER_HOST: checkedBy(dockerHostIssue),
+  DOCKER_CONTEXT: checkedBy(dockerContextIssue),
   // Bring your own certificate (e.g. from mkcert); checked in tls-files.ts.
   CERT_FILE: z.string().default(''),
   KEY_FILE: z.string().default(''),
