@@ -161,7 +161,7 @@ export async function codeFor(gw: Gateway, extra: Record<string, string> = {}) {
   const client = await register(gw);
   const pkce = pkcePair();
   const res = await consent(gw, `${gw.base}/authorize?${new URLSearchParams(authorizeParams(client.client_id, pkce.challenge, extra))}`);
-  assert.equal(res.status, 302);
+  assert.equal(res.status, 303);
   const location = new URL(res.headers.get('location')!);
   const code = location.searchParams.get('code');
   assert.ok(code, `a code in ${location.search.replace(/code=[^&]+/, 'code=…')}`);

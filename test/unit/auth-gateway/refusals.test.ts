@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import {
   OWNER_TOKEN,
+  PASSPHRASE,
   REDIRECT,
   authorizeParams,
   codeFor,
@@ -46,7 +47,7 @@ describe('auth gateway refusals (tunnel mode)', () => {
   it('no token: 401 with resource_metadata; a wrong token adds invalid_token; the static token passes', async () => {
     const none = await mcpPost(gw);
     assert.equal(none.status, 401);
-    assert.equal(none.headers.get('www-authenticate'), `Bearer resource_metadata="${gw.issuer}/.well-known/oauth-protected-resource/mcp"`);
+    assert.equal(none.headers.get('www-authenticate'), `Bearer resource_metadata="${gw.issuer}/.well-known/oauth-protected-resource/mcp", scope="mcp"`);
     const wrong = await mcpPost(gw, bearer(OWNER_TOKEN.replace('a', 'b')));
     assert.equal(wrong.status, 401);
     assert.match(wrong.headers.get('www-authenticate')!, /, error="invalid_token"$/);
@@ -105,8 +106,8 @@ describe('auth gateway refusals (tunnel mode)', () => {
     assert.match(await ok.text(), /Test client/);
   });
 
-  it('after the redirect URI is known, bad parameters go back by redirect with error, state and iss', async () => {
-    const client = await register(gw);
+  it('once the owner consented to a client, bad parameters go back to it by redirect with error, state and iss', async () => {
+    const { client } = await codeFor(gw);
     const { challenge } = pkcePair();
     const cases: [Record<string, string>, string][] = [
       [{ code_challenge_method: 'plain' }, 'invalid_request'],
@@ -150,7 +151,7 @@ describe('auth gateway refusals (tunnel mode)', () => {
       assert.equal(refused.status, 401);
       assert.equal(
         refused.headers.get('www-authenticate'),
-        'Bearer resource_metadata="http://localhost:1/.well-known/oauth-protected-resource/mcp", error="invalid_token"',
+        'Bearer resource_metadata="http://localhost:1/.well-known/oauth-protected-resource/mcp", scope="mcp", error="invalid_token"',
       );
       const refresh = await tokenRequest(gw, { grant_type: 'refresh_token', client_id: client.client_id, refresh_token: tokens.refresh_token });
       assert.equal(refresh.body.error, 'invalid_grant');
@@ -241,11 +242,15 @@ describe('auth gateway refusals (tunnel mode)', () => {
       const wrong = await postConsent(gw, { ...fields, owner_secret: 'wrong', decision: 'allow' }, { cookie, source: `198.51.100.${i}` });
       assert.equal(wrong.status, 401);
     }
-    const limited = await postConsent(gw, { ...fields, owner_secret: OWNER_TOKEN, decision: 'allow' }, { cookie, source: '203.0.113.9' });
+    const limited = await postConsent(gw, { ...fields, owner_secret: PASSPHRASE, decision: 'allow' }, { cookie, source: '203.0.113.9' });
     assert.equal(limited.status, 429, 'a header a client can set does not buy more guesses');
     gw.advance(15 * 60_000);
-    const later = await postConsent(gw, { ...fields, owner_secret: OWNER_TOKEN, decision: 'allow' }, { cookie });
-    assert.equal(later.status, 302, 'positive control: after the window');
+    // The client waited longer than 10 minutes: it is gone; a new registration's page takes the passphrase again.
+    const next = await register(gw);
+    const nextPage = await fetch(`${gw.base}/authorize?${new URLSearchParams(authorizeParams(next.client_id, challenge))}`);
+    const form = parseConsentPage(await nextPage.text(), nextPage.headers.get('set-cookie'));
+    const later = await postConsent(gw, { ...form.fields, owner_secret: PASSPHRASE, decision: 'allow' }, { cookie: form.cookie });
+    assert.equal(later.status, 303, 'positive control: after the window');
   });
 });
 
@@ -283,7 +288,7 @@ describe('consent refusals', () => {
     assert.equal((await postConsent(gw, allow, { cookie: '__Host-mcps-csrf=forged' })).status, 403, 'mismatched');
     assert.equal((await postConsent(gw, { ...allow, csrf: '' }, { cookie })).status, 403, 'no field');
     const ok = await postConsent(gw, allow, { cookie });
-    assert.equal(ok.status, 302);
+    assert.equal(ok.status, 303);
     assert.ok(new URL(ok.headers.get('location')!).searchParams.get('code'));
     assert.equal(ok.headers.get('referrer-policy'), 'no-referrer');
   });
@@ -293,18 +298,27 @@ describe('consent refusals', () => {
     const allow = { ...fields, owner_secret: OWNER_TOKEN, decision: 'allow' };
     assert.equal((await postConsent(gw, allow, { cookie, origin: 'https://evil.example' })).status, 403);
     assert.equal((await postConsent(gw, allow, { cookie, origin: 'null' })).status, 403);
-    assert.equal((await postConsent(gw, allow, { cookie, origin: null })).status, 302);
-    assert.equal((await postConsent(gw, allow, { cookie, origin: gw.issuer })).status, 302);
+    assert.equal((await postConsent(gw, allow, { cookie, origin: null })).status, 303);
+    assert.equal((await postConsent(gw, allow, { cookie, origin: gw.issuer })).status, 303);
   });
 
-  it('Deny sends access_denied back to the client', async () => {
+  it('Deny: a page naming the address for a client never consented to; access_denied by 303 to one consented to before', async () => {
     const { fields, cookie } = await page();
-    const res = await postConsent(gw, { ...fields, decision: 'deny' }, { cookie });
+    const fresh = await postConsent(gw, { ...fields, decision: 'deny' }, { cookie });
+    assert.equal(fresh.status, 403);
+    assert.equal(fresh.headers.get('location'), null);
+    assert.ok((await fresh.text()).includes(`<code style="overflow-wrap: anywhere">${REDIRECT}</code>`), 'the target written out');
+    // The same client, once allowed, then denied: the spec's redirect.
+    assert.equal((await postConsent(gw, { ...fields, owner_secret: OWNER_TOKEN, decision: 'allow' }, { cookie })).status, 303);
+    const again = await fetch(`${gw.base}/authorize?${new URLSearchParams(authorizeParams(fields.client_id!, pkcePair().challenge))}`);
+    const second = parseConsentPage(await again.text(), again.headers.get('set-cookie'));
+    const res = await postConsent(gw, { ...second.fields, decision: 'deny' }, { cookie: second.cookie });
+    assert.equal(res.status, 303);
     const location = new URL(res.headers.get('location')!);
     assert.deepEqual([location.searchParams.get('error'), location.searchParams.get('code')], ['access_denied', null]);
   });
 
-  it('a wrong owner secret shows the page again (401); after 5 from one source even the right one gets 429 with Retry-After', async () => {
+  it('a wrong owner secret shows the page again (401); after 5 from one source even the right passphrase gets 429, ACCESS_TOKEN does not', async () => {
     const source = '192.0.2.7';
     const { fields, cookie } = await page(source);
     for (let i = 0; i < 5; i++) {
@@ -312,15 +326,19 @@ describe('consent refusals', () => {
       assert.equal(wrong.status, 401);
       assert.match(await wrong.text(), /not the owner secret/);
     }
-    const limited = await postConsent(gw, { ...fields, owner_secret: OWNER_TOKEN, decision: 'allow' }, { cookie, source });
+    const limited = await postConsent(gw, { ...fields, owner_secret: PASSPHRASE, decision: 'allow' }, { cookie, source });
     assert.equal(limited.status, 429);
     assert.ok(Number(limited.headers.get('retry-after')) > 800);
-    const other = await postConsent(gw, { ...fields, owner_secret: OWNER_TOKEN, decision: 'allow' }, { cookie, source: '192.0.2.8' });
-    assert.equal(other.status, 302, 'positive control: another source is still served');
+    const again = parseConsentPage(await limited.text(), limited.headers.get('set-cookie'));
+    assert.ok(again.cookie && again.fields.client_id, 'the form is shown again, for ACCESS_TOKEN');
+    const owner = await postConsent(gw, { ...again.fields, owner_secret: OWNER_TOKEN, decision: 'allow' }, { cookie: again.cookie, source });
+    assert.equal(owner.status, 303, 'ACCESS_TOKEN is compared while the lock holds');
+    const other = await postConsent(gw, { ...fields, owner_secret: PASSPHRASE, decision: 'allow' }, { cookie, source: '192.0.2.8' });
+    assert.equal(other.status, 303, 'positive control: another source is still served');
     assert.ok(gw.logs.includes(`wrong owner secret from ${source}`));
     gw.advance(15 * 60_000);
-    const later = await postConsent(gw, { ...fields, owner_secret: OWNER_TOKEN, decision: 'allow' }, { cookie, source });
-    assert.equal(later.status, 302, 'the window passed');
+    const later = await postConsent(gw, { ...fields, owner_secret: PASSPHRASE, decision: 'allow' }, { cookie, source });
+    assert.equal(later.status, 303, 'the window passed');
   });
 
   it('20 wrong secrets in total from any sources close the consent for everyone', async () => {
@@ -329,8 +347,10 @@ describe('consent refusals', () => {
       const res = await postConsent(gw, { ...fields, owner_secret: 'wrong', decision: 'allow' }, { cookie, source: `198.51.100.${i}` });
       assert.equal(res.status, 401);
     }
-    const res = await postConsent(gw, { ...fields, owner_secret: OWNER_TOKEN, decision: 'allow' }, { cookie, source: '203.0.113.1' });
+    const res = await postConsent(gw, { ...fields, owner_secret: PASSPHRASE, decision: 'allow' }, { cookie, source: '203.0.113.1' });
     assert.equal(res.status, 429);
+    const owner = await postConsent(gw, { ...fields, owner_secret: OWNER_TOKEN, decision: 'allow' }, { cookie, source: '203.0.113.1' });
+    assert.equal(owner.status, 303, 'the owner with ACCESS_TOKEN is not locked out');
     gw.advance(15 * 60_000);
   });
 });
@@ -348,7 +368,10 @@ describe('nginx mode: introspection and the forwarded endpoints', () => {
     assert.equal((await introspect(gw, bearer(OWNER_TOKEN))).status, 204);
     const none = await introspect(gw);
     assert.equal(none.status, 401);
-    assert.equal(none.headers.get('www-authenticate'), 'Bearer resource_metadata="https://mcp.example.test:8443/.well-known/oauth-protected-resource/mcp"');
+    assert.equal(
+      none.headers.get('www-authenticate'),
+      'Bearer resource_metadata="https://mcp.example.test:8443/.well-known/oauth-protected-resource/mcp", scope="mcp"',
+    );
     const wrong = await introspect(gw, bearer(tokens.refresh_token));
     assert.equal(wrong.status, 401);
     assert.match(wrong.headers.get('www-authenticate')!, /error="invalid_token"/);

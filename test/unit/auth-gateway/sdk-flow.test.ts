@@ -21,7 +21,7 @@ function consentingProvider(gw: Gateway, secret: string): ConsentingProvider {
     state: 'sdk-state',
     async consent(url) {
       const answer = await consent(gw, url.href, secret);
-      assert.equal(answer.status, 302);
+      assert.equal(answer.status, 303, 'See Other after the POST');
       const location = new URL(answer.headers.get('location')!);
       assert.equal(`${location.origin}${location.pathname}`, REDIRECT);
       assert.equal(location.searchParams.get('state'), 'sdk-state');

@@ -172,17 +172,46 @@ describe('token store (store.mjs)', () => {
     assert.equal(store.takeRefresh(next.refresh_token, client.client_id).status, 'ok', 'the family was not revoked');
   });
 
-  it('keeps at most maxClients, dropping the oldest never-used one first', async () => {
-    const { store, clock } = await makeStore({ maxClients: 3 });
-    const ids = ['a', 'b', 'c'].map((name) => {
+  it('keeps at most maxPending waiting clients (the oldest goes) and never drops a consented one for a registration', async () => {
+    const { store, clock } = await makeStore({ maxPending: 3, maxClients: 2 });
+    const register = (name: string) => {
       clock.advance(1);
-      return store.registerClient({ client_name: name, redirect_uris: ['https://x.example/cb'] }).client.client_id;
-    });
-    store.issueCode({ client_id: ids[0], redirect_uri: 'https://x.example/cb', code_challenge: 'c'.repeat(43), resource: RESOURCE, scope: 'mcp' });
-    const { dropped } = store.registerClient({ client_name: 'd', redirect_uris: ['https://x.example/cb'] });
-    assert.equal(dropped.client_name, 'b');
-    assert.equal(store.clients.size, 3);
-    assert.ok(store.getClient(ids[0]), 'the used client stays');
+      return store.registerClient({ client_name: name, redirect_uris: ['https://x.example/cb'] });
+    };
+    const grant = (id: string) =>
+      store.issueCode({ client_id: id, redirect_uri: 'https://x.example/cb', code_challenge: 'c'.repeat(43), resource: RESOURCE, scope: 'mcp' });
+    const ids = ['a', 'b', 'c'].map((name) => register(name).client.client_id);
+    grant(ids[0]);
+    // A flood of registrations: only waiting clients make room for it.
+    for (let i = 0; i < 50; i++) assert.notEqual(register(`flood-${i}`).dropped?.client_id, ids[0]);
+    assert.ok(store.getClient(ids[0]), 'the consented client stays');
+    assert.equal(store.getClient(ids[1]), undefined, 'the oldest waiting one went first');
+    assert.equal(store.clients.size, 4, 'one consented and three waiting');
+    // Consents are the owner's: past maxClients consented, the one used longest ago goes, with its tokens.
+    const [second, third] = [register('second'), register('third')].map((r) => r.client.client_id);
+    const tokens = store.issueTokens({ client_id: ids[0], resource: RESOURCE, scope: 'mcp', family: 'f0' });
+    grant(second!);
+    clock.advance(1);
+    grant(third!);
+    assert.equal(store.getClient(ids[0]), undefined);
+    assert.equal(store.findAccess(tokens.access_token), undefined, 'its tokens went with it');
+    assert.ok(store.getClient(second) && store.getClient(third));
+  });
+
+  it('a client that waits for consent longer than 10 minutes is gone, and waiting clients are never written to disk', async () => {
+    const dir = tempDir();
+    const { store, clock } = await makeStore({ dir });
+    const waiting = store.registerClient({ client_name: 'waits', redirect_uris: ['https://x.example/cb'] }).client;
+    const { client: consented } = consent(store);
+    assert.deepEqual(
+      JSON.parse(readFileSync(join(dir, 'clients.json'), 'utf8')).clients.map((c: { client_id: string }) => c.client_id),
+      [consented.client_id],
+    );
+    clock.advance(10 * 60_000 - 1);
+    assert.ok(store.getClient(waiting.client_id), 'control: within 10 minutes');
+    clock.advance(1);
+    assert.equal(store.getClient(waiting.client_id), undefined);
+    assert.ok(store.getClient(consented.client_id), 'a consented client does not expire');
   });
 
   it('persists both tables atomically as 0600 files in a 0700 folder, and reads them back', async () => {
@@ -224,7 +253,7 @@ describe('token store (store.mjs)', () => {
     assert.equal(rotated.store.findAccess(tokens.access_token), undefined);
     assert.ok(rotated.store.getClient(client.client_id));
     assert.equal(lines.length, 1);
-    assert.match(lines[0]!, /ACCESS_TOKEN changed.*dropped all 3 OAuth tokens and codes/);
+    assert.match(lines[0]!, /ACCESS_TOKEN or OAUTH_OWNER_PASSPHRASE changed.*dropped all 3 OAuth tokens and codes/);
     const next: string[] = [];
     await makeStore({ dir, ownerSecret: 'f'.repeat(32), log: (line: string) => next.push(line) });
     assert.deepEqual(next, [], 'said once');
@@ -267,17 +296,7 @@ describe('consent page parts (consent.mjs)', () => {
     assert.equal(csrfMatches('mcps-csrf=v1', 'v1'), false, 'only the __Host- cookie counts');
   });
 
-  it('owner proof takes ACCESS_TOKEN or the passphrase, nothing else, never an empty one', async () => {
-    const { ownerProven } = await authModule('consent.mjs');
-    const secrets = { accessToken: OWNER, passphrase: 'correct horse battery' };
-    assert.deepEqual(
-      [OWNER, 'correct horse battery', 'wrong', '', undefined].map((s) => ownerProven(s, secrets)),
-      [true, true, false, false, false],
-    );
-    assert.equal(ownerProven('', { accessToken: OWNER, passphrase: '' }), false);
-  });
-
-  it('escapes the client name and shows the redirect host', async () => {
+  it('escapes the client name, says it is self-chosen, and shows the whole redirect URI; no password-manager hint', async () => {
     const { consentPage } = await authModule('consent.mjs');
     const html = consentPage({
       client: { client_name: '<script>alert("x")</script>' },
@@ -287,7 +306,10 @@ describe('consent page parts (consent.mjs)', () => {
     });
     assert.ok(!html.includes('<script>alert'));
     assert.ok(html.includes('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;'));
-    assert.ok(html.includes('<code>evil.example:444</code>'));
+    assert.ok(html.includes('<code>https://evil.example:444/cb</code>'), 'the whole redirect URI');
+    assert.match(html, /calls itself <strong>&lt;script&gt;.*a name it chose; nobody checked it/);
+    assert.match(html, /name="owner_secret" autocomplete="off"/);
+    assert.ok(!html.includes('current-password'));
     assert.ok(html.includes('value="&quot;&gt;&lt;b&gt;"'));
     assert.ok(html.includes('name="csrf" value="token"'));
   });
@@ -315,6 +337,7 @@ describe('discovery documents (metadata.mjs)', () => {
       token_endpoint_auth_methods_supported: ['none'],
       revocation_endpoint_auth_methods_supported: ['none'],
       scopes_supported: ['mcp'],
+      authorization_response_iss_parameter_supported: true,
     });
     assert.equal(resourceMetadataUrl(RESOURCE), 'https://127.0.0.1:8443/.well-known/oauth-protected-resource/mcp');
   });
@@ -353,10 +376,10 @@ describe('bearer check (bearer.mjs)', () => {
       false,
       false,
     ]);
-    assert.equal(wwwAuthenticate(RESOURCE, false), 'Bearer resource_metadata="https://127.0.0.1:8443/.well-known/oauth-protected-resource/mcp"');
+    assert.equal(wwwAuthenticate(RESOURCE, false), 'Bearer resource_metadata="https://127.0.0.1:8443/.well-known/oauth-protected-resource/mcp", scope="mcp"');
     assert.equal(
       wwwAuthenticate(RESOURCE, true),
-      'Bearer resource_metadata="https://127.0.0.1:8443/.well-known/oauth-protected-resource/mcp", error="invalid_token"',
+      'Bearer resource_metadata="https://127.0.0.1:8443/.well-known/oauth-protected-resource/mcp", scope="mcp", error="invalid_token"',
     );
   });
 });

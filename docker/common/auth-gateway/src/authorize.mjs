@@ -2,7 +2,10 @@
 // The client and its redirect URI are checked first; while either is bad the
 // answer is an error page, never a redirect (an open redirector otherwise).
 // Once the redirect URI is known, errors go back to the client by redirect,
-// with state and iss (RFC 9207).
+// with state and iss (RFC 9207), but only to a client the owner has consented
+// to once: registration is open, so before that a redirect would send anyone's
+// browser wherever a stranger registered (RFC 9700 §4.11.2). Until then the
+// answer is a page that writes the address out.
 import { SCOPE, issuerOf } from './metadata.mjs';
 import { isChallenge } from './pkce.mjs';
 
@@ -13,8 +16,28 @@ export function redirectTo(redirectUri, params) {
   return url.href;
 }
 
+/** Has the owner consented to this client once? Only then are errors and a deny sent back by redirect. */
+export const trustedClient = (client) => Boolean(client.used_at);
+
 /**
- * { page: { status, title, message } } (no redirect), { redirect: url } for
+ * How an error reaches the client: { redirect } to a trusted client, else
+ * { page } naming the address it would have gone to (with the error, never a link).
+ */
+export function answerClient(client, redirectUri, params) {
+  if (trustedClient(client)) return { redirect: redirectTo(redirectUri, params) };
+  const why = params.error_description ? ` (${params.error}: ${params.error_description})` : ` (${params.error})`;
+  return {
+    page: {
+      status: params.error === 'access_denied' ? 403 : 400,
+      title: params.error === 'access_denied' ? 'Access denied' : 'The request was not valid',
+      message: `The app was not sent back${why}. This server redirects only to apps its owner has allowed once; close this page. The app asked to go to:`,
+      target: redirectUri,
+    },
+  };
+}
+
+/**
+ * { page: { status, title, message, target? } } (no redirect), { redirect: url } for
  * errors the client gets, or { ok: true, client, request } when the request
  * may be shown to the owner.
  */
@@ -28,9 +51,8 @@ export function checkAuthorizeRequest(params, { store, resource }) {
     return {
       page: { status: 400, title: 'Unregistered redirect URI', message: 'The redirect_uri is not one this client registered. Nothing was sent to it.' },
     };
-  const back = (error, description) => ({
-    redirect: redirectTo(params.redirect_uri, { error, error_description: description, state: params.state, iss: issuerOf(resource) }),
-  });
+  const back = (error, description) =>
+    answerClient(client, params.redirect_uri, { error, error_description: description, state: params.state, iss: issuerOf(resource) });
   if (params.response_type !== 'code') return back('unsupported_response_type', 'response_type must be code');
   if (params.code_challenge_method !== 'S256') return back('invalid_request', 'PKCE with code_challenge_method=S256 is required');
   if (!isChallenge(params.code_challenge)) return back('invalid_request', 'code_challenge must be 43 base64url characters (S256)');

@@ -3,7 +3,7 @@
 // hashes) or a live OAuth access token issued for the current resource: the
 // audience is compared on every request, so a token for another resource
 // (another instance, or this one before its tunnel URL changed) is refused.
-import { resourceMetadataUrl } from './metadata.mjs';
+import { SCOPE, resourceMetadataUrl } from './metadata.mjs';
 import { sameSecret } from './secrets.mjs';
 
 /** The token of a `Bearer <token>` header, else undefined. */
@@ -26,9 +26,9 @@ export function checkAuthorization(header, { store, staticToken, resource }) {
   return { ok: false, presented: true };
 }
 
-/** RFC 9728 §5.1: where a client finds out how to get a token. */
+/** RFC 9728 §5.1: where a client finds out how to get a token, and (RFC 6750 §3) the scope it needs. */
 export function wwwAuthenticate(resource, presented) {
-  return `Bearer resource_metadata="${resourceMetadataUrl(resource)}"${presented ? ', error="invalid_token"' : ''}`;
+  return `Bearer resource_metadata="${resourceMetadataUrl(resource)}", scope="${SCOPE}"${presented ? ', error="invalid_token"' : ''}`;
 }
 
 /** Does a request target (path and query) carry an access_token query parameter? Tokens go in the header only. */

@@ -1,10 +1,12 @@
 // The consent page: the person at the browser proves they own this instance
-// (ACCESS_TOKEN, or OAUTH_OWNER_PASSPHRASE when set) and allows or denies the
-// client, whose name and redirect host are shown. CSRF: a random value in a
+// (ACCESS_TOKEN, or OAUTH_OWNER_PASSPHRASE when set; owner-guard.mjs judges it)
+// and allows or denies the client. Its name is shown as what it is, a claim
+// the client made about itself at registration, next to the whole redirect
+// URI the code would go to. CSRF: a random value in a
 // __Host- cookie (SameSite=Strict, HttpOnly) and the same value in a hidden
 // field (double submit), compared in constant time; plus the Origin check in
 // the handler. The page cannot be framed.
-import { matchesAny, sameSecret } from './secrets.mjs';
+import { sameSecret } from './secrets.mjs';
 
 export const CSRF_COOKIE = '__Host-mcps-csrf';
 /** The parameters the form carries from GET /authorize to POST /authorize. */
@@ -43,21 +45,14 @@ export function csrfMatches(cookieHeader, field) {
   return sameSecret(cookie, field);
 }
 
-/** Does `secret` prove ownership? Compared with both possible secrets, in constant time. */
-export function ownerProven(secret, { accessToken, passphrase }) {
-  if (typeof secret !== 'string' || !secret) return false;
-  return matchesAny(secret, [accessToken, passphrase]);
-}
-
-/** The host a code would be sent to, as the page names it. */
-export const redirectHost = (redirectUri) => new URL(redirectUri).host;
-
 export function consentPage({ client, params, csrf, passphrase, error }) {
   const hidden = AUTHORIZE_FIELDS.filter((name) => params[name] !== undefined)
     .map((name) => `<input type="hidden" name="${name}" value="${escapeHtml(params[name])}">`)
     .join('\n      ');
-  const name = client.client_name ? escapeHtml(client.client_name) : '<em>an unnamed client</em>';
-  const secretLabel = passphrase ? 'ACCESS_TOKEN or OAUTH_OWNER_PASSPHRASE' : 'ACCESS_TOKEN';
+  const name = client.client_name
+    ? `A client that calls itself <strong>${escapeHtml(client.client_name)}</strong> (a name it chose; nobody checked it)`
+    : 'A client that gave no name';
+  const secretLabel = passphrase ? 'OAUTH_OWNER_PASSPHRASE (or ACCESS_TOKEN)' : 'ACCESS_TOKEN';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -68,20 +63,23 @@ export function consentPage({ client, params, csrf, passphrase, error }) {
     body { font: 16px/1.5 system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem; color: #222; }
     .error { color: #a00; font-weight: 600; }
     code { background: #f3f3f3; padding: 0 .25rem; }
+    .target code { display: block; padding: .4rem; overflow-wrap: anywhere; }
     input[type=password] { width: 100%; padding: .4rem; font: inherit; }
     button { font: inherit; padding: .4rem 1.2rem; margin: 1rem .5rem 0 0; }
   </style>
 </head>
 <body>
   <h1>Allow access to this MCP server?</h1>
-  <p><strong>${name}</strong> asks to use this sandboxed MCP server. If you allow it, it gets a token sent to <code>${escapeHtml(redirectHost(params.redirect_uri))}</code>.</p>
+  <p>${name} asks to use this sandboxed MCP server. If you allow it, a code for a token is sent to:</p>
+  <p class="target"><code>${escapeHtml(params.redirect_uri)}</code></p>
+  <p>Allow it only if you just started this connection and that address belongs to the app you use.</p>
   <p>Only the owner of this instance can allow it: enter its ${secretLabel}.</p>
   ${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
   <form method="post" action="/authorize">
       ${hidden}
       <input type="hidden" name="csrf" value="${escapeHtml(csrf)}">
       <label for="owner_secret">Owner secret</label>
-      <input type="password" id="owner_secret" name="owner_secret" autocomplete="current-password" autofocus>
+      <input type="password" id="owner_secret" name="owner_secret" autocomplete="off" data-1p-ignore data-lpignore="true" autofocus>
       <button type="submit" name="decision" value="allow">Allow</button>
       <button type="submit" name="decision" value="deny">Deny</button>
   </form>
@@ -90,13 +88,14 @@ export function consentPage({ client, params, csrf, passphrase, error }) {
 `;
 }
 
-export function errorPage(title, message) {
+/** A page with a title and a message; `target`, when given, is an address written out (never a link). */
+export function errorPage(title, message, target) {
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>
 <body style="font: 16px/1.5 system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem">
   <h1>${escapeHtml(title)}</h1>
-  <p>${escapeHtml(message)}</p>
+  <p>${escapeHtml(message)}</p>${target === undefined ? '' : `\n  <p><code style="overflow-wrap: anywhere">${escapeHtml(target)}</code></p>`}
 </body>
 </html>
 `;

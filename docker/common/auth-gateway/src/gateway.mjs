@@ -4,11 +4,27 @@
 import http from 'node:http';
 import { serveControl } from './control.mjs';
 import { createHandler } from './handler.mjs';
+import { ownerGuard } from './owner-guard.mjs';
 import { RateLimiter } from './rate-limit.mjs';
 import { resourceSource } from './resource.mjs';
 import { Store } from './store.mjs';
 
 const FIFTEEN_MINUTES = 15 * 60_000;
+// The server faces the internet in tunnel mode: a request must arrive whole
+// (headers and body) within REQUEST_DEADLINE_MS, and at most MAX_CONNECTIONS
+// are open at once, so slow requests cannot hold the gateway (MCP traffic
+// included). A request counts as arrived when its body has; the streams that
+// follow (SSE answers) are not limited.
+export const HEADERS_DEADLINE_MS = 10_000;
+export const REQUEST_DEADLINE_MS = 20_000;
+export const MAX_CONNECTIONS = 512;
+
+/**
+ * What the tokens are made under: a change of ACCESS_TOKEN or of
+ * OAUTH_OWNER_PASSPHRASE drops them all at the next start (store.mjs keeps a
+ * hash of this). Without a passphrase it is ACCESS_TOKEN alone, as before.
+ */
+export const ownerSecretOf = ({ accessToken, passphrase }) => (passphrase ? `${accessToken}\n${passphrase}` : accessToken);
 
 export function makeLogger(level, write = (line) => process.stdout.write(line)) {
   const info = level === 'none' ? () => {} : (line) => write(`[auth] ${line}\n`);
@@ -17,12 +33,22 @@ export function makeLogger(level, write = (line) => process.stdout.write(line)) 
 
 /**
  * @param {ReturnType<typeof import('./config.mjs').parseConfig>} config
- * @param {{ now?: () => number, log?: ReturnType<typeof makeLogger>, host?: string }} [options]
+ * @param {{ now?: () => number, log?: ReturnType<typeof makeLogger>, host?: string, deadlines?: { headersMs: number, requestMs: number, checkMs: number }, maxConnections?: number }} [options]
+ *   deadlines and maxConnections: shorter ones for the tests
  */
-export async function startGateway(config, { now = Date.now, log = makeLogger(config.logLevel), host = '127.0.0.1' } = {}) {
+export async function startGateway(
+  config,
+  {
+    now = Date.now,
+    log = makeLogger(config.logLevel),
+    host = '127.0.0.1',
+    deadlines = { headersMs: HEADERS_DEADLINE_MS, requestMs: REQUEST_DEADLINE_MS, checkMs: 1_000 },
+    maxConnections = MAX_CONNECTIONS,
+  } = {},
+) {
   const store = new Store({
     dir: config.stateDir,
-    ownerSecret: config.accessToken,
+    ownerSecret: ownerSecretOf(config),
     accessTtl: config.accessTtl,
     refreshTtl: config.refreshTtl,
     now,
@@ -35,14 +61,22 @@ export async function startGateway(config, { now = Date.now, log = makeLogger(co
     accessToken: config.accessToken,
     passphrase: config.passphrase,
     upstream: config.upstream,
-    consentLimiter: new RateLimiter({ perSource: 5, total: 20, windowMs: FIFTEEN_MINUTES, now }),
-    registerLimiter: new RateLimiter({ perSource: 20, total: 200, windowMs: FIFTEEN_MINUTES, now }),
+    ownerGuard: ownerGuard({
+      accessToken: config.accessToken,
+      passphrase: config.passphrase,
+      limiter: new RateLimiter({ perSource: 5, total: 20, windowMs: FIFTEEN_MINUTES, now }),
+    }),
+    // Per source only, and only where sources differ: through a tunnel every request has the agent's address,
+    // so any limit there would be one stranger's to fill for everyone. The store bounds what registrations hold.
+    registerLimiter: config.upstream ? undefined : new RateLimiter({ perSource: 20, windowMs: FIFTEEN_MINUTES, now }),
   };
-  const server = http.createServer(createHandler(ctx));
-  // nginx keeps upstream connections for reuse; streams through the proxy stay open as long as the client wants.
+  const server = http.createServer({ connectionsCheckingInterval: deadlines.checkMs }, createHandler(ctx));
+  // nginx keeps upstream connections for reuse (an idle one is closed after keepAliveTimeout, longer than nginx's 60 s);
+  // streams through the proxy stay open as long as the client wants once the request has arrived.
   server.keepAliveTimeout = 75_000;
-  server.headersTimeout = 76_000;
-  server.requestTimeout = 0;
+  server.headersTimeout = deadlines.headersMs;
+  server.requestTimeout = deadlines.requestMs;
+  server.maxConnections = maxConnections;
   const control = await serveControl(config.controlSocket, {
     'revoke-all': () => {
       const count = store.revokeAll();

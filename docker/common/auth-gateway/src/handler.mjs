@@ -1,9 +1,9 @@
 // Routing: the OAuth endpoints, the introspection nginx asks, health, and in
 // tunnel mode (an upstream is set) the check-then-proxy of everything else.
 import { randomBytes } from 'node:crypto';
-import { checkAuthorizeRequest, redirectTo } from './authorize.mjs';
+import { answerClient, checkAuthorizeRequest, redirectTo } from './authorize.mjs';
 import { checkAuthorization, hasQueryToken, wwwAuthenticate } from './bearer.mjs';
-import { AUTHORIZE_FIELDS, PAGE_HEADERS, consentPage, csrfCookie, csrfMatches, errorPage, ownerProven } from './consent.mjs';
+import { AUTHORIZE_FIELDS, PAGE_HEADERS, consentPage, csrfCookie, csrfMatches, errorPage } from './consent.mjs';
 import { HttpError, queryOf, readForm, readJsonBody, sendJson, sendOAuthError, sendText } from './http-util.mjs';
 import { authorizationServerMetadata, issuerOf, protectedResourceMetadata } from './metadata.mjs';
 import { proxyRequest } from './proxy.mjs';
@@ -37,8 +37,8 @@ export const sourceOf = (req, trustHeader) =>
  * @param {string} ctx.accessToken
  * @param {string} [ctx.passphrase]
  * @param {string} [ctx.upstream] tunnel mode: where authorized requests go
- * @param {import('./rate-limit.mjs').RateLimiter} ctx.consentLimiter wrong owner secrets
- * @param {import('./rate-limit.mjs').RateLimiter} ctx.registerLimiter registrations
+ * @param {ReturnType<typeof import('./owner-guard.mjs').ownerGuard>} ctx.ownerGuard judges an owner secret (wrong ones are counted)
+ * @param {import('./rate-limit.mjs').RateLimiter} [ctx.registerLimiter] registrations per source (nginx mode: a tunnel has one source)
  * @param {{ info: (line: string) => void, debug: (line: string) => void }} ctx.log
  */
 export function createHandler(ctx) {
@@ -66,33 +66,32 @@ export function createHandler(ctx) {
     res.end(html);
   }
 
-  function showConsent(res, { client, params, status = 200, error }) {
+  function showConsent(res, { client, params, status = 200, error, headers = {} }) {
     const csrf = randomBytes(32).toString('base64url');
-    page(res, status, consentPage({ client, params, csrf, passphrase: Boolean(ctx.passphrase), error }), { 'Set-Cookie': csrfCookie(csrf) });
+    page(res, status, consentPage({ client, params, csrf, passphrase: Boolean(ctx.passphrase), error }), { ...headers, 'Set-Cookie': csrfCookie(csrf) });
   }
 
-  function redirect(res, location) {
-    res.writeHead(302, { Location: location, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+  /** 302 after a GET; 303 after a POST, so that no browser repeats the POST at the client (RFC 9700 §4.12). */
+  function redirect(res, location, status = 302) {
+    res.writeHead(status, { Location: location, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
     res.end();
+  }
+
+  /** An answer of checkAuthorizeRequest or answerClient: a page, or a redirect. */
+  function answer(res, { page: shown, redirect: location }, status) {
+    if (shown) return page(res, shown.status, errorPage(shown.title, shown.message, shown.target));
+    redirect(res, location, status);
   }
 
   async function authorizeGet(req, res, resource) {
     const params = queryOf(req.url);
     const checked = checkAuthorizeRequest(params, { store, resource });
-    if (checked.page) return page(res, checked.page.status, errorPage(checked.page.title, checked.page.message));
-    if (checked.redirect) return redirect(res, checked.redirect);
+    if (!checked.ok) return answer(res, checked, 302);
     showConsent(res, { client: checked.client, params });
   }
 
   async function authorizePost(req, res, resource) {
     const source = sourceOf(req, !ctx.upstream);
-    const limit = ctx.consentLimiter.check(source);
-    if (!limit.ok) {
-      log.info(`consent refused from ${source}: too many wrong owner secrets (retry after ${limit.retryAfter} s)`);
-      return page(res, 429, errorPage('Too many attempts', `Too many wrong owner secrets. Try again in ${limit.retryAfter} seconds.`), {
-        'Retry-After': String(limit.retryAfter),
-      });
-    }
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== issuerOf(resource)) {
       log.info(`consent refused: a form from a foreign origin (source ${source})`);
@@ -106,36 +105,44 @@ export function createHandler(ctx) {
     const params = {};
     for (const name of AUTHORIZE_FIELDS) if (form[name] !== undefined) params[name] = form[name];
     const checked = checkAuthorizeRequest(params, { store, resource });
-    if (checked.page) return page(res, checked.page.status, errorPage(checked.page.title, checked.page.message));
-    if (checked.redirect) return redirect(res, checked.redirect);
+    if (!checked.ok) return answer(res, checked, 303);
     const { client, request } = checked;
     const iss = issuerOf(resource);
     if (form.decision !== 'allow') {
       log.info(`consent denied to ${client.client_id}`);
-      return redirect(
-        res,
-        redirectTo(request.redirect_uri, { error: 'access_denied', error_description: 'the owner denied access', state: request.state, iss }),
-      );
+      const denied = { error: 'access_denied', error_description: 'the owner denied access', state: request.state, iss };
+      return answer(res, answerClient(client, request.redirect_uri, denied), 303);
     }
-    if (!ownerProven(form.owner_secret, ctx)) {
-      ctx.consentLimiter.record(source);
+    // One synchronous step: the lock, the comparison and the count (owner-guard.mjs).
+    const verdict = ctx.ownerGuard(form.owner_secret, source);
+    if (!verdict.ok && verdict.retryAfter) {
+      log.info(`consent refused from ${source}: too many wrong owner secrets (retry after ${verdict.retryAfter} s)`);
+      return showConsent(res, {
+        client,
+        params,
+        status: 429,
+        error: `Too many wrong owner secrets. For ${verdict.retryAfter} seconds only ACCESS_TOKEN (or a passphrase of at least 40 characters) is accepted.`,
+        headers: { 'Retry-After': String(verdict.retryAfter) },
+      });
+    }
+    if (!verdict.ok) {
       log.info(`wrong owner secret from ${source}`);
       return showConsent(res, { client, params, status: 401, error: 'That is not the owner secret of this instance.' });
     }
     const code = store.issueCode(request);
     log.info(`consent granted to ${client.client_id}`);
-    redirect(res, redirectTo(request.redirect_uri, { code, state: request.state, iss }));
+    redirect(res, redirectTo(request.redirect_uri, { code, state: request.state, iss }), 303);
   }
 
   async function register(req, res) {
     const source = sourceOf(req, !ctx.upstream);
-    const limit = ctx.registerLimiter.check(source);
+    const limit = ctx.registerLimiter?.check(source) ?? { ok: true };
     if (!limit.ok) return sendOAuthError(res, 429, 'slow_down', 'too many registrations; try again later', { 'Retry-After': String(limit.retryAfter) });
-    ctx.registerLimiter.record(source);
+    ctx.registerLimiter?.record(source);
     const parsed = parseRegistration(await readJsonBody(req));
     if (!parsed.ok) return sendOAuthError(res, 400, parsed.error, parsed.description);
     const { client, dropped } = store.registerClient(parsed.request);
-    if (dropped) log.info(`dropped client ${dropped.client_id} (the limit of ${store.maxClients} clients was reached)`);
+    if (dropped) log.info(`dropped client ${dropped.client_id} (the limit of ${store.maxPending} clients waiting for consent was reached)`);
     log.info(`registered client ${client.client_id} ${JSON.stringify(client.client_name ?? '')}`);
     sendJson(res, 201, registrationResponse(client));
   }

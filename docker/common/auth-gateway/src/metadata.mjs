@@ -34,5 +34,7 @@ export function authorizationServerMetadata(resource) {
     token_endpoint_auth_methods_supported: ['none'],
     revocation_endpoint_auth_methods_supported: ['none'],
     scopes_supported: [SCOPE],
+    // RFC 9207: every answer to the redirect URI carries iss.
+    authorization_response_iss_parameter_supported: true,
   };
 }

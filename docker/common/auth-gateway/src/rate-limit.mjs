@@ -1,10 +1,11 @@
-// Sliding-window counters: at most `perSource` events per source address and
-// `total` events overall within `windowMs`. The consent page counts wrong
-// owner secrets with it (5 per source, 20 in total, per 15 minutes) and asks
-// before comparing a secret at all; registration counts requests.
+// Sliding-window counters: at most `perSource` events per source address and,
+// when `total` is set, `total` events overall within `windowMs`. The consent
+// page counts wrong owner secrets with it (5 per source, 20 in total, per 15
+// minutes; owner-guard.mjs); registration counts requests per source only, so
+// that no one source can close it for everyone.
 
 export class RateLimiter {
-  constructor({ perSource, total, windowMs, now = Date.now, maxSources = 10_000 }) {
+  constructor({ perSource, total = Infinity, windowMs, now = Date.now, maxSources = 10_000 }) {
     Object.assign(this, { perSource, total, windowMs, now, maxSources });
     /** @type {Map<string, number[]>} */
     this.bySource = new Map();
@@ -39,6 +40,6 @@ export class RateLimiter {
     const mine = this.#trim(this.bySource.get(source) ?? [], now);
     mine.push(now);
     this.bySource.set(source, mine);
-    this.all.push(now);
+    if (this.total !== Infinity) this.all.push(now);
   }
 }

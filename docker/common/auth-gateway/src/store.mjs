@@ -15,7 +15,14 @@ export const CODE_TTL_MS = 60_000;
 // rotation for 30 days.
 export const SPENT_CODE_KEEP_MS = 10 * 60_000;
 export const SPENT_REFRESH_KEEP_MS = 24 * 3600_000;
+// Clients the owner consented to once: at most 100, kept in clients.json.
 export const MAX_CLIENTS = 100;
+// Clients that registered and never got a code (anyone can register): held in
+// memory only, for 10 minutes, at most 100; the oldest goes first when more
+// come. A flood of registrations thus costs no disk and never pushes out a
+// client the owner consented to.
+export const MAX_PENDING_CLIENTS = 100;
+export const PENDING_CLIENT_TTL_MS = 10 * 60_000;
 const CLIENTS_FILE = 'clients.json';
 const TOKENS_FILE = 'tokens.json';
 
@@ -23,15 +30,16 @@ export class Store {
   /**
    * @param {object} options
    * @param {string} [options.dir] state folder; without it nothing is persisted (unit tests)
-   * @param {string} options.ownerSecret ACCESS_TOKEN: tokens made under another one are dropped at open
+   * @param {string} options.ownerSecret ACCESS_TOKEN (and the passphrase): tokens made under another one are dropped at open
    * @param {number} options.accessTtl seconds
    * @param {number} options.refreshTtl seconds
    * @param {() => number} [options.now]
    * @param {(line: string) => void} [options.log]
-   * @param {number} [options.maxClients]
+   * @param {number} [options.maxClients] consented clients kept
+   * @param {number} [options.maxPending] registered clients waiting for a consent
    */
-  constructor({ dir, ownerSecret, accessTtl, refreshTtl, now = Date.now, log = () => {}, maxClients = MAX_CLIENTS }) {
-    Object.assign(this, { dir, accessTtl, refreshTtl, now, log, maxClients });
+  constructor({ dir, ownerSecret, accessTtl, refreshTtl, now = Date.now, log = () => {}, maxClients = MAX_CLIENTS, maxPending = MAX_PENDING_CLIENTS }) {
+    Object.assign(this, { dir, accessTtl, refreshTtl, now, log, maxClients, maxPending });
     this.owner = sha256Hex(ownerSecret);
     /** @type {Map<string, any>} client_id -> client */
     this.clients = new Map();
@@ -46,12 +54,12 @@ export class Store {
     ensurePrivateDir(this.dir);
     const corrupt = (aside) => this.log(`a state file could not be read and was moved aside to ${aside}; starting without it`);
     const clients = readJson(this.dir, CLIENTS_FILE, corrupt);
-    for (const client of clients?.clients ?? []) this.clients.set(client.client_id, client);
+    for (const client of clients?.clients ?? []) if (client.used_at) this.clients.set(client.client_id, client);
     const tokens = readJson(this.dir, TOKENS_FILE, corrupt);
     if (tokens && tokens.owner !== this.owner) {
       const count = Object.keys(tokens.tokens ?? {}).length + Object.keys(tokens.codes ?? {}).length;
       this.log(
-        `ACCESS_TOKEN changed since the tokens were issued: dropped all ${count} OAuth tokens and codes (clients kept; they must ask for consent again)`,
+        `ACCESS_TOKEN or OAUTH_OWNER_PASSPHRASE changed since the tokens were issued: dropped all ${count} OAuth tokens and codes (clients kept; they must ask for consent again)`,
       );
       this.saveTokens();
     } else if (tokens) {
@@ -61,8 +69,9 @@ export class Store {
     if (!tokens) this.saveTokens();
   }
 
+  /** Only consented clients are written: the others are strangers' until the owner says otherwise. */
   saveClients() {
-    if (this.dir) writeJsonAtomic(this.dir, CLIENTS_FILE, { version: 1, clients: [...this.clients.values()] });
+    if (this.dir) writeJsonAtomic(this.dir, CLIENTS_FILE, { version: 1, clients: [...this.clients.values()].filter((c) => c.used_at) });
   }
 
   saveTokens() {
@@ -79,24 +88,43 @@ export class Store {
 
   // --- clients ---------------------------------------------------------------
 
-  /** At the limit, the oldest client that never got a code is dropped, else the one used longest ago (with its tokens). */
+  #pendingExpired(client) {
+    return !client.used_at && client.created_at + PENDING_CLIENT_TTL_MS <= this.now();
+  }
+
+  /** A new client, waiting for consent (memory only). At the limit the oldest waiting one is dropped; consented ones never are. */
   registerClient({ client_name, redirect_uris }) {
     let dropped;
-    if (this.clients.size >= this.maxClients) {
-      const all = [...this.clients.values()];
-      const neverUsed = all.filter((c) => !c.used_at).sort((a, b) => a.created_at - b.created_at);
-      dropped = neverUsed[0] ?? all.sort((a, b) => a.used_at - b.used_at)[0];
+    const pending = [...this.clients.values()].filter((c) => !c.used_at);
+    for (const client of pending) if (this.#pendingExpired(client)) this.clients.delete(client.client_id);
+    const waiting = pending.filter((c) => this.clients.has(c.client_id));
+    if (waiting.length >= this.maxPending) {
+      dropped = waiting.reduce((oldest, c) => (c.created_at < oldest.created_at ? c : oldest));
       this.clients.delete(dropped.client_id);
-      if (dropped.used_at) this.revokeWhere((row) => row.client_id === dropped.client_id);
     }
     const client = { client_id: randomToken().slice(0, 32), client_name, redirect_uris, created_at: this.now(), used_at: null };
     this.clients.set(client.client_id, client);
-    this.saveClients();
     return { client, dropped };
   }
 
+  /** A registered client; one that waited for consent longer than PENDING_CLIENT_TTL_MS is gone. */
   getClient(clientId) {
-    return typeof clientId === 'string' ? this.clients.get(clientId) : undefined;
+    const client = typeof clientId === 'string' ? this.clients.get(clientId) : undefined;
+    if (client && this.#pendingExpired(client)) {
+      this.clients.delete(clientId);
+      return undefined;
+    }
+    return client;
+  }
+
+  /** A client's first consent: it is kept from now on; at the limit the consented client used longest ago goes, with its tokens. */
+  #keepConsented(client) {
+    const kept = [...this.clients.values()].filter((c) => c.used_at);
+    if (kept.length < this.maxClients) return;
+    const dropped = kept.reduce((oldest, c) => (c.used_at < oldest.used_at ? c : oldest));
+    this.clients.delete(dropped.client_id);
+    this.revokeWhere((row) => row.client_id === dropped.client_id);
+    this.log(`dropped client ${dropped.client_id} and its tokens (the limit of ${this.maxClients} consented clients was reached)`);
   }
 
   // --- codes -----------------------------------------------------------------
@@ -117,6 +145,7 @@ export class Store {
     });
     const client = this.clients.get(client_id);
     if (client) {
+      if (!client.used_at) this.#keepConsented(client);
       client.used_at = now;
       this.saveClients();
     }
