@@ -65,13 +65,15 @@ export interface Gateway {
 /**
  * Proxy mode (tunnels) when `upstream` is given: the resource comes from a
  * public-url file that names the gateway itself. Otherwise nginx mode, with a
- * fixed AUTH_RESOURCE (`resource`).
+ * fixed AUTH_RESOURCE (`resource`). `env` overrides settings (AUTH_STATE_DIR
+ * to share a state folder); `options` go to startGateway (shorter deadlines).
  */
 export async function startAuthGateway({
   upstream,
   resource,
   env = {},
-}: { upstream?: string; resource?: string; env?: Record<string, string> } = {}): Promise<Gateway> {
+  options = {},
+}: { upstream?: string; resource?: string; env?: Record<string, string>; options?: Record<string, unknown> } = {}): Promise<Gateway> {
   const { parseConfig } = await authModule('config.mjs');
   const { startGateway } = await authModule('gateway.mjs');
   const dir = mkdtempSync(join(tmpdir(), 'auth-http-'));
@@ -89,7 +91,7 @@ export async function startAuthGateway({
   let skew = 0;
   const logs: string[] = [];
   const log = { info: (line: string) => logs.push(line), debug: () => {} };
-  const gateway = await startGateway(config, { now: () => Date.now() + skew, log });
+  const gateway = await startGateway(config, { now: () => Date.now() + skew, log, ...options });
   const base = `http://127.0.0.1:${gateway.port}`;
   const setPublicUrl = (url: string) => writeFileSync(publicUrlFile, url ? `${url}\n` : '');
   if (upstream) setPublicUrl(base);

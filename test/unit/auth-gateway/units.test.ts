@@ -283,6 +283,41 @@ describe('rate limiter (rate-limit.mjs)', () => {
   });
 });
 
+describe('owner proof (owner-guard.mjs)', () => {
+  const guardWith = async (passphrase: string) => {
+    const { ownerGuard, UNLIMITED_PASSPHRASE_LENGTH } = await authModule('owner-guard.mjs');
+    const { RateLimiter } = await authModule('rate-limit.mjs');
+    const limiter = new RateLimiter({ perSource: 5, total: 20, windowMs: 900_000, now: manualClock().now });
+    return { judge: ownerGuard({ accessToken: OWNER, passphrase, limiter }), limiter, UNLIMITED_PASSPHRASE_LENGTH };
+  };
+
+  it('takes ACCESS_TOKEN or the passphrase, nothing else, never an empty one; counts only wrong ones', async () => {
+    const { judge, limiter } = await guardWith('correct horse battery');
+    assert.deepEqual(
+      [OWNER, 'correct horse battery', 'wrong', '', undefined].map((s) => judge(s, 'a').ok),
+      [true, true, false, false, false],
+    );
+    assert.equal(limiter.bySource.get('a').length, 3);
+    const { judge: noPassphrase } = await guardWith('');
+    assert.equal(noPassphrase('', 'b').ok, false);
+  });
+
+  it('while the lock holds: ACCESS_TOKEN and a passphrase of 40 characters or more are still compared, a shorter one is not', async () => {
+    const long = 'seven words make a passphrase long enough';
+    const short = long.slice(0, 39);
+    const { judge: judgeLong, UNLIMITED_PASSPHRASE_LENGTH } = await guardWith(long);
+    assert.equal(UNLIMITED_PASSPHRASE_LENGTH, 40);
+    assert.deepEqual([long.length, short.length], [41, 39]);
+    const { judge: judgeShort } = await guardWith(short);
+    for (const judge of [judgeLong, judgeShort]) for (let i = 0; i < 5; i++) assert.equal(judge(`guess ${i}`, 'x').ok, false);
+    assert.ok(judgeShort('another guess', 'x').retryAfter! > 0, 'locked: not compared, not counted');
+    assert.equal(judgeShort(short, 'x').ok, false, 'the short passphrase waits for the window');
+    assert.equal(judgeShort(OWNER, 'x').ok, true, 'ACCESS_TOKEN does not');
+    assert.equal(judgeLong(long, 'x').ok, true, 'nor does a long passphrase');
+    assert.equal(judgeLong('guess 6', 'x').ok, false);
+  });
+});
+
 describe('consent page parts (consent.mjs)', () => {
   it('double submit: the cookie and the field must be present and equal', async () => {
     const { csrfMatches, csrfCookie, CSRF_COOKIE } = await authModule('consent.mjs');
