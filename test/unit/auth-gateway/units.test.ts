@@ -190,9 +190,9 @@ describe('token store (store.mjs)', () => {
     // Consents are the owner's: past maxClients consented, the one used longest ago goes, with its tokens.
     const [second, third] = [register('second'), register('third')].map((r) => r.client.client_id);
     const tokens = store.issueTokens({ client_id: ids[0], resource: RESOURCE, scope: 'mcp', family: 'f0' });
-    grant(second!);
+    grant(second);
     clock.advance(1);
-    grant(third!);
+    grant(third);
     assert.equal(store.getClient(ids[0]), undefined);
     assert.equal(store.findAccess(tokens.access_token), undefined, 'its tokens went with it');
     assert.ok(store.getClient(second) && store.getClient(third));

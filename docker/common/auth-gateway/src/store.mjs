@@ -118,7 +118,7 @@ export class Store {
   }
 
   /** A client's first consent: it is kept from now on; at the limit the consented client used longest ago goes, with its tokens. */
-  #keepConsented(client) {
+  #makeRoomForConsented() {
     const kept = [...this.clients.values()].filter((c) => c.used_at);
     if (kept.length < this.maxClients) return;
     const dropped = kept.reduce((oldest, c) => (c.used_at < oldest.used_at ? c : oldest));
@@ -145,7 +145,7 @@ export class Store {
     });
     const client = this.clients.get(client_id);
     if (client) {
-      if (!client.used_at) this.#keepConsented(client);
+      if (!client.used_at) this.#makeRoomForConsented();
       client.used_at = now;
       this.saveClients();
     }
