@@ -7,6 +7,7 @@
  * the tunnel published, as a web connector would.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -14,7 +15,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { startSshStandIn } from './ssh-stand-in.js';
 import { addressOf } from './battery.js';
 import { cli, createInstance, docker, newToken, probeServerDir, removeInstance, type Instance } from './harness.js';
-import { consentingProvider, initializeStatus, rawOAuth, type Fetch } from './oauth-client.js';
+import { consentingProvider, initializeStatus, openConsent, pkcePair, rawOAuth, redirectParams, submitConsent, type Fetch } from './oauth-client.js';
+import { racedConsentPosts } from '../oauth-race.js';
 
 describe('AUTH=oauth through the Pinggy stand-in (steps in order, on one instance)', { timeout: 900_000 }, () => {
   const name = 'mcps-e2e-oauth-pinggy';
@@ -27,6 +29,8 @@ describe('AUTH=oauth through the Pinggy stand-in (steps in order, on one instanc
   let url = '';
   /** The host cannot resolve the stand-in's name: requests for it go to its address on the test network, URLs unchanged. */
   let fetchVia: Fetch;
+  /** The stand-in's address on the test network. */
+  let address = '';
 
   before(async () => {
     await docker(['rm', '-f', sshd, name]);
@@ -52,7 +56,7 @@ describe('AUTH=oauth through the Pinggy stand-in (steps in order, on one instanc
     startOutput = started.all ?? '';
     const published = (await docker(['exec', name, 'cat', '/run/sandbox/public-url'])).stdout.trim();
     url = `${published}/mcp`;
-    const address = await addressOf(sshd, network);
+    address = await addressOf(sshd, network);
     fetchVia = ((input: string | URL, init?: RequestInit) => fetch(String(input).replace(`//${sshd}:`, `//${address}:`), init)) as Fetch;
   });
 
@@ -74,7 +78,7 @@ describe('AUTH=oauth through the Pinggy stand-in (steps in order, on one instanc
     const origin = new URL(url).origin;
     const { status, challenge } = await initializeStatus(fetchVia, url);
     assert.equal(status, 401);
-    assert.equal(challenge, `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"`);
+    assert.equal(challenge, `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp", scope="mcp"`);
     const metadata = (await (await fetchVia(`${origin}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<string, unknown>;
     assert.equal(metadata.resource, url);
     assert.equal((await initializeStatus(fetchVia, url, `Bearer ${newToken()}`)).status, 401, 'a wrong static token');
@@ -104,5 +108,33 @@ describe('AUTH=oauth through the Pinggy stand-in (steps in order, on one instanc
     const revoked = await cli(['revoke', '--env-file', instance.envFile]);
     assert.equal(revoked.exitCode, 0, revoked.all);
     assert.equal((await initializeStatus(fetchVia, url, `Bearer ${tokens.access_token}`)).status, 401);
+  });
+
+  // Last: it locks the passphrase for every stranger (the tunnel gives all one source) for 15 minutes.
+  test('attack: 60 raced consent posts through the tunnel (headers and half a body, then the rest) get at most 5 comparisons; ACCESS_TOKEN still consents', async () => {
+    const origin = new URL(url).origin;
+    const oauth = rawOAuth(fetchVia, origin, url);
+    const clientId = await oauth.register();
+    const page = await openConsent(fetchVia, oauth.authorizeUrl(clientId, pkcePair().challenge));
+    const port = Number(new URL(url).port);
+    const statuses = await racedConsentPosts({
+      connect: () => net.connect(port, address),
+      host: new URL(url).host,
+      origin,
+      cookie: page.cookie,
+      fields: page.fields,
+      count: 60,
+      secret: (i) => `raced guess ${i}`,
+      settle: () => new Promise((resolve) => setTimeout(resolve, 1_500)),
+    });
+    const compared = statuses.filter((s) => s === 401).length;
+    assert.ok(compared <= 5, `${compared} of 60 secrets were compared (${JSON.stringify(statuses)})`);
+    assert.equal(statuses.filter((s) => s === 429).length, 60 - compared, JSON.stringify(statuses));
+    const locked = await submitConsent(fetchVia, origin, page, passphrase);
+    assert.equal(locked.status, 429, 'the passphrase (shorter than 40 characters) waits for the window');
+    await locked.body?.cancel();
+    const owner = await submitConsent(fetchVia, origin, page, instance.token);
+    assert.equal(owner.status, 303, 'the owner is not locked out: ACCESS_TOKEN is compared while the lock holds');
+    assert.ok(redirectParams(owner).get('code'));
   });
 });

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -23,6 +24,7 @@ import {
   submitConsent,
   type Fetch,
 } from './oauth-client.js';
+import { racedConsentPosts } from '../oauth-race.js';
 
 const PASSPHRASE = `owner passphrase ${newToken().slice(0, 8)}`;
 
@@ -78,13 +80,14 @@ describe('AUTH=oauth through nginx (steps in order, on one instance)', { timeout
   test('without a token: 401 naming the protected resource metadata, which names this instance and its authorization server', async () => {
     const { status, challenge } = await initializeStatus(fetchTrusted, url);
     assert.equal(status, 401);
-    assert.equal(challenge, `Bearer resource_metadata="${issuer}/.well-known/oauth-protected-resource/mcp"`);
+    assert.equal(challenge, `Bearer resource_metadata="${issuer}/.well-known/oauth-protected-resource/mcp", scope="mcp"`);
     const resource = (await (await fetchTrusted(`${issuer}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<string, unknown>;
     assert.equal(resource.resource, url);
     assert.deepEqual(resource.authorization_servers, [issuer]);
     const server = (await (await fetchTrusted(`${issuer}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
     assert.equal(server.issuer, issuer);
     assert.deepEqual(server.code_challenge_methods_supported, ['S256']);
+    assert.equal(server.authorization_response_iss_parameter_supported, true);
     // The resource is decided by start, never by the request: asked by another of its names, the instance announces the same one.
     const byOtherName = (await (await fetchTrusted(`https://localhost:${instance.port}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<
       string,
@@ -164,7 +167,8 @@ describe('AUTH=oauth through nginx (steps in order, on one instance)', { timeout
     const page = await openConsent(fetchTrusted, oauth.authorizeUrl(clientId, challenge));
     assert.equal(page.status, 200);
     assert.match(page.html, /mcp-sandbox e2e|refusal cases/);
-    assert.ok(page.html.includes('127.0.0.1'), 'the page shows the redirect host');
+    assert.ok(page.html.includes(`<code>${REDIRECT_URI}</code>`), 'the page shows the whole redirect URI');
+    assert.match(page.html, /a name it chose; nobody checked it/);
     assert.ok(page.fields.csrf && page.cookie.startsWith('__Host-'), 'a CSRF field and its __Host- cookie');
   });
 
@@ -197,15 +201,39 @@ describe('AUTH=oauth through nginx (steps in order, on one instance)', { timeout
     assert.equal((await initializeStatus(fetchTrusted, url, bearer(tokens.access_token))).status, 200);
   });
 
-  test('the consent form refuses a missing CSRF cookie and a foreign Origin; Deny answers access_denied', async () => {
+  test('the consent form refuses a missing CSRF cookie and a foreign Origin; Deny: a page first, access_denied by 303 once consented', async () => {
     const clientId = await oauth.register();
     const page = await openConsent(fetchTrusted, oauth.authorizeUrl(clientId, pkcePair().challenge));
     assert.equal((await submitConsent(fetchTrusted, issuer, page, PASSPHRASE, { cookie: '' })).status, 403);
     assert.equal((await submitConsent(fetchTrusted, issuer, page, PASSPHRASE, { origin: 'https://evil.example' })).status, 403);
-    const denied = redirectParams(await submitConsent(fetchTrusted, issuer, page, PASSPHRASE, { decision: 'deny' }));
+    const fresh = await submitConsent(fetchTrusted, issuer, page, PASSPHRASE, { decision: 'deny' });
+    assert.equal(fresh.status, 403, 'a client never consented to is not redirected to');
+    assert.equal(fresh.headers.get('location'), null);
+    assert.ok((await fresh.text()).includes(REDIRECT_URI), 'the page names the address');
+    // Control: a client the owner allowed once gets the spec's redirect.
+    const { clientId: trusted } = await oauth.code(PASSPHRASE);
+    const again = await openConsent(fetchTrusted, oauth.authorizeUrl(trusted, pkcePair().challenge));
+    const deny = await submitConsent(fetchTrusted, issuer, again, PASSPHRASE, { decision: 'deny' });
+    assert.equal(deny.status, 303);
+    const denied = redirectParams(deny);
     assert.equal(denied.get('error'), 'access_denied');
     assert.equal(denied.get('state'), 'st4te');
     assert.equal(REDIRECT_URI.startsWith('http://127.0.0.1'), true);
+  });
+
+  test('attack: /authorize as an open redirector: a fresh registration with a stranger’s URI gets a page, never a 302; after consent an error redirects (control)', async () => {
+    const evil = 'https://evil.example/cb';
+    const clientId = await oauth.register([evil]);
+    const attack = await fetchTrusted(oauth.authorizeUrl(clientId, pkcePair().challenge, { redirect_uri: evil, response_type: 'token' }), {
+      redirect: 'manual',
+    });
+    assert.equal(attack.status, 400);
+    assert.equal(attack.headers.get('location'), null);
+    assert.ok((await attack.text()).includes(evil), 'the target written out');
+    const { clientId: trusted } = await oauth.code(PASSPHRASE);
+    const error = await fetchTrusted(oauth.authorizeUrl(trusted, pkcePair().challenge, { response_type: 'token' }), { redirect: 'manual' });
+    assert.equal(error.status, 302);
+    assert.equal(new URL(error.headers.get('location')!).searchParams.get('error'), 'unsupported_response_type');
   });
 
   test('npm run revoke: every OAuth token stops working at once; ACCESS_TOKEN keeps working (control)', async () => {
@@ -269,20 +297,32 @@ describe('AUTH=oauth through nginx (steps in order, on one instance)', { timeout
   });
 
   // Last: it locks consent for this address for 15 minutes.
-  test('wrong owner secrets are refused, and after 5 the consent is locked (429 with Retry-After), even for the right one', async () => {
+  test('attack: 60 raced consent posts (headers and half a body, then the rest) get at most 5 comparisons; ACCESS_TOKEN still consents', async () => {
     const clientId = await oauth.register();
     const page = await openConsent(fetchTrusted, oauth.authorizeUrl(clientId, pkcePair().challenge));
-    for (let attempt = 1; attempt <= 5; attempt++) {
-      const wrong = await submitConsent(fetchTrusted, issuer, page, `not the passphrase ${attempt}`);
-      assert.equal(wrong.status, 401, `attempt ${attempt}`);
-      assert.equal(wrong.headers.get('location'), null);
-      await wrong.body?.cancel();
-    }
+    const statuses = await racedConsentPosts({
+      connect: () => tls.connect({ host: '127.0.0.1', port: instance.port, ca: certificateOf(instance), servername: 'localhost' }),
+      host: `127.0.0.1:${instance.port}`,
+      origin: issuer,
+      cookie: page.cookie,
+      fields: page.fields,
+      count: 60,
+      secret: (i) => `raced guess ${i}`,
+      // A made-up bearer header: on the code before issue 28 it also took the requests past nginx's rate limit.
+      headers: { Authorization: 'Bearer made-up' },
+    });
+    const compared = statuses.filter((s) => s === 401).length;
+    assert.ok(compared <= 5, `${compared} of 60 secrets were compared (${JSON.stringify(statuses)})`);
+    assert.equal(statuses.filter((s) => s === 429).length, 60 - compared, JSON.stringify(statuses));
     const locked = await submitConsent(fetchTrusted, issuer, page, PASSPHRASE);
-    assert.equal(locked.status, 429);
+    assert.equal(locked.status, 429, 'the passphrase (shorter than 40 characters) waits for the window');
     assert.ok(Number(locked.headers.get('retry-after')) > 0, 'Retry-After says how long');
+    assert.equal(locked.headers.get('location'), null);
     await locked.body?.cancel();
     // Control: the static token still serves; only consent is locked.
     assert.equal((await initializeStatus(fetchTrusted, url, bearer(instance.token))).status, 200);
+    const owner = await submitConsent(fetchTrusted, issuer, page, instance.token);
+    assert.equal(owner.status, 303, 'the owner is not locked out: ACCESS_TOKEN is compared while the lock holds');
+    assert.ok(redirectParams(owner).get('code'));
   });
 });
