@@ -111,7 +111,7 @@ describe('AUTH=oauth through the Pinggy stand-in (steps in order, on one instanc
   });
 
   // Last: it locks the passphrase for every stranger (the tunnel gives all one source) for 15 minutes.
-  test('attack: 60 raced consent posts through the tunnel (headers and half a body, then the rest) get at most 5 comparisons; ACCESS_TOKEN still consents', async () => {
+  test('attack: 60 raced consent posts through the tunnel (headers and half a body, then the rest) get at most 5 comparisons; ACCESS_TOKEN still consents', async (t) => {
     const origin = new URL(url).origin;
     const oauth = rawOAuth(fetchVia, origin, url);
     const clientId = await oauth.register();
@@ -128,6 +128,7 @@ describe('AUTH=oauth through the Pinggy stand-in (steps in order, on one instanc
       settle: () => new Promise((resolve) => setTimeout(resolve, 1_500)),
     });
     const compared = statuses.filter((s) => s === 401).length;
+    t.diagnostic(`${compared} of 60 secrets compared; statuses ${JSON.stringify(statuses)}`);
     assert.ok(compared <= 5, `${compared} of 60 secrets were compared (${JSON.stringify(statuses)})`);
     assert.equal(statuses.filter((s) => s === 429).length, 60 - compared, JSON.stringify(statuses));
     const locked = await submitConsent(fetchVia, origin, page, passphrase);

@@ -48,7 +48,7 @@ describe('attack: parallel consent guesses race the wrong-secret limit', () => {
     await upstream.close();
   });
 
-  it('60 posts that send their headers and part of the body, then the rest, get at most 5 comparisons (401s)', async () => {
+  it('60 posts that send their headers and part of the body, then the rest, get at most 5 comparisons (401s)', async (t) => {
     const { fields, cookie } = await consentForm(gw);
     const url = new URL(gw.base);
     let arrived = 0;
@@ -67,6 +67,7 @@ describe('attack: parallel consent guesses race the wrong-secret limit', () => {
       },
     });
     const compared = statuses.filter((s) => s === 401).length;
+    t.diagnostic(`${compared} of 60 secrets compared; statuses ${JSON.stringify(statuses)}`);
     assert.ok(compared <= 5, `${compared} of 60 secrets were compared (statuses ${JSON.stringify(statuses)})`);
     assert.equal(statuses.filter((s) => s === 429).length, 60 - compared, 'the rest are refused by the lock');
     // Control: the owner's ACCESS_TOKEN still consents while the lock holds.
