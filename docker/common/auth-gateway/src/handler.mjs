@@ -6,6 +6,7 @@ import { checkAuthorization, hasQueryToken, wwwAuthenticate } from './bearer.mjs
 import { AUTHORIZE_FIELDS, PAGE_HEADERS, consentPage, csrfCookie, csrfMatches, errorPage } from './consent.mjs';
 import { HttpError, queryOf, readForm, readJsonBody, sendJson, sendOAuthError, sendText } from './http-util.mjs';
 import { authorizationServerMetadata, issuerOf, protectedResourceMetadata } from './metadata.mjs';
+import { UNLIMITED_PASSPHRASE_LENGTH } from './owner-guard.mjs';
 import { proxyRequest } from './proxy.mjs';
 import { parseRegistration, registrationResponse } from './registration.mjs';
 import { tokenRequest } from './token.mjs';
@@ -121,7 +122,7 @@ export function createHandler(ctx) {
         client,
         params,
         status: 429,
-        error: `Too many wrong owner secrets. For ${verdict.retryAfter} seconds only ACCESS_TOKEN (or a passphrase of at least 40 characters) is accepted.`,
+        error: `Too many wrong owner secrets. For ${verdict.retryAfter} seconds only ACCESS_TOKEN (or a passphrase of at least ${UNLIMITED_PASSPHRASE_LENGTH} characters) is accepted.`,
         headers: { 'Retry-After': String(verdict.retryAfter) },
       });
     }
