@@ -268,6 +268,57 @@ describe('AUTH=oauth through nginx (steps in order, on one instance)', { timeout
     await new Promise((resolve) => setTimeout(resolve, 3_000));
   });
 
+  test('rate limits: the OAuth endpoints are limited per address whatever the headers (a made-up bearer header gets 429s too); MCP calls with a real token are not (control)', async () => {
+    const { access_token } = await oauth.tokens(PASSPHRASE);
+    // Control: a burst of MCP calls with a real OAuth token passes nginx unslowed (the session gateway answers them: no session yet).
+    const started = Date.now();
+    const calls = await Promise.all(
+      Array.from({ length: 30 }, async () => {
+        const response = await fetchTrusted(url, {
+          method: 'POST',
+          headers: { Authorization: bearer(access_token), 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+        });
+        await response.body?.cancel();
+        return response.status;
+      }),
+    );
+    assert.ok(!calls.includes(429) && !calls.includes(401), JSON.stringify(calls));
+    assert.ok(Date.now() - started < 5_000, 'not queued by nginx');
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // 50 parallel requests spread over every OAuth endpoint, with and without a made-up bearer header.
+    const endpoints: [string, RequestInit][] = [
+      ['/.well-known/oauth-protected-resource/mcp', {}],
+      ['/.well-known/oauth-authorization-server', {}],
+      ['/register', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }],
+      ['/authorize?client_id=none', {}],
+      ['/token', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'grant_type=none' }],
+      ['/revoke', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'token=none' }],
+    ];
+    const burst = (authorization?: string) =>
+      Promise.all(
+        Array.from({ length: 50 }, async (_, i) => {
+          const [path, init] = endpoints[i % endpoints.length]!;
+          const headers = { ...(init.headers as Record<string, string> | undefined), ...(authorization ? { Authorization: authorization } : {}) };
+          const response = await fetchTrusted(`${issuer}${path}`, { ...init, headers, redirect: 'manual' });
+          await response.body?.cancel();
+          return `${path.split('?')[0]} ${response.status}`;
+        }),
+      );
+    for (const authorization of ['Bearer x', undefined]) {
+      const answers = await burst(authorization);
+      const limited = answers.filter((a) => a.endsWith(' 429'));
+      assert.ok(limited.length >= 20, `${authorization ?? 'no header'}: ${JSON.stringify(answers)}`);
+      // Every endpoint is behind the limit, not only some.
+      for (const [path] of endpoints)
+        assert.ok(
+          limited.some((a) => a.startsWith(`${path.split('?')[0]} `)),
+          `${authorization ?? 'no header'}: ${path} never limited`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+    }
+  });
+
   // Last: it locks consent for this address for 15 minutes.
   test('wrong owner secrets are refused, and after 5 the consent is locked (429 with Retry-After), even for the right one', async () => {
     const clientId = await oauth.register();
