@@ -26,6 +26,7 @@ const CONNECT = (host: string, port: number) =>
 
 const MCP_UID = 10002; // docker/common/setup-os
 const SESSION_GATEWAY_PORT = 8000;
+const DOCKER_DNS = '127.0.0.11';
 
 /** A TCP connection from inside the instance as the gateway's user: CONNECTED, TIMEOUT or an error code. */
 async function connectAsGateway(container: string, host: string, port: number): Promise<string> {
@@ -342,16 +343,17 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
     assert.deepEqual(special.coreLimit, ['0', '0']);
   });
 
-  test("18. the gateways' ports (docker/common/lib/gateway-ports): the server connects to none, on IPv4 and IPv6; the session gateway's port answers it and the gateway's user reaches each live one (controls)", async () => {
+  test("F1. the gateways' ports (docker/common/lib/gateway-ports): the server connects to none, on IPv4 and IPv6; the session gateway's port answers it and the gateway's user reaches each live one (controls)", async () => {
     const { client, instance } = context();
     const table = gatewayPorts().map((p) => p.port);
-    const { listeners } = await callJson<{ listeners: { family: string; port: number; uid: number }[] }>(client, 'listeners');
+    const { listeners } = await callJson<{ listeners: { family: string; address: string; port: number; uid: number }[] }>(client, 'listeners');
     assert.ok(
       listeners.some((l) => l.port === SESSION_GATEWAY_PORT && l.uid === MCP_UID),
       `the session gateway is in view: ${JSON.stringify(listeners)}`,
     );
     // The table is complete: whatever listens and is not the mcp user's own is on one of its ports.
-    const gateways = listeners.filter((l) => l.uid !== MCP_UID);
+    // Docker's embedded DNS resolver listens in the container's namespace on 127.0.0.11 (a random port, uid 0): not a gateway.
+    const gateways = listeners.filter((l) => l.uid !== MCP_UID && l.address !== DOCKER_DNS);
     assert.deepEqual(
       gateways.filter((l) => !table.includes(l.port)),
       [],
@@ -372,7 +374,7 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
     }
   });
 
-  test("19. the server cannot serve on a gateway's port: the gateway holds it, or its answers are dropped; a port outside the table serves (control)", async () => {
+  test("F2. the server cannot serve on a gateway's port: the gateway holds it, or its answers are dropped; a port outside the table serves (control)", async () => {
     const { client, instance } = context();
     const hold = { holdMs: 20_000 };
     assert.deepEqual(await callJson(client, 'listen', { host: '0.0.0.0', port: 7100, ...hold }), { listening: true });

@@ -23,6 +23,7 @@ import {
   submitConsent,
   type Fetch,
 } from './oauth-client.js';
+import { slowBodyOpening, slowClient, slowHeaderOpening } from './slow-clients.js';
 
 const PASSPHRASE = `owner passphrase ${newToken().slice(0, 8)}`;
 
@@ -317,6 +318,34 @@ describe('AUTH=oauth through nginx (steps in order, on one instance)', { timeout
         );
       await new Promise((resolve) => setTimeout(resolve, 3_000));
     }
+  });
+
+  test('connection limits: slow bodies beyond 16 per address are refused (429) and the rest closed after 10 s, slow headers are closed after 10 s; the token holder is served throughout (control)', async () => {
+    const certificate = certificateOf(instance);
+    // Slow bodies at the token endpoint, opened under its rate limit (4 per second) so only the connection limit can refuse them.
+    const bodies = [];
+    for (let i = 0; i < 24; i++) {
+      const client = slowClient(instance.port, certificate, slowBodyOpening('/token'));
+      client.trickle(3_000);
+      bodies.push(client);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const refused = await Promise.all(bodies.slice(16).map((c) => Promise.race([c.answered, new Promise((r) => setTimeout(() => r(0), 3_000))])));
+    assert.deepEqual(refused, Array(8).fill(429), 'beyond 16 connections from one address: 429 at once');
+    const held = await Promise.all(bodies.slice(0, 16).map((c) => Promise.race([c.answered, new Promise((r) => setTimeout(() => r(0), 100))])));
+    assert.deepEqual(held, Array(16).fill(0), 'the first 16 are still waiting for their bodies');
+    // Slow headers: nothing counts them before the head is complete; the timeout does.
+    const heads = Array.from({ length: 40 }, () => slowClient(instance.port, certificate, slowHeaderOpening('/authorize')));
+    const timer = Date.now();
+    assert.equal((await initializeStatus(fetchTrusted, url, bearer(instance.token))).status, 200);
+    assert.ok(Date.now() - timer < 3_000, 'the token holder is served while the slow connections are held');
+    for (const c of bodies) c.stop();
+    const stopped = Date.now();
+    const closed = await Promise.all([...bodies, ...heads].map((c) => c.closed));
+    const slowest = Math.max(...closed.map((c) => c.at - stopped));
+    assert.ok(slowest < 16_000, `every slow connection was closed by nginx within its timeout (the last ${slowest} ms after the client fell silent)`);
+    // The limits refill: the next steps start from a full bucket.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
   });
 
   // Last: it locks consent for this address for 15 minutes.
