@@ -405,7 +405,7 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
     if (bound.length === 0) assert.ok(!ipv6, 'with IPv6, [::] on the IPv4-only gateway ports was free to try');
   });
 
-  test("20. the server cannot write where a gateway writes (/run, /run/sandbox and the gateway's files, the auth state); /tmp and its own folder under /run can (controls); /run and /tmp have their explicit modes", async () => {
+  test("F3. the server cannot write where a gateway writes (/run, /run/sandbox and the gateway's files, the auth state); /tmp and its own folder under /run can (controls); /run and /tmp have their explicit modes", async () => {
     const { client, instance } = context();
     for (const path of ['/tmp/mcp-scratch', '/run/sandbox/mcp/scratch']) {
       assert.equal((await callJson(client, 'write_file', { path, content: 'x' })).ok, true, `control: ${path}`);
