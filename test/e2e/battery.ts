@@ -343,6 +343,35 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
     assert.deepEqual(special.coreLimit, ['0', '0']);
   });
 
+  frontDoorItems(context);
+
+  test('12. fork bomb: the pids limit holds and the gateway keeps answering', async () => {
+    const result = await callJson(context().client, 'fork_bomb', { count: 500 }, 120_000);
+    assert.ok(result.started < 64, `${result.started} processes started`);
+    assert.equal(result.failure, 'EAGAIN');
+    const fresh = await context().connect();
+    assert.deepEqual(await callJson(fresh, 'echo', { text: 'alive' }), { text: 'alive' });
+    await fresh.close();
+  });
+
+  test('13. memory balloon: the limit holds and the instance recovers', async () => {
+    const result = await callJson(context().client, 'balloon', { mb: 2048 }, 120_000);
+    assert.equal(result.allocated, false);
+    assert.equal(result.signal, 'SIGKILL');
+    const fresh = await context().connect();
+    assert.deepEqual(await callJson(fresh, 'echo', { text: 'alive' }), { text: 'alive' });
+    await fresh.close();
+    const state = await docker(['inspect', '--format', '{{.State.Status}} {{.RestartCount}}', context().instance.name]);
+    assert.equal(state.stdout, 'running 0');
+  });
+}
+
+/**
+ * The front door (docs/SECURITY.md): the gateways' ports and the gateways' files
+ * are out of the server's reach. Part of every battery; the tunnel with
+ * AUTH=oauth, which has no full battery, runs these alone (oauth-tunnel.test.ts).
+ */
+export function frontDoorItems(context: () => Pick<BatteryContext, 'client' | 'instance'>): void {
   test("F1. the gateways' ports (docker/common/lib/gateway-ports): the server connects to none, on IPv4 and IPv6; the session gateway's port answers it and the gateway's user reaches each live one (controls)", async () => {
     const { client, instance } = context();
     const table = gatewayPorts().map((p) => p.port);
@@ -418,25 +447,5 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
     const modes = await docker(['exec', instance.name, 'stat', '-c', '%n %a %U', '/run', '/tmp', '/run/sandbox', '/run/sandbox/gateway']);
     assert.equal(modes.exitCode, 0, modes.stderr);
     assert.deepEqual(modes.stdout.trim().split('\n'), ['/run 755 root', '/tmp 1777 root', '/run/sandbox 711 root', '/run/sandbox/gateway 700 gateway']);
-  });
-
-  test('12. fork bomb: the pids limit holds and the gateway keeps answering', async () => {
-    const result = await callJson(context().client, 'fork_bomb', { count: 500 }, 120_000);
-    assert.ok(result.started < 64, `${result.started} processes started`);
-    assert.equal(result.failure, 'EAGAIN');
-    const fresh = await context().connect();
-    assert.deepEqual(await callJson(fresh, 'echo', { text: 'alive' }), { text: 'alive' });
-    await fresh.close();
-  });
-
-  test('13. memory balloon: the limit holds and the instance recovers', async () => {
-    const result = await callJson(context().client, 'balloon', { mb: 2048 }, 120_000);
-    assert.equal(result.allocated, false);
-    assert.equal(result.signal, 'SIGKILL');
-    const fresh = await context().connect();
-    assert.deepEqual(await callJson(fresh, 'echo', { text: 'alive' }), { text: 'alive' });
-    await fresh.close();
-    const state = await docker(['inspect', '--format', '{{.State.Status}} {{.RestartCount}}', context().instance.name]);
-    assert.equal(state.stdout, 'running 0');
   });
 }
