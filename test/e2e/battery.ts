@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { createDockerEngine } from '../../package_scripts/docker/engine.js';
+import { LABEL_INSTANCE } from '../../package_scripts/docker/names.js';
 import { observePodmanSeccomp, PODMAN_ULIMITS } from '../../package_scripts/docker/podman.js';
 import { seccompProfile } from '../../package_scripts/sandbox/seccomp.js';
 import { gatewayPorts } from '../unit/gateway-ports.js';
@@ -138,10 +139,21 @@ export interface BatteryContext {
 }
 
 /** A battery instance behind nginx, built and started, with a listener container named `target` on its network. */
-export async function startNginxBattery(name: string, target: string, settings: Record<string, string> = {}, server = probeServerDir): Promise<BatteryContext> {
+export async function startNginxBattery(
+  name: string,
+  target: string,
+  settings: Record<string, string> = {},
+  server = probeServerDir,
+  options: { ipv6Subnet?: string } = {},
+): Promise<BatteryContext> {
   const { instance, secrets } = await createBatteryInstance(name, settings, server);
   const network = `${name}-net`; // the instance's own network: start reuses it
   await docker(['network', 'rm', network]);
+  if (options.ipv6Subnet) {
+    // An IPv6 network gives the container ::1 (Docker disables IPv6 in containers otherwise), so the IPv6 rules are tried too.
+    const created = await docker(['network', 'create', '--ipv6', '--subnet', options.ipv6Subnet, '--label', `${LABEL_INSTANCE}=${name}`, network]);
+    assert.equal(created.exitCode, 0, created.stderr);
+  }
   const built = await cli(['build', '--env-file', instance.envFile]);
   assert.equal(built.exitCode, 0, built.all);
   const started = await cli(['start', '-d', '--env-file', instance.envFile]);
