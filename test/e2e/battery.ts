@@ -415,7 +415,7 @@ export function frontDoorItems(context: () => Pick<BatteryContext, 'client' | 'i
     }
   });
 
-  test("F2. the server cannot serve on a gateway's port: the gateway holds it, or its answers are dropped; a port outside the table serves (control)", async () => {
+  test("F2. the server cannot serve on a gateway's port: the gateway holds it, or its answers are dropped; a port outside the table serves (control)", async (t) => {
     const { client, instance } = context();
     const hold = { holdMs: 20_000 };
     assert.deepEqual(await callJson(client, 'listen', { host: '0.0.0.0', port: 7100, ...hold }), { listening: true });
@@ -442,6 +442,7 @@ export function frontDoorItems(context: () => Pick<BatteryContext, 'client' | 'i
         assert.notEqual(reached, 'CONNECTED', `the server answered on ${loopback} port ${port}`);
       }
     }
+    t.diagnostic(`IPv6 in the container: ${ipv6}; bound by the server (and unreachable): ${bound.join(' ') || 'none'}`);
     // Where no port was free (nginx with AUTH=oauth and no IPv6), every one was held by its gateway (EADDRINUSE above).
     if (bound.length === 0) assert.ok(!ipv6, 'with IPv6, [::] on the IPv4-only gateway ports was free to try');
   });
