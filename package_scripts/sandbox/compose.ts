@@ -84,7 +84,7 @@ export function composeService(instance: ComposeInstance): ComposeService {
     cap_add: [...profile.capabilities.add],
     security_opt: [...(profile.noNewPrivileges ? ['no-new-privileges'] : []), `seccomp=${instance.seccompFile}`],
     read_only: profile.readOnlyRoot,
-    tmpfs: profile.tmpfs.map((t) => `${t.target}:${[...t.options, `size=${t.size}`].join(',')}`),
+    tmpfs: profile.tmpfs.map((t) => `${t.target}:${[...t.options, `mode=${t.mode}`, `size=${t.size}`].join(',')}`),
     pids_limit: profile.limits.pids,
     mem_limit: profile.limits.memory,
     // Equal to the memory limit: no swap.

@@ -27,7 +27,7 @@ export function hardeningArgs(profile: SandboxProfile, engine: EngineKind = 'doc
     // The docker client reads the file and sends its content.
     ...(podman ? [] : ['--security-opt', `seccomp=${profile.seccompProfile}`]),
     ...(profile.readOnlyRoot ? ['--read-only'] : []),
-    ...profile.tmpfs.flatMap((t) => ['--tmpfs', `${t.target}:${[...t.options, `size=${t.size}`].join(',')}`]),
+    ...profile.tmpfs.flatMap((t) => ['--tmpfs', `${t.target}:${[...t.options, `mode=${t.mode}`, `size=${t.size}`].join(',')}`]),
     ...(podman ? PODMAN_VAR_TMP : []),
     ...['--pids-limit', String(limits.pids)],
     ...['--memory', limits.memory],

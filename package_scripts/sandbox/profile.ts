@@ -41,6 +41,13 @@ export interface TmpfsMount {
   size: string;
   /** Mounted rw, nosuid, nodev, noexec: nothing written at run time can be run. */
   options: readonly ['rw', 'nosuid', 'nodev', 'noexec'];
+  /**
+   * The mount's own mode, never the engine's default (Docker's is 1777): /run
+   * is root's and read-only to the others (the entrypoint gives each user its
+   * folder below it), /tmp is shared and sticky. The entrypoint sets the same
+   * modes where a renderer cannot (Kubernetes' emptyDir).
+   */
+  mode: '0755' | '1777';
 }
 
 export interface Limits {
@@ -66,8 +73,8 @@ export const ENTRYPOINT_CAPABILITIES = ['CHOWN', 'NET_ADMIN', 'SETGID', 'SETPCAP
 
 const NOEXEC = ['rw', 'nosuid', 'nodev', 'noexec'] as const;
 export const SANDBOX_TMPFS: readonly TmpfsMount[] = [
-  { target: '/tmp', size: '64m', options: NOEXEC },
-  { target: '/run', size: '16m', options: NOEXEC },
+  { target: '/tmp', size: '64m', options: NOEXEC, mode: '1777' },
+  { target: '/run', size: '16m', options: NOEXEC, mode: '0755' },
 ];
 
 export interface ProfileOptions {

@@ -11,8 +11,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { createDockerEngine } from '../../package_scripts/docker/engine.js';
+import { LABEL_INSTANCE } from '../../package_scripts/docker/names.js';
 import { observePodmanSeccomp, PODMAN_ULIMITS } from '../../package_scripts/docker/podman.js';
 import { seccompProfile } from '../../package_scripts/sandbox/seccomp.js';
+import { gatewayPorts } from '../unit/gateway-ports.js';
 import { callJson, cli, connectClient, createInstance, docker, engine, newToken, probeServerDir, removeInstance, type Instance } from './harness.js';
 
 export const TARGET_IMAGE = 'node:22-bookworm-slim';
@@ -22,6 +24,16 @@ export const PROBE_PACKAGE = '/opt/mcp-server/node_modules/mcp-sandbox-probe-ser
 const LISTENER = "require('net').createServer((s) => { s.on('error', () => {}); s.end('hello'); }).listen(7000)";
 const CONNECT = (host: string, port: number) =>
   `const s=require('net').connect(${port},'${host}');s.setTimeout(3000,()=>{console.log('TIMEOUT');process.exit()});s.on('connect',()=>{console.log('CONNECTED');process.exit()});s.on('error',(e)=>{console.log(e.code);process.exit()})`;
+
+const MCP_UID = 10002; // docker/common/setup-os
+const SESSION_GATEWAY_PORT = 8000;
+const DOCKER_DNS = '127.0.0.11';
+
+/** A TCP connection from inside the instance as the gateway's user: CONNECTED, TIMEOUT or an error code. */
+async function connectAsGateway(container: string, host: string, port: number): Promise<string> {
+  const result = await docker(['exec', '--user', 'gateway', container, 'node', '-e', CONNECT(host, port)]);
+  return result.stdout.trim() || `exit ${result.exitCode}: ${result.stderr}`;
+}
 
 /** A TCP listener on port 7000 (it answers "hello"), reachable by name on `network`. */
 export async function startTarget(name: string, network: string) {
@@ -127,10 +139,21 @@ export interface BatteryContext {
 }
 
 /** A battery instance behind nginx, built and started, with a listener container named `target` on its network. */
-export async function startNginxBattery(name: string, target: string, settings: Record<string, string> = {}, server = probeServerDir): Promise<BatteryContext> {
+export async function startNginxBattery(
+  name: string,
+  target: string,
+  settings: Record<string, string> = {},
+  server = probeServerDir,
+  options: { ipv6Subnet?: string } = {},
+): Promise<BatteryContext> {
   const { instance, secrets } = await createBatteryInstance(name, settings, server);
   const network = `${name}-net`; // the instance's own network: start reuses it
   await docker(['network', 'rm', network]);
+  if (options.ipv6Subnet) {
+    // An IPv6 network gives the container ::1 (Docker disables IPv6 in containers otherwise), so the IPv6 rules are tried too.
+    const created = await docker(['network', 'create', '--ipv6', '--subnet', options.ipv6Subnet, '--label', `${LABEL_INSTANCE}=${name}`, network]);
+    assert.equal(created.exitCode, 0, created.stderr);
+  }
   const built = await cli(['build', '--env-file', instance.envFile]);
   assert.equal(built.exitCode, 0, built.all);
   const started = await cli(['start', '-d', '--env-file', instance.envFile]);
@@ -332,6 +355,8 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
     assert.deepEqual(special.coreLimit, ['0', '0']);
   });
 
+  frontDoorItems(context);
+
   test('12. fork bomb: the pids limit holds and the gateway keeps answering', async () => {
     const result = await callJson(context().client, 'fork_bomb', { count: 500 }, 120_000);
     assert.ok(result.started < 64, `${result.started} processes started`);
@@ -350,5 +375,90 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
     await fresh.close();
     const state = await docker(['inspect', '--format', '{{.State.Status}} {{.RestartCount}}', context().instance.name]);
     assert.equal(state.stdout, 'running 0');
+  });
+}
+
+/**
+ * The front door (docs/SECURITY.md): the gateways' ports and the gateways' files
+ * are out of the server's reach. Part of every battery; the tunnel with
+ * AUTH=oauth, which has no full battery, runs these alone (oauth-tunnel.test.ts).
+ */
+export function frontDoorItems(context: () => Pick<BatteryContext, 'client' | 'instance'>): void {
+  test("F1. the gateways' ports (docker/common/lib/gateway-ports): the server connects to none, on IPv4 and IPv6; the session gateway's port answers it and the gateway's user reaches each live one (controls)", async () => {
+    const { client, instance } = context();
+    const table = gatewayPorts().map((p) => p.port);
+    const { listeners } = await callJson<{ listeners: { family: string; address: string; port: number; uid: number }[] }>(client, 'listeners');
+    assert.ok(
+      listeners.some((l) => l.port === SESSION_GATEWAY_PORT && l.uid === MCP_UID),
+      `the session gateway is in view: ${JSON.stringify(listeners)}`,
+    );
+    // The table is complete: whatever listens and is not the mcp user's own is on one of its ports.
+    // Docker's embedded DNS resolver listens in the container's namespace on 127.0.0.11 (a random port, uid 0): not a gateway.
+    const gateways = listeners.filter((l) => l.uid !== MCP_UID && l.address !== DOCKER_DNS);
+    assert.deepEqual(
+      gateways.filter((l) => !table.includes(l.port)),
+      [],
+      'a gateway listens on a port the table does not name',
+    );
+    assert.deepEqual(await callJson(client, 'connect', { host: '127.0.0.1', port: SESSION_GATEWAY_PORT }), { connected: true });
+    for (const port of table) {
+      for (const [host, family] of [
+        ['127.0.0.1', 'IPv4'],
+        ['::1', 'IPv6'],
+      ] as const) {
+        const attempt = await callJson(client, 'connect', { host, port });
+        assert.equal(attempt.connected, false, `${host} port ${port}: ${JSON.stringify(attempt)}`);
+        if (gateways.some((l) => l.port === port && l.family === family)) {
+          assert.equal(await connectAsGateway(instance.name, host, port), 'CONNECTED', `control: the gateway's user reaches ${host} port ${port}`);
+        }
+      }
+    }
+  });
+
+  test("F2. the server cannot serve on a gateway's port: the gateway holds it, or its answers are dropped; a port outside the table serves (control)", async (t) => {
+    const { client, instance } = context();
+    const hold = { holdMs: 20_000 };
+    assert.deepEqual(await callJson(client, 'listen', { host: '0.0.0.0', port: 7100, ...hold }), { listening: true });
+    assert.equal(await connectAsGateway(instance.name, '127.0.0.1', 7100), 'CONNECTED', 'control: a port outside the table serves the gateway');
+    // IPv6: either ::1 serves the same way, or the container has no IPv6 at all (Docker's default network).
+    const v6 = await callJson(client, 'listen', { host: '::1', port: 7101, ...hold });
+    const ipv6 = v6.listening === true;
+    if (ipv6) assert.equal(await connectAsGateway(instance.name, '::1', 7101), 'CONNECTED', 'control: the same over ::1');
+    else assert.equal(v6.code, 'EADDRNOTAVAIL', `no ::1 in the container: ${JSON.stringify(v6)}`);
+    const bound: string[] = [];
+    for (const port of gatewayPorts().map((p) => p.port)) {
+      for (const [any, loopback] of [
+        ['0.0.0.0', '127.0.0.1'],
+        ['::', '::1'],
+      ] as const) {
+        const listened = await callJson(client, 'listen', { host: any, port, ...hold });
+        if (!listened.listening) {
+          const expected = ipv6 || any === '0.0.0.0' ? ['EADDRINUSE'] : ['EADDRINUSE', 'EADDRNOTAVAIL', 'EAFNOSUPPORT'];
+          assert.ok(expected.includes(listened.code), `${any} port ${port}: ${JSON.stringify(listened)}`);
+          continue;
+        }
+        bound.push(`${any}:${port}`);
+        const reached = await connectAsGateway(instance.name, loopback, port);
+        assert.notEqual(reached, 'CONNECTED', `the server answered on ${loopback} port ${port}`);
+      }
+    }
+    t.diagnostic(`IPv6 in the container: ${ipv6}; bound by the server (and unreachable): ${bound.join(' ') || 'none'}`);
+    // Where no port was free (nginx with AUTH=oauth and no IPv6), every one was held by its gateway (EADDRINUSE above).
+    if (bound.length === 0) assert.ok(!ipv6, 'with IPv6, [::] on the IPv4-only gateway ports was free to try');
+  });
+
+  test("F3. the server cannot write where a gateway writes (/run, /run/sandbox and the gateway's files, the auth state); /tmp and its own folder under /run can (controls); /run and /tmp have their explicit modes", async () => {
+    const { client, instance } = context();
+    for (const path of ['/tmp/mcp-scratch', '/run/sandbox/mcp/scratch']) {
+      assert.equal((await callJson(client, 'write_file', { path, content: 'x' })).ok, true, `control: ${path}`);
+    }
+    for (const path of ['/run/evil', '/run/sandbox/evil', '/run/sandbox/gateway/evil', '/run/sandbox/public-url', '/var/lib/mcp-sandbox/auth/evil']) {
+      const written = await callJson(client, 'write_file', { path, content: 'x' });
+      assert.equal(written.ok, false, path);
+      assert.ok(['EACCES', 'EROFS', 'ENOENT', 'EPERM'].includes(written.code), `${path}: ${JSON.stringify(written)}`);
+    }
+    const modes = await docker(['exec', instance.name, 'stat', '-c', '%n %a %U', '/run', '/tmp', '/run/sandbox', '/run/sandbox/gateway']);
+    assert.equal(modes.exitCode, 0, modes.stderr);
+    assert.deepEqual(modes.stdout.trim().split('\n'), ['/run 755 root', '/tmp 1777 root', '/run/sandbox 711 root', '/run/sandbox/gateway 700 gateway']);
   });
 }

@@ -28,7 +28,10 @@ describe(onEngine('escape battery against the nginx template (steps in order, on
   const target = 'mcps-e2e-target';
 
   before(async () => {
-    context = await startNginxBattery('mcps-e2e-probe', target, { ALLOWED_ORIGINS: 'https://allowed.example' });
+    // On an IPv6 network: the front door items (F1, F2) try ::1 and [::] as well.
+    context = await startNginxBattery('mcps-e2e-probe', target, { ALLOWED_ORIGINS: 'https://allowed.example' }, undefined, {
+      ipv6Subnet: 'fd00:6d63:7073:1::/64',
+    });
   });
 
   after(() => stopBattery(context, target));

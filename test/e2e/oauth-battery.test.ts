@@ -20,7 +20,10 @@ describe('escape battery against the nginx template with AUTH=oauth (steps in or
 
   before(async () => {
     await docker(['volume', 'rm', '-f', 'mcps-e2e-oauth-battery-auth']);
-    context = await startNginxBattery('mcps-e2e-oauth-battery', target, { AUTH: 'oauth', OAUTH_OWNER_PASSPHRASE: passphrase });
+    // On an IPv6 network: the front door items (F1, F2) try ::1 and [::] as well.
+    context = await startNginxBattery('mcps-e2e-oauth-battery', target, { AUTH: 'oauth', OAUTH_OWNER_PASSPHRASE: passphrase }, undefined, {
+      ipv6Subnet: 'fd00:6d63:7073:2::/64',
+    });
     // One OAuth flow, so that there is state to defend.
     const { instance } = context;
     const issuer = `https://127.0.0.1:${instance.port}`;

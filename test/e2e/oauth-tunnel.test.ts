@@ -13,7 +13,7 @@ import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startSshStandIn } from './ssh-stand-in.js';
-import { addressOf } from './battery.js';
+import { addressOf, frontDoorItems } from './battery.js';
 import { cli, createInstance, docker, newToken, probeServerDir, removeInstance, type Instance } from './harness.js';
 import { consentingProvider, initializeStatus, openConsent, pkcePair, rawOAuth, redirectParams, submitConsent, type Fetch } from './oauth-client.js';
 import { racedConsentPosts } from '../oauth-race.js';
@@ -31,6 +31,8 @@ describe('AUTH=oauth through the Pinggy stand-in (steps in order, on one instanc
   let fetchVia: Fetch;
   /** The stand-in's address on the test network. */
   let address = '';
+  /** A client with the static token through the tunnel, for the front door items. */
+  let client: Client | undefined;
 
   before(async () => {
     await docker(['rm', '-f', sshd, name]);
@@ -61,6 +63,7 @@ describe('AUTH=oauth through the Pinggy stand-in (steps in order, on one instanc
   });
 
   after(async () => {
+    await client?.close().catch(() => undefined);
     if (instance) await removeInstance(instance);
     await docker(['rm', '-f', sshd]);
     await docker(['network', 'rm', network]);
@@ -109,6 +112,16 @@ describe('AUTH=oauth through the Pinggy stand-in (steps in order, on one instanc
     assert.equal(revoked.exitCode, 0, revoked.all);
     assert.equal((await initializeStatus(fetchVia, url, `Bearer ${tokens.access_token}`)).status, 401);
   });
+
+  test('the static token opens the instance through the tunnel too (the client of the front door items below)', async () => {
+    client = new Client({ name: 'oauth-tunnel-e2e', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(url), { fetch: fetchVia, requestInit: { headers: { Authorization: `Bearer ${instance.token}` } } }),
+    );
+    assert.ok((await client.listTools()).tools.some((t) => t.name === 'listen'));
+  });
+
+  frontDoorItems(() => ({ client: client!, instance }));
 
   // Last: it locks the passphrase for every stranger (the tunnel gives all one source) for 15 minutes.
   test('attack: 60 raced consent posts through the tunnel (headers and half a body, then the rest) get at most 5 comparisons; ACCESS_TOKEN still consents', async (t) => {

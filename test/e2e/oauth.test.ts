@@ -25,6 +25,7 @@ import {
   type Fetch,
 } from './oauth-client.js';
 import { racedConsentPosts } from '../oauth-race.js';
+import { slowBodyOpening, slowClient, slowHeaderOpening } from './slow-clients.js';
 
 const PASSPHRASE = `owner passphrase ${newToken().slice(0, 8)}`;
 
@@ -293,6 +294,85 @@ describe('AUTH=oauth through nginx (steps in order, on one instance)', { timeout
       JSON.stringify(anonymous.map((a) => a.status)),
     );
     // The limit refills at 5 per second: let the next steps start from a full bucket.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+  });
+
+  test('rate limits: the OAuth endpoints are limited per address whatever the headers (a made-up bearer header gets 429s too); MCP calls with a real token are not (control)', async () => {
+    const { access_token } = await oauth.tokens(PASSPHRASE);
+    // Control: a burst of MCP calls with a real OAuth token passes nginx unslowed (the session gateway answers them: no session yet).
+    const started = Date.now();
+    const calls = await Promise.all(
+      Array.from({ length: 30 }, async () => {
+        const response = await fetchTrusted(url, {
+          method: 'POST',
+          headers: { Authorization: bearer(access_token), 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+        });
+        await response.body?.cancel();
+        return response.status;
+      }),
+    );
+    assert.ok(!calls.includes(429) && !calls.includes(401), JSON.stringify(calls));
+    assert.ok(Date.now() - started < 5_000, 'not queued by nginx');
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // 50 parallel requests spread over every OAuth endpoint, with and without a made-up bearer header.
+    const endpoints: [string, RequestInit][] = [
+      ['/.well-known/oauth-protected-resource/mcp', {}],
+      ['/.well-known/oauth-authorization-server', {}],
+      ['/register', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }],
+      ['/authorize?client_id=none', {}],
+      ['/token', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'grant_type=none' }],
+      ['/revoke', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'token=none' }],
+    ];
+    const burst = (authorization?: string) =>
+      Promise.all(
+        Array.from({ length: 50 }, async (_, i) => {
+          const [path, init] = endpoints[i % endpoints.length]!;
+          const headers = { ...(init.headers as Record<string, string> | undefined), ...(authorization ? { Authorization: authorization } : {}) };
+          const response = await fetchTrusted(`${issuer}${path}`, { ...init, headers, redirect: 'manual' });
+          await response.body?.cancel();
+          return `${path.split('?')[0]} ${response.status}`;
+        }),
+      );
+    for (const authorization of ['Bearer x', undefined]) {
+      const answers = await burst(authorization);
+      const limited = answers.filter((a) => a.endsWith(' 429'));
+      assert.ok(limited.length >= 20, `${authorization ?? 'no header'}: ${JSON.stringify(answers)}`);
+      // Every endpoint is behind the limit, not only some.
+      for (const [path] of endpoints)
+        assert.ok(
+          limited.some((a) => a.startsWith(`${path.split('?')[0]} `)),
+          `${authorization ?? 'no header'}: ${path} never limited`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+    }
+  });
+
+  test('connection limits: slow bodies beyond 16 per address are refused (429) and the rest closed after 10 s, slow headers are closed after 10 s; the token holder is served throughout (control)', async () => {
+    const certificate = certificateOf(instance);
+    // Slow bodies at the token endpoint, opened under its rate limit (4 per second) so only the connection limit can refuse them.
+    const bodies = [];
+    for (let i = 0; i < 24; i++) {
+      const client = slowClient(instance.port, certificate, slowBodyOpening('/token'));
+      client.trickle(3_000);
+      bodies.push(client);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const refused = await Promise.all(bodies.slice(16).map((c) => Promise.race([c.answered, new Promise((r) => setTimeout(() => r(0), 3_000))])));
+    assert.deepEqual(refused, Array(8).fill(429), 'beyond 16 connections from one address: 429 at once');
+    const held = await Promise.all(bodies.slice(0, 16).map((c) => Promise.race([c.answered, new Promise((r) => setTimeout(() => r(0), 100))])));
+    assert.deepEqual(held, Array(16).fill(0), 'the first 16 are still waiting for their bodies');
+    // Slow headers: nothing counts them before the head is complete; the timeout does.
+    const heads = Array.from({ length: 40 }, () => slowClient(instance.port, certificate, slowHeaderOpening('/authorize')));
+    const timer = Date.now();
+    assert.equal((await initializeStatus(fetchTrusted, url, bearer(instance.token))).status, 200);
+    assert.ok(Date.now() - timer < 3_000, 'the token holder is served while the slow connections are held');
+    for (const c of bodies) c.stop();
+    const stopped = Date.now();
+    const closed = await Promise.all([...bodies, ...heads].map((c) => c.closed));
+    const slowest = Math.max(...closed.map((c) => c.at - stopped));
+    assert.ok(slowest < 16_000, `every slow connection was closed by nginx within its timeout (the last ${slowest} ms after the client fell silent)`);
+    // The limits refill: the next steps start from a full bucket.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
   });
 

@@ -35,7 +35,7 @@ const HARDENING = {
   cap_add: ['CHOWN', 'NET_ADMIN', 'SETGID', 'SETPCAP', 'SETUID'],
   security_opt: ['no-new-privileges', `seccomp=${SECCOMP}`],
   read_only: true,
-  tmpfs: ['/tmp:rw,nosuid,nodev,noexec,size=64m', '/run:rw,nosuid,nodev,noexec,size=16m'],
+  tmpfs: ['/tmp:rw,nosuid,nodev,noexec,mode=1777,size=64m', '/run:rw,nosuid,nodev,noexec,mode=0755,size=16m'],
   ulimits: { core: 0 },
   healthcheck: { test: ['CMD', '/opt/sandbox/bin/healthcheck'], interval: '10s', timeout: '5s', start_period: '10s', retries: 3 },
 };

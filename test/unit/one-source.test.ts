@@ -13,6 +13,7 @@ import { PUBLIC_URL_PATH } from '../../package_scripts/docker/argv.js';
 import { GATEWAY_PORT, SESSION_GATEWAY_PORT } from '../../package_scripts/docker/names.js';
 import { envNameProblem, renderReservedEnvNames } from '../../package_scripts/settings/env-names.js';
 import { accessTokenSchema } from '../../package_scripts/settings/schema.js';
+import { gatewayPorts } from './gateway-ports.js';
 import { repoRoot } from './project-fixture.js';
 
 const read = (...path: string[]) => readFileSync(join(repoRoot, ...path), 'utf8');
@@ -122,6 +123,23 @@ describe('ports and paths inside the image, spelled once in TypeScript', () => {
 
   it(`nginx listens on ${GATEWAY_PORT}, the port the CLI publishes and the image exposes`, () => {
     assert.match(read('docker', 'nginx', 'gateway', 'nginx.conf.template'), new RegExp(`listen ${GATEWAY_PORT} ssl`));
+  });
+
+  it('every port a gateway listens on is in docker/common/lib/gateway-ports, the table the firewall and the escape battery read', () => {
+    const table = gatewayPorts();
+    const published = table.filter((p) => p.scope === 'published').map((p) => p.port);
+    const loopback = table.filter((p) => p.scope === 'loopback').map((p) => p.port);
+    assert.deepEqual(published, [GATEWAY_PORT], "nginx's port, the one the CLI publishes");
+    assert.ok(!table.some((p) => p.port === SESSION_GATEWAY_PORT), "the session gateway's port is the mcp user's, never a gateway's");
+    const authPort = /AUTH_PORT: (\d+),/.exec(read('docker', 'common', 'auth-gateway', 'src', 'config.mjs'))?.[1];
+    assert.deepEqual(loopback, [Number(authPort)], "the auth gateway's port");
+    const uses: Array<[string[], RegExp]> = [
+      [['docker', 'common', 'bin', 'healthcheck'], /\/dev\/tcp\/127\.0\.0\.1\/(\d+) \|\| \{ echo "the auth gateway/],
+      [['docker', 'ngrok', 'gateway', 'forward-options.cjs'], /AUTH_GATEWAY = 'http:\/\/127\.0\.0\.1:(\d+)'/],
+      [['docker', 'pinggy', 'gateway', 'ssh-config.cjs'], /AUTH_GATEWAY = '127\.0\.0\.1:(\d+)'/],
+      [['docker', 'nginx', 'gateway', 'nginx.conf.template'], /upstream auth_gateway \{\s*server 127\.0\.0\.1:(\d+);/],
+    ];
+    for (const [path, pattern] of uses) assert.equal(Number(pattern.exec(read(...path))?.[1]), Number(authPort), path.join('/'));
   });
 
   it(`the tunnel's public URL file is ${PUBLIC_URL_PATH} for the CLI, the entrypoint, the tunnels and the readiness check`, () => {

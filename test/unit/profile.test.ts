@@ -39,8 +39,8 @@ describe('the sandbox profile as data', () => {
       seccompProfile: join(repoRoot, 'profiles', 'seccomp.json'),
       readOnlyRoot: true,
       tmpfs: [
-        { target: '/tmp', size: '64m', options: ['rw', 'nosuid', 'nodev', 'noexec'] },
-        { target: '/run', size: '16m', options: ['rw', 'nosuid', 'nodev', 'noexec'] },
+        { target: '/tmp', size: '64m', options: ['rw', 'nosuid', 'nodev', 'noexec'], mode: '1777' },
+        { target: '/run', size: '16m', options: ['rw', 'nosuid', 'nodev', 'noexec'], mode: '0755' },
       ],
       limits: { pids: 256, memory: '1g', cpus: '1', coreFileSize: 0 },
       network: 'mcp-sandbox-net',
