@@ -37,6 +37,7 @@ const HARDENING = {
   read_only: true,
   tmpfs: ['/tmp:rw,nosuid,nodev,noexec,size=64m', '/run:rw,nosuid,nodev,noexec,size=16m'],
   ulimits: { core: 0 },
+  logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } },
   healthcheck: { test: ['CMD', '/opt/sandbox/bin/healthcheck'], interval: '10s', timeout: '5s', start_period: '10s', retries: 3 },
 };
 
