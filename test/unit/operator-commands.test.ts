@@ -138,7 +138,10 @@ describe('CERT_FILE and KEY_FILE', () => {
           () => resolveTlsFiles(join(fixtures, 'leaf.pem'), key, fixtures),
           (error: unknown) => {
             assert.ok(error instanceof UsageError && error.exitCode === 2);
-            assert.equal(error.message, `KEY_FILE ${key} can be read by group or others (mode 0${mode.toString(8)}); a private key must be yours alone: chmod 600 ${key}`);
+            assert.equal(
+              error.message,
+              `KEY_FILE ${key} can be read by group or others (mode 0${mode.toString(8)}); a private key must be yours alone: chmod 600 ${key}`,
+            );
             return true;
           },
         );
