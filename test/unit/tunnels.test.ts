@@ -144,6 +144,21 @@ describe('ngrok: .env to forward options', () => {
 describe('pinggy: .env to the OpenSSH configuration', () => {
   const env = { PINGGY_ACCESS_TOKEN: 'tok3n', ACCESS_TOKEN: TOKEN };
 
+  it("refuses a token with '+' mode suffixes (token+tcp would be a raw tunnel no bearer check guards), quoting no part of it", () => {
+    for (const token of ['tok3n+tcp', 'tok3n+force', 'tok3n+qr+tls', 'tok3n+']) {
+      assert.throws(
+        () => pinggy.pinggySettings!({ ...env, PINGGY_ACCESS_TOKEN: token }),
+        (error: Error) => {
+          assert.match(error.message, /^PINGGY_ACCESS_TOKEN holds a '\+' part, which Pinggy reads as a tunnel mode .* Set the token alone, without '\+\.\.\.'/);
+          assert.ok(!error.message.includes('tok3n') && !/\+(tcp|force|qr|tls)/.test(error.message.replace(/such as \+tcp or \+tls/, '')), error.message);
+          return true;
+        },
+      );
+    }
+    // Control: the token alone, with the characters Pinggy tokens use.
+    assert.equal(pinggy.pinggySettings!({ ...env, PINGGY_ACCESS_TOKEN: 'aB3.x_y-z' }).token, 'aB3.x_y-z');
+  });
+
   it('falls back to ACCESS_TOKEN for the bearer and to a.pinggy.io:443', () => {
     const settings = pinggy.pinggySettings!(env);
     assert.deepEqual(settings, {

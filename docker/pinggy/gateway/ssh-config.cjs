@@ -27,7 +27,16 @@ const CIDR =
 function pinggySettings(env) {
   const token = env.PINGGY_ACCESS_TOKEN ?? '';
   if (!token) throw new ConfigError('PINGGY_ACCESS_TOKEN is not set: copy your token from https://dashboard.pinggy.io');
-  if (!/^[A-Za-z0-9._+-]+$/.test(token)) throw new ConfigError('PINGGY_ACCESS_TOKEN may hold only letters, digits and . _ + -');
+  // Pinggy reads "+" parts of the user name as modes (token+tcp, +tls, +force, +qr...):
+  // +tcp or +tls would make a raw tunnel to the session gateway that no k: bearer check
+  // guards. The sandbox chooses the mode (x:https with the checks below); a token is the token alone.
+  if (token.includes('+')) {
+    // Not quoted: the message must not carry any part of the token.
+    throw new ConfigError(
+      "PINGGY_ACCESS_TOKEN holds a '+' part, which Pinggy reads as a tunnel mode (such as +tcp or +tls, which it does not guard with the bearer token). Set the token alone, without '+...': the sandbox always asks for HTTPS with the bearer check",
+    );
+  }
+  if (!/^[A-Za-z0-9._-]+$/.test(token)) throw new ConfigError('PINGGY_ACCESS_TOKEN may hold only letters, digits and . _ -');
 
   const bearer = env.PINGGY_BEARER_TOKEN || env.ACCESS_TOKEN || '';
   if (!bearer) throw new ConfigError('PINGGY_BEARER_TOKEN (or ACCESS_TOKEN) is not set: generate one with npm run gen_key');
