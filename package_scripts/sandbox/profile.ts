@@ -1,5 +1,5 @@
 import type { InstanceNames } from '../docker/names.js';
-import { AUTH_VOLUME_TARGET, GATEWAY_PORT, LABEL_INSTANCE, LABEL_TEMPLATE, TLS_VOLUME_TARGET, USER_TLS_TARGET } from '../docker/names.js';
+import { AUTH_VOLUME_TARGET, GATEWAY_PORT, LABEL_INSTANCE, LABEL_TEMPLATE, TLS_VOLUME_TARGET, TUNNEL_VOLUME_TARGET, USER_TLS_TARGET } from '../docker/names.js';
 import type { Settings } from '../settings/load.js';
 import { firewallEgressValue, type EgressPolicy } from './firewall.js';
 
@@ -27,7 +27,7 @@ export interface SandboxProfile {
   network: string;
   /** nginx only: where the gateway port is published on the host. */
   publish?: { hostAddress: string; hostPort: number; containerPort: number };
-  /** Named volumes (the TLS state of nginx, the OAuth state of AUTH=oauth). */
+  /** Named volumes (the TLS state of nginx, the OAuth state of AUTH=oauth, Pinggy's host key). */
   volumes: readonly { name: string; target: string }[];
   /** Host paths bound into the container: MCP_MOUNTS and CERT_FILE/KEY_FILE. */
   binds: readonly BindMount[];
@@ -149,6 +149,8 @@ export function sandboxProfile(settings: Settings, names: InstanceNames, options
     volumes: [
       ...(nginx ? [{ name: names.tlsVolume, target: TLS_VOLUME_TARGET }] : []),
       ...(settings.AUTH === 'oauth' ? [{ name: names.authVolume, target: AUTH_VOLUME_TARGET }] : []),
+      // Without PINGGY_HOST_KEY, the key first seen is kept here, so a restart does not trust a new one.
+      ...(settings.template === 'pinggy' ? [{ name: names.tunnelVolume, target: TUNNEL_VOLUME_TARGET }] : []),
     ],
     binds: [...(nginx ? tlsFileBinds(settings) : []), ...settings.mounts.map((m) => ({ source: m.hostPath, target: m.containerPath, readOnly: m.readOnly }))],
     egress: options.egress,

@@ -539,6 +539,7 @@ describe('small argv helpers', () => {
       network: 'mcp-x-net',
       tlsVolume: 'mcp-x-tls',
       authVolume: 'mcp-x-auth',
+      tunnelVolume: 'mcp-x-tunnel',
     });
     assert.deepEqual(instanceNames('mcp-x', '1.2'), {
       container: 'mcp-x',
@@ -546,6 +547,7 @@ describe('small argv helpers', () => {
       network: 'mcp-x-net',
       tlsVolume: 'mcp-x-tls',
       authVolume: 'mcp-x-auth',
+      tunnelVolume: 'mcp-x-tunnel',
     });
   });
 

@@ -166,7 +166,7 @@ describe('export --format compose: the sandbox profile as a Compose service', ()
       'one-net': { name: 'one-net', labels: { 'io.mcp-sandbox.instance': 'one' } },
       'two-net': { name: 'two-net', labels: { 'io.mcp-sandbox.instance': 'two' } },
     });
-    assert.deepEqual(file.volumes, { 'one-tls': { name: 'one-tls' } });
+    assert.deepEqual(file.volumes, { 'one-tls': { name: 'one-tls' }, 'two-tunnel': { name: 'two-tunnel' } });
   });
 
   it('every template and setting combination validates against the Compose specification schema', () => {

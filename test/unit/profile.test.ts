@@ -91,7 +91,10 @@ describe('the sandbox profile as data', () => {
     assert.ok(s.secrets.includes('correct horse battery'), 'the passphrase is masked like a token');
     // A tunnel keeps its auth volume, and reads its resource from the URL it published (no AUTH_RESOURCE).
     const tunnel = profileOf(settings({ TEMPLATE: 'pinggy', PINGGY_ACCESS_TOKEN: 'tok3n', AUTH: 'oauth' }));
-    assert.deepEqual(tunnel.volumes, [{ name: 'mcp-sandbox-auth', target: '/var/lib/mcp-sandbox/auth' }]);
+    assert.deepEqual(tunnel.volumes, [
+      { name: 'mcp-sandbox-auth', target: '/var/lib/mcp-sandbox/auth' },
+      { name: 'mcp-sandbox-tunnel', target: '/var/lib/mcp-sandbox/tunnel' },
+    ]);
     assert.equal(tunnel.env.AUTH_RESOURCE, undefined);
     // Control: AUTH=bearer (the default) adds nothing.
     const bearer = profileOf(settings({ OAUTH_ACCESS_TTL: '10m' }));
