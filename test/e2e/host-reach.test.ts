@@ -10,7 +10,6 @@ import {
   chmodSync,
   chownSync,
   copyFileSync,
-  cpSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
