@@ -3,6 +3,7 @@ import { createDockerEngine, type DockerEngine } from './docker/engine.js';
 import type { EngineSelection } from './docker/target.js';
 import type { EndpointProbeTarget, ProbeOutcome } from './operator/readiness.js';
 import type { Env } from './settings/load.js';
+import { visible } from './terminal-text.js';
 
 /** What every command receives; tests build their own. */
 export interface CommandContext {
@@ -56,16 +57,20 @@ export function progressWriter(stream: { isTTY?: boolean; write(text: string): u
   };
 }
 
+/**
+ * The terminal: every message may quote the server (tool names, its stderr lines, a
+ * tunnel's URL), so each is printed through visible() before colour is added.
+ */
 export function terminalOutput(): Output {
   const progress = progressWriter(process.stderr);
   return {
-    note: (m) => console.error(chalk.dim(m)),
-    waiting: progress.waiting,
+    note: (m) => console.error(chalk.dim(visible(m))),
+    waiting: (m, elapsedSeconds) => progress.waiting(visible(m), elapsedSeconds),
     done: progress.done,
-    info: (m) => console.log(m),
-    success: (m) => console.log(chalk.green(m)),
-    warn: (m) => console.error(chalk.yellow(`warning: ${m}`)),
-    data: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+    info: (m) => console.log(visible(m)),
+    success: (m) => console.log(chalk.green(visible(m))),
+    warn: (m) => console.error(chalk.yellow(`warning: ${visible(m)}`)),
+    data: (t) => process.stdout.write(visible(t.endsWith('\n') ? t : `${t}\n`)),
   };
 }
 

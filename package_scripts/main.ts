@@ -6,6 +6,7 @@ import { CommanderError } from 'commander';
 import { defaultContext } from './context.js';
 import { DockerError, isReportedError, NotServingError } from './errors.js';
 import { createProgram } from './program.js';
+import { visible } from './terminal-text.js';
 
 /** The project root: dist/package_scripts/main.js sits two folders below it. */
 const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -17,16 +18,17 @@ export function report(error: unknown): number {
     return error.exitCode === 0 ? 0 : 2;
   }
   if (isReportedError(error)) {
-    console.error(chalk.red(`error: ${error.message}`));
+    // Messages quote the server (its lines, its log's tail, names): printed through visible().
+    console.error(chalk.red(`error: ${visible(error.message)}`));
     if (error instanceof DockerError) {
-      console.error(chalk.dim(`command: ${error.command}`));
-      if (error.detail) console.error(error.detail);
+      console.error(chalk.dim(`command: ${visible(error.command)}`));
+      if (error.detail) console.error(visible(error.detail));
     }
     if (error instanceof NotServingError && error.serverLines.length > 0) {
-      console.error(['The MCP server said:', ...error.serverLines.map((l) => `  ${l}`)].join('\n'));
+      console.error(visible(['The MCP server said:', ...error.serverLines.map((l) => `  ${l}`)].join('\n')));
     }
     // Every error's hint comes last (the fix, or where to read more).
-    if (error.hint) console.error(error.hint);
+    if (error.hint) console.error(visible(error.hint));
     return error.exitCode;
   }
   console.error(chalk.red('unexpected error (a bug in mcp-sandbox; please report it):'));

@@ -16,12 +16,12 @@ export const logsOptionsSchema = z.object({
 });
 export type LogsOptions = z.input<typeof logsOptionsSchema> & EngineOptions & { name?: string; envFile?: string };
 
-/** The container's log (gateway and Supergateway lines); -f follows until Ctrl-C. */
+/** The container's log (gateway and Supergateway lines), control characters made visible; -f follows until Ctrl-C. */
 export async function logs(ctx: CommandContext, rawOptions: LogsOptions): Promise<void> {
   const options = parseOrThrow(logsOptionsSchema, rawOptions);
   const name = instanceName(ctx, rawOptions);
   const docker = engineFromEnvFile(ctx, rawOptions);
   // Asked first, with output captured: an unknown name or a stopped engine gets a clear message.
   const instance = await requireInstance(docker, name);
-  await docker.run(showLogsArgs(instance.container, { follow: options.follow, tail: options.tail }), { inherit: true });
+  await docker.run(showLogsArgs(instance.container, { follow: options.follow, tail: options.tail }), { inherit: true, untrustedOutput: true });
 }

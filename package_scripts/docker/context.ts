@@ -1,9 +1,8 @@
-import { copyFileSync, cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { execa } from 'execa';
-import { UsageError } from '../errors.js';
 import type { Settings } from '../settings/load.js';
+import { packNpmFolder } from './pack-npm-folder.js';
 
 /**
  * A throw-away build context with the repository's layout but only what the
@@ -51,12 +50,5 @@ async function stageServer(settings: Settings, serverDir: string): Promise<strin
     cpSync(path, join(serverDir, 'src'), { recursive: true, filter: (source) => source === path || !PYTHON_FOLDER_SKIP.test(basename(source)) });
     return 'pypi:./src';
   }
-  // --ignore-scripts: a local package's prepack/prepare scripts are as untrusted as its
-  // install scripts, and here they would run on this machine, as you.
-  const packed = await execa('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', serverDir, path], { reject: false });
-  const tarball = readdirSync(serverDir).find((f) => f.endsWith('.tgz'));
-  if (packed.exitCode !== 0 || !tarball) {
-    throw new UsageError(`MCP_SERVER: \`npm pack ${path}\` failed: ${packed.stderr || packed.stdout}`);
-  }
-  return `npm:./${tarball}`;
+  return `npm:./${await packNpmFolder(path, serverDir)}`;
 }

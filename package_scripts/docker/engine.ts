@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ExecaError } from 'execa';
 import { DockerError } from '../errors.js';
 import { shellQuote } from '../shell.js';
+import { visibleStream } from '../terminal-text.js';
 import { engineFailure } from './engine-failure.js';
 import { DEFAULT_SELECTION, endpointOf, selectionEnv, type EngineEndpoint, type EngineSelection } from './target.js';
 
@@ -22,6 +23,11 @@ export interface DockerCallOptions {
   env?: Record<string, string>;
   /** Stream output to the terminal (build, attached run) instead of capturing it. */
   inherit?: boolean;
+  /**
+   * With inherit: the output is the MCP server's (its log, an attached run), so it is
+   * streamed with control characters made visible (terminal-text.ts) instead of as written.
+   */
+  untrustedOutput?: boolean;
   /** Resolve with the exit code instead of throwing (for probes such as "does it exist"). */
   allowFailure?: boolean;
   /** Called with the child once it started (attached runs forward Ctrl-C to it). */
@@ -87,15 +93,27 @@ export function createDockerEngine(secrets: readonly string[] = [], selection: E
     const command = formatCommand(args, secrets);
     // Loaded on first use: commands that never reach the engine (cli, -h, bad settings) do not pay for it.
     const { execa } = await import('execa');
+    const rendered = options.inherit && options.untrustedOutput;
     const child = execa(binary, args, {
       env: { ...engineEnv, ...(options.env ?? {}) },
       extendEnv: true,
       stdin: options.inherit ? 'inherit' : 'ignore',
-      stdout: options.inherit ? 'inherit' : 'pipe',
-      stderr: options.inherit ? 'inherit' : 'pipe',
+      stdout: options.inherit && !rendered ? 'inherit' : 'pipe',
+      stderr: options.inherit && !rendered ? 'inherit' : 'pipe',
+      buffer: !rendered,
       reject: false,
       stripFinalNewline: true,
     });
+    if (rendered) {
+      for (const [from, to] of [
+        [child.stdout, process.stdout],
+        [child.stderr, process.stderr],
+      ] as const) {
+        const stream = visibleStream((text) => to.write(text));
+        from?.on('data', (chunk: Buffer) => stream.push(chunk));
+        from?.on('end', () => stream.end());
+      }
+    }
     options.onSpawn?.(child);
     const result = await child;
     const stdout = typeof result.stdout === 'string' ? result.stdout : '';

@@ -9,6 +9,8 @@ export interface InstanceNames {
   tlsVolume: string;
   /** AUTH=oauth: the authorization state (clients, token hashes), readable by the gateway user only. */
   authVolume: string;
+  /** TEMPLATE=pinggy: the tunnel server's host key as first seen, kept across restarts (docker/pinggy/gateway/configure.mjs). */
+  tunnelVolume: string;
 }
 
 export function instanceNames(name: string, tag = 'latest'): InstanceNames {
@@ -18,6 +20,7 @@ export function instanceNames(name: string, tag = 'latest'): InstanceNames {
     network: `${name}-net`,
     tlsVolume: `${name}-tls`,
     authVolume: `${name}-auth`,
+    tunnelVolume: `${name}-tunnel`,
   };
 }
 
@@ -31,5 +34,7 @@ export const SESSION_GATEWAY_PORT = 8000;
 export const TLS_VOLUME_TARGET = '/var/lib/mcp-sandbox/tls';
 /** Inside the container: the OAuth state of AUTH=oauth (docker/common/auth-gateway), owned by "gateway", mode 0700. */
 export const AUTH_VOLUME_TARGET = '/var/lib/mcp-sandbox/auth';
+/** Inside the container: Pinggy's known_hosts as first seen, owned by "gateway", mode 0700 (docker/common/setup-os). */
+export const TUNNEL_VOLUME_TARGET = '/var/lib/mcp-sandbox/tunnel';
 /** Inside the container: CERT_FILE and KEY_FILE, mounted read-only (docker/nginx/gateway/prepare reads them). */
 export const USER_TLS_TARGET = '/etc/mcp-sandbox/user-tls';

@@ -16,6 +16,7 @@ export async function runAttached(docker: DockerEngine, container: string, run: 
     result = await docker.run(run.args, {
       env: run.env,
       inherit: true,
+      untrustedOutput: true,
       allowFailure: true,
       onSpawn: (child) => {
         forward = () => {

@@ -33,7 +33,9 @@ export function weakeningWarnings(settings: Settings): string[] {
     warnings.push(`MCP_MOUNTS: ${mount.hostPath} is writable by the MCP server`);
   }
   if (settings.template === 'pinggy' && !settings.gatewayEnv.PINGGY_HOST_KEY) {
-    warnings.push("PINGGY_HOST_KEY is not set: the server's SSH key is trusted on first use; the log shows the line to pin it");
+    warnings.push(
+      `PINGGY_HOST_KEY is not set: the server's SSH key is trusted on first use and kept in the volume ${settings.NAME}-tunnel (a different key is refused after that); the log shows the line to pin it`,
+    );
   }
   if (settings.template !== 'nginx' && settings.AUTH === 'oauth') {
     warnings.push(

@@ -35,6 +35,7 @@ export interface ComposeService {
   memswap_limit: string;
   cpus: number;
   ulimits: Record<string, number>;
+  logging: { driver: string; options: { 'max-size': string; 'max-file': string } };
   networks: string[];
   ports?: string[];
   volumes?: Array<{ type: 'volume' | 'bind'; source: string; target: string; read_only?: true }>;
@@ -91,6 +92,7 @@ export function composeService(instance: ComposeInstance): ComposeService {
     memswap_limit: profile.limits.memory,
     cpus: Number(profile.limits.cpus),
     ulimits: { core: profile.limits.coreFileSize },
+    logging: { driver: profile.log.driver, options: { 'max-size': profile.log.maxSize, 'max-file': String(profile.log.maxFiles) } },
     networks: [profile.network],
     ...(profile.publish ? { ports: [publishSpec(profile.publish)] } : {}),
     ...(volumes.length > 0 ? { volumes } : {}),

@@ -1,5 +1,5 @@
 import { PODMAN_ULIMITS, PODMAN_VAR_TMP, type EngineKind } from '../docker/podman.js';
-import type { BindMount, SandboxProfile } from './profile.js';
+import type { BindMount, LogBound, SandboxProfile } from './profile.js';
 
 /**
  * The profile rendered as `docker run` argv. Arguments are separate array
@@ -35,7 +35,13 @@ export function hardeningArgs(profile: SandboxProfile, engine: EngineKind = 'doc
     ...['--cpus', limits.cpus],
     ...['--ulimit', `core=${limits.coreFileSize}`],
     ...(podman ? PODMAN_ULIMITS : []),
+    ...logArgs(profile.log),
   ];
+}
+
+/** The log bound (profile.ts LogBound): the same flags on Docker and Podman. */
+export function logArgs(log: LogBound): string[] {
+  return ['--log-driver', log.driver, '--log-opt', `max-size=${log.maxSize}`, '--log-opt', `max-file=${log.maxFiles}`];
 }
 
 /** A field of --mount's comma-separated list, quoted the CSV way when it holds a comma or a quote. */

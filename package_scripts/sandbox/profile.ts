@@ -1,5 +1,5 @@
 import type { InstanceNames } from '../docker/names.js';
-import { AUTH_VOLUME_TARGET, GATEWAY_PORT, LABEL_INSTANCE, LABEL_TEMPLATE, TLS_VOLUME_TARGET, USER_TLS_TARGET } from '../docker/names.js';
+import { AUTH_VOLUME_TARGET, GATEWAY_PORT, LABEL_INSTANCE, LABEL_TEMPLATE, TLS_VOLUME_TARGET, TUNNEL_VOLUME_TARGET, USER_TLS_TARGET } from '../docker/names.js';
 import type { Settings } from '../settings/load.js';
 import { firewallEgressValue, type EgressPolicy } from './firewall.js';
 
@@ -23,10 +23,11 @@ export interface SandboxProfile {
   readOnlyRoot: true;
   tmpfs: readonly TmpfsMount[];
   limits: Limits;
+  log: LogBound;
   network: string;
   /** nginx only: where the gateway port is published on the host. */
   publish?: { hostAddress: string; hostPort: number; containerPort: number };
-  /** Named volumes (the TLS state of nginx, the OAuth state of AUTH=oauth). */
+  /** Named volumes (the TLS state of nginx, the OAuth state of AUTH=oauth, Pinggy's host key). */
   volumes: readonly { name: string; target: string }[];
   /** Host paths bound into the container: MCP_MOUNTS and CERT_FILE/KEY_FILE. */
   binds: readonly BindMount[];
@@ -58,6 +59,24 @@ export interface Limits {
   /** ulimit core: 0, so a crashing process's memory (tokens included) never lands in a file. */
   coreFileSize: 0;
 }
+
+/**
+ * The container's log on the host. Every line the server writes to stderr is
+ * passed on to it, and memory, CPU and process limits do not cover the engine's
+ * log file: without a bound the server can fill the host's disk. The json-file
+ * driver is named (a daemon's default may be one that ignores max-size) and is
+ * the one `docker logs` and .LogPath read; Podman takes the same flags (its
+ * k8s-file log is truncated at max-size; it keeps no rotated files).
+ */
+export interface LogBound {
+  driver: 'json-file';
+  /** Docker's size notation, per file. */
+  maxSize: string;
+  /** Files kept, the current one included: at most maxSize × maxFiles on the host. */
+  maxFiles: number;
+}
+
+export const SANDBOX_LOG: LogBound = { driver: 'json-file', maxSize: '10m', maxFiles: 3 };
 
 export interface BindMount {
   source: string;
@@ -131,11 +150,14 @@ export function sandboxProfile(settings: Settings, names: InstanceNames, options
     readOnlyRoot: true,
     tmpfs: SANDBOX_TMPFS,
     limits: { pids: settings.MCP_PIDS, memory: settings.MCP_MEMORY, cpus: settings.MCP_CPUS, coreFileSize: 0 },
+    log: SANDBOX_LOG,
     network: names.network,
     ...(nginx ? { publish: { hostAddress: settings.BIND_ADDRESS, hostPort: settings.HOST_PORT, containerPort: GATEWAY_PORT } } : {}),
     volumes: [
       ...(nginx ? [{ name: names.tlsVolume, target: TLS_VOLUME_TARGET }] : []),
       ...(settings.AUTH === 'oauth' ? [{ name: names.authVolume, target: AUTH_VOLUME_TARGET }] : []),
+      // Without PINGGY_HOST_KEY, the key first seen is kept here, so a restart does not trust a new one.
+      ...(settings.template === 'pinggy' ? [{ name: names.tunnelVolume, target: TUNNEL_VOLUME_TARGET }] : []),
     ],
     binds: [...(nginx ? tlsFileBinds(settings) : []), ...settings.mounts.map((m) => ({ source: m.hostPath, target: m.containerPath, readOnly: m.readOnly }))],
     egress: options.egress,

@@ -36,8 +36,30 @@ function readableFile(setting: string, path: string): Buffer {
 }
 
 /**
+ * A private key that group or others may read is refused. It is bind-mounted
+ * into the container as it is on the host, mode included; and a key other users
+ * of this machine can read is no longer only the instance's. (Inside the
+ * container the folder it is mounted in is closed to the server's user whatever
+ * the mode: docker/common/setup-os.) Not on Windows, which has no such modes.
+ */
+function refuseShared(keyFile: string): void {
+  if (process.platform === 'win32') return;
+  let mode: number;
+  try {
+    mode = statSync(keyFile).mode & 0o777;
+  } catch {
+    return; // readableFile() names a missing file
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new UsageError(
+      `KEY_FILE ${keyFile} can be read by group or others (mode ${mode.toString(8).padStart(4, '0')}); a private key must be yours alone: chmod 600 ${keyFile}`,
+    );
+  }
+}
+
+/**
  * Checks CERT_FILE/KEY_FILE before anything starts: both or neither, readable,
- * a PEM certificate, a private key that belongs to it. The key is read only to
+ * the key readable by its owner only, a PEM certificate, a private key that belongs to it. The key is read only to
  * check that; no message quotes it.
  */
 export function resolveTlsFiles(certSetting: string, keySetting: string, baseDir: string): TlsFiles | undefined {
@@ -60,6 +82,7 @@ export function resolveTlsFiles(certSetting: string, keySetting: string, baseDir
     if (error instanceof UsageError) throw error;
     throw new UsageError(`KEY_FILE ${keyFile} is not an unencrypted PEM private key; export the key without a passphrase (mkcert's *-key.pem is one)`);
   }
+  refuseShared(keyFile);
   if (!certificate.checkPrivateKey(key)) {
     throw new UsageError(`KEY_FILE ${keyFile} is not the private key of CERT_FILE ${certFile}; use the pair made together`);
   }

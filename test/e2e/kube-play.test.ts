@@ -15,7 +15,8 @@
  * - Kubernetes has no pids limit per pod, so none is set.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
@@ -67,7 +68,10 @@ if (!existsSync(socket) || !statSync(socket).isSocket()) {
     });
 
     test('bad input: settings a cluster cannot use exit 2 with the fix named, and nothing is written', async () => {
-      const fixtures = join(projectDir, 'test', 'fixtures', 'tls');
+      // The test CA's leaf, its key 0600 as a user keeps it (a key group or others can read is refused first).
+      const fixtures = mkdtempSync(join(tmpdir(), 'kube-e2e-tls-'));
+      for (const file of ['leaf.pem', 'leaf-key.pem']) copyFileSync(join(projectDir, 'test', 'fixtures', 'tls', file), join(fixtures, file));
+      chmodSync(join(fixtures, 'leaf-key.pem'), 0o600);
       const mine = await createInstance('kube-e2e-cert', { CERT_FILE: join(fixtures, 'leaf.pem'), KEY_FILE: join(fixtures, 'leaf-key.pem') });
       try {
         const refused = await cli(['export', '--format', 'kubernetes', '--env-file', mine.envFile, '--out', join(mine.dir, 'k8s')]);

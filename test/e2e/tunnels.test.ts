@@ -148,6 +148,41 @@ describe('pinggy template through a stand-in SSH server (steps in order, on shar
     assert.match(started.all ?? '', /pinggy refused the tunnel/);
     await waitFor('a restart by the restart policy', async () => ((await restartCount(name)) >= 1 ? true : undefined));
   });
+
+  test("without PINGGY_HOST_KEY the key first seen is kept in the instance's volume: after the server's key changes, a restart is refused; control: the first start and a reset volume connect", async () => {
+    await cli(['stop', '--env-file', context.instance.envFile]);
+    await docker(['volume', 'rm', '-f', `${name}-tunnel`]);
+    setEnv(context.instance.envFile, { PINGGY_HOST_KEY: '' });
+    // Control: the first sighting is trusted and the tunnel serves.
+    const first = await cli(['start', '-d', '--env-file', context.instance.envFile]);
+    assert.equal(first.exitCode, 0, first.all);
+    assert.match(first.all ?? '', new RegExp(`kept in the volume ${name}-tunnel`));
+    const kept = (await docker(['logs', name])).stdout;
+    assert.match(kept, /host key as first seen, kept in the instance's volume/);
+    assert.ok(kept.includes(`trusted the server's key on first use and kept in the instance's volume`) && kept.includes(hostKey), kept);
+    // The server's key changes (a man in the middle, as the container sees it): sshd re-reads its new key on SIGHUP.
+    const rekeyed = await docker([
+      'exec',
+      sshd,
+      'sh',
+      '-c',
+      'rm -f /etc/ssh/ssh_host_* && ssh-keygen -A >/dev/null && cut -d" " -f1,2 /etc/ssh/ssh_host_ed25519_key.pub',
+    ]);
+    assert.equal(rekeyed.exitCode, 0, rekeyed.stderr);
+    assert.notEqual(rekeyed.stdout.trim(), hostKey);
+    assert.equal((await docker(['kill', '--signal', 'HUP', sshd])).exitCode, 0);
+    // A new start of the instance (the old code trusted the new key afresh here).
+    const refused = await cli(['start', '-d', '--timeout', '60', '--env-file', context.instance.envFile]);
+    assert.equal(refused.exitCode, 1, refused.all);
+    assert.match(refused.all ?? '', /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/);
+    assert.match(refused.all ?? '', /pinggy refused the tunnel/);
+    // Control: the reset the log names (stop, remove the volume) trusts the new key.
+    await cli(['stop', '--env-file', context.instance.envFile]);
+    assert.equal((await docker(['volume', 'rm', `${name}-tunnel`])).exitCode, 0);
+    const reset = await cli(['start', '-d', '--env-file', context.instance.envFile]);
+    assert.equal(reset.exitCode, 0, reset.all);
+    assert.ok((await docker(['logs', name])).stdout.includes(rekeyed.stdout.trim()), 'the new key was trusted and shown');
+  });
 });
 
 describe('ngrok template without an ngrok service (steps in order, on shared instances)', { timeout: 900_000 }, () => {

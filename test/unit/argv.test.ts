@@ -78,6 +78,8 @@ const DEFAULT_HARDENING = [
   '1',
   '--ulimit',
   'core=0',
+  // The log bound: the server's stderr cannot fill the host's disk.
+  ...['--log-driver', 'json-file', '--log-opt', 'max-size=10m', '--log-opt', 'max-file=3'],
 ];
 
 const DEFAULT_ENV_FLAGS = [
@@ -258,6 +260,7 @@ describe('hardeningArgs', () => {
       '0.5',
       '--ulimit',
       'core=0',
+      ...['--log-driver', 'json-file', '--log-opt', 'max-size=10m', '--log-opt', 'max-file=3'],
     ]);
   });
 });
@@ -536,6 +539,7 @@ describe('small argv helpers', () => {
       network: 'mcp-x-net',
       tlsVolume: 'mcp-x-tls',
       authVolume: 'mcp-x-auth',
+      tunnelVolume: 'mcp-x-tunnel',
     });
     assert.deepEqual(instanceNames('mcp-x', '1.2'), {
       container: 'mcp-x',
@@ -543,6 +547,7 @@ describe('small argv helpers', () => {
       network: 'mcp-x-net',
       tlsVolume: 'mcp-x-tls',
       authVolume: 'mcp-x-auth',
+      tunnelVolume: 'mcp-x-tunnel',
     });
   });
 

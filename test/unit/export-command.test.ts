@@ -8,7 +8,7 @@ import type { CommandContext } from '../../package_scripts/context.js';
 import { UsageError } from '../../package_scripts/errors.js';
 import { writeExport } from '../../package_scripts/operator/export-files.js';
 import { exportRoot, NGROK_TOKEN, TOKEN } from './export-fixture.js';
-import { repoRoot } from './project-fixture.js';
+import { repoRoot, tlsFixtures } from './project-fixture.js';
 import { recordingOutput } from './recording-output.js';
 
 let counter = 0;
@@ -185,7 +185,7 @@ describe('npm run export', () => {
     });
 
     it('settings a cluster cannot use: CERT_FILE, MCP_MOUNTS, a NAME that is no Kubernetes name', async () => {
-      const fixtures = join(repoRoot, 'test', 'fixtures', 'tls');
+      const fixtures = tlsFixtures();
       const cases: Array<[Record<string, string>, RegExp]> = [
         [
           { CERT_FILE: join(fixtures, 'leaf.pem'), KEY_FILE: join(fixtures, 'leaf-key.pem') },

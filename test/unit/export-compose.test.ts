@@ -37,6 +37,7 @@ const HARDENING = {
   read_only: true,
   tmpfs: ['/tmp:rw,nosuid,nodev,noexec,mode=1777,size=64m', '/run:rw,nosuid,nodev,noexec,mode=0755,size=16m'],
   ulimits: { core: 0 },
+  logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } },
   healthcheck: { test: ['CMD', '/opt/sandbox/bin/healthcheck'], interval: '10s', timeout: '5s', start_period: '10s', retries: 3 },
 };
 
@@ -165,7 +166,7 @@ describe('export --format compose: the sandbox profile as a Compose service', ()
       'one-net': { name: 'one-net', labels: { 'io.mcp-sandbox.instance': 'one' } },
       'two-net': { name: 'two-net', labels: { 'io.mcp-sandbox.instance': 'two' } },
     });
-    assert.deepEqual(file.volumes, { 'one-tls': { name: 'one-tls' } });
+    assert.deepEqual(file.volumes, { 'one-tls': { name: 'one-tls' }, 'two-tunnel': { name: 'two-tunnel' } });
   });
 
   it('every template and setting combination validates against the Compose specification schema', () => {

@@ -3,7 +3,7 @@
  * what they print, and that bad input stops them before any docker call.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -23,11 +23,11 @@ import { DockerError, UsageError } from '../../package_scripts/errors.js';
 import { resolveSettings } from '../../package_scripts/settings/load.js';
 import { PLACEHOLDER_SECRET } from '../../package_scripts/settings/schema.js';
 import { resolveTlsFiles } from '../../package_scripts/settings/tls-files.js';
-import { makeProjectDir } from './project-fixture.js';
+import { makeProjectDir, tlsFixtures } from './project-fixture.js';
 import { recordingOutput } from './recording-output.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const fixtures = join(repoRoot, 'test', 'fixtures', 'tls');
+const fixtures = tlsFixtures();
 const TOKEN = 'c0ffee00'.repeat(8);
 const root = mkdtempSync(join(tmpdir(), 'mcp-operator-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -124,6 +124,34 @@ describe('CERT_FILE and KEY_FILE', () => {
           return true;
         },
       );
+    }
+  });
+
+  it('refuses a key that group or others can read (exit 2, naming KEY_FILE and chmod 600); control: the same key at 0600 passes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-key-mode-'));
+    try {
+      const key = join(dir, 'key.pem');
+      copyFileSync(join(fixtures, 'leaf-key.pem'), key);
+      for (const mode of [0o644, 0o640, 0o604, 0o660]) {
+        chmodSync(key, mode);
+        assert.throws(
+          () => resolveTlsFiles(join(fixtures, 'leaf.pem'), key, fixtures),
+          (error: unknown) => {
+            assert.ok(error instanceof UsageError && error.exitCode === 2);
+            assert.equal(
+              error.message,
+              `KEY_FILE ${key} can be read by group or others (mode 0${mode.toString(8)}); a private key must be yours alone: chmod 600 ${key}`,
+            );
+            return true;
+          },
+        );
+      }
+      for (const mode of [0o600, 0o400]) {
+        chmodSync(key, mode);
+        assert.equal(resolveTlsFiles(join(fixtures, 'leaf.pem'), key, fixtures)?.keyFile, key);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

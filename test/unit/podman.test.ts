@@ -95,6 +95,7 @@ describe('Podman: the argv', () => {
       ...['--ulimit', 'core=0'],
       ...['--ulimit', 'nofile=8192:8192'],
       ...['--ulimit', 'nproc=16384:16384'],
+      ...['--log-driver', 'json-file', '--log-opt', 'max-size=10m', '--log-opt', 'max-file=3'],
     ]);
     // Exactly these differ: the inline profile out, three additions in.
     assert.deepEqual(

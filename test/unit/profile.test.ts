@@ -43,6 +43,7 @@ describe('the sandbox profile as data', () => {
         { target: '/run', size: '16m', options: ['rw', 'nosuid', 'nodev', 'noexec'], mode: '0755' },
       ],
       limits: { pids: 256, memory: '1g', cpus: '1', coreFileSize: 0 },
+      log: { driver: 'json-file', maxSize: '10m', maxFiles: 3 },
       network: 'mcp-sandbox-net',
       publish: { hostAddress: '127.0.0.1', hostPort: 443, containerPort: 8443 },
       volumes: [{ name: 'mcp-sandbox-tls', target: '/var/lib/mcp-sandbox/tls' }],
@@ -90,7 +91,10 @@ describe('the sandbox profile as data', () => {
     assert.ok(s.secrets.includes('correct horse battery'), 'the passphrase is masked like a token');
     // A tunnel keeps its auth volume, and reads its resource from the URL it published (no AUTH_RESOURCE).
     const tunnel = profileOf(settings({ TEMPLATE: 'pinggy', PINGGY_ACCESS_TOKEN: 'tok3n', AUTH: 'oauth' }));
-    assert.deepEqual(tunnel.volumes, [{ name: 'mcp-sandbox-auth', target: '/var/lib/mcp-sandbox/auth' }]);
+    assert.deepEqual(tunnel.volumes, [
+      { name: 'mcp-sandbox-auth', target: '/var/lib/mcp-sandbox/auth' },
+      { name: 'mcp-sandbox-tunnel', target: '/var/lib/mcp-sandbox/tunnel' },
+    ]);
     assert.equal(tunnel.env.AUTH_RESOURCE, undefined);
     // Control: AUTH=bearer (the default) adds nothing.
     const bearer = profileOf(settings({ OAUTH_ACCESS_TTL: '10m' }));

@@ -239,6 +239,12 @@ const BAD_CASES: BadCase[] = [
     expect: ['PINGGY_HOST_KEY must be a public key line'],
   },
   {
+    name: "PINGGY_ACCESS_TOKEN with a '+tcp' mode suffix",
+    inProcess: true,
+    env: `${OK}TEMPLATE=pinggy\nPINGGY_ACCESS_TOKEN=tok3n+tcp\n`,
+    expect: ["PINGGY_ACCESS_TOKEN holds a '+' part, which Pinggy reads as a tunnel mode", "Set the token alone, without '+...'"],
+  },
+  {
     name: 'PINGGY_PORT out of range',
     inProcess: true,
     env: `${OK}TEMPLATE=pinggy\nPINGGY_ACCESS_TOKEN=t\nPINGGY_PORT=70000\n`,

@@ -15,7 +15,7 @@ import type { CommandContext } from '../../package_scripts/context.js';
 import type { DockerEngine, DockerResult } from '../../package_scripts/docker/engine.js';
 import { NotServingError, UsageError } from '../../package_scripts/errors.js';
 import type { EndpointProbeTarget, ProbeOutcome } from '../../package_scripts/operator/readiness.js';
-import { CERT_PEM } from './project-fixture.js';
+import { CERT_PEM, tlsFixtures } from './project-fixture.js';
 import { recordingOutput } from './recording-output.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -168,7 +168,7 @@ describe('start with the local CA (recording engine, real openssl)', () => {
   });
 
   it('CERT_FILE/KEY_FILE take precedence: no CA is made', async () => {
-    const fixtures = join(repoRoot, 'test', 'fixtures', 'tls');
+    const fixtures = tlsFixtures();
     const h = harness(
       `NAME=own\nACCESS_TOKEN=${TOKEN}\nCERT_FILE=${fixtures}/leaf.pem\nKEY_FILE=${fixtures}/leaf-key.pem\n`,
       () => undefined,

@@ -144,6 +144,48 @@ describe('ngrok: .env to forward options', () => {
 describe('pinggy: .env to the OpenSSH configuration', () => {
   const env = { PINGGY_ACCESS_TOKEN: 'tok3n', ACCESS_TOKEN: TOKEN };
 
+  it("refuses a token with '+' mode suffixes (token+tcp would be a raw tunnel no bearer check guards), quoting no part of it", () => {
+    for (const token of ['tok3n+tcp', 'tok3n+force', 'tok3n+qr+tls', 'tok3n+']) {
+      assert.throws(
+        () => pinggy.pinggySettings!({ ...env, PINGGY_ACCESS_TOKEN: token }),
+        (error: Error) => {
+          assert.match(error.message, /^PINGGY_ACCESS_TOKEN holds a '\+' part, which Pinggy reads as a tunnel mode .* Set the token alone, without '\+\.\.\.'/);
+          assert.ok(!error.message.includes('tok3n') && !/\+(tcp|force|qr|tls)/.test(error.message.replace(/such as \+tcp or \+tls/, '')), error.message);
+          return true;
+        },
+      );
+    }
+    // Control: the token alone, with the characters Pinggy tokens use.
+    assert.equal(pinggy.pinggySettings!({ ...env, PINGGY_ACCESS_TOKEN: 'aB3.x_y-z' }).token, 'aB3.x_y-z');
+  });
+
+  it("without PINGGY_HOST_KEY the key first seen is kept in the instance's volume when it is mounted; pinned, it is written and checked strictly", () => {
+    const run = '/run/sandbox/gateway';
+    const state = '/var/lib/mcp-sandbox/tunnel';
+    const open = pinggy.pinggySettings!(env);
+    // The restart case: a volume, so ssh's accept-new writes there and a later start refuses a different key.
+    assert.deepEqual(pinggy.knownHostsPlan!(open, run, state, true), { file: `${state}/known_hosts`, write: undefined, kept: true });
+    assert.match(
+      pinggy.sshConfig!(open, `${state}/known_hosts`),
+      /StrictHostKeyChecking accept-new\n {2}UserKnownHostsFile \/var\/lib\/mcp-sandbox\/tunnel\/known_hosts\n/,
+    );
+    // Plain docker run without the volume: this start only, as before.
+    assert.deepEqual(pinggy.knownHostsPlan!(open, run, state, false), { file: `${run}/known_hosts`, write: '', kept: false });
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMUyF/Hy8Vrv2nh5bsZ7AGxLlXhCLMJBIE9gzytT0iXU';
+    const pinned = pinggy.pinggySettings!({ ...env, PINGGY_HOST_KEY: key });
+    assert.deepEqual(pinggy.knownHostsPlan!(pinned, run, state, true), { file: `${run}/known_hosts`, write: `[a.pinggy.io]:443 ${key}\n`, kept: false });
+  });
+
+  it('isMountPoint reads the mount point field of /proc/self/mountinfo', () => {
+    const mountinfo = [
+      '1045 1026 0:52 / / ro,relatime - overlay overlay rw',
+      '1050 1045 8:1 /var/lib/docker/volumes/x-tunnel/_data /var/lib/mcp-sandbox/tunnel rw,relatime - ext4 /dev/sda1 rw',
+    ].join('\n');
+    assert.equal(pinggy.isMountPoint!(mountinfo, '/var/lib/mcp-sandbox/tunnel'), true);
+    assert.equal(pinggy.isMountPoint!(mountinfo.split('\n')[0]!, '/var/lib/mcp-sandbox/tunnel'), false);
+    assert.equal(pinggy.isMountPoint!(mountinfo, '/var/lib/mcp-sandbox'), false);
+  });
+
   it('falls back to ACCESS_TOKEN for the bearer and to a.pinggy.io:443', () => {
     const settings = pinggy.pinggySettings!(env);
     assert.deepEqual(settings, {
@@ -317,7 +359,7 @@ describe('tunnel settings in the CLI', () => {
     assert.deepEqual(list, [...GATEWAY_SECRET_NAMES]);
   });
 
-  it('a tunnel publishes no port and mounts no certificate volume; only its own settings reach the container', () => {
+  it('a tunnel publishes no port and mounts no certificate volume (Pinggy: only its host-key volume); only its own settings reach the container', () => {
     const settings = settingsOf({
       TEMPLATE: 'pinggy',
       ACCESS_TOKEN: TOKEN,
@@ -327,7 +369,11 @@ describe('tunnel settings in the CLI', () => {
       ALLOWED_ORIGINS: 'https://ignored.example',
     });
     const run = runArgs(settings, instanceNames(settings.NAME), { detached: true });
-    assert.ok(!run.args.includes('--publish') && !run.args.includes('--volume'), run.args.join(' '));
+    assert.ok(!run.args.includes('--publish'), run.args.join(' '));
+    assert.deepEqual(
+      run.args.filter((a, i) => run.args[i - 1] === '--volume'),
+      ['mcp-sandbox-tunnel:/var/lib/mcp-sandbox/tunnel'],
+    );
     assert.deepEqual(containerEnv(settings), {
       NPM_MCP_ARGS: '/workspace',
       MCP_SESSION_IDLE: '300',

@@ -27,7 +27,16 @@ const CIDR =
 function pinggySettings(env) {
   const token = env.PINGGY_ACCESS_TOKEN ?? '';
   if (!token) throw new ConfigError('PINGGY_ACCESS_TOKEN is not set: copy your token from https://dashboard.pinggy.io');
-  if (!/^[A-Za-z0-9._+-]+$/.test(token)) throw new ConfigError('PINGGY_ACCESS_TOKEN may hold only letters, digits and . _ + -');
+  // Pinggy reads "+" parts of the user name as modes (token+tcp, +tls, +force, +qr...):
+  // +tcp or +tls would make a raw tunnel to the session gateway that no k: bearer check
+  // guards. The sandbox chooses the mode (x:https with the checks below); a token is the token alone.
+  if (token.includes('+')) {
+    // Not quoted: the message must not carry any part of the token.
+    throw new ConfigError(
+      "PINGGY_ACCESS_TOKEN holds a '+' part, which Pinggy reads as a tunnel mode (such as +tcp or +tls, which it does not guard with the bearer token). Set the token alone, without '+...': the sandbox always asks for HTTPS with the bearer check",
+    );
+  }
+  if (!/^[A-Za-z0-9._-]+$/.test(token)) throw new ConfigError('PINGGY_ACCESS_TOKEN may hold only letters, digits and . _ -');
 
   const bearer = env.PINGGY_BEARER_TOKEN || env.ACCESS_TOKEN || '';
   if (!bearer) throw new ConfigError('PINGGY_BEARER_TOKEN (or ACCESS_TOKEN) is not set: generate one with npm run gen_key');
@@ -89,6 +98,24 @@ function knownHosts(settings) {
   return settings.hostKey ? `${knownHostsName(settings)} ${settings.hostKey}\n` : '';
 }
 
+/**
+ * Where ssh checks the server's key. Pinned (PINGGY_HOST_KEY): a file written from the
+ * setting, checked strictly. Not pinned: the key first seen is accepted (accept-new) into
+ * the instance's volume when one is mounted at stateDir, so every later start, a restart
+ * included, refuses a different key; without the volume (plain `docker run`), into the
+ * run folder, which lives as long as the container's current start.
+ */
+function knownHostsPlan(settings, runDir, stateDir, stateMounted) {
+  if (settings.hostKey) return { file: `${runDir}/known_hosts`, write: knownHosts(settings), kept: false };
+  if (stateMounted) return { file: `${stateDir}/known_hosts`, write: undefined, kept: true };
+  return { file: `${runDir}/known_hosts`, write: '', kept: false };
+}
+
+/** Is `path` a mount point (a volume), per the lines of /proc/self/mountinfo? */
+function isMountPoint(mountinfo, path) {
+  return mountinfo.split('\n').some((line) => line.split(' ')[4] === path);
+}
+
 // ssh_config expands %-tokens in some values; a literal % is written %%.
 const literal = (value) => value.replaceAll('%', '%%');
 
@@ -112,7 +139,7 @@ function sshConfig(settings, knownHostsFile) {
     '  PasswordAuthentication no',
     '  KbdInteractiveAuthentication no',
     // The server's key is pinned by PINGGY_HOST_KEY; without it the first key
-    // seen is trusted and kept for the life of the container.
+    // seen is trusted and kept (knownHostsPlan says where).
     `  StrictHostKeyChecking ${settings.hostKey ? 'yes' : 'accept-new'}`,
     `  UserKnownHostsFile ${knownHostsFile}`,
     '  GlobalKnownHostsFile /dev/null',
@@ -153,6 +180,8 @@ module.exports = {
   remoteCommand,
   knownHostsName,
   knownHosts,
+  knownHostsPlan,
+  isMountPoint,
   sshConfig,
   sshArgs,
   readSessionLine,

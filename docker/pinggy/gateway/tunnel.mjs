@@ -42,6 +42,11 @@ function runSession() {
         if (!config.pinned) logTrustedKey();
       } else if (seen.permanent) {
         permanent = seen.permanent;
+        if (config.keptInVolume && /host key|HOST IDENTIFICATION/i.test(seen.permanent)) {
+          log(
+            "the server's key differs from the one first seen, kept in the instance's volume NAME-tunnel. If Pinggy really changed its key: npm run stop, docker volume rm NAME-tunnel, start again (or pin the new key with PINGGY_HOST_KEY)",
+          );
+        }
       }
     };
     createInterface({ input: child.stdout }).on('line', onLine);
@@ -58,9 +63,19 @@ let keyLogged = false;
 function logTrustedKey() {
   if (keyLogged) return;
   keyLogged = true;
-  const line = readFileSync(`${dir}/known_hosts`, 'utf8').trim().split('\n').pop() ?? '';
+  let line = '';
+  try {
+    line =
+      readFileSync(config.knownHostsFile ?? `${dir}/known_hosts`, 'utf8')
+        .trim()
+        .split('\n')
+        .pop() ?? '';
+  } catch {
+    // ssh could not write it: nothing to show
+  }
   const key = line.split(' ').slice(1).join(' ');
-  if (key) log(`trusted the server's key on first use; to pin it, set PINGGY_HOST_KEY=${key}`);
+  const kept = config.keptInVolume ? " and kept in the instance's volume (a different key is refused from now on)" : '';
+  if (key) log(`trusted the server's key on first use${kept}; to pin it, set PINGGY_HOST_KEY=${key}`);
 }
 
 for (const signal of ['SIGTERM', 'SIGINT']) {

@@ -150,7 +150,9 @@ describe('nginx prepare: CERT_FILE and KEY_FILE', { concurrency: true }, () => {
       assert.doesNotMatch(run.stdout, /created/);
       assert.equal(readFileSync(join(i.runDir, 'gateway', 'tls', 'key.pem'), 'utf8'), fixture('leaf-key.pem'));
       const uid = String(statSync(join(i.userTls, 'key.pem')).uid);
-      assert.ok(run.calls.some((c) => c[0] === 'setpriv' && c[1] === `--reuid=${uid}` && c.at(-1) === join(i.userTls, 'key.pem')));
+      // Through the folder closed to "mcp" (root:gateway 0710 in the image): "gateway" is the reader's only extra group.
+      const read = run.calls.find((c) => c[0] === 'setpriv' && c[1] === `--reuid=${uid}` && c.at(-1) === join(i.userTls, 'key.pem'));
+      assert.ok(read?.includes('--groups=gateway'), JSON.stringify(read));
       assertServesFrom(i, join(i.runDir, 'gateway', 'tls'));
     }));
 
