@@ -46,23 +46,38 @@ check_settings() {
   case "${MCP_SESSION_IDLE:-300}" in ''|*[!0-9]*) die "MCP_SESSION_IDLE must be a whole number of seconds" ;; esac
 }
 
-# Replace the current (background) subshell with COMMAND run as USER: no
-# capability now or ever, no new privileges, and an environment that holds only
-# PATH and the names listed in KEEP. Variables are unset here rather than passed
-# to `env`, so that no value appears on a command line. Call it as `run_as ... &`.
-run_as() {
-  local user="$1" keep="$2" var
-  shift 2
+# Empty this (background) subshell's environment but for PATH and the names
+# listed in KEEP. Variables are unset here rather than passed to `env`, so that
+# no value appears on a command line.
+keep_only_env() {
+  local keep="$1" var
   for var in $(compgen -e); do
     case " $keep " in *" $var "*) ;; *) unset "$var" ;; esac
   done
   export PATH="$SANDBOX_PATH"
+}
+
+# Replace the current (background) subshell with COMMAND run as USER: no
+# capability now or ever, no new privileges, and an environment that holds only
+# PATH and the names listed in KEEP. Call it as `run_as ... &`.
+run_as() {
+  local user="$1" keep="$2"
+  shift 2
+  keep_only_env "$keep"
   exec setpriv --reuid="$user" --regid="$user" --clear-groups \
     --inh-caps=-all --bounding-set=-all --no-new-privs -- "$@"
 }
 
-# COMMAND as "mcp" (the session gateway, which starts the MCP servers): it reads
-# only MCP_KEEP_ENV and the names in MCP_ENV; no gateway secret is ever among them.
-run_as_mcp() {
-  run_as mcp "$MCP_KEEP_ENV ${MCP_ENV//,/ }" "$@"
+# The session gateway, which starts the MCP servers: it reads only MCP_KEEP_ENV
+# and the names in MCP_ENV; no gateway secret is ever among them. It starts as
+# root holding CAP_SETUID and CAP_SETGID alone (permitted and inheritable; the
+# bounding set empty, no new privileges) and drops to "mcp" itself, first thing
+# (session-gateway/src/entry.mjs): a process whose uid changes from 0 is made
+# non-dumpable, so the servers, "mcp" too, cannot open its /proc/PID/mem or
+# environ. Two setpriv: the inheritable set can gain only what the bounding set
+# still holds, and root's capabilities after the exec come from it alone.
+run_session_gateway() {
+  keep_only_env "$MCP_KEEP_ENV ${MCP_ENV//,/ }"
+  exec setpriv --inh-caps=-all,+setuid,+setgid -- \
+    setpriv --bounding-set=-all --no-new-privs -- "$@"
 }

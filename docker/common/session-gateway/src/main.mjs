@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { describeTools, probe } from '../../lib/mcp-probe.mjs';
 import { expiredSessions, healthOf, makeRoom } from './pool.mjs';
+import { serverLauncher } from './drop-privileges.mjs';
 import { startServer } from './server-process.mjs';
 import { splitWords } from './words.mjs';
 
@@ -42,6 +43,8 @@ try {
 } catch (error) {
   fail(error.message);
 }
+// Each server starts with no inheritable capability (drop-privileges.mjs says why this process holds two).
+const [LAUNCH_COMMAND, ...LAUNCH_ARGS] = [...serverLauncher(), COMMAND, ...ARGS];
 const MAX_BODY = 16 * 2 ** 20;
 // A server that has not answered initialize after this long is reported as failing.
 const INITIALIZE_DEADLINE_MS = 60_000;
@@ -202,8 +205,8 @@ async function openSession(req, res, body) {
   session.transport.onclose = () => endSession(session, 'its transport closed');
   session.transport.onerror = (e) => debug(`session ${short(id)}: ${e.message}`);
   session.server = startServer({
-    command: COMMAND,
-    args: ARGS,
+    command: LAUNCH_COMMAND,
+    args: LAUNCH_ARGS,
     env: serverEnv,
     onMessage: (message) => toClient(session, message),
     onNonJson: (line) => error(`session ${short(id)}: the server wrote a line that is not JSON-RPC to stdout (${line.length} characters, dropped)`),
