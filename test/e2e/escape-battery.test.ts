@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { addressOf, connectFromNeighbour, sandboxBattery, startNginxBattery, startTarget, stopBattery, type BatteryContext } from './battery.js';
 import {
   callJson,
@@ -19,6 +20,7 @@ import {
   probeServerDir,
   removeInstance,
   trustingFetch,
+  waitFor,
   type Instance,
 } from './harness.js';
 
@@ -88,6 +90,60 @@ describe(onEngine('escape battery against the nginx template (steps in order, on
   });
 
   sandboxBattery(() => context);
+
+  /** The state of a process in the container ('' when it is gone), read by the engine, not the server. */
+  const stateOf = async (pid: number) =>
+    (await docker(['exec', context.instance.name, 'sh', '-c', `cat /proc/${pid}/stat 2>/dev/null | sed 's/.*) //' | cut -d' ' -f1`])).stdout.trim();
+  const running = async (pid: number) => !['', 'Z'].includes(await stateOf(pid));
+
+  test("a session's processes end with it, a setsid() sleeper included; a live session's stay (control)", async () => {
+    // MCP_MAX_SESSIONS is 2 here: the shared client's session stays live, one more ends.
+    const live = context.client;
+    const ending = await context.connect();
+    const left = await callJson<{ pid: number; group: number; session: number; server: number }>(ending, 'setsid_sleeper');
+    const kept = await callJson<{ pid: number }>(live, 'setsid_sleeper');
+    assert.deepEqual([left.group, left.session], [left.pid, left.pid], "the sleeper left its server's group and session");
+    assert.ok((await running(left.pid)) && (await running(kept.pid)), 'both sleepers run');
+    await (ending.transport as StreamableHTTPClientTransport).terminateSession();
+    await ending.close();
+    await waitFor(`the ended session's sleeper (pid ${left.pid}) to be gone`, async () => ((await running(left.pid)) ? undefined : true), 20_000);
+    assert.equal(await running(left.server), false, 'its server is gone too');
+    // The stray sweep runs every 2 s: two more rounds, and the live session's sleeper still runs.
+    await new Promise((done) => setTimeout(done, 4500));
+    assert.equal(await running(kept.pid), true, "the live session's sleeper is untouched");
+    assert.deepEqual(await callJson(live, 'echo', { text: 'still here' }), { text: 'still here' });
+  });
+
+  // Last: the container restarts.
+  test('a stopped session gateway (SIGSTOP by the server) restarts the instance, which serves again', async () => {
+    const { instance } = context;
+    const stopper = await context.connect();
+    const { parent } = await callJson<{ parent: number }>(stopper, 'stop_parent');
+    await stopper.close().catch(() => undefined);
+    await waitFor(
+      'the instance to restart',
+      async () => {
+        const state = await docker(['inspect', '--format', '{{.RestartCount}}', instance.name]);
+        return Number(state.stdout.trim()) >= 1 ? true : undefined;
+      },
+      60_000,
+    );
+    const served = await waitFor(
+      'the instance to serve again',
+      async () => {
+        const fresh = await context.connect();
+        try {
+          return await callJson(fresh, 'echo', { text: 'back' });
+        } finally {
+          await fresh.close();
+        }
+      },
+      90_000,
+    );
+    assert.deepEqual(served, { text: 'back' });
+    const logs = await docker(['logs', instance.name]);
+    assert.match(logs.stdout + logs.stderr, /session-gateway (stopped|exited)/, `the reason is logged (the stopped gateway was pid ${parent})`);
+  });
 });
 
 describe(onEngine('escape battery: MCP_EGRESS allowlist'), { timeout: 600_000 }, () => {
