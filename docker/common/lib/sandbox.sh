@@ -23,16 +23,22 @@ SANDBOX_LIB="$(dirname "${BASH_SOURCE[0]}")"
 # MCP_ENV: the CLI's rule (package_scripts/settings/env-names.ts), for plain
 # `docker run` users too: names only, never a gateway secret or a tunnel
 # setting, never a name the sandbox reads itself (the generated list
-# reserved-env-names). test/unit/one-source.test.ts runs this function on the
-# CLI's table of cases.
+# reserved-env-names), never a loader or interpreter hook (the generated
+# loader-env-names; a trailing * is a prefix). test/unit/one-source.test.ts
+# runs this function on the CLI's table of cases.
 check_mcp_env() {
-  local list="$1" reserved="$2" name
+  local list="$1" reserved="$2" loaders="$3" name pattern
   case "$list" in *[!A-Za-z0-9_,]*) die "MCP_ENV must be a comma-separated list of variable names" ;; esac
   for name in ${list//,/ }; do
     [[ "$name" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "MCP_ENV names '$name', which is not a variable name"
     case " $GATEWAY_SECRETS " in *" $name "*) die "MCP_ENV names $name, a gateway secret; the MCP server must never see it" ;; esac
     case "$name" in NGROK_*|PINGGY_*) die "MCP_ENV names $name, a tunnel setting; the MCP server must never see it" ;; esac
     if grep -qx -- "$name" "$reserved"; then die "MCP_ENV names $name, which the sandbox reads itself; remove it from MCP_ENV"; fi
+    while IFS= read -r pattern; do
+      case "$pattern" in '' | '#'*) continue ;; esac
+      # shellcheck disable=SC2254 # the pattern is meant as a glob (LD_*)
+      case "$name" in $pattern) die "MCP_ENV names $name, which makes a loader, shell or interpreter run code of its choosing; remove it from MCP_ENV" ;; esac
+    done <"$loaders"
   done
 }
 
@@ -40,7 +46,7 @@ check_mcp_env() {
 check_settings() {
   case "$LOG_LEVEL" in info|debug|none) ;; *) die "LOG_LEVEL '$LOG_LEVEL' is not info, debug or none" ;; esac
   case "${AUTH:-bearer}" in bearer|oauth) ;; *) die "AUTH '$AUTH' is not bearer or oauth" ;; esac
-  check_mcp_env "$MCP_ENV" "$SANDBOX_LIB/reserved-env-names"
+  check_mcp_env "$MCP_ENV" "$SANDBOX_LIB/reserved-env-names" "$SANDBOX_LIB/loader-env-names"
   case "${NPM_MCP_ARGS:-}" in *$'\n'*|*$'\r'*) die "NPM_MCP_ARGS must be one line" ;; esac
   case "${MCP_MAX_SESSIONS:-16}" in ''|*[!0-9]*) die "MCP_MAX_SESSIONS must be a whole number" ;; esac
   case "${MCP_SESSION_IDLE:-300}" in ''|*[!0-9]*) die "MCP_SESSION_IDLE must be a whole number of seconds" ;; esac
