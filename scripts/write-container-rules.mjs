@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { renderReservedEnvNames } = await import(join(root, 'dist', 'package_scripts', 'settings', 'env-names.js'));
+const { renderLoaderEnvNames, renderReservedEnvNames } = await import(join(root, 'dist', 'package_scripts', 'settings', 'env-names.js'));
 writeFileSync(join(root, 'docker', 'common', 'lib', 'reserved-env-names'), renderReservedEnvNames());
-console.log('docker/common/lib/reserved-env-names written');
+writeFileSync(join(root, 'docker', 'common', 'lib', 'loader-env-names'), renderLoaderEnvNames());
+console.log('docker/common/lib/reserved-env-names and loader-env-names written');

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Settings } from '../settings/load.js';
 import { LABEL_INSTANCE, LABEL_TEMPLATE, type InstanceNames } from './names.js';
+import { IMAGE_HEALTHCHECK } from '../sandbox/healthcheck.js';
 
 /**
  * Pure builders of docker argv. Arguments are always separate array elements
@@ -49,7 +50,8 @@ export const findNetworkArgs = (network: string) => ['network', 'ls', '--quiet',
 export const createNetworkArgs = (network: string, instance: string) => ['network', 'create', ...['--label', `${LABEL_INSTANCE}=${instance}`], network];
 export const removeNetworkArgs = (network: string) => ['network', 'rm', network];
 export const stateArgs = (name: string) => ['inspect', '--format', '{{.State.Status}}', name];
-export const healthcheckArgs = (name: string) => ['exec', name, '/opt/sandbox/bin/healthcheck'];
+/** The image's own health check (sandbox/healthcheck.ts), run now: unprivileged, with an empty environment. */
+export const healthcheckArgs = (name: string) => ['exec', name, ...IMAGE_HEALTHCHECK.command];
 /** One MCP round trip on the container's loopback, as the unprivileged gateway user (docker/common/bin/mcp-probe). */
 export const probeInsideArgs = (name: string, timeoutSeconds: number) => [
   'exec',

@@ -13,12 +13,66 @@ export const GATEWAY_PREFIXES = ['NGROK_', 'PINGGY_'] as const;
 /** Variables the container sets or reads itself: a server value would replace them. */
 export const CONTAINER_NAMES = ['PATH', 'HOME', 'NPM_MCP_ARGS', 'SANDBOX_HOST_PORT', 'SANDBOX_BIND_ADDRESS', 'AUTH_RESOURCE'] as const;
 
-export type EnvNameProblem = 'syntax' | 'secret' | 'reserved';
+/**
+ * Variables that make a loader, shell or interpreter run code or load modules
+ * of the caller's choosing before the program's own: refused for the server.
+ * The values MCP_ENV lists pass through the session gateway, which starts as
+ * root (docker/common/lib/sandbox.sh, run_session_gateway) and execs setpriv,
+ * node and each server: NODE_OPTIONS=--require /workspace/rw/x.js or
+ * LD_PRELOAD would run a file the server can write in the gateway, as root,
+ * before it drops to mcp. A trailing `*` is a prefix.
+ */
+export const LOADER_NAMES = [
+  'LD_*',
+  'DYLD_*',
+  'GCONV_PATH',
+  'GLIBC_TUNABLES',
+  'LOCPATH',
+  'NLSPATH',
+  'MALLOC_*',
+  'HOSTALIASES',
+  'RES_OPTIONS',
+  'NODE_OPTIONS',
+  'NODE_PATH',
+  'NODE_REPL_EXTERNAL_MODULE',
+  'BASH_ENV',
+  'ENV',
+  'BASH_FUNC_*',
+  'SHELLOPTS',
+  'BASHOPTS',
+  'PS4',
+  'PROMPT_COMMAND',
+  'PYTHONSTARTUP',
+  'PYTHONPATH',
+  'PYTHONHOME',
+  'PYTHONUSERBASE',
+  'PYTHONINSPECT',
+  'PYTHONBREAKPOINT',
+  'PYTHONEXECUTABLE',
+  'PYTHONPLATLIBDIR',
+  'PERL5OPT',
+  'PERL5LIB',
+  'PERLLIB',
+  'PERL5DB',
+  'RUBYOPT',
+  'RUBYLIB',
+  'JAVA_TOOL_OPTIONS',
+  '_JAVA_OPTIONS',
+  'JDK_JAVA_OPTIONS',
+] as const;
+
+export type EnvNameProblem = 'syntax' | 'secret' | 'reserved' | 'loader';
+
+/** Whether `name` is one of LOADER_NAMES (a trailing `*` matches any rest). */
+export function isLoaderName(name: string): boolean {
+  return LOADER_NAMES.some((entry) => (entry.endsWith('*') ? name.startsWith(entry.slice(0, -1)) : name === entry));
+}
 
 export function envNameProblem(name: string): EnvNameProblem | undefined {
   if (!ENV_NAME.test(name)) return 'syntax';
   if ((GATEWAY_SECRET_NAMES as readonly string[]).includes(name) || GATEWAY_PREFIXES.some((p) => name.startsWith(p))) return 'secret';
   if (reservedEnvNames().includes(name)) return 'reserved';
+  if (isLoaderName(name)) return 'loader';
   return undefined;
 }
 
@@ -32,6 +86,15 @@ export function renderReservedEnvNames(): string {
     '# Generated from package_scripts/settings/env-names.ts by scripts/write-container-rules.mjs; do not edit.',
     `# Names MCP_ENV may not list (as are names starting with ${GATEWAY_PREFIXES.join(' or ')}).`,
     ...reservedEnvNames(),
+    '',
+  ].join('\n');
+}
+
+export function renderLoaderEnvNames(): string {
+  return [
+    '# Generated from package_scripts/settings/env-names.ts (LOADER_NAMES) by scripts/write-container-rules.mjs; do not edit.',
+    '# Names MCP_ENV may not list: they make a loader, shell or interpreter run code of their choosing. A trailing * is a prefix.',
+    ...LOADER_NAMES,
     '',
   ].join('\n');
 }

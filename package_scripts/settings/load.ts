@@ -157,6 +157,11 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
       // The container's own settings travel under these names; a server value would replace them.
       throw new UsageError(`MCP_ENV lists ${name}, which is an mcp-sandbox setting, not a variable for the server. Remove it from MCP_ENV`);
     }
+    if (problem === 'loader') {
+      throw new UsageError(
+        `MCP_ENV lists ${name}, which makes a loader, shell or interpreter run code of its choosing (LD_*, NODE_OPTIONS, BASH_ENV, PYTHON* startup hooks and the like): the sandbox's own processes would run it before the server. Remove it from MCP_ENV; give the server its options in MCP_SERVER_ARGS instead`,
+      );
+    }
     const value = raw[name];
     if (value === undefined) throw new UsageError(`MCP_ENV lists ${name}, but ${envFile} does not define it; add ${name}=... to the env file`);
     serverEnv[name] = value;

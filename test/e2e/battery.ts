@@ -264,6 +264,20 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
     assert.equal(status.NoNewPrivs, '1');
   });
 
+  test("gateway memory: the session gateway's /proc/PID/mem (read, write) and environ are refused to the server, which opens its own mem", async () => {
+    const probe = await callJson(context().client, 'parent_memory');
+    assert.match(probe.parentCmdline, /\/opt\/session-gateway\//, `the parent is the session gateway: ${probe.parentCmdline}`);
+    assert.equal(probe.selfMem.ok, true, `control: the server opens its own /proc/self/mem: ${JSON.stringify(probe.selfMem)}`);
+    for (const opened of ['memRead', 'memWrite', 'environ']) {
+      assert.deepEqual([probe[opened].ok, probe[opened].code], [false, 'EACCES'], `${opened}: ${JSON.stringify(probe[opened])}`);
+    }
+    // The gateway is mcp with no capability left (it dropped from root itself, which made it non-dumpable).
+    const status = probe.parentStatus as Record<string, string>;
+    assert.equal(status.Uid, '10002\t10002\t10002\t10002');
+    assert.equal(status.Gid, '10002\t10002\t10002\t10002');
+    for (const set of ['CapEff', 'CapPrm', 'CapBnd', 'CapAmb']) assert.equal(status[set], '0000000000000000', set);
+  });
+
   test('8. MCP_EGRESS=none: no connection out, while a neighbour reaches the same host', async () => {
     const { client, network, target } = context();
     assert.equal(await connectFromNeighbour(network, target, 7000), 'CONNECTED');

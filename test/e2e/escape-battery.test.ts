@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { IMAGE_HEALTHCHECK } from '../../package_scripts/sandbox/healthcheck.js';
 import { addressOf, connectFromNeighbour, sandboxBattery, startNginxBattery, startTarget, stopBattery, type BatteryContext } from './battery.js';
 import {
   callJson,
@@ -19,6 +21,7 @@ import {
   probeServerDir,
   removeInstance,
   trustingFetch,
+  waitFor,
   type Instance,
 } from './harness.js';
 
@@ -91,6 +94,90 @@ describe(onEngine('escape battery against the nginx template (steps in order, on
   });
 
   sandboxBattery(() => context);
+
+  /** The state of a process in the container ('' when it is gone), read by the engine, not the server. */
+  const stateOf = async (pid: number) =>
+    (await docker(['exec', context.instance.name, 'sh', '-c', `cat /proc/${pid}/stat 2>/dev/null | sed 's/.*) //' | cut -d' ' -f1`])).stdout.trim();
+  const running = async (pid: number) => !['', 'Z'].includes(await stateOf(pid));
+
+  test("a session's processes end with it, a setsid() sleeper included; a live session's stay (control)", async () => {
+    // MCP_MAX_SESSIONS is 2 here: the shared client's session stays live, one more ends.
+    const live = context.client;
+    const ending = await context.connect();
+    const left = await callJson<{ pid: number; group: number; session: number; server: number }>(ending, 'setsid_sleeper');
+    const kept = await callJson<{ pid: number }>(live, 'setsid_sleeper');
+    assert.deepEqual([left.group, left.session], [left.pid, left.pid], "the sleeper left its server's group and session");
+    assert.ok((await running(left.pid)) && (await running(kept.pid)), 'both sleepers run');
+    await (ending.transport as StreamableHTTPClientTransport).terminateSession();
+    await ending.close();
+    await waitFor(`the ended session's sleeper (pid ${left.pid}) to be gone`, async () => ((await running(left.pid)) ? undefined : true), 20_000);
+    assert.equal(await running(left.server), false, 'its server is gone too');
+    // The stray sweep runs every 2 s: two more rounds, and the live session's sleeper still runs.
+    await new Promise((done) => setTimeout(done, 4500));
+    assert.equal(await running(kept.pid), true, "the live session's sleeper is untouched");
+    assert.deepEqual(await callJson(live, 'echo', { text: 'still here' }), { text: 'still here' });
+  });
+
+  test('the health check runs as nobody, without capabilities or environment, and the instance is healthy through it', async () => {
+    const { instance } = context;
+    const configured = await docker(['inspect', '--format', '{{json .Config.Healthcheck.Test}}', instance.name]);
+    assert.deepEqual(JSON.parse(configured.stdout), ['CMD', ...IMAGE_HEALTHCHECK.command]);
+    await waitFor('the engine to report the instance healthy', async () => {
+      const health = await docker(['inspect', '--format', '{{.State.Health.Status}}', instance.name]);
+      return health.stdout.trim() === 'healthy' ? true : undefined;
+    });
+    // The check's own prefix, with a report in place of the check, and a marker in exec's environment.
+    const prefix = IMAGE_HEALTHCHECK.command.slice(0, -1);
+    const seen = await docker([
+      'exec',
+      '-e',
+      'HEALTH_MARKER=from-exec',
+      instance.name,
+      ...prefix,
+      '/bin/sh',
+      '-c',
+      'id -u; id -G; grep -E "^Cap(Eff|Prm|Bnd)" /proc/self/status; env',
+    ]);
+    assert.equal(seen.exitCode, 0, seen.stderr);
+    const lines = seen.stdout.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 2), ['65534', '65534']);
+    for (const set of ['CapEff', 'CapPrm', 'CapBnd']) assert.ok(lines.includes(`${set}:\t0000000000000000`), `${set}: ${seen.stdout}`);
+    const env = lines.slice(5).filter((l) => !/^(PWD|SHLVL|_)=/.test(l));
+    assert.deepEqual(env, ['PATH=/usr/bin:/bin'], "nothing of the container environment (control: the marker was in exec's)");
+    const control = await docker(['exec', '-e', 'HEALTH_MARKER=from-exec', instance.name, 'printenv', 'HEALTH_MARKER']);
+    assert.equal(control.stdout.trim(), 'from-exec');
+  });
+
+  // Last: the container restarts.
+  test('a stopped session gateway (SIGSTOP by the server) restarts the instance, which serves again', async () => {
+    const { instance } = context;
+    const stopper = await context.connect();
+    const { parent } = await callJson<{ parent: number }>(stopper, 'stop_parent');
+    await stopper.close().catch(() => undefined);
+    await waitFor(
+      'the instance to restart',
+      async () => {
+        const state = await docker(['inspect', '--format', '{{.RestartCount}}', instance.name]);
+        return Number(state.stdout.trim()) >= 1 ? true : undefined;
+      },
+      60_000,
+    );
+    const served = await waitFor(
+      'the instance to serve again',
+      async () => {
+        const fresh = await context.connect();
+        try {
+          return await callJson(fresh, 'echo', { text: 'back' });
+        } finally {
+          await fresh.close();
+        }
+      },
+      90_000,
+    );
+    assert.deepEqual(served, { text: 'back' });
+    const logs = await docker(['logs', instance.name]);
+    assert.match(logs.stdout + logs.stderr, /session-gateway (stopped|exited)/, `the reason is logged (the stopped gateway was pid ${parent})`);
+  });
 });
 
 describe(onEngine('escape battery: MCP_EGRESS allowlist'), { timeout: 600_000 }, () => {

@@ -569,7 +569,24 @@ describe('small argv helpers', () => {
     ]);
     assert.deepEqual(removeNetworkArgs('mcp-sandbox-net'), ['network', 'rm', 'mcp-sandbox-net']);
     assert.deepEqual(stateArgs('mcp-sandbox'), ['inspect', '--format', '{{.State.Status}}', 'mcp-sandbox']);
-    assert.deepEqual(healthcheckArgs('mcp-sandbox'), ['exec', 'mcp-sandbox', '/opt/sandbox/bin/healthcheck']);
+    assert.deepEqual(healthcheckArgs('mcp-sandbox'), [
+      'exec',
+      'mcp-sandbox',
+      ...[
+        '/usr/bin/setpriv',
+        '--reuid=nobody',
+        '--regid=nogroup',
+        '--clear-groups',
+        '--inh-caps=-all',
+        '--bounding-set=-all',
+        '--no-new-privs',
+        '--',
+        '/usr/bin/env',
+        '-i',
+        'PATH=/usr/bin:/bin',
+        '/opt/sandbox/bin/healthcheck',
+      ],
+    ]);
     assert.deepEqual(readCertificateArgs('mcp-sandbox'), ['exec', 'mcp-sandbox', 'cat', '/run/sandbox/served-cert.pem']);
     assert.deepEqual(showLogsArgs('mcp-sandbox', { follow: false, tail: 30 }), ['logs', '--tail', '30', 'mcp-sandbox']);
   });

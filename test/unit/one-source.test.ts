@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { PUBLIC_URL_PATH } from '../../package_scripts/docker/argv.js';
 import { GATEWAY_PORT, SESSION_GATEWAY_PORT } from '../../package_scripts/docker/names.js';
-import { envNameProblem, renderReservedEnvNames } from '../../package_scripts/settings/env-names.js';
+import { envNameProblem, renderLoaderEnvNames, renderReservedEnvNames } from '../../package_scripts/settings/env-names.js';
 import { accessTokenSchema } from '../../package_scripts/settings/schema.js';
 import { gatewayPorts } from './gateway-ports.js';
 import { repoRoot } from './project-fixture.js';
@@ -69,12 +69,17 @@ describe('MCP_ENV: one rule for the CLI and the entrypoint', () => {
     assert.equal(read('docker', 'common', 'lib', 'reserved-env-names'), renderReservedEnvNames());
   });
 
+  it('docker/common/lib/loader-env-names is what env-names.ts renders (run scripts/write-container-rules.mjs)', () => {
+    assert.equal(read('docker', 'common', 'lib', 'loader-env-names'), renderLoaderEnvNames());
+  });
+
   const entrypoint = read('docker', 'common', 'lib', 'sandbox.sh'); // the entrypoint's library
   const fn = /^check_mcp_env\(\) \{\n[\s\S]*?\n\}$/m.exec(entrypoint)?.[0];
   const secrets = /^readonly GATEWAY_SECRETS="[^"]+"$/m.exec(entrypoint)?.[0];
   assert.ok(fn && secrets, 'the entrypoint defines check_mcp_env and GATEWAY_SECRETS');
   const reserved = join(repoRoot, 'docker', 'common', 'lib', 'reserved-env-names');
-  const containerAccepts = (name: string) => bashAccepts(`die() { exit 78; }\n${secrets}\n${fn}\ncheck_mcp_env "$1" "$2"`, [name, reserved]);
+  const loaders = join(repoRoot, 'docker', 'common', 'lib', 'loader-env-names');
+  const containerAccepts = (name: string) => bashAccepts(`die() { exit 78; }\n${secrets}\n${fn}\ncheck_mcp_env "$1" "$2" "$3"`, [name, reserved, loaders]);
 
   const CASES: Array<[string, boolean]> = [
     ['GITHUB_TOKEN', true],
@@ -93,6 +98,23 @@ describe('MCP_ENV: one rule for the CLI and the entrypoint', () => {
     ['SANDBOX_HOST_PORT', false],
     ['HOME', false],
     ['PATH', false],
+    // Loader, shell and interpreter hooks (LOADER_NAMES), prefixes included.
+    ['LD_PRELOAD', false],
+    ['LD_LIBRARY_PATH', false],
+    ['LD_AUDIT', false],
+    ['NODE_OPTIONS', false],
+    ['NODE_PATH', false],
+    ['BASH_ENV', false],
+    ['ENV', false],
+    ['PYTHONSTARTUP', false],
+    ['PYTHONPATH', false],
+    ['PERL5OPT', false],
+    ['GLIBC_TUNABLES', false],
+    ['MALLOC_CHECK_', false],
+    ['LDAP_URI', true],
+    ['ENVIRONMENT', true],
+    ['NODE_ENV', true],
+    ['PYTHONUNBUFFERED', true],
     ['9LIVES', false],
     ['A-B', false],
     ['A;B', false],

@@ -125,6 +125,16 @@ const BAD_CASES: BadCase[] = [
     setup: () => undefined,
   },
   {
+    name: 'MCP_ENV naming a loader hook (LD_PRELOAD)',
+    env: `${OK}LD_PRELOAD=/workspace/rw/x.so\nMCP_ENV=LD_PRELOAD\n`,
+    expect: ['MCP_ENV lists LD_PRELOAD, which makes a loader, shell or interpreter run code of its choosing', 'Remove it from MCP_ENV'],
+  },
+  {
+    name: 'MCP_ENV naming an interpreter hook (NODE_OPTIONS)',
+    env: `${OK}NODE_OPTIONS=--max-old-space-size=512\nMCP_ENV=NODE_OPTIONS\n`,
+    expect: ['MCP_ENV lists NODE_OPTIONS, which makes a loader', 'MCP_SERVER_ARGS'],
+  },
+  {
     name: 'MCP_ENV naming a setting (MCP_EGRESS)',
     env: `${OK}MCP_EGRESS=\nMCP_ENV=MCP_EGRESS\n`,
     expect: ['MCP_ENV lists MCP_EGRESS, which is an mcp-sandbox setting'],

@@ -69,7 +69,7 @@ describe('start -d readiness (recording engine)', () => {
       'session gateway: MCP server failed: the MCP server exited (code 1) before it answered initialize\nserver: Error: None of the specified directories are accessible\n';
     const h = harness(
       `NAME=broken\nACCESS_TOKEN=${TOKEN}\n`,
-      (args) => (args[0] === 'exec' && args[2] === '/opt/sandbox/bin/healthcheck' ? { stdout: '', stderr: failing, exitCode: 1 } : undefined),
+      (args) => (args[0] === 'exec' && args.at(-1) === '/opt/sandbox/bin/healthcheck' ? { stdout: '', stderr: failing, exitCode: 1 } : undefined),
       () => assert.fail('no endpoint probe once the server is known to have failed'),
     );
     await assert.rejects(start(h.ctx, { detach: true, envFile: h.envFile }), (error: unknown) => {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from '@dotenvx/dotenvx';
 import { envFromExample } from '../../package_scripts/operator/env-init.js';
 import { up } from '../../package_scripts/commands/up.js';
+import { healthcheckArgs } from '../../package_scripts/docker/argv.js';
 import type { CommandContext } from '../../package_scripts/context.js';
 import type { DockerCallOptions, DockerEngine } from '../../package_scripts/docker/engine.js';
 import type { EndpointProbeTarget } from '../../package_scripts/operator/readiness.js';
@@ -161,7 +162,7 @@ describe('up (with a recording docker engine)', () => {
     assert.equal(created, realExample.replace(PLACEHOLDER_SECRET, token));
 
     assert.deepEqual(
-      calls.map((c) => (c.args[0] === 'exec' ? c.args.slice(0, 3) : c.args.slice(0, 2))),
+      calls.map((c) => (c.args[0] === 'exec' && c.args[2] === 'cat' ? c.args.slice(0, 3) : c.args[0] === 'exec' ? c.args : c.args.slice(0, 2))),
       [
         ['build', '--force-rm'],
         ['version', '--format'],
@@ -171,7 +172,7 @@ describe('up (with a recording docker engine)', () => {
         ['network', 'create'],
         ['run', '--name'],
         ['inspect', '--format'],
-        ['exec', 'mcp-sandbox', '/opt/sandbox/bin/healthcheck'],
+        healthcheckArgs('mcp-sandbox'),
         ['exec', 'mcp-sandbox', 'cat'],
       ],
     );

@@ -23,16 +23,22 @@ SANDBOX_LIB="$(dirname "${BASH_SOURCE[0]}")"
 # MCP_ENV: the CLI's rule (package_scripts/settings/env-names.ts), for plain
 # `docker run` users too: names only, never a gateway secret or a tunnel
 # setting, never a name the sandbox reads itself (the generated list
-# reserved-env-names). test/unit/one-source.test.ts runs this function on the
-# CLI's table of cases.
+# reserved-env-names), never a loader or interpreter hook (the generated
+# loader-env-names; a trailing * is a prefix). test/unit/one-source.test.ts
+# runs this function on the CLI's table of cases.
 check_mcp_env() {
-  local list="$1" reserved="$2" name
+  local list="$1" reserved="$2" loaders="$3" name pattern
   case "$list" in *[!A-Za-z0-9_,]*) die "MCP_ENV must be a comma-separated list of variable names" ;; esac
   for name in ${list//,/ }; do
     [[ "$name" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "MCP_ENV names '$name', which is not a variable name"
     case " $GATEWAY_SECRETS " in *" $name "*) die "MCP_ENV names $name, a gateway secret; the MCP server must never see it" ;; esac
     case "$name" in NGROK_*|PINGGY_*) die "MCP_ENV names $name, a tunnel setting; the MCP server must never see it" ;; esac
     if grep -qx -- "$name" "$reserved"; then die "MCP_ENV names $name, which the sandbox reads itself; remove it from MCP_ENV"; fi
+    while IFS= read -r pattern; do
+      case "$pattern" in '' | '#'*) continue ;; esac
+      # shellcheck disable=SC2254 # the pattern is meant as a glob (LD_*)
+      case "$name" in $pattern) die "MCP_ENV names $name, which makes a loader, shell or interpreter run code of its choosing; remove it from MCP_ENV" ;; esac
+    done <"$loaders"
   done
 }
 
@@ -40,29 +46,44 @@ check_mcp_env() {
 check_settings() {
   case "$LOG_LEVEL" in info|debug|none) ;; *) die "LOG_LEVEL '$LOG_LEVEL' is not info, debug or none" ;; esac
   case "${AUTH:-bearer}" in bearer|oauth) ;; *) die "AUTH '$AUTH' is not bearer or oauth" ;; esac
-  check_mcp_env "$MCP_ENV" "$SANDBOX_LIB/reserved-env-names"
+  check_mcp_env "$MCP_ENV" "$SANDBOX_LIB/reserved-env-names" "$SANDBOX_LIB/loader-env-names"
   case "${NPM_MCP_ARGS:-}" in *$'\n'*|*$'\r'*) die "NPM_MCP_ARGS must be one line" ;; esac
   case "${MCP_MAX_SESSIONS:-16}" in ''|*[!0-9]*) die "MCP_MAX_SESSIONS must be a whole number" ;; esac
   case "${MCP_SESSION_IDLE:-300}" in ''|*[!0-9]*) die "MCP_SESSION_IDLE must be a whole number of seconds" ;; esac
 }
 
-# Replace the current (background) subshell with COMMAND run as USER: no
-# capability now or ever, no new privileges, and an environment that holds only
-# PATH and the names listed in KEEP. Variables are unset here rather than passed
-# to `env`, so that no value appears on a command line. Call it as `run_as ... &`.
-run_as() {
-  local user="$1" keep="$2" var
-  shift 2
+# Empty this (background) subshell's environment but for PATH and the names
+# listed in KEEP. Variables are unset here rather than passed to `env`, so that
+# no value appears on a command line.
+keep_only_env() {
+  local keep="$1" var
   for var in $(compgen -e); do
     case " $keep " in *" $var "*) ;; *) unset "$var" ;; esac
   done
   export PATH="$SANDBOX_PATH"
+}
+
+# Replace the current (background) subshell with COMMAND run as USER: no
+# capability now or ever, no new privileges, and an environment that holds only
+# PATH and the names listed in KEEP. Call it as `run_as ... &`.
+run_as() {
+  local user="$1" keep="$2"
+  shift 2
+  keep_only_env "$keep"
   exec setpriv --reuid="$user" --regid="$user" --clear-groups \
     --inh-caps=-all --bounding-set=-all --no-new-privs -- "$@"
 }
 
-# COMMAND as "mcp" (the session gateway, which starts the MCP servers): it reads
-# only MCP_KEEP_ENV and the names in MCP_ENV; no gateway secret is ever among them.
-run_as_mcp() {
-  run_as mcp "$MCP_KEEP_ENV ${MCP_ENV//,/ }" "$@"
+# The session gateway, which starts the MCP servers: it reads only MCP_KEEP_ENV
+# and the names in MCP_ENV; no gateway secret is ever among them. It starts as
+# root holding CAP_SETUID and CAP_SETGID alone (permitted and inheritable; the
+# bounding set empty, no new privileges) and drops to "mcp" itself, first thing
+# (session-gateway/src/entry.mjs): a process whose uid changes from 0 is made
+# non-dumpable, so the servers, "mcp" too, cannot open its /proc/PID/mem or
+# environ. Two setpriv: the inheritable set can gain only what the bounding set
+# still holds, and root's capabilities after the exec come from it alone.
+run_session_gateway() {
+  keep_only_env "$MCP_KEEP_ENV ${MCP_ENV//,/ }"
+  exec setpriv --inh-caps=-all,+setuid,+setgid -- \
+    setpriv --bounding-set=-all --no-new-privs -- "$@"
 }

@@ -18,11 +18,11 @@ function inLib(body: string, env: Record<string, string> = {}): Promise<Run> {
   return runWithFakes('bash', ['-c', script, 'test', LIB], env);
 }
 
-/** The environment setpriv was handed (it passes it on unchanged to the command). */
-function environment(run: Run): Record<string, string> {
+/** The environment setpriv was handed (it passes it on unchanged to the command); `calls` setpriv calls in a row. */
+function environment(run: Run, calls = 1): Record<string, string> {
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout, 'started');
-  assert.equal(run.setprivEnvironments.length, 1);
+  assert.equal(run.setprivEnvironments.length, calls);
   const { _: command, SHLVL: level, ...rest } = run.setprivEnvironments[0]!;
   // bash itself gives every command it execs `_` (that command's path) and
   // SHLVL (its own nesting level): a path and a number, nothing of the caller's.
@@ -43,7 +43,7 @@ const secretEnv = () => Object.fromEntries(secrets.map((name) => [name, `secret-
 
 describe('run_as: only PATH and the listed names reach the command', { concurrency: true }, () => {
   test('the session gateway ("mcp"): its own settings and the MCP_ENV names, never a gateway secret', async () => {
-    const run = await inLib('run_as_mcp printf started', {
+    const run = await inLib('run_session_gateway printf started', {
       ...secretEnv(),
       HOME: '/tmp/mcp-home',
       LOG_LEVEL: 'debug',
@@ -57,7 +57,7 @@ describe('run_as: only PATH and the listed names reach the command', { concurren
       UNLISTED: 'not for mcp',
       NODE_OPTIONS: '--require /tmp/evil.js',
     });
-    assert.deepEqual(environment(run), {
+    assert.deepEqual(environment(run, 2), {
       PATH: run.path,
       HOME: '/tmp/mcp-home',
       LOG_LEVEL: 'debug',
@@ -67,16 +67,22 @@ describe('run_as: only PATH and the listed names reach the command', { concurren
       GITHUB_TOKEN: 'ghp_forwarded',
       API_BASE: 'https://api.example',
     });
+    // Root with CAP_SETUID and CAP_SETGID alone: it drops to mcp itself (session-gateway/src/entry.mjs), which leaves it non-dumpable.
     assert.deepEqual(run.calls, [
-      ['setpriv', '--reuid=mcp', '--regid=mcp', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--', 'printf', 'started'],
+      ['setpriv', '--inh-caps=-all,+setuid,+setgid', '--', 'setpriv', '--bounding-set=-all', '--no-new-privs', '--', 'printf', 'started'],
+      ['setpriv', '--bounding-set=-all', '--no-new-privs', '--', 'printf', 'started'],
     ]);
+    // The second setpriv is run by the first (a sh script here, which adds PWD, _ and SHLVL of its own).
+    const shells = ['PWD', '_', 'SHLVL'];
+    const without = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).filter(([k]) => !shells.includes(k)));
+    assert.deepEqual(without(run.setprivEnvironments[1]!), without(run.setprivEnvironments[0]!), 'the second setpriv gets the same scrubbed environment');
     // Unset, not passed to `env`: no value is ever on a command line.
     for (const value of Object.values(secretEnv())) assert.ok(!run.calls.flat().some((arg) => arg.includes(value)));
   });
 
   test('with MCP_ENV empty: the session gateway gets its own settings only', async () => {
-    const run = await inLib('run_as_mcp printf started', { ...secretEnv(), HOME: '/tmp/mcp-home', MCP_ENV: '', GITHUB_TOKEN: 'ghp_not_listed' });
-    assert.deepEqual(environment(run), { PATH: run.path, HOME: '/tmp/mcp-home' });
+    const run = await inLib('run_session_gateway printf started', { ...secretEnv(), HOME: '/tmp/mcp-home', MCP_ENV: '', GITHUB_TOKEN: 'ghp_not_listed' });
+    assert.deepEqual(environment(run, 2), { PATH: run.path, HOME: '/tmp/mcp-home' });
   });
 
   for (const template of ['nginx', 'ngrok', 'pinggy']) {
@@ -130,12 +136,12 @@ describe('check_settings: what the entrypoint refuses before it changes anything
   }
 });
 
-test('the entrypoint uses the library: settings checked first, the session gateway started through run_as_mcp', () => {
+test('the entrypoint uses the library: settings checked first, the session gateway started through run_session_gateway', () => {
   const entrypoint = readFileSync(join(projectDir, 'docker', 'common', 'bin', 'entrypoint'), 'utf8');
   const dockerfile = readFileSync(join(projectDir, 'Dockerfile'), 'utf8');
   assert.match(dockerfile, /^COPY docker\/common\/lib\/ \/opt\/sandbox\/lib\/$/m);
   assert.match(entrypoint, /^\. \/opt\/sandbox\/lib\/sandbox\.sh /m);
-  const order = ['check_settings', '/opt/sandbox/bin/firewall', 'run_as_mcp node /opt/session-gateway/gateway.mjs'].map((s) => entrypoint.indexOf(s));
+  const order = ['check_settings', '/opt/sandbox/bin/firewall', 'run_session_gateway node /opt/session-gateway/entry.mjs'].map((s) => entrypoint.indexOf(s));
   assert.ok(
     order.every((at, i) => at > 0 && (i === 0 || at > order[i - 1]!)),
     `order: ${order.join(', ')}`,

@@ -6,7 +6,9 @@
 //     JSON-RPC error instead of a failed spawn;
 //   - an idle timeout (MCP_SESSION_IDLE, seconds) for sessions whose client
 //     has no request open: no POST in flight and no GET stream;
-//   - servers started without a shell, in their own process group;
+//   - servers started without a shell, in their own process group; every
+//     process a server started ends with its session, setsid() or not
+//     (process-tree.mjs);
 //   - health that means "a new client would be served" (/healthz);
 //   - one log line per session event, never per message (LOG_LEVEL=debug adds them).
 // The HTTP side (sessions, SSE streams, DELETE, 404, MCP-Protocol-Version) is
@@ -16,6 +18,8 @@ import { randomUUID } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { describeTools, probe } from '../../lib/mcp-probe.mjs';
 import { expiredSessions, healthOf, makeRoom } from './pool.mjs';
+import { serverLauncher } from './drop-privileges.mjs';
+import { killNoted, readProcessTable, strays, treeOf } from './process-tree.mjs';
 import { startServer } from './server-process.mjs';
 import { splitWords } from './words.mjs';
 
@@ -42,6 +46,8 @@ try {
 } catch (error) {
   fail(error.message);
 }
+// Each server starts with no inheritable capability (drop-privileges.mjs says why this process holds two).
+const [LAUNCH_COMMAND, ...LAUNCH_ARGS] = [...serverLauncher(), COMMAND, ...ARGS];
 const MAX_BODY = 16 * 2 ** 20;
 // A server that has not answered initialize after this long is reported as failing.
 const INITIALIZE_DEADLINE_MS = 60_000;
@@ -63,6 +69,36 @@ let lastStart;
 let closing = false;
 
 const short = (id) => id.slice(0, 8);
+
+// --- a session's processes, by pid (process-tree.mjs says why not by group) ---
+const SWEEP_MS = 2000;
+const OWN_UID = process.getuid?.() ?? -1;
+
+/** Note every process now in the trees of these sessions' servers ("pid:start"), and forget the ones gone. */
+function noteTrees(table, list) {
+  for (const session of list) {
+    for (const key of session.noted) {
+      const [pid, start] = key.split(':');
+      if (table.get(Number(pid))?.start !== start) session.noted.delete(key);
+    }
+    if (session.server.pid !== undefined) for (const key of treeOf(table, session.server.pid)) session.noted.add(key);
+  }
+}
+
+/** End what no live session owns: processes of this user reparented to PID 1 that no session noted. */
+function sweepStrays() {
+  let table;
+  try {
+    table = readProcessTable();
+  } catch (e) {
+    debug(`process sweep: ${e.message}`);
+    return;
+  }
+  noteTrees(table, sessions.values());
+  const noted = new Set([...sessions.values()].flatMap((s) => [...s.noted]));
+  const killed = killNoted(strays(table, { uid: OWN_UID, self: process.pid, noted }));
+  if (killed > 0) info(`ended ${killed} process(es) that no live session owns`);
+}
 
 function jsonError(res, status, code, message, id = null, headers = {}) {
   if (res.headersSent) return res.end();
@@ -101,7 +137,16 @@ function endSession(session, reason) {
   session.closed = true;
   clearTimeout(session.initializeTimer);
   sessions.delete(session.id);
-  void session.server.stop();
+  // Everything in its server's tree now, setsid() or not, ends with it.
+  try {
+    noteTrees(readProcessTable(), [session]);
+  } catch (e) {
+    debug(`session ${short(session.id)}: process table: ${e.message}`);
+  }
+  void session.server.stop().then(() => {
+    const killed = killNoted(session.noted);
+    if (killed > 0) info(`session ${short(session.id)}: ended ${killed} process(es) its server left running`);
+  });
   void session.transport.close().catch(() => undefined);
   info(`session ${short(session.id)} ended: ${reason} (${sessions.size} of ${MAX_SESSIONS} sessions live)`);
 }
@@ -183,6 +228,8 @@ async function openSession(req, res, body) {
     closed: false,
     pending: new Map(),
     progress: new Map(),
+    /** @type {Set<string>} every process seen in its server's tree, "pid:start" */
+    noted: new Set(),
     initializeId: body.id,
     answeredInitialize: false,
   };
@@ -202,8 +249,8 @@ async function openSession(req, res, body) {
   session.transport.onclose = () => endSession(session, 'its transport closed');
   session.transport.onerror = (e) => debug(`session ${short(id)}: ${e.message}`);
   session.server = startServer({
-    command: COMMAND,
-    args: ARGS,
+    command: LAUNCH_COMMAND,
+    args: LAUNCH_ARGS,
     env: serverEnv,
     onMessage: (message) => toClient(session, message),
     onNonJson: (line) => error(`session ${short(id)}: the server wrote a line that is not JSON-RPC to stdout (${line.length} characters, dropped)`),
@@ -289,6 +336,8 @@ setInterval(
   },
   Math.min(Math.max(IDLE_MS / 4, 250), 15_000),
 ).unref();
+// Never as root: every process of root's reparented to PID 1 would look like a stray.
+if (OWN_UID !== 0) setInterval(sweepStrays, SWEEP_MS).unref();
 
 function shutdown() {
   if (closing) return;
