@@ -4,9 +4,11 @@
  * templates run the shared items in tunnels.test.ts.
  */
 import assert from 'node:assert/strict';
+import { copyFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { addressOf, connectFromNeighbour, sandboxBattery, startNginxBattery, startTarget, stopBattery, type BatteryContext } from './battery.js';
+import { addressOf, connectFromNeighbour, sandboxBattery, startNginxBattery, startTarget, stopBattery, TARGET_IMAGE, type BatteryContext } from './battery.js';
 import {
   callJson,
   certificateOf,
@@ -21,6 +23,10 @@ import {
   trustingFetch,
   type Instance,
 } from './harness.js';
+import { buildVsockProbe, parseProbeReport, refusedBySeccomp, VSOCK_ATTEMPTS } from './vsock-probe.js';
+
+const EOPNOTSUPP = 95;
+const EAFNOSUPPORT = 97;
 
 describe(onEngine('escape battery against the nginx template (steps in order, on shared instances)'), { timeout: 900_000 }, () => {
   let context: BatteryContext;
@@ -85,6 +91,37 @@ describe(onEngine('escape battery against the nginx template (steps in order, on
     assert.ok(statuses.includes(429), `statuses: ${statuses.join(',')}`);
     assert.ok(statuses.every((s) => s === 401 || s === 429));
     assert.ok(authorizedMs < 2000, `the token holder waited ${authorizedMs} ms`);
+  });
+
+  // The seccomp profile is one file for every template and AUTH mode, so its items run here, on Docker and on Podman (podman.test.ts).
+  test('18. AF_VSOCK is refused through every entry (64-bit socket, int 0x80 socket and socketcall, x32); a 64-bit AF_INET socket connects', async () => {
+    const { client, instance } = context;
+    // The read-only mount is the way in: it is not noexec, while every tmpfs the server can write is.
+    copyFileSync(await buildVsockProbe(), join(instance.dir, 'ro', 'vsock-probe'));
+    // Control target: the session gateway on the container's own loopback, which MCP_EGRESS=none leaves open.
+    const report = parseProbeReport(await callJson(client, 'run_binary', { path: '/workspace/ro/vsock-probe', args: ['127.0.0.1', '8000'] }));
+    assert.ok(report.socket64_inet!.ret >= 0, `control: an AF_INET socket opens: ${JSON.stringify(report)}`);
+    assert.equal(report.socket64_inet!.connect, 0, `control: it connects to 127.0.0.1:8000: ${JSON.stringify(report)}`);
+    for (const name of VSOCK_ATTEMPTS) assert.equal(report[name]!.ret, -1, `${name}: ${JSON.stringify(report[name])}`);
+    // socketpair is allowed: no vsock transport makes pairs, so the kernel refuses it on its own.
+    assert.ok([EOPNOTSUPP, EAFNOSUPPORT].includes(report.socketpair64_vsock!.errno), JSON.stringify(report.socketpair64_vsock));
+    for (const name of VSOCK_ATTEMPTS.filter((n) => n !== 'socketpair64_vsock')) {
+      assert.ok(refusedBySeccomp(report[name]!), `${name} was not refused by seccomp: ${JSON.stringify(report[name])}`);
+    }
+  });
+
+  test('18b. control: without a seccomp profile the same probe reaches the kernel through int 0x80 socket and socketcall', async () => {
+    const probe = await buildVsockProbe();
+    const run = await docker([
+      ...['run', '--rm', '--network', 'none', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--security-opt', 'seccomp=unconfined'],
+      ...['--mount', `type=bind,source=${dirname(probe)},target=/probe,readonly`, TARGET_IMAGE, '/probe/vsock-probe'],
+    ]);
+    const report = parseProbeReport({ status: run.exitCode ?? null, signal: null, stdout: run.stdout, stderr: run.stderr });
+    // A vsock socket where the kernel has vsock (this VM, Docker Desktop), EAFNOSUPPORT where it has none: past seccomp either way.
+    for (const name of ['socket64_vsock', 'socket32_vsock', 'socketcall32_vsock']) {
+      const attempt = report[name]!;
+      assert.ok(attempt.ret >= 0 || (attempt.errno === EAFNOSUPPORT && attempt.signal === 0), `${name}: ${JSON.stringify(attempt)}`);
+    }
   });
 
   sandboxBattery(() => context);
