@@ -72,6 +72,39 @@ describe(onEngine('escape battery against the nginx template (steps in order, on
     }
   });
 
+  test('token check: the token in another case is refused (401); the exact token passes, its scheme in any case', async () => {
+    const { instance } = context;
+    const fetchTrusted = trustingFetch(certificateOf(instance));
+    const send = (authorization: string) =>
+      fetchTrusted(`https://127.0.0.1:${instance.port}/mcp`, {
+        method: 'POST',
+        headers: { Authorization: authorization, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+        }),
+      }).then(async (r) => {
+        await r.body?.cancel();
+        return r.status;
+      });
+    const { token } = instance;
+    const letter = token.search(/[a-f]/);
+    assert.ok(letter >= 0, 'the token has letters to change the case of');
+    const oneLetterUp = token.slice(0, letter) + token[letter]!.toUpperCase() + token.slice(letter + 1);
+    for (const [what, changed] of [
+      ['all upper case', token.toUpperCase()],
+      ['one letter upper case', oneLetterUp],
+      ['one character more', `${token}0`],
+    ] as const) {
+      assert.notEqual(changed, token, what);
+      assert.equal(await send(`Bearer ${changed}`), 401, what);
+    }
+    // Control: the exact token, with the scheme as clients write it and in another case (schemes ignore case, RFC 9110).
+    for (const scheme of ['Bearer', 'bearer', 'BEARER']) assert.equal(await send(`${scheme} ${token}`), 200, scheme);
+  });
+
   test('brute force: repeated 401s are slowed and refused, a client with the token is not', async () => {
     const { instance, client } = context;
     const fetchTrusted = trustingFetch(certificateOf(instance));
