@@ -4,11 +4,13 @@
  * templates run the shared items in tunnels.test.ts.
  */
 import assert from 'node:assert/strict';
+import { copyFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { IMAGE_HEALTHCHECK } from '../../package_scripts/sandbox/healthcheck.js';
-import { addressOf, connectFromNeighbour, sandboxBattery, startNginxBattery, startTarget, stopBattery, type BatteryContext } from './battery.js';
+import { addressOf, connectFromNeighbour, sandboxBattery, startNginxBattery, startTarget, stopBattery, TARGET_IMAGE, type BatteryContext } from './battery.js';
 import {
   callJson,
   certificateOf,
@@ -24,6 +26,10 @@ import {
   waitFor,
   type Instance,
 } from './harness.js';
+import { buildVsockProbe, parseProbeReport, refusedBySeccomp, VSOCK_ATTEMPTS } from './vsock-probe.js';
+
+const EOPNOTSUPP = 95;
+const EAFNOSUPPORT = 97;
 
 describe(onEngine('escape battery against the nginx template (steps in order, on shared instances)'), { timeout: 900_000 }, () => {
   let context: BatteryContext;
@@ -72,6 +78,39 @@ describe(onEngine('escape battery against the nginx template (steps in order, on
     }
   });
 
+  test('token check: the token in another case is refused (401); the exact token passes, its scheme in any case', async () => {
+    const { instance } = context;
+    const fetchTrusted = trustingFetch(certificateOf(instance));
+    const send = (authorization: string) =>
+      fetchTrusted(`https://127.0.0.1:${instance.port}/mcp`, {
+        method: 'POST',
+        headers: { Authorization: authorization, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+        }),
+      }).then(async (r) => {
+        await r.body?.cancel();
+        return r.status;
+      });
+    const { token } = instance;
+    const letter = token.search(/[a-f]/);
+    assert.ok(letter >= 0, 'the token has letters to change the case of');
+    const oneLetterUp = token.slice(0, letter) + token[letter]!.toUpperCase() + token.slice(letter + 1);
+    for (const [what, changed] of [
+      ['all upper case', token.toUpperCase()],
+      ['one letter upper case', oneLetterUp],
+      ['one character more', `${token}0`],
+    ] as const) {
+      assert.notEqual(changed, token, what);
+      assert.equal(await send(`Bearer ${changed}`), 401, what);
+    }
+    // Control: the exact token, with the scheme as clients write it and in another case (schemes ignore case, RFC 9110).
+    for (const scheme of ['Bearer', 'bearer', 'BEARER']) assert.equal(await send(`${scheme} ${token}`), 200, scheme);
+  });
+
   test('brute force: repeated 401s are slowed and refused, a client with the token is not', async () => {
     const { instance, client } = context;
     const fetchTrusted = trustingFetch(certificateOf(instance));
@@ -91,6 +130,37 @@ describe(onEngine('escape battery against the nginx template (steps in order, on
     assert.ok(statuses.includes(429), `statuses: ${statuses.join(',')}`);
     assert.ok(statuses.every((s) => s === 401 || s === 429));
     assert.ok(authorizedMs < 2000, `the token holder waited ${authorizedMs} ms`);
+  });
+
+  // The seccomp profile is one file for every template and AUTH mode, so its items run here, on Docker and on Podman (podman.test.ts).
+  test('18. AF_VSOCK is refused through every entry (64-bit socket, int 0x80 socket and socketcall, x32); a 64-bit AF_INET socket connects', async () => {
+    const { client, instance } = context;
+    // The read-only mount is the way in: it is not noexec, while every tmpfs the server can write is.
+    copyFileSync(await buildVsockProbe(), join(instance.dir, 'ro', 'vsock-probe'));
+    // Control target: the session gateway on the container's own loopback, which MCP_EGRESS=none leaves open.
+    const report = parseProbeReport(await callJson(client, 'run_binary', { path: '/workspace/ro/vsock-probe', args: ['127.0.0.1', '8000'] }));
+    assert.ok(report.socket64_inet!.ret >= 0, `control: an AF_INET socket opens: ${JSON.stringify(report)}`);
+    assert.equal(report.socket64_inet!.connect, 0, `control: it connects to 127.0.0.1:8000: ${JSON.stringify(report)}`);
+    for (const name of VSOCK_ATTEMPTS) assert.equal(report[name]!.ret, -1, `${name}: ${JSON.stringify(report[name])}`);
+    // socketpair is allowed: no vsock transport makes pairs, so the kernel refuses it on its own.
+    assert.ok([EOPNOTSUPP, EAFNOSUPPORT].includes(report.socketpair64_vsock!.errno), JSON.stringify(report.socketpair64_vsock));
+    for (const name of VSOCK_ATTEMPTS.filter((n) => n !== 'socketpair64_vsock')) {
+      assert.ok(refusedBySeccomp(report[name]!), `${name} was not refused by seccomp: ${JSON.stringify(report[name])}`);
+    }
+  });
+
+  test('18b. control: without a seccomp profile the same probe reaches the kernel through int 0x80 socket and socketcall', async () => {
+    const probe = await buildVsockProbe();
+    const run = await docker([
+      ...['run', '--rm', '--network', 'none', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--security-opt', 'seccomp=unconfined'],
+      ...['--mount', `type=bind,source=${dirname(probe)},target=/probe,readonly`, TARGET_IMAGE, '/probe/vsock-probe'],
+    ]);
+    const report = parseProbeReport({ status: run.exitCode ?? null, signal: null, stdout: run.stdout, stderr: run.stderr });
+    // A vsock socket where the kernel has vsock (this VM, Docker Desktop), EAFNOSUPPORT where it has none: past seccomp either way.
+    for (const name of ['socket64_vsock', 'socket32_vsock', 'socketcall32_vsock']) {
+      const attempt = report[name]!;
+      assert.ok(attempt.ret >= 0 || (attempt.errno === EAFNOSUPPORT && attempt.signal === 0), `${name}: ${JSON.stringify(attempt)}`);
+    }
   });
 
   sandboxBattery(() => context);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { renderSeccompProfile, SECCOMP_ALWAYS_REFUSED, SECCOMP_REMOVALS, seccompProfile } from '../../package_scripts/sandbox/seccomp.js';
+import { AF_VSOCK, renderSeccompProfile, SECCOMP_ALWAYS_REFUSED, SECCOMP_REMOVALS, seccompProfile } from '../../package_scripts/sandbox/seccomp.js';
 import { repoRoot } from './project-fixture.js';
 
 const allowedNames = () =>
@@ -86,6 +86,28 @@ describe('the seccomp profile', () => {
       syscalls.find((r) => r.names.includes('clone3')),
       { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
     );
+  });
+
+  it('applies to native architectures only: no 32-bit ABI (int 0x80, x32, arm, s390) a 64-bit process could enter', () => {
+    const { archMap, syscalls } = seccompProfile();
+    assert.deepEqual(
+      archMap.map((a) => [a.architecture, a.subArchitectures]),
+      [
+        ['SCMP_ARCH_X86_64', null],
+        ['SCMP_ARCH_AARCH64', null],
+        ['SCMP_ARCH_S390X', null],
+        ['SCMP_ARCH_RISCV64', null],
+      ],
+    );
+    // A rule for an architecture that is not in the filter would only mislead the reader.
+    const named = syscalls.flatMap((rule) => [...(rule.includes?.arches ?? []), ...(rule.excludes?.arches ?? [])]);
+    assert.deepEqual([...new Set(named)].sort(), ['amd64', 'riscv64', 's390x']);
+  });
+
+  it('refuses AF_VSOCK sockets and allows every other family (positive control)', () => {
+    const socketRules = seccompProfile().syscalls.filter((rule) => rule.names.includes('socket'));
+    assert.deepEqual(socketRules, [{ names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: AF_VSOCK, op: 'SCMP_CMP_NE' }] }]);
+    assert.equal(AF_VSOCK, 40, 'linux/socket.h');
   });
 
   it('docs/SECURITY.md names every removal', () => {
