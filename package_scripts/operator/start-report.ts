@@ -1,6 +1,6 @@
 import type { CommandContext } from '../context.js';
 import type { Settings } from '../settings/load.js';
-import { describeUnknown } from '../settings/unknown.js';
+import { settingsReport } from '../settings/report.js';
 import type { RemoteHost } from '../docker/target.js';
 import { credentialFor, remoteReach } from './endpoint.js';
 import { npmRun } from './env-file.js';
@@ -46,13 +46,9 @@ export function weakeningWarnings(settings: Settings): string[] {
   return warnings;
 }
 
-/** Every warning a start prints before it runs anything: weakened sandbox, typos, settings the template ignores. */
+/** Every warning a start prints before it runs anything: weakened sandbox, then what the env file says (settings/report.ts). */
 export function startWarnings(settings: Settings): string[] {
-  return [
-    ...weakeningWarnings(settings),
-    ...settings.unknownSettings.map(describeUnknown),
-    ...(settings.unusedSettings.length > 0 ? [`TEMPLATE=${settings.template} does not use ${settings.unusedSettings.join(', ')}: ignored`] : []),
-  ];
+  return [...weakeningWarnings(settings), ...settingsReport(settings).warnings];
 }
 
 /** Which setting holds what a client must send (the same choice `connect` makes). */

@@ -1,0 +1,26 @@
+import type { Settings } from './load.js';
+import { supergatewayArgsNote } from './supergateway.js';
+import { describeUnknown } from './unknown.js';
+
+/**
+ * What the env file says that its owner should hear at build and at start, and
+ * with --dry-run alike: settings kept for the guide's sake, typos, settings the
+ * template ignores. Names only: a value is never printed.
+ */
+export interface SettingsReport {
+  /** Accepted as written, with a word on what it does now. */
+  notes: string[];
+  /** Probably not what the owner meant. */
+  warnings: string[];
+}
+
+export function settingsReport(settings: Settings): SettingsReport {
+  const note = supergatewayArgsNote(settings.SUPERGATEWAY_EXTRA_ARGS);
+  return {
+    notes: note ? [note] : [],
+    warnings: [
+      ...settings.unknownSettings.map(describeUnknown),
+      ...(settings.unusedSettings.length > 0 ? [`TEMPLATE=${settings.template} does not use ${settings.unusedSettings.join(', ')}: ignored`] : []),
+    ],
+  };
+}
