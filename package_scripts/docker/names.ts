@@ -9,6 +9,8 @@ export interface InstanceNames {
   tlsVolume: string;
   /** AUTH=oauth: the authorization state (clients, token hashes), readable by the gateway user only. */
   authVolume: string;
+  /** MCP_DATA: the server's own data, kept across stop, start and rebuilds; only `stop --delete-data` removes it. */
+  dataVolume: string;
 }
 
 export function instanceNames(name: string, tag = 'latest'): InstanceNames {
@@ -18,6 +20,7 @@ export function instanceNames(name: string, tag = 'latest'): InstanceNames {
     network: `${name}-net`,
     tlsVolume: `${name}-tls`,
     authVolume: `${name}-auth`,
+    dataVolume: `${name}-data`,
   };
 }
 

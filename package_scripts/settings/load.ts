@@ -180,6 +180,18 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
     if (typeof value === 'string' || typeof value === 'number') gatewayEnv[name] = String(value);
   }
   if (parsed.TEMPLATE !== 'nginx' && ctx.purpose !== 'build') checkTunnelSettings(parsed.TEMPLATE, gatewayEnv, ctx.projectDir);
+  const mounts = parseMounts(parsed.MCP_MOUNTS, {
+    baseDir,
+    projectDir: ctx.projectDir,
+    homeDir,
+    allowDangerous: ctx.allowDangerousMounts ?? false,
+  });
+  const data = parsed.MCP_DATA;
+  const nested = (path: string, folder: string) => path === folder || path.startsWith(`${folder}/`);
+  const overlap = data ? mounts.find((m) => nested(m.containerPath, data) || nested(data, m.containerPath)) : undefined;
+  if (overlap) {
+    throw new UsageError(`MCP_DATA=${data} and the MCP_MOUNTS folder ${overlap.containerPath} overlap: give the data folder a path of its own such as /data`);
+  }
   const gatewaySecrets = GATEWAY_SECRET_NAMES.map((name) => gatewayEnv[name] ?? '');
   return {
     ...rest,
@@ -190,12 +202,7 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
     server,
     MCP_SERVER_ARGS: parsed.MCP_SERVER_ARGS || defaultServerArgs(server),
     extraCaCert,
-    mounts: parseMounts(parsed.MCP_MOUNTS, {
-      baseDir,
-      projectDir: ctx.projectDir,
-      homeDir,
-      allowDangerous: ctx.allowDangerousMounts ?? false,
-    }),
+    mounts,
     unusedSettings: settingsUnusedBy(parsed.TEMPLATE, Object.keys(present)),
     unknownSettings: unknownSettings(Object.keys(rawValues), names),
     unpassedVariables: unpassedVariables(Object.keys(rawValues), names),

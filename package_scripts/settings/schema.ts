@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { dockerContextIssue, dockerHostIssue } from '../docker/target.js';
 import { parseEgressSetting, type EgressSetting } from './egress.js';
 import { supergatewayArgsIssue } from './supergateway.js';
+import { dataPathIssue } from './data.js';
 
 /**
  * The .env settings, validated. Every message names the variable and the fix,
@@ -268,6 +269,8 @@ export const buildSettingsSchema = z.object({
     .default('')
     .refine((v) => v.trim() === '' || v.split(',').every((name) => ENV_NAME.test(name.trim())), 'MCP_ENV must be a comma-separated list of variable names'),
   MCP_MOUNTS: z.string().default(''),
+  // The server's persistent folder (a named volume), checked in data.ts; empty: none.
+  MCP_DATA: checkedBy(dataPathIssue),
   // A path, checked in seccomp-file.ts; empty means the shipped profiles/seccomp.json.
   MCP_SECCOMP_PROFILE: z.string().default(''),
   AUTH: z

@@ -536,6 +536,7 @@ describe('small argv helpers', () => {
       network: 'mcp-x-net',
       tlsVolume: 'mcp-x-tls',
       authVolume: 'mcp-x-auth',
+      dataVolume: 'mcp-x-data',
     });
     assert.deepEqual(instanceNames('mcp-x', '1.2'), {
       container: 'mcp-x',
@@ -543,6 +544,7 @@ describe('small argv helpers', () => {
       network: 'mcp-x-net',
       tlsVolume: 'mcp-x-tls',
       authVolume: 'mcp-x-auth',
+      dataVolume: 'mcp-x-data',
     });
   });
 
