@@ -13,6 +13,7 @@ import { runAttached } from './attached.js';
 import { saveServedCertificate } from './certificate.js';
 import { resolveEgress } from './egress.js';
 import { remoteReach } from './endpoint.js';
+import { checkWritableMounts } from './mount-check.js';
 import { oauthResourceUrl } from './oauth.js';
 import { engineFor, type EngineOptions } from './engine-select.js';
 import { refuseLocalPaths, remoteMountWarning, tlsHostnamesWithRemote } from './remote.js';
@@ -81,6 +82,7 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
   const run = dockerRunArgs(profile, engine);
   const image = await docker.run(imageExistsArgs(names.image), { allowFailure: true });
   if (image.exitCode !== 0) throw new StateError(`The image ${names.image} does not exist yet. Build it first: npm run build`);
+  await checkWritableMounts(docker, names.image, settings.mounts, !remote);
   if (await removeExisting(docker, names)) ctx.out.info(`Replaced the existing container ${names.container}.`);
   await ensureNetwork(docker, names, settings.NAME);
 

@@ -30,7 +30,8 @@ export function weakeningWarnings(settings: Settings): string[] {
     warnings.push(`BIND_ADDRESS=${settings.BIND_ADDRESS}: the server is reachable from other machines (still only with the token)`);
   }
   for (const mount of settings.mounts.filter((m) => !m.readOnly)) {
-    warnings.push(`MCP_MOUNTS: ${mount.hostPath} is writable by the MCP server`);
+    // Said of the setting, not of the folder: whether uid 10002 can write there is checked for real (operator/mount-check.ts).
+    warnings.push(`MCP_MOUNTS: ${mount.hostPath} is mounted writable (rw): the MCP server may change or delete what is in it`);
   }
   if (settings.template === 'pinggy' && !settings.gatewayEnv.PINGGY_HOST_KEY) {
     warnings.push("PINGGY_HOST_KEY is not set: the server's SSH key is trusted on first use; the log shows the line to pin it");

@@ -3,9 +3,14 @@
  * keeps its knowledge graph in MEMORY_FILE_PATH (passed through MCP_ENV) inside the
  * data volume NAME-data. An entity created through an MCP client is still there
  * after stop and start and after a rebuild; `stop` keeps the volume, and only
- * `stop --delete-data` deletes it.
+ * `stop --delete-data` deletes it. Then a writable host mount instead
+ * (MCP_MOUNTS ...:rw): start checks for real that uid 10002 may write there,
+ * refusing a root-owned 0755 folder with the chown line, and accepting it once
+ * chowned, where the server then saves its graph.
  */
 import assert from 'node:assert/strict';
+import { appendFileSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { cli, connectClient, createInstance, docker, onEngine, removeInstance, type Instance } from './harness.js';
@@ -97,5 +102,43 @@ describe(onEngine('MCP_DATA: a stateful server keeps its data'), { timeout: 900_
     const started = await cli(['start', '-d', '--env-file', instance.envFile]);
     assert.equal(started.exitCode, 0, started.all);
     assert.doesNotMatch(await graphText(instance), new RegExp(ENTITY));
+  });
+
+  test('a root-owned 0755 rw mount: start refuses with the chown line, nothing started; chowned to 10002: the server writes there', async () => {
+    await cli(['stop', '--env-file', instance.envFile]);
+    const folder = join(instance.dir, 'memory');
+    mkdirSync(folder, { mode: 0o755 });
+    chownSync(folder, 0, 0);
+    assert.equal(statSync(folder).mode & 0o777, 0o755);
+    appendFileSync(instance.envFile, 'MCP_MOUNTS=./memory:/memory:rw\nMEMORY_FILE_PATH=/memory/memory.jsonl\n');
+    const refused = await cli(['start', '-d', '--env-file', instance.envFile]);
+    assert.equal(refused.exitCode, 1, refused.all);
+    assert.match(
+      refused.all,
+      /MCP_MOUNTS: \S+\/memory is mounted writable \(rw\) at \/memory, but the MCP server's user \(uid 10002\) cannot write there \(owner uid 0, group 0, mode 755\)/,
+    );
+    assert.match(refused.all, new RegExp(`sudo chown -R 10002:10002 \\S+/memory`));
+    assert.doesNotMatch(refused.all, /is writable by the MCP server/);
+    const running = await docker(['ps', '--quiet', '--filter', `name=^/?${instance.name}$`]);
+    assert.equal(running.stdout.trim(), '', 'nothing was started');
+
+    chownSync(folder, 10002, 10002);
+    const started = await cli(['start', '-d', '--env-file', instance.envFile]);
+    assert.equal(started.exitCode, 0, started.all);
+    assert.match(started.all, /is mounted writable \(rw\): the MCP server may change or delete what is in it/);
+    await withClient(instance, async (client) => {
+      const created = await client.callTool({
+        name: 'create_entities',
+        arguments: { entities: [{ name: 'on-the-host', entityType: 'test', observations: ['x'] }] },
+      });
+      assert.ok(!created.isError, JSON.stringify(created.content));
+    });
+    assert.ok(existsSync(join(folder, 'memory.jsonl')));
+    assert.match(readFileSync(join(folder, 'memory.jsonl'), 'utf8'), /on-the-host/);
+    assert.deepEqual(
+      readdirSync(folder).filter((name) => name.startsWith('.mcp-sandbox-write-check')),
+      [],
+      'the check left nothing behind',
+    );
   });
 });
