@@ -14,7 +14,7 @@ export const COMMANDS: ReadonlyArray<readonly [string, string]> = [
   ['npm run untrust', 'remove the local CA from the trust stores again (--delete also deletes it)'],
   ['npm run status', 'every instance: health, uptime, restarts, URL, image'],
   ['npm run logs', 'the container log of an instance (-f to follow)'],
-  ['npm run stop', 'stop and remove the container (a name, or --all)'],
+  ['npm run stop', 'stop and remove the container (a name, or --all); --delete-data also deletes its MCP_DATA'],
   ['npm run revoke', 'AUTH=oauth: revoke every OAuth token of an instance (clients consent again)'],
   ['npm run export', 'the same sandbox as a Compose project or a Kubernetes manifest set (preview, or --out DIR)'],
   ['npm run bench', 'measure the chain against direct stdio, Supergateway alone and the guide (-- --quick)'],
@@ -125,10 +125,11 @@ container's own non-zero status.`,
     .argument('[name]', 'instance name (default: NAME from the env file)')
     .option('-n, --name <name>', 'instance name (same as the argument)')
     .option('--all', 'every instance this tool manages on the engine', false)
+    .option('--delete-data', "also delete the instance's MCP_DATA volume (NAME-data): its data is gone for good", false)
     .option('--dry-run', 'print the docker commands and run nothing', false)
     .addOption(envFileOption())
     .addOption(contextOption())
-    .addHelpText('after', examples('npm run stop', 'npm run stop -- mcp-github', 'npm run stop -- --all'))
+    .addHelpText('after', examples('npm run stop', 'npm run stop -- mcp-github', 'npm run stop -- --all', 'npm run stop -- --delete-data'))
     .action(async (name, options) => (await commands.stop()).stop(ctx, nameOptions(name, options)));
 
   program

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CommandContext } from '../context.js';
-import { findContainerArgs, findNetworkArgs, removeContainerArgs, removeNetworkArgs } from '../docker/argv.js';
+import { findContainerArgs, findNetworkArgs, findVolumeArgs, removeContainerArgs, removeNetworkArgs, removeVolumeArgs } from '../docker/argv.js';
 import { formatCommand, type DockerEngine } from '../docker/engine.js';
 import { instanceNames } from '../docker/names.js';
 import { DockerError, parseOrThrow } from '../errors.js';
@@ -17,8 +17,11 @@ export const stopOptionsSchema = z
     dryRun: z.boolean().default(false),
     /** Every instance this tool manages on the engine, found by label. */
     all: z.boolean().default(false),
+    /** Also delete the MCP_DATA volume NAME-data: the server's data, gone for good. Never implied. */
+    deleteData: z.boolean().default(false),
   })
-  .refine((o) => !(o.all && o.name), 'stop takes a name or --all, not both');
+  .refine((o) => !(o.all && o.name), 'stop takes a name or --all, not both')
+  .refine((o) => !(o.all && o.deleteData), "--delete-data deletes one instance's data: name it (or use its --env-file), not --all");
 export type StopOptions = z.input<typeof stopOptionsSchema>;
 
 export async function stop(ctx: CommandContext, rawOptions: StopOptions): Promise<void> {
@@ -29,6 +32,7 @@ export async function stop(ctx: CommandContext, rawOptions: StopOptions): Promis
   if (options.dryRun) {
     ctx.out.data(formatCommand(removeContainerArgs(names.container)));
     ctx.out.data(formatCommand(removeNetworkArgs(names.network)));
+    if (options.deleteData) ctx.out.data(formatCommand(removeVolumeArgs(names.dataVolume)));
     return;
   }
   const docker = engineFromEnvFile(ctx, options);
@@ -40,6 +44,23 @@ export async function stop(ctx: CommandContext, rawOptions: StopOptions): Promis
     ctx.out.success(`Stopped and removed ${names.container}.`);
   }
   await removeNetwork(ctx, docker, names.network);
+  await dataVolume(ctx, docker, names.dataVolume, options.deleteData);
+}
+
+/** The MCP_DATA volume outlives every stop; only --delete-data removes it, and a plain stop says it is kept. */
+async function dataVolume(ctx: CommandContext, docker: DockerEngine, volume: string, remove: boolean): Promise<void> {
+  const found = await docker.run(findVolumeArgs(volume));
+  if (found.stdout.trim() === '') {
+    if (remove) ctx.out.info(`No data volume ${volume} to delete.`);
+    return;
+  }
+  if (!remove) {
+    ctx.out.info(`Kept the data volume ${volume} (MCP_DATA): the next start finds it as it was. \`npm run stop -- --delete-data\` deletes it.`);
+    return;
+  }
+  const removed = await docker.run(removeVolumeArgs(volume), { allowFailure: true });
+  if (removed.exitCode !== 0) throw new DockerError(`Could not delete the data volume ${volume}`, formatCommand(removeVolumeArgs(volume)), removed.stderr);
+  ctx.out.success(`Deleted the data volume ${volume}: the server's MCP_DATA is gone.`);
 }
 
 /** The instance's network goes too, unless a container that is not ours still uses it. */

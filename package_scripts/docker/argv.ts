@@ -49,6 +49,8 @@ export const imageExistsArgs = (image: string) => ['image', 'inspect', '--format
 export const findNetworkArgs = (network: string) => ['network', 'ls', '--quiet', '--filter', `name=^${network}$`];
 export const createNetworkArgs = (network: string, instance: string) => ['network', 'create', ...['--label', `${LABEL_INSTANCE}=${instance}`], network];
 export const removeNetworkArgs = (network: string) => ['network', 'rm', network];
+export const findVolumeArgs = (volume: string) => ['volume', 'ls', '--quiet', '--filter', `name=^${volume}$`];
+export const removeVolumeArgs = (volume: string) => ['volume', 'rm', volume];
 export const stateArgs = (name: string) => ['inspect', '--format', '{{.State.Status}}', name];
 /** The image's own health check (sandbox/healthcheck.ts), run now: unprivileged, with an empty environment. */
 export const healthcheckArgs = (name: string) => ['exec', name, ...IMAGE_HEALTHCHECK.command];

@@ -11,6 +11,8 @@ export interface InstanceNames {
   authVolume: string;
   /** TEMPLATE=pinggy: the tunnel server's host key as first seen, kept across restarts (docker/pinggy/gateway/configure.mjs). */
   tunnelVolume: string;
+  /** MCP_DATA: the server's own data, kept across stop, start and rebuilds; only `stop --delete-data` removes it. */
+  dataVolume: string;
 }
 
 export function instanceNames(name: string, tag = 'latest'): InstanceNames {
@@ -21,6 +23,7 @@ export function instanceNames(name: string, tag = 'latest'): InstanceNames {
     tlsVolume: `${name}-tls`,
     authVolume: `${name}-auth`,
     tunnelVolume: `${name}-tunnel`,
+    dataVolume: `${name}-data`,
   };
 }
 

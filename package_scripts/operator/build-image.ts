@@ -4,7 +4,7 @@ import { stageBuildContext } from '../docker/context.js';
 import { engineEndpoint, formatCommand } from '../docker/engine.js';
 import { instanceNames } from '../docker/names.js';
 import type { Settings } from '../settings/load.js';
-import { describeUnknown } from '../settings/unknown.js';
+import { settingsReport } from '../settings/report.js';
 import { engineFor, type EngineOptions } from './engine-select.js';
 import { remoteBaseImageNote } from './remote.js';
 
@@ -26,11 +26,14 @@ export async function buildImage(ctx: CommandContext, settings: Settings, option
       platform: options.platform,
       serverSpec: staged.serverSpec,
     });
+    // The same lines with --dry-run as without (on stderr; the argv alone is data).
+    const report = settingsReport(settings);
+    for (const note of report.notes) ctx.out.note(note);
+    for (const warning of report.warnings) ctx.out.warn(warning);
     if (options.dryRun) {
       ctx.out.data(formatCommand(args, settings.secrets));
       return;
     }
-    for (const unknown of settings.unknownSettings) ctx.out.warn(describeUnknown(unknown));
     const docker = engineFor(ctx, options, settings, settings.secrets);
     const { remote, address } = await engineEndpoint(docker);
     if (remote) {

@@ -7,11 +7,13 @@ import { StateError } from '../errors.js';
 import { dockerRunArgs } from '../sandbox/docker-run.js';
 import { sandboxProfile } from '../sandbox/profile.js';
 import type { Settings } from '../settings/load.js';
+import { settingsReport } from '../settings/report.js';
 import { withLocalCaCertificate } from '../tls/instance-certificate.js';
 import { runAttached } from './attached.js';
 import { saveServedCertificate } from './certificate.js';
 import { resolveEgress } from './egress.js';
 import { remoteReach } from './endpoint.js';
+import { checkWritableMounts } from './mount-check.js';
 import { oauthResourceUrl } from './oauth.js';
 import { engineFor, type EngineOptions } from './engine-select.js';
 import { refuseLocalPaths, remoteMountWarning, tlsHostnamesWithRemote } from './remote.js';
@@ -62,12 +64,14 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
     : await withLocalCaCertificate(ctx, loaded, { dryRun: options.dryRun });
   const oauthResource = settings.AUTH === 'oauth' && settings.template === 'nginx' ? oauthResourceUrl(settings, remote) : undefined;
   const profile = sandboxProfile(settings, names, { detached: options.detach, egress, ...(oauthResource ? { oauthResource } : {}) });
+  // The same lines with --dry-run as without (on stderr; the argv alone is data).
+  for (const note of settingsReport(settings).notes) ctx.out.note(note);
+  for (const warning of startWarnings(settings)) ctx.out.warn(warning);
   if (options.dryRun) {
     // Runs no docker command, so it cannot ask which engine answers: Docker's argv (Podman's differs, docs/GUIDE.md).
     ctx.out.data(formatCommand(dockerRunArgs(profile).args, settings.secrets));
     return undefined;
   }
-  for (const warning of startWarnings(settings)) ctx.out.warn(warning);
   const mountWarning = remote ? remoteMountWarning(settings, address) : undefined;
   if (mountWarning) ctx.out.warn(mountWarning);
   if (remote) ctx.out.info(`Engine: ${address} (another machine); the container runs there.`);
@@ -78,6 +82,7 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
   const run = dockerRunArgs(profile, engine);
   const image = await docker.run(imageExistsArgs(names.image), { allowFailure: true });
   if (image.exitCode !== 0) throw new StateError(`The image ${names.image} does not exist yet. Build it first: npm run build`);
+  await checkWritableMounts(docker, names.image, settings.mounts, !remote);
   if (await removeExisting(docker, names)) ctx.out.info(`Replaced the existing container ${names.container}.`);
   await ensureNetwork(docker, names, settings.NAME);
 

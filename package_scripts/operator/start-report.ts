@@ -1,6 +1,6 @@
 import type { CommandContext } from '../context.js';
 import type { Settings } from '../settings/load.js';
-import { describeUnknown } from '../settings/unknown.js';
+import { settingsReport } from '../settings/report.js';
 import type { RemoteHost } from '../docker/target.js';
 import { credentialFor, remoteReach } from './endpoint.js';
 import { npmRun } from './env-file.js';
@@ -30,7 +30,8 @@ export function weakeningWarnings(settings: Settings): string[] {
     warnings.push(`BIND_ADDRESS=${settings.BIND_ADDRESS}: the server is reachable from other machines (still only with the token)`);
   }
   for (const mount of settings.mounts.filter((m) => !m.readOnly)) {
-    warnings.push(`MCP_MOUNTS: ${mount.hostPath} is writable by the MCP server`);
+    // Said of the setting, not of the folder: whether uid 10002 can write there is checked for real (operator/mount-check.ts).
+    warnings.push(`MCP_MOUNTS: ${mount.hostPath} is mounted writable (rw): the MCP server may change or delete what is in it`);
   }
   if (settings.template === 'pinggy' && !settings.gatewayEnv.PINGGY_HOST_KEY) {
     warnings.push(
@@ -48,13 +49,9 @@ export function weakeningWarnings(settings: Settings): string[] {
   return warnings;
 }
 
-/** Every warning a start prints before it runs anything: weakened sandbox, typos, settings the template ignores. */
+/** Every warning a start prints before it runs anything: weakened sandbox, then what the env file says (settings/report.ts). */
 export function startWarnings(settings: Settings): string[] {
-  return [
-    ...weakeningWarnings(settings),
-    ...settings.unknownSettings.map(describeUnknown),
-    ...(settings.unusedSettings.length > 0 ? [`TEMPLATE=${settings.template} does not use ${settings.unusedSettings.join(', ')}: ignored`] : []),
-  ];
+  return [...weakeningWarnings(settings), ...settingsReport(settings).warnings];
 }
 
 /** Which setting holds what a client must send (the same choice `connect` makes). */

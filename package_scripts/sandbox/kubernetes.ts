@@ -91,9 +91,14 @@ export function kubernetesDeployment(instance: KubernetesInstance): Obj {
   const { profile } = instance;
   const { inline, secret } = envOf(profile, instance.secretNames);
   const names = kubernetesVolumeNames(profile);
-  const emptyDirs = [
-    ...profile.tmpfs.map((t, i) => ({ name: names[i]!, mountPath: t.target, emptyDir: { medium: 'Memory', sizeLimit: quantity(t.size) } })),
-    ...profile.volumes.map((v, i) => ({ name: names[profile.tmpfs.length + i]!, mountPath: v.target, emptyDir: {} })),
+  // The state volumes live as long as the pod; MCP_DATA (persistent) is a claim that outlives it.
+  const emptyDirs: Array<{ name: string; mountPath: string; source: Obj }> = [
+    ...profile.tmpfs.map((t, i) => ({ name: names[i]!, mountPath: t.target, source: { emptyDir: { medium: 'Memory', sizeLimit: quantity(t.size) } } })),
+    ...profile.volumes.map((v, i) => ({
+      name: names[profile.tmpfs.length + i]!,
+      mountPath: v.target,
+      source: v.persistent ? { persistentVolumeClaim: { claimName: v.name } } : { emptyDir: {} },
+    })),
   ];
   const pinned = profile.egress.mode === 'allowlist' ? Object.entries(profile.egress.pinnedHosts) : [];
   const byAddress = new Map<string, string[]>();
@@ -136,7 +141,7 @@ export function kubernetesDeployment(instance: KubernetesInstance): Obj {
               volumeMounts: emptyDirs.map(({ name, mountPath }) => ({ name, mountPath })),
             },
           ],
-          volumes: emptyDirs.map(({ name, emptyDir }) => ({ name, emptyDir })),
+          volumes: emptyDirs.map(({ name, source }) => ({ name, ...source })),
         },
       },
     },
@@ -184,9 +189,26 @@ export function kubernetesNetworkPolicy(instance: KubernetesInstance): Obj {
   };
 }
 
+/** What a claim asks for when nothing says more: enough for a server's files; edit it before applying for more. */
+export const DATA_CLAIM_SIZE = '1Gi';
+
+/** MCP_DATA: one claim per persistent volume, named like the Docker volume (NAME-data); deleting the Deployment keeps it. */
+export function kubernetesClaims(instance: KubernetesInstance): Obj[] {
+  return instance.profile.volumes
+    .filter((v) => v.persistent)
+    .map((v) => ({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: v.name, labels: { ...instance.profile.labels } },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: DATA_CLAIM_SIZE } } },
+    }));
+}
+
 /** Every object of one instance, in the order they are applied (the Secret apart: it goes to its own 0600 file). */
 export function kubernetesObjects(instance: KubernetesInstance): Obj[] {
-  return [kubernetesDeployment(instance), kubernetesService(instance), kubernetesNetworkPolicy(instance)].filter((o): o is Obj => o !== undefined);
+  return [...kubernetesClaims(instance), kubernetesDeployment(instance), kubernetesService(instance), kubernetesNetworkPolicy(instance)].filter(
+    (o): o is Obj => o !== undefined,
+  );
 }
 
 const SECCOMP_COMMENT = [
@@ -206,6 +228,12 @@ const NOT_IN_KUBERNETES = [
   ' ulimit core=0, and emptyDir cannot be mounted noexec: those three hold under Docker and Compose only.',
 ].join('\n');
 
+const CLAIM_COMMENT = [
+  " MCP_DATA: the server's data, kept when the Deployment is deleted or replaced (kubectl delete pvc deletes it).",
+  " The cluster's default StorageClass provides it; set the size the server needs. The container's entrypoint",
+  ' hands the new volume to the server user (uid 10002) at its first start.',
+].join('\n');
+
 function comment(doc: Document, path: readonly (string | number)[], text: string): void {
   const node = doc.getIn(path, true);
   if (isMap(node)) node.commentBefore = text;
@@ -220,6 +248,7 @@ export function kubernetesYaml(objects: readonly Obj[], header?: string): string
       comment(doc, ['spec', 'template', 'spec', 'containers', 0, 'resources'], NOT_IN_KUBERNETES);
       comment(doc, ['spec', 'template', 'spec', 'containers', 0, 'ports', 0], HOST_IP_COMMENT);
     }
+    if (object.kind === 'PersistentVolumeClaim') comment(doc, ['spec', 'resources'], CLAIM_COMMENT);
     return doc.toString({ lineWidth: 0 });
   });
   const text = docs.join('---\n');

@@ -27,13 +27,20 @@ export interface SandboxProfile {
   network: string;
   /** nginx only: where the gateway port is published on the host. */
   publish?: { hostAddress: string; hostPort: number; containerPort: number };
-  /** Named volumes (the TLS state of nginx, the OAuth state of AUTH=oauth, Pinggy's host key). */
-  volumes: readonly { name: string; target: string }[];
+  /** Named volumes (the TLS state of nginx, the OAuth state of AUTH=oauth, Pinggy's host key, the server's MCP_DATA). */
+  volumes: readonly NamedVolume[];
   /** Host paths bound into the container: MCP_MOUNTS and CERT_FILE/KEY_FILE. */
   binds: readonly BindMount[];
   egress: EgressPolicy;
   /** The container's environment. Only the names go on a command line; values travel beside it. */
   env: Record<string, string>;
+}
+
+export interface NamedVolume {
+  name: string;
+  target: string;
+  /** MCP_DATA: the server's data, which must outlive the pod too (Kubernetes: a PersistentVolumeClaim, not an emptyDir). */
+  persistent?: true;
 }
 
 export interface TmpfsMount {
@@ -122,6 +129,8 @@ export function containerEnv(settings: Settings, egress: EgressPolicy, oauthReso
     // Only for the gateway's log line: the mounted pair was signed by the local CA, not brought as CERT_FILE.
     ...(settings.tlsFiles?.localCa ? { SANDBOX_TLS_SOURCE: 'local-ca' } : {}),
     ...(oauthResource ? { AUTH_RESOURCE: oauthResource } : {}),
+    // The entrypoint hands this mount point to the server's user (it is root's when the volume is new).
+    ...(settings.MCP_DATA ? { MCP_DATA: settings.MCP_DATA } : {}),
     ...settings.gatewayEnv,
     ...settings.serverEnv,
   };
@@ -158,6 +167,7 @@ export function sandboxProfile(settings: Settings, names: InstanceNames, options
       ...(settings.AUTH === 'oauth' ? [{ name: names.authVolume, target: AUTH_VOLUME_TARGET }] : []),
       // Without PINGGY_HOST_KEY, the key first seen is kept here, so a restart does not trust a new one.
       ...(settings.template === 'pinggy' ? [{ name: names.tunnelVolume, target: TUNNEL_VOLUME_TARGET }] : []),
+      ...(settings.MCP_DATA ? [{ name: names.dataVolume, target: settings.MCP_DATA, persistent: true as const }] : []),
     ],
     binds: [...(nginx ? tlsFileBinds(settings) : []), ...settings.mounts.map((m) => ({ source: m.hostPath, target: m.containerPath, readOnly: m.readOnly }))],
     egress: options.egress,

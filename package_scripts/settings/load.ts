@@ -21,7 +21,7 @@ import { resolveSeccompProfile } from './seccomp-file.js';
 import { defaultServerArgs, resolveServer, type ServerSource } from './server.js';
 import { defaultMaxSessions } from './sessions.js';
 import { resolveTlsFiles, type TlsFiles } from './tls-files.js';
-import { unknownSettings, type UnknownSetting } from './unknown.js';
+import { unknownSettings, unpassedVariables, type UnknownSetting } from './unknown.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -55,6 +55,8 @@ export interface Settings extends Omit<ParsedSettings, 'ACCESS_TOKEN' | 'MCP_SER
   unusedSettings: string[];
   /** Names in the env file that look like settings but are none (typos), with the nearest known name. */
   unknownSettings: UnknownSetting[];
+  /** Variables in the env file that are neither settings nor listed in MCP_ENV: the server will not see them. */
+  unpassedVariables: string[];
   /** The gateway's settings (GATEWAY_SETTINGS of the template) that are set, secrets included. */
   gatewayEnv: Record<string, string>;
   /** The variables listed in MCP_ENV with their values from .env. */
@@ -183,6 +185,18 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
     if (typeof value === 'string' || typeof value === 'number') gatewayEnv[name] = String(value);
   }
   if (parsed.TEMPLATE !== 'nginx' && ctx.purpose !== 'build') checkTunnelSettings(parsed.TEMPLATE, gatewayEnv, ctx.projectDir);
+  const mounts = parseMounts(parsed.MCP_MOUNTS, {
+    baseDir,
+    projectDir: ctx.projectDir,
+    homeDir,
+    allowDangerous: ctx.allowDangerousMounts ?? false,
+  });
+  const data = parsed.MCP_DATA;
+  const nested = (path: string, folder: string) => path === folder || path.startsWith(`${folder}/`);
+  const overlap = data ? mounts.find((m) => nested(m.containerPath, data) || nested(data, m.containerPath)) : undefined;
+  if (overlap) {
+    throw new UsageError(`MCP_DATA=${data} and the MCP_MOUNTS folder ${overlap.containerPath} overlap: give the data folder a path of its own such as /data`);
+  }
   const gatewaySecrets = GATEWAY_SECRET_NAMES.map((name) => gatewayEnv[name] ?? '');
   return {
     ...rest,
@@ -193,14 +207,10 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
     server,
     MCP_SERVER_ARGS: parsed.MCP_SERVER_ARGS || defaultServerArgs(server),
     extraCaCert,
-    mounts: parseMounts(parsed.MCP_MOUNTS, {
-      baseDir,
-      projectDir: ctx.projectDir,
-      homeDir,
-      allowDangerous: ctx.allowDangerousMounts ?? false,
-    }),
+    mounts,
     unusedSettings: settingsUnusedBy(parsed.TEMPLATE, Object.keys(present)),
     unknownSettings: unknownSettings(Object.keys(rawValues), names),
+    unpassedVariables: unpassedVariables(Object.keys(rawValues), names),
     gatewayEnv,
     serverEnv,
     tlsFiles: resolveTlsFiles(parsed.CERT_FILE, parsed.KEY_FILE, baseDir),

@@ -2,6 +2,8 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { dockerContextIssue, dockerHostIssue } from '../docker/target.js';
 import { parseEgressSetting, type EgressSetting } from './egress.js';
+import { supergatewayArgsIssue } from './supergateway.js';
+import { dataPathIssue } from './data.js';
 
 /**
  * The .env settings, validated. Every message names the variable and the fix,
@@ -183,14 +185,8 @@ export const buildSettingsSchema = z.object({
       message: "MCP_INSTALL_SCRIPTS must be true (the package's install scripts run, confined to the build's install stage) or false (they are skipped)",
     })
     .default('true'),
-  // Read by Supergateway, which the sandbox no longer runs: refused rather than silently ignored.
-  SUPERGATEWAY_EXTRA_ARGS: z
-    .string()
-    .default('')
-    .refine(
-      (v) => v.trim() === '',
-      'SUPERGATEWAY_EXTRA_ARGS is no longer read: the sandbox runs its own session gateway. Remove it from the env file; sessions are tuned with MCP_SESSION_IDLE and MCP_MAX_SESSIONS (docs/SETTINGS.md)',
-    ),
+  // The guide's Supergateway flags: --stateful is what the sandbox does anyway; any other is refused with its replacement.
+  SUPERGATEWAY_EXTRA_ARGS: checkedBy(supergatewayArgsIssue),
   NODE_VERSION: z
     .string()
     .default('22')
@@ -273,6 +269,8 @@ export const buildSettingsSchema = z.object({
     .default('')
     .refine((v) => v.trim() === '' || v.split(',').every((name) => ENV_NAME.test(name.trim())), 'MCP_ENV must be a comma-separated list of variable names'),
   MCP_MOUNTS: z.string().default(''),
+  // The server's persistent folder (a named volume), checked in data.ts; empty: none.
+  MCP_DATA: checkedBy(dataPathIssue),
   // A path, checked in seccomp-file.ts; empty means the shipped profiles/seccomp.json.
   MCP_SECCOMP_PROFILE: z.string().default(''),
   AUTH: z

@@ -1,3 +1,4 @@
+import { envNameProblem } from './env-names.js';
 import { ALIASES, settingsSchema } from './schema.js';
 
 /** Every name the env file may hold for this tool (the server's own variables come from MCP_ENV). */
@@ -44,3 +45,30 @@ export function unknownSettings(names: readonly string[], serverVariables: reado
 
 export const describeUnknown = (u: UnknownSetting) =>
   `${u.name} is not a setting${u.suggestion ? ` (did you mean ${u.suggestion}?)` : ''}: ignored. docs/SETTINGS.md lists them; a variable for the server goes in MCP_ENV`;
+
+/**
+ * Variables in the env file that reach no one: not a setting, not listed in
+ * MCP_ENV, and not a misspelt setting (unknownSettings reports those). A
+ * server's token the owner forgot to list would otherwise be dropped in
+ * silence, and the server fail later. Only names MCP_ENV could list.
+ */
+export function unpassedVariables(names: readonly string[], serverVariables: readonly string[]): string[] {
+  const misspelt = new Set(unknownSettings(names, serverVariables).map((u) => u.name));
+  return names.filter(
+    (name) =>
+      !KNOWN_SETTINGS.includes(name) &&
+      !serverVariables.includes(name) &&
+      !name.startsWith('DOTENV_') &&
+      !misspelt.has(name) &&
+      envNameProblem(name) === undefined,
+  );
+}
+
+/** The warning for unpassedVariables, with the MCP_ENV line that passes them: names only, never a value. */
+export function describeUnpassed(unpassed: readonly string[], serverVariables: readonly string[], envFile: string): string {
+  const them = unpassed.length === 1 ? 'it' : 'them';
+  return (
+    `${unpassed.join(', ')} ${unpassed.length === 1 ? 'is' : 'are'} in ${envFile} but not passed to the MCP server (neither a setting nor listed in MCP_ENV). ` +
+    `If the server needs ${them}, set: MCP_ENV=${[...serverVariables, ...unpassed].join(',')}`
+  );
+}

@@ -540,6 +540,7 @@ describe('small argv helpers', () => {
       tlsVolume: 'mcp-x-tls',
       authVolume: 'mcp-x-auth',
       tunnelVolume: 'mcp-x-tunnel',
+      dataVolume: 'mcp-x-data',
     });
     assert.deepEqual(instanceNames('mcp-x', '1.2'), {
       container: 'mcp-x',
@@ -548,6 +549,7 @@ describe('small argv helpers', () => {
       tlsVolume: 'mcp-x-tls',
       authVolume: 'mcp-x-auth',
       tunnelVolume: 'mcp-x-tunnel',
+      dataVolume: 'mcp-x-data',
     });
   });
 

@@ -87,3 +87,20 @@ run_session_gateway() {
   exec setpriv --inh-caps=-all,+setuid,+setgid -- \
     setpriv --bounding-set=-all --no-new-privs -- "$@"
 }
+
+# MCP_DATA: the mount point of the instance's data volume (NAME-data), handed to
+# USER once. A new volume is root's, mode 0755: it becomes USER's, mode 0700.
+# Only a mount point is touched, never a folder of the image (the read-only root
+# would refuse anyway), and only that one inode: no -R, so nothing the server
+# put inside (a link included) is ever followed. root holds CHOWN here but no
+# FOWNER, so it sets the mode while the folder is still its own.
+own_data_folder() {
+  local folder="$1" user="$2" owner
+  [ -n "$folder" ] || return 0
+  case "$folder" in /?*) ;; *) die "MCP_DATA must be an absolute folder, not '$folder'" ;; esac
+  mountpoint -q -- "$folder" || die "MCP_DATA=$folder is not a mounted volume: start the container with a volume there (npm run start mounts NAME-data)"
+  owner="$(stat -c %u -- "$folder")"
+  [ "$owner" = "$(id -u "$user")" ] && return 0
+  if [ "$owner" = 0 ]; then chmod 0700 -- "$folder"; fi
+  chown -- "$user:$user" "$folder"
+}
