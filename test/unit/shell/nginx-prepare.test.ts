@@ -123,6 +123,16 @@ describe('nginx prepare: the self-signed certificate', { concurrency: true }, ()
       assertServesFrom(i, runOnly);
     }));
 
+  test("what reaches the session gateway: no Authorization and no Cookie header (the consent page's cookie stays at the front door)", () =>
+    withInstance({ volume: true }, async (i) => {
+      const run = await i.prepare({});
+      assert.equal(run.status, 0, run.stderr);
+      const proxied = nginxConf(i).split('location / {')[1]?.split('\n        }')[0] ?? '';
+      assert.match(proxied, /proxy_pass http:\/\/supergateway;/, 'control: this is the block that proxies to the session gateway');
+      assert.match(proxied, /proxy_set_header Authorization "";/);
+      assert.match(proxied, /proxy_set_header Cookie "";/);
+    }));
+
   test('a TLS_HOSTNAMES openssl refuses: exit 78 naming the setting', () =>
     withInstance({ volume: true }, async (i) => {
       const run = await i.prepare({ TLS_HOSTNAMES: 'mcp.example.test' });
