@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { projectDir } from './fakes.js';
@@ -33,7 +34,8 @@ async function watchFor(entries: string[], ms: number): Promise<{ status: number
       watch.kill('SIGTERM');
       done(null);
     }, ms);
-    watch.once('exit', (code) => {
+    // 'close', not 'exit': stderr is complete only once its pipe has closed.
+    watch.once('close', (code) => {
       clearTimeout(timer);
       done(code);
     });
@@ -64,11 +66,13 @@ describe('watch: a process that no longer serves stops the container', { concurr
   });
 
   test('a zombie ends the watch, exit 1', async () => {
-    // `sleep 0` exits under a parent (the exec'd sleep) that never reaps it.
-    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // A forked child exits under a parent that never reaps it (a shell may reap on its own, so perl, which only reaps when asked).
+    const parent = spawn('perl', ['-e', '$| = 1; my $pid = fork(); exit 0 unless $pid; print "$pid\\n"; sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
     started.push(parent);
     const zombie = await new Promise<string>((done) => parent.stdout.setEncoding('utf8').once('data', (d: string) => done(d.trim())));
-    await new Promise((done) => setTimeout(done, 300));
+    // Wait until the kernel shows it as a zombie, so the test does not depend on timing.
+    for (let i = 0; i < 100 && !/\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')); i++) await new Promise((done) => setTimeout(done, 50));
+    assert.match(readFileSync(`/proc/${zombie}/stat`, 'utf8'), /\) Z /, 'control: the child is a zombie');
     const { status, stderr } = await watchFor([`auth-gateway=${zombie}`], 15_000);
     assert.equal(status, 1);
     assert.match(stderr, /auth-gateway exited \(a zombie\)/);
