@@ -52,6 +52,12 @@ export function ownerProven(secret, { accessToken, passphrase }) {
 /** The host a code would be sent to, as the page names it. */
 export const redirectHost = (redirectUri) => new URL(redirectUri).host;
 
+/** For a client known by its metadata document (cimd.mjs): the host that serves it, which is who the client is. */
+export const documentIdentity = (client) =>
+  client.document_host
+    ? `<p>This client is identified by its metadata document at <code>${escapeHtml(client.document_host)}</code>: whoever controls that host speaks for it (the name above is the document's own claim). Its ID: <code>${escapeHtml(client.client_id)}</code></p>`
+    : '';
+
 export function consentPage({ client, params, csrf, passphrase, error }) {
   const hidden = AUTHORIZE_FIELDS.filter((name) => params[name] !== undefined)
     .map((name) => `<input type="hidden" name="${name}" value="${escapeHtml(params[name])}">`)
@@ -75,6 +81,7 @@ export function consentPage({ client, params, csrf, passphrase, error }) {
 <body>
   <h1>Allow access to this MCP server?</h1>
   <p><strong>${name}</strong> asks to use this sandboxed MCP server. If you allow it, it gets a token sent to <code>${escapeHtml(redirectHost(params.redirect_uri))}</code>.</p>
+  ${documentIdentity(client)}
   <p>Only the owner of this instance can allow it: enter its ${secretLabel}.</p>
   ${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
   <form method="post" action="/authorize">

@@ -2,6 +2,8 @@
 // HTTP handler and the control socket. main.mjs runs it from the environment;
 // the tests run it in-process with a temporary state folder and their own clock.
 import http from 'node:http';
+import { CimdClients } from './cimd.mjs';
+import { trustedCas } from './cimd-fetch.mjs';
 import { serveControl } from './control.mjs';
 import { createHandler } from './handler.mjs';
 import { RateLimiter } from './rate-limit.mjs';
@@ -35,6 +37,7 @@ export async function startGateway(config, { now = Date.now, log = makeLogger(co
     accessToken: config.accessToken,
     passphrase: config.passphrase,
     upstream: config.upstream,
+    cimd: new CimdClients({ allowance: config.cimdAllowance, ca: trustedCas(config.cimdCaFile), now, log: log.info }),
     consentLimiter: new RateLimiter({ perSource: 5, total: 20, windowMs: FIFTEEN_MINUTES, now }),
     registerLimiter: new RateLimiter({ perSource: 20, total: 200, windowMs: FIFTEEN_MINUTES, now }),
   };

@@ -80,7 +80,7 @@ export class Store {
   // --- clients ---------------------------------------------------------------
 
   /** At the limit, the oldest client that never got a code is dropped, else the one used longest ago (with its tokens). */
-  registerClient({ client_name, redirect_uris }) {
+  registerClient({ client_name, redirect_uris, token_endpoint_auth_method = 'none', client_secret_hash }) {
     let dropped;
     if (this.clients.size >= this.maxClients) {
       const all = [...this.clients.values()];
@@ -90,6 +90,8 @@ export class Store {
       if (dropped.used_at) this.revokeWhere((row) => row.client_id === dropped.client_id);
     }
     const client = { client_id: randomToken().slice(0, 32), client_name, redirect_uris, created_at: this.now(), used_at: null };
+    // A confidential client (client-secret.mjs): only the hash of its secret is kept.
+    if (client_secret_hash) Object.assign(client, { token_endpoint_auth_method, client_secret_hash });
     this.clients.set(client.client_id, client);
     this.saveClients();
     return { client, dropped };
