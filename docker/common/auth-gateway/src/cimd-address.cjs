@@ -112,10 +112,13 @@ function checkAllowance(env) {
   parseAllowance(env.OAUTH_CIMD_ALLOW);
 }
 
-/** null when a document at `host` (lower case, no brackets) may be fetched on `port`, else the reason. */
-function portProblem(host, port, allowance) {
-  if (port === 443 || allowance.hosts.get(host)?.has(port)) return null;
-  return `port ${port} is not allowed (documents are fetched from port 443; OAUTH_CIMD_ALLOW can allow ${host}:${port})`;
+/**
+ * null when a document at `host` (lower case, no brackets) may be fetched on
+ * `port`, else the reason. `usualPort` is 443 (the unit tests' server has another).
+ */
+function portProblem(host, port, allowance, usualPort = 443) {
+  if (port === usualPort || allowance.hosts.get(host)?.has(port)) return null;
+  return `port ${port} is not allowed (documents are fetched from port ${usualPort}; OAUTH_CIMD_ALLOW can allow ${host}:${port})`;
 }
 
 /** null when `address`, which `host` resolved to, may be connected to, else the reason (for the log). */

@@ -40,10 +40,10 @@ export class FetchRefused extends Error {
 const unbracket = (hostname) => hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
 
 /** The first checks of a URL, before any lookup: scheme and port. */
-function urlProblem(url, allowance) {
+function urlProblem(url, allowance, usualPort) {
   if (url.protocol !== 'https:') return `${url.protocol.slice(0, 10)} is not allowed: documents are fetched over https only`;
   if (url.username || url.password) return 'a document URL must not contain userinfo';
-  return portProblem(unbracket(url.hostname), Number(url.port || 443), allowance);
+  return portProblem(unbracket(url.hostname), Number(url.port || 443), allowance, usualPort);
 }
 
 /** Every address of `host`, each allowed; the first is the one connected to. */
@@ -118,13 +118,17 @@ function getOnce(url, address, { ca, maxBytes, signal }) {
         response.resume();
         return resolve(base);
       }
-      const tooLarge = () => new FetchRefused(`the document is larger than ${maxBytes} bytes`);
-      if (Number(response.headers['content-length']) > maxBytes) return request.destroy(tooLarge());
+      // Rejected first, then torn down: a destroyed response may still end "normally".
+      const tooLarge = () => {
+        reject(new FetchRefused(`the document is larger than ${maxBytes} bytes`));
+        request.destroy();
+      };
+      if (Number(response.headers['content-length']) > maxBytes) return tooLarge();
       const chunks = [];
       let size = 0;
       response.on('data', (chunk) => {
         size += chunk.length;
-        if (size > maxBytes) request.destroy(tooLarge());
+        if (size > maxBytes) tooLarge();
         else chunks.push(chunk);
       });
       response.on('end', () => resolve({ ...base, body: Buffer.concat(chunks).toString('utf8') }));
@@ -141,15 +145,16 @@ function getOnce(url, address, { ca, maxBytes, signal }) {
  * @param {ReturnType<typeof addressRules.parseAllowance>} options.allowance
  * @param {string[]} [options.ca] trusted CA certificates (PEM)
  * @param {(host: string, options: object) => Promise<{ address: string }[]>} [options.lookup]
+ * @param {number} [options.usualPort] the port allowed without OAUTH_CIMD_ALLOW: 443 (tests: their server's)
  */
 export async function fetchDocument(
   target,
-  { allowance, ca, lookup = dns.promises.lookup, maxBytes = MAX_DOCUMENT_BYTES, timeoutMs = FETCH_TIMEOUT_MS, maxRedirects = MAX_REDIRECTS },
+  { allowance, ca, lookup = dns.promises.lookup, maxBytes = MAX_DOCUMENT_BYTES, timeoutMs = FETCH_TIMEOUT_MS, maxRedirects = MAX_REDIRECTS, usualPort = 443 },
 ) {
   const signal = AbortSignal.timeout(timeoutMs);
   let url = new URL(target);
   for (let hop = 0; ; hop++) {
-    const problem = urlProblem(url, allowance);
+    const problem = urlProblem(url, allowance, usualPort);
     if (problem) throw new FetchRefused(hop === 0 ? problem : `a redirect to ${url.origin}: ${problem}`);
     const [address] = await checkedAddresses(unbracket(url.hostname), allowance, lookup).catch((error) => {
       if (hop > 0 && error instanceof FetchRefused) throw new FetchRefused(`a redirect to ${url.host}: ${error.message}`, error.detail);
