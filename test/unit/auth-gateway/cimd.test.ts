@@ -258,6 +258,12 @@ describe('the safe fetcher (cimd-fetch.mjs) against a real HTTPS server', () => 
     const before = docs.hits.get('/client.json') ?? 0;
     await refused(get('/client.json', { allowance: parseAllowance('') }), /not on a public address, and the owner has not allowed it/);
     await refused(get('/client.json', { allowance: parseAllowance('docs.example') }), /not on a public address/);
+    // The page shows the reason without the address (no oracle for internal DNS); the log line has it.
+    await assert.rejects(get('/client.json', { allowance: parseAllowance('') }), (error: any) => {
+      assert.ok(!error.message.includes('127.0.0.1'), error.message);
+      assert.match(error.detail, /localhost is at 127\.0\.0\.1, which is not a public address \(loopback, 127\.0\.0\.0\/8\)/);
+      return true;
+    });
     assert.equal(docs.hits.get('/client.json') ?? 0, before, 'no request reached the server');
     // The owner's allowance by network works as by name (control).
     assert.equal((await get('/client.json', { allowance: parseAllowance('127.0.0.0/8') })).cacheSeconds, 120);
