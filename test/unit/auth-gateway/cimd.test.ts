@@ -22,7 +22,7 @@ const tlsDir = join(authSourceDir, '..', '..', '..', '..', 'test', 'fixtures', '
 const CA = readFileSync(join(tlsDir, 'ca.pem'), 'utf8');
 
 const { BLOCKED_RANGES, addressProblem, blockedReason, parseAllowance } = await authModule('cimd-address.cjs');
-const { fetchDocument, cacheSeconds, FetchRefused, MAX_DOCUMENT_BYTES } = await authModule('cimd-fetch.mjs');
+const { fetchDocument, cacheSeconds, FetchRefused, MAX_DOCUMENT_BYTES, samePeer } = await authModule('cimd-fetch.mjs');
 const { CimdClients, clientFromDocument, clientIdUrlProblem, keepSeconds, isUrlClientId } = await authModule('cimd.mjs');
 
 describe('where documents may be fetched from (cimd-address.cjs)', () => {
@@ -267,6 +267,18 @@ describe('the safe fetcher (cimd-fetch.mjs) against a real HTTPS server', () => 
     assert.equal(docs.hits.get('/client.json') ?? 0, before, 'no request reached the server');
     // The owner's allowance by network works as by name (control).
     assert.equal((await get('/client.json', { allowance: parseAllowance('127.0.0.0/8') })).cacheSeconds, 120);
+  });
+
+  it("the socket's peer must be the checked address, whatever its written form (table)", () => {
+    const cases: [string | undefined, string, boolean][] = [
+      ['127.0.0.1', '127.0.0.1', true],
+      ['::ffff:127.0.0.1', '127.0.0.1', true],
+      ['fd00:0:0::1', 'fd00::1', true],
+      ['10.0.0.1', '127.0.0.1', false],
+      ['fd00::2', 'fd00::1', false],
+      [undefined, '127.0.0.1', false],
+    ];
+    for (const [remote, address, same] of cases) assert.equal(samePeer(remote, address), same, `${remote} / ${address}`);
   });
 
   it('DNS rebinding: a name with a public and a private address is refused as a whole', async () => {

@@ -74,7 +74,7 @@ export function cacheSeconds(header) {
 }
 
 /** Is the socket's peer the checked address (whatever its written form)? */
-function samePeer(remote, address) {
+export function samePeer(remote, address) {
   if (!remote) return false;
   const checked = new net.BlockList();
   checked.addAddress(address, net.isIPv4(address) ? 'ipv4' : 'ipv6');
