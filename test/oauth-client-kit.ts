@@ -34,6 +34,8 @@ export interface ConsentingProviderOptions {
   metadata?: Partial<OAuthClientMetadata>;
   /** A fixed OAuth state, to check it comes back. */
   state?: string;
+  /** An https URL of this client's metadata document: the SDK uses it as client_id where the server supports that (CIMD). */
+  clientMetadataUrl?: string;
 }
 
 /**
@@ -49,8 +51,11 @@ export class ConsentingProvider implements OAuthClientProvider {
   verifier = '';
   private information: OAuthClientInformationMixed | undefined;
 
+  readonly clientMetadataUrl: string | undefined;
+
   constructor(private readonly options: ConsentingProviderOptions) {
     if (options.state) this.state = () => options.state!;
+    this.clientMetadataUrl = options.clientMetadataUrl;
   }
 
   state?: () => string;

@@ -119,6 +119,18 @@ const TUNNEL_VALIDATORS: Readonly<Record<TunnelTemplate, { module: string; valid
   pinggy: { module: 'docker/pinggy/gateway/ssh-config.cjs', validate: 'pinggySettings' },
 };
 
+/** OAUTH_CIMD_ALLOW, by the auth gateway's own rules (docker/common/auth-gateway/src/cimd-address.cjs). */
+function checkCimdAllowance(values: Record<string, string>, projectDir: string): void {
+  const rules = createRequire(import.meta.url)(join(projectDir, 'docker', 'common', 'auth-gateway', 'src', 'cimd-address.cjs')) as {
+    checkAllowance: (env: Record<string, string>) => void;
+  };
+  try {
+    rules.checkAllowance(values);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 function checkTunnelSettings(template: TunnelTemplate, values: Record<string, string>, projectDir: string): void {
   const { module, validate } = TUNNEL_VALIDATORS[template];
   const gateway = createRequire(import.meta.url)(join(projectDir, module)) as Record<string, (env: Record<string, string>) => unknown>;
@@ -197,6 +209,7 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
   if (overlap) {
     throw new UsageError(`MCP_DATA=${data} and the MCP_MOUNTS folder ${overlap.containerPath} overlap: give the data folder a path of its own such as /data`);
   }
+  if (gatewayEnv.OAUTH_CIMD_ALLOW) checkCimdAllowance(gatewayEnv, ctx.projectDir);
   const gatewaySecrets = GATEWAY_SECRET_NAMES.map((name) => gatewayEnv[name] ?? '');
   return {
     ...rest,

@@ -20,7 +20,7 @@ export type TunnelTemplate = Exclude<Template, 'nginx'>;
  * the same code that reads them inside the container.
  */
 /** How clients prove who they are (AUTH=oauth adds the OAuth 2.1 flow next to the static token; docs/GUIDE.md). */
-export const AUTH_SETTINGS = ['AUTH', 'OAUTH_OWNER_PASSPHRASE', 'OAUTH_ACCESS_TTL'] as const;
+export const AUTH_SETTINGS = ['AUTH', 'OAUTH_OWNER_PASSPHRASE', 'OAUTH_ACCESS_TTL', 'OAUTH_CIMD_ALLOW'] as const;
 
 export const GATEWAY_SETTINGS: Readonly<Record<Template, readonly string[]>> = {
   nginx: ['ACCESS_TOKEN', 'ALLOWED_ORIGINS', 'TLS_HOSTNAMES', ...AUTH_SETTINGS],
@@ -290,6 +290,9 @@ export const buildSettingsSchema = z.object({
       'OAUTH_ACCESS_TTL must be a duration from 5s to 24h, such as 900, 15m or 1h (how long an OAuth access token lasts; clients refresh it)',
     )
     .transform(durationSeconds),
+  // Hosts and networks beyond the public internet whose client metadata documents the auth
+  // gateway may fetch; checked by the auth gateway's own module (load.ts, checkCimdAllowance).
+  OAUTH_CIMD_ALLOW: oneLine('OAUTH_CIMD_ALLOW').optional(),
   // Tunnel settings: checked by the template's gateway module (see GATEWAY_SETTINGS).
   NGROK_AUTHTOKEN: oneLine('NGROK_AUTHTOKEN').optional(),
   NGROK_URL: oneLine('NGROK_URL').optional(),

@@ -78,7 +78,13 @@ describe('the sandbox profile as data', () => {
   });
 
   it('AUTH=oauth: the auth volume, the resource decided on the host, and the OAuth settings; none of it with AUTH=bearer', () => {
-    const s = settings({ AUTH: 'oauth', OAUTH_OWNER_PASSPHRASE: 'correct horse battery', OAUTH_ACCESS_TTL: '10m', HOST_PORT: '8443' });
+    const s = settings({
+      AUTH: 'oauth',
+      OAUTH_OWNER_PASSPHRASE: 'correct horse battery',
+      OAUTH_ACCESS_TTL: '10m',
+      OAUTH_CIMD_ALLOW: 'docs.corp.example,10.20.0.0/16',
+      HOST_PORT: '8443',
+    });
     const p = sandboxProfile(s, instanceNames(s.NAME), { detached: true, egress: { mode: 'none' }, oauthResource: 'https://127.0.0.1:8443/mcp' });
     assert.deepEqual(p.volumes, [
       { name: 'mcp-sandbox-tls', target: '/var/lib/mcp-sandbox/tls' },
@@ -88,6 +94,7 @@ describe('the sandbox profile as data', () => {
     assert.equal(p.env.AUTH_RESOURCE, 'https://127.0.0.1:8443/mcp');
     assert.equal(p.env.OAUTH_ACCESS_TTL, '600');
     assert.equal(p.env.OAUTH_OWNER_PASSPHRASE, 'correct horse battery');
+    assert.equal(p.env.OAUTH_CIMD_ALLOW, 'docs.corp.example,10.20.0.0/16');
     assert.ok(s.secrets.includes('correct horse battery'), 'the passphrase is masked like a token');
     // A tunnel keeps its auth volume, and reads its resource from the URL it published (no AUTH_RESOURCE).
     const tunnel = profileOf(settings({ TEMPLATE: 'pinggy', PINGGY_ACCESS_TOKEN: 'tok3n', AUTH: 'oauth' }));
@@ -97,7 +104,7 @@ describe('the sandbox profile as data', () => {
     ]);
     assert.equal(tunnel.env.AUTH_RESOURCE, undefined);
     // Control: AUTH=bearer (the default) adds nothing.
-    const bearer = profileOf(settings({ OAUTH_ACCESS_TTL: '10m' }));
+    const bearer = profileOf(settings({ OAUTH_ACCESS_TTL: '10m', OAUTH_CIMD_ALLOW: 'docs.corp.example' }));
     assert.ok(!Object.keys(bearer.env).some((name) => name.startsWith('AUTH') || name.startsWith('OAUTH')), Object.keys(bearer.env).join(','));
   });
 

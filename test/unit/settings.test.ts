@@ -505,6 +505,12 @@ const BAD_CASES: BadCase[] = [
     expect: ['OAUTH_ACCESS_TTL must be a duration from 5s to 24h'],
   },
   {
+    name: 'OAUTH_CIMD_ALLOW with a URL instead of a host name (the auth gateway module says why)',
+    inProcess: true,
+    env: `${OK}AUTH=oauth\nOAUTH_CIMD_ALLOW=docs.corp.example,https://other.example\n`,
+    expect: ["OAUTH_CIMD_ALLOW entry 'https://other.example' is not a host name (optionally with :PORT) or a network"],
+  },
+  {
     name: 'AUTH=oauth on a tunnel without ACCESS_TOKEN (the container checks it, and the consent page takes it)',
     inProcess: true,
     env: 'TEMPLATE=pinggy\nAUTH=oauth\nPINGGY_ACCESS_TOKEN=tok3n\n',

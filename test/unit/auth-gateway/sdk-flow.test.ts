@@ -14,10 +14,9 @@ import { ConsentingProvider } from '../../oauth-client-kit.js';
 import { OWNER_TOKEN, PASSPHRASE, REDIRECT, consent, startAuthGateway, startUpstream, type Gateway } from './http-fixture.js';
 
 /** The shared provider, consenting in-process and checking what the redirect carries. */
-function consentingProvider(gw: Gateway, secret: string): ConsentingProvider {
+function consentingProvider(gw: Gateway, secret: string, method: string): ConsentingProvider {
   return new ConsentingProvider({
-    // client_secret_post on purpose: the gateway answers "none" and the SDK must go with it.
-    metadata: { client_name: 'SDK test client', token_endpoint_auth_method: 'client_secret_post' },
+    metadata: { client_name: 'SDK test client', token_endpoint_auth_method: method },
     state: 'sdk-state',
     async consent(url) {
       const answer = await consent(gw, url.href, secret);
@@ -50,17 +49,21 @@ describe('the MCP SDK client through the auth gateway (tunnel mode)', () => {
     return { client, transport };
   };
 
-  for (const [name, secret] of [
-    ['ACCESS_TOKEN', OWNER_TOKEN],
-    ['OAUTH_OWNER_PASSPHRASE', PASSPHRASE],
+  // A public client (the default of mcp-remote and the Inspector), and the two kinds of confidential client.
+  for (const [name, secret, method] of [
+    ['ACCESS_TOKEN', OWNER_TOKEN, 'none'],
+    ['OAUTH_OWNER_PASSPHRASE', PASSPHRASE, 'client_secret_post'],
+    ['ACCESS_TOKEN', OWNER_TOKEN, 'client_secret_basic'],
   ] as const) {
-    it(`runs the whole flow with ${name} as the owner secret, then refreshes`, async () => {
-      const provider = consentingProvider(gw, secret);
+    it(`runs the whole flow with ${name} as the owner secret, as a ${method} client, then refreshes`, async () => {
+      const provider = consentingProvider(gw, secret, method);
       const firstTransport = new StreamableHTTPClientTransport(new URL(gw.resource), { authProvider: provider });
       await assert.rejects(new Client({ name: 'sdk-oauth-test', version: '1.0.0' }).connect(firstTransport), UnauthorizedError);
       assert.equal(provider.redirects.length, 1, 'sent to the consent page once');
       assert.equal(provider.redirects[0]!.searchParams.get('resource'), gw.resource);
-      assert.equal((provider.clientInformation() as { token_endpoint_auth_method?: string }).token_endpoint_auth_method, 'none');
+      const information = provider.clientInformation() as { token_endpoint_auth_method?: string; client_secret?: string };
+      assert.equal(information.token_endpoint_auth_method, method);
+      assert.equal(typeof information.client_secret, method === 'none' ? 'undefined' : 'string');
       assert.ok(provider.code);
       await firstTransport.finishAuth(provider.code);
       assert.equal(provider.saved.length, 1);
@@ -88,9 +91,16 @@ describe('the MCP SDK client through the auth gateway (tunnel mode)', () => {
       assert.equal(again.tools.length, 1);
       await client.close();
 
-      assert.ok(gw.logs.some((line) => /^registered client \S+ "SDK test client"$/.test(line)));
+      assert.ok(gw.logs.some((line) => /^registered (confidential )?client \S+ "SDK test client"$/.test(line)));
       assert.ok(gw.logs.some((line) => /^consent granted to /.test(line)));
-      const secrets = [OWNER_TOKEN, PASSPHRASE, provider.code, provider.verifier, ...provider.saved.flatMap((t) => [t.access_token, t.refresh_token ?? ''])];
+      const secrets = [
+        OWNER_TOKEN,
+        PASSPHRASE,
+        information.client_secret ?? OWNER_TOKEN,
+        provider.code,
+        provider.verifier,
+        ...provider.saved.flatMap((t) => [t.access_token, t.refresh_token ?? '']),
+      ];
       for (const line of gw.logs) for (const s of secrets) assert.ok(!line.includes(s), `no secret in the log: ${line}`);
     });
   }

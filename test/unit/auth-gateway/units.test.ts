@@ -369,10 +369,11 @@ describe('discovery documents (metadata.mjs)', () => {
       response_types_supported: ['code'],
       grant_types_supported: ['authorization_code', 'refresh_token'],
       code_challenge_methods_supported: ['S256'],
-      token_endpoint_auth_methods_supported: ['none'],
+      token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
       revocation_endpoint_auth_methods_supported: ['none'],
       scopes_supported: ['mcp'],
       authorization_response_iss_parameter_supported: true,
+      client_id_metadata_document_supported: true,
     });
     assert.equal(resourceMetadataUrl(RESOURCE), 'https://127.0.0.1:8443/.well-known/oauth-protected-resource/mcp');
   });
@@ -427,15 +428,33 @@ describe('registration (registration.mjs)', () => {
       redirect_uris: ['http://localhost:33418/callback'],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_post',
+      token_endpoint_auth_method: 'none',
       scope: 'mcp',
     };
     const parsed = parseRegistration(sdkLike);
-    assert.deepEqual(parsed, { ok: true, request: { client_name: 'MCP SDK client', redirect_uris: ['http://localhost:33418/callback'] } });
+    assert.deepEqual(parsed, {
+      ok: true,
+      request: { client_name: 'MCP SDK client', redirect_uris: ['http://localhost:33418/callback'], token_endpoint_auth_method: 'none' },
+    });
     const answer = registrationResponse({ client_id: 'id', created_at: 1_800_000_000_500, ...parsed.request });
     assert.equal(answer.token_endpoint_auth_method, 'none');
     assert.equal(answer.client_id_issued_at, 1_800_000_000);
     assert.equal('client_secret' in answer, false);
+    // Methods this server cannot do (private_key_jwt) are answered with none (RFC 7591 §3.2.1), as before.
+    for (const method of [undefined, 'private_key_jwt', 'tls_client_auth'])
+      assert.equal(parseRegistration({ ...sdkLike, token_endpoint_auth_method: method }).request.token_endpoint_auth_method, 'none', String(method));
+  });
+
+  it('a client asking for client_secret_post or client_secret_basic is confidential: its secret is in the answer once, and never expires', async () => {
+    const { parseRegistration, registrationResponse } = await authModule('registration.mjs');
+    for (const method of ['client_secret_post', 'client_secret_basic']) {
+      const parsed = parseRegistration({ redirect_uris: ['https://app.example/cb'], token_endpoint_auth_method: method });
+      assert.equal(parsed.request.token_endpoint_auth_method, method);
+      const answer = registrationResponse({ client_id: 'id', created_at: 0, ...parsed.request }, 'the-secret');
+      assert.equal(answer.token_endpoint_auth_method, method);
+      assert.equal(answer.client_secret, 'the-secret');
+      assert.equal(answer.client_secret_expires_at, 0);
+    }
   });
 
   it('refuses bad redirect URIs, too many of them, odd names and other flows', async () => {
@@ -464,7 +483,9 @@ describe('settings (config.mjs)', () => {
 
   it('defaults', async () => {
     const { parseConfig } = await authModule('config.mjs');
-    assert.deepEqual(parseConfig(base), {
+    const { cimdAllowance, ...config } = parseConfig(base);
+    assert.deepEqual(cimdAllowance.entries, [], 'OAUTH_CIMD_ALLOW is empty: public addresses only');
+    assert.deepEqual(config, {
       port: 8001,
       stateDir: '/var/lib/mcp-sandbox/auth',
       controlSocket: '/run/sandbox/gateway/auth-control.sock',
@@ -476,6 +497,7 @@ describe('settings (config.mjs)', () => {
       accessTtl: 900,
       refreshTtl: 2592000,
       logLevel: 'info',
+      cimdCaFile: '/opt/sandbox/ca/extra-ca.crt',
     });
     const tunnel = parseConfig({ ACCESS_TOKEN: OWNER, AUTH_RESOURCE_FILE: '/run/sandbox/public-url', AUTH_UPSTREAM: 'http://127.0.0.1:8000' });
     assert.deepEqual([tunnel.resource, tunnel.resourceFile, tunnel.upstream], [undefined, '/run/sandbox/public-url', 'http://127.0.0.1:8000']);
@@ -501,6 +523,8 @@ describe('settings (config.mjs)', () => {
       [{ ...base, OAUTH_ACCESS_TTL: '15m' }, /^OAUTH_ACCESS_TTL/],
       [{ ...base, OAUTH_REFRESH_TTL: '31536001' }, /^OAUTH_REFRESH_TTL must be a whole number of seconds from 60 to 31536000/],
       [{ ...base, LOG_LEVEL: 'trace' }, /^LOG_LEVEL 'trace' is not info, debug or none/],
+      [{ ...base, OAUTH_CIMD_ALLOW: 'https://docs.example' }, /^OAUTH_CIMD_ALLOW entry 'https:\/\/docs.example' is not a host name/],
+      [{ ...base, AUTH_CIMD_CA_FILE: 'ca.pem' }, /^AUTH_CIMD_CA_FILE must be an absolute path/],
     ];
     for (const [env, message] of cases)
       assert.throws(

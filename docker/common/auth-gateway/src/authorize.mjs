@@ -41,8 +41,9 @@ export function answerClient(client, redirectUri, params) {
  * errors the client gets, or { ok: true, client, request } when the request
  * may be shown to the owner.
  */
-export function checkAuthorizeRequest(params, { store, resource }) {
-  const client = store.getClient(params.client_id);
+export function checkAuthorizeRequest(params, { store, resource, ...known }) {
+  // `client`, when given, is the one the handler found (a metadata document's, cimd.mjs).
+  const client = 'client' in known ? known.client : store.getClient(params.client_id);
   if (!client)
     return {
       page: { status: 400, title: 'Unknown client', message: 'This client is not registered here (client_id). Start the connection again from the app.' },

@@ -1,6 +1,7 @@
 // The auth gateway's settings, from the environment the entrypoint passes.
 // Each one is checked; a bad value is a ConfigError naming the setting and
 // the fix (main.mjs prints it and exits 78, like the session gateway).
+import addressRules from './cimd-address.cjs';
 import { publicUrlProblem } from './resource.mjs';
 
 export class ConfigError extends Error {}
@@ -11,6 +12,8 @@ const DEFAULTS = {
   AUTH_CONTROL_SOCKET: '/run/sandbox/gateway/auth-control.sock',
   OAUTH_ACCESS_TTL: 900,
   OAUTH_REFRESH_TTL: 2592000,
+  // The image's EXTRA_CA_CERT bundle (Dockerfile): the CIMD fetcher trusts it next to Node's CAs.
+  AUTH_CIMD_CA_FILE: '/opt/sandbox/ca/extra-ca.crt',
 };
 
 function seconds(env, name, min, max) {
@@ -66,6 +69,13 @@ export function parseConfig(env) {
       throw new ConfigError(`AUTH_UPSTREAM must be a plain http origin such as http://127.0.0.1:8000 (got '${upstreamText.slice(0, 100)}')`);
   }
 
+  let cimdAllowance;
+  try {
+    cimdAllowance = addressRules.parseAllowance(env.OAUTH_CIMD_ALLOW);
+  } catch (error) {
+    throw new ConfigError(error.message);
+  }
+
   const logLevel = env.LOG_LEVEL || 'info';
   if (!['info', 'debug', 'none'].includes(logLevel)) throw new ConfigError(`LOG_LEVEL '${logLevel.slice(0, 20)}' is not info, debug or none`);
 
@@ -81,5 +91,7 @@ export function parseConfig(env) {
     accessTtl: seconds(env, 'OAUTH_ACCESS_TTL', 5, 86400),
     refreshTtl: seconds(env, 'OAUTH_REFRESH_TTL', 60, 31536000),
     logLevel,
+    cimdAllowance,
+    cimdCaFile: absolutePath(env, 'AUTH_CIMD_CA_FILE'),
   };
 }

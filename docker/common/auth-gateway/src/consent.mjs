@@ -45,6 +45,12 @@ export function csrfMatches(cookieHeader, field) {
   return sameSecret(cookie, field);
 }
 
+/** For a client known by its metadata document (cimd.mjs): the host that serves it, which is who the client is. */
+export const documentIdentity = (client) =>
+  client.document_host
+    ? `<p>This client is identified by its metadata document at <code>${escapeHtml(client.document_host)}</code>: whoever controls that host speaks for it (the name above is the document's own claim). Its ID: <code>${escapeHtml(client.client_id)}</code></p>`
+    : '';
+
 export function consentPage({ client, params, csrf, passphrase, error }) {
   const hidden = AUTHORIZE_FIELDS.filter((name) => params[name] !== undefined)
     .map((name) => `<input type="hidden" name="${name}" value="${escapeHtml(params[name])}">`)
@@ -73,6 +79,7 @@ export function consentPage({ client, params, csrf, passphrase, error }) {
   <p>${name} asks to use this sandboxed MCP server. If you allow it, a code for a token is sent to:</p>
   <p class="target"><code>${escapeHtml(params.redirect_uri)}</code></p>
   <p>Allow it only if you just started this connection and that address belongs to the app you use.</p>
+  ${documentIdentity(client)}
   <p>Only the owner of this instance can allow it: enter its ${secretLabel}.</p>
   ${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
   <form method="post" action="/authorize">

@@ -2,6 +2,8 @@
 // HTTP handler and the control socket. main.mjs runs it from the environment;
 // the tests run it in-process with a temporary state folder and their own clock.
 import http from 'node:http';
+import { CimdClients } from './cimd.mjs';
+import { trustedCas } from './cimd-fetch.mjs';
 import { serveControl } from './control.mjs';
 import { createHandler } from './handler.mjs';
 import { ownerGuard } from './owner-guard.mjs';
@@ -61,6 +63,7 @@ export async function startGateway(
     accessToken: config.accessToken,
     passphrase: config.passphrase,
     upstream: config.upstream,
+    cimd: new CimdClients({ allowance: config.cimdAllowance, ca: trustedCas(config.cimdCaFile), now, log: log.info }),
     ownerGuard: ownerGuard({
       accessToken: config.accessToken,
       passphrase: config.passphrase,

@@ -3,6 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { answerClient, checkAuthorizeRequest, redirectTo } from './authorize.mjs';
 import { checkAuthorization, hasQueryToken, wwwAuthenticate } from './bearer.mjs';
+import { findClient } from './cimd.mjs';
+import { clientAuthProblem, newClientSecret, presentedCredentials } from './client-secret.mjs';
 import { AUTHORIZE_FIELDS, PAGE_HEADERS, consentPage, csrfCookie, csrfMatches, errorPage } from './consent.mjs';
 import { HttpError, queryOf, readForm, readJsonBody, sendJson, sendOAuthError, sendText } from './http-util.mjs';
 import { authorizationServerMetadata, issuerOf, protectedResourceMetadata } from './metadata.mjs';
@@ -38,6 +40,7 @@ export const sourceOf = (req, trustHeader) =>
  * @param {string} ctx.accessToken
  * @param {string} [ctx.passphrase]
  * @param {string} [ctx.upstream] tunnel mode: where authorized requests go
+ * @param {import('./cimd.mjs').CimdClients} ctx.cimd client ids that are metadata document URLs
  * @param {ReturnType<typeof import('./owner-guard.mjs').ownerGuard>} ctx.ownerGuard judges an owner secret (wrong ones are counted)
  * @param {import('./rate-limit.mjs').RateLimiter} [ctx.registerLimiter] registrations per source (nginx mode: a tunnel has one source)
  * @param {{ info: (line: string) => void, debug: (line: string) => void }} ctx.log
@@ -84,9 +87,18 @@ export function createHandler(ctx) {
     redirect(res, location, status);
   }
 
+  /** A client id's client; a document that cannot be used is answered with a page (never a redirect: nothing about it is trusted). */
+  async function clientOrPage(res, clientId) {
+    const found = await findClient(clientId, ctx);
+    if (found.problem) page(res, 400, errorPage('Client refused', found.problem));
+    return found;
+  }
+
   async function authorizeGet(req, res, resource) {
     const params = queryOf(req.url);
-    const checked = checkAuthorizeRequest(params, { store, resource });
+    const found = await clientOrPage(res, params.client_id);
+    if (found.problem) return;
+    const checked = checkAuthorizeRequest(params, { store, resource, client: found.client });
     if (!checked.ok) return answer(res, checked, 302);
     showConsent(res, { client: checked.client, params });
   }
@@ -105,7 +117,9 @@ export function createHandler(ctx) {
     }
     const params = {};
     for (const name of AUTHORIZE_FIELDS) if (form[name] !== undefined) params[name] = form[name];
-    const checked = checkAuthorizeRequest(params, { store, resource });
+    const found = await clientOrPage(res, params.client_id);
+    if (found.problem) return;
+    const checked = checkAuthorizeRequest(params, { store, resource, client: found.client });
     if (!checked.ok) return answer(res, checked, 303);
     const { client, request } = checked;
     const iss = issuerOf(resource);
@@ -142,14 +156,25 @@ export function createHandler(ctx) {
     ctx.registerLimiter?.record(source);
     const parsed = parseRegistration(await readJsonBody(req));
     if (!parsed.ok) return sendOAuthError(res, 400, parsed.error, parsed.description);
-    const { client, dropped } = store.registerClient(parsed.request);
+    const secret = parsed.request.token_endpoint_auth_method === 'none' ? undefined : newClientSecret();
+    const { client, dropped } = store.registerClient({ ...parsed.request, client_secret_hash: secret?.hash });
     if (dropped) log.info(`dropped client ${dropped.client_id} (the limit of ${store.maxPending} clients waiting for consent was reached)`);
-    log.info(`registered client ${client.client_id} ${JSON.stringify(client.client_name ?? '')}`);
-    sendJson(res, 201, registrationResponse(client));
+    log.info(`registered ${secret ? 'confidential ' : ''}client ${client.client_id} ${JSON.stringify(client.client_name ?? '')}`);
+    sendJson(res, 201, registrationResponse(client, secret?.secret));
   }
 
   async function token(req, res, resource) {
-    const result = tokenRequest(await readForm(req), { store, resource });
+    const form = await readForm(req);
+    const presented = presentedCredentials(req.headers.authorization, form);
+    if (!presented.ok) return sendOAuthError(res, 401, 'invalid_client', presented.description);
+    const found = await findClient(presented.client_id, ctx);
+    if (found.problem) return sendOAuthError(res, 401, 'invalid_client', found.problem);
+    const authProblem = found.client && clientAuthProblem(found.client, presented);
+    if (authProblem) {
+      log.info(`token request refused for ${found.client.client_id}: ${authProblem}`);
+      return sendOAuthError(res, 401, 'invalid_client', authProblem);
+    }
+    const result = tokenRequest({ ...form, client_id: presented.client_id }, { store, resource, client: found.client });
     if (result.event) log.info(result.event);
     if (!result.ok) return sendOAuthError(res, result.status, result.error, result.description);
     sendJson(res, 200, {

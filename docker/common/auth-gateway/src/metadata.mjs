@@ -31,10 +31,12 @@ export function authorizationServerMetadata(resource) {
     response_types_supported: ['code'],
     grant_types_supported: ['authorization_code', 'refresh_token'],
     code_challenge_methods_supported: ['S256'],
-    token_endpoint_auth_methods_supported: ['none'],
+    token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
     revocation_endpoint_auth_methods_supported: ['none'],
     scopes_supported: [SCOPE],
     // RFC 9207: every answer to the redirect URI carries iss.
     authorization_response_iss_parameter_supported: true,
+    // cimd.mjs: an https client_id names the client's own metadata document.
+    client_id_metadata_document_supported: true,
   };
 }

@@ -1,12 +1,15 @@
-// Dynamic client registration (RFC 7591), public clients only. What a client
-// asks for beyond that is not refused but answered with what it gets: RFC 7591
-// §3.2.1 lets the server replace requested values, and clients such as the MCP
-// SDK's take the answer (token_endpoint_auth_method "none", no secret).
+// Dynamic client registration (RFC 7591). Public clients ("none") are the
+// default; a client that asks for client_secret_post or client_secret_basic is
+// confidential and gets a secret (client-secret.mjs). What a client asks for
+// beyond that is not refused but answered with what it gets: RFC 7591 §3.2.1
+// lets the server replace requested values, and clients such as the MCP SDK's
+// take the answer.
+import { CONFIDENTIAL_METHODS } from './client-secret.mjs';
 import { redirectUriProblem } from './redirect-uri.mjs';
 
 export const MAX_REDIRECT_URIS = 10;
 
-/** { ok: true, request: { client_name, redirect_uris } } or { ok: false, error, description }. */
+/** { ok: true, request: { client_name, redirect_uris, token_endpoint_auth_method } } or { ok: false, error, description }. */
 export function parseRegistration(body) {
   const bad = (error, description) => ({ ok: false, error, description });
   if (!body || typeof body !== 'object' || Array.isArray(body)) return bad('invalid_client_metadata', 'the body must be a JSON object');
@@ -28,17 +31,26 @@ export function parseRegistration(body) {
   const responses = body.response_types;
   if (responses !== undefined && (!Array.isArray(responses) || !responses.includes('code')))
     return bad('invalid_client_metadata', 'response_types must include code');
-  return { ok: true, request: { client_name: typeof name === 'string' && name.trim() ? name.trim() : undefined, redirect_uris: [...new Set(uris)] } };
+  const method = CONFIDENTIAL_METHODS.includes(body.token_endpoint_auth_method) ? body.token_endpoint_auth_method : 'none';
+  return {
+    ok: true,
+    request: {
+      client_name: typeof name === 'string' && name.trim() ? name.trim() : undefined,
+      redirect_uris: [...new Set(uris)],
+      token_endpoint_auth_method: method,
+    },
+  };
 }
 
-/** The 201 answer: the client's metadata as registered. */
-export function registrationResponse(client) {
+/** The 201 answer: the client's metadata as registered, and a confidential client's secret (shown this once, never stored). */
+export function registrationResponse(client, secret) {
   return {
     client_id: client.client_id,
     client_id_issued_at: Math.floor(client.created_at / 1000),
+    ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}),
     ...(client.client_name ? { client_name: client.client_name } : {}),
     redirect_uris: client.redirect_uris,
-    token_endpoint_auth_method: 'none',
+    token_endpoint_auth_method: client.token_endpoint_auth_method ?? 'none',
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     scope: 'mcp',

@@ -93,7 +93,7 @@ export class Store {
   }
 
   /** A new client, waiting for consent (memory only). At the limit the oldest waiting one is dropped; consented ones never are. */
-  registerClient({ client_name, redirect_uris }) {
+  registerClient({ client_name, redirect_uris, token_endpoint_auth_method = 'none', client_secret_hash }) {
     let dropped;
     const pending = [...this.clients.values()].filter((c) => !c.used_at);
     for (const client of pending) if (this.#pendingExpired(client)) this.clients.delete(client.client_id);
@@ -103,6 +103,8 @@ export class Store {
       this.clients.delete(dropped.client_id);
     }
     const client = { client_id: randomToken().slice(0, 32), client_name, redirect_uris, created_at: this.now(), used_at: null };
+    // A confidential client (client-secret.mjs): only the hash of its secret is kept.
+    if (client_secret_hash) Object.assign(client, { token_endpoint_auth_method, client_secret_hash });
     this.clients.set(client.client_id, client);
     return { client, dropped };
   }

@@ -1,5 +1,6 @@
-// POST /token: the authorization_code and refresh_token grants for public
-// clients. Every failure is an RFC 6749 §5.2 error; none names a secret.
+// POST /token: the authorization_code and refresh_token grants. A confidential
+// client's secret is checked before (client-secret.mjs, in the handler). Every
+// failure is an RFC 6749 §5.2 error; none names a secret.
 import { verifyS256 } from './pkce.mjs';
 
 class GrantError extends Error {
@@ -10,18 +11,17 @@ class GrantError extends Error {
 }
 
 /** { ok: true, tokens, event } or { ok: false, status, error, description, event? }. */
-export function tokenRequest(form, { store, resource }) {
+export function tokenRequest(form, { store, resource, ...known }) {
   try {
-    return grant(form, { store, resource });
+    return grant(form, { store, resource, client: 'client' in known ? known.client : store.getClient(form.client_id) });
   } catch (error) {
     if (error instanceof GrantError) return { ok: false, status: error.status, error: error.error, description: error.description, event: error.event };
     throw error;
   }
 }
 
-function grant(form, { store, resource }) {
+function grant(form, { store, resource, client }) {
   if (form.resource !== undefined && form.resource !== resource) throw new GrantError('invalid_target', `this server is the resource ${resource}`);
-  const client = store.getClient(form.client_id);
   if (!client) throw new GrantError('invalid_client', 'unknown client_id (public clients send it in the body)', 401);
 
   if (form.grant_type === 'authorization_code') {
