@@ -19,6 +19,7 @@ import {
   createInstance,
   docker,
   newToken,
+  engine,
   onEngine,
   probeServerDir,
   removeInstance,
@@ -192,10 +193,16 @@ describe(onEngine('escape battery against the nginx template (steps in order, on
     const { instance } = context;
     const configured = await docker(['inspect', '--format', '{{json .Config.Healthcheck.Test}}', instance.name]);
     assert.deepEqual(JSON.parse(configured.stdout), ['CMD', ...IMAGE_HEALTHCHECK.command]);
-    await waitFor('the engine to report the instance healthy', async () => {
-      const health = await docker(['inspect', '--format', '{{.State.Health.Status}}', instance.name]);
-      return health.stdout.trim() === 'healthy' ? true : undefined;
-    });
+    // The configured command itself, as the engine runs it: it passes on a healthy instance.
+    const checked = await docker(['exec', instance.name, ...IMAGE_HEALTHCHECK.command]);
+    assert.equal(checked.exitCode, 0, checked.stderr);
+    // Docker runs it on its own schedule and reports the result; Podman runs health checks from
+    // systemd timers, which a machine without systemd (this CI) does not have, so it reports none.
+    if (engine === 'docker')
+      await waitFor('the engine to report the instance healthy', async () => {
+        const health = await docker(['inspect', '--format', '{{.State.Health.Status}}', instance.name]);
+        return health.stdout.trim() === 'healthy' ? true : undefined;
+      });
     // The check's own prefix, with a report in place of the check, and a marker in exec's environment.
     const prefix = IMAGE_HEALTHCHECK.command.slice(0, -1);
     const seen = await docker([
