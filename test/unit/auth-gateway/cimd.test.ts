@@ -496,7 +496,9 @@ describe('confidential clients at /token (client-secret.mjs)', () => {
     assert.ok(stored.includes(client.client_id), 'control: the consented client is stored');
     assert.ok(!stored.includes(client.client_secret), 'only the hash is stored');
     const base = { client_id: client.client_id, code, code_verifier: verifier };
-    const wrong = await exchange({ ...base, client_secret: `${client.client_secret.slice(0, -1)}A` });
+    // One character changed, always to another one (a secret ending in A must not be 'changed' to itself: 1 run in 64).
+    const last = client.client_secret.slice(-1) === 'A' ? 'B' : 'A';
+    const wrong = await exchange({ ...base, client_secret: `${client.client_secret.slice(0, -1)}${last}` });
     assert.equal(wrong.status, 401);
     assert.deepEqual(await wrong.json(), { error: 'invalid_client', error_description: 'the client secret is wrong' });
     const missing = await exchange(base);
