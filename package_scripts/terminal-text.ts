@@ -33,21 +33,40 @@ export function visible(text: string): string {
 }
 
 /**
- * The same for a byte stream (`docker logs`, an attached `docker run`): bytes
- * decoded as UTF-8 across chunk boundaries, and a CR at the end of a chunk held
- * until the next one tells whether an LF follows it.
+ * Colour changes only (SGR, `ESC [ digits m`). Docker's classic builder wraps a
+ * build step's stderr in them; dropped rather than shown, they cannot steer the
+ * terminal, and removing one the server wrote itself only removes a colour.
  */
-export function visibleStream(write: (text: string) => void): { push(chunk: Buffer | string): void; end(): void } {
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const COLOUR = /\x1b\[[0-9;]*m/g;
+/** The start of a colour change that the next chunk may complete. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const COLOUR_START = /\x1b(\[[0-9;]*)?$/;
+
+/**
+ * The same for a byte stream (`docker logs`, an attached `docker run`, a build):
+ * bytes decoded as UTF-8 across chunk boundaries, and a CR at the end of a chunk
+ * held until the next one tells whether an LF follows it. With `dropColours`
+ * (the build's output), colour changes are removed first, and a chunk ending
+ * inside one waits for the next chunk.
+ */
+export function visibleStream(write: (text: string) => void, options: { dropColours?: boolean } = {}): { push(chunk: Buffer | string): void; end(): void } {
   const decoder = new StringDecoder('utf8');
   let held = '';
   const emit = (text: string) => {
-    if (text) write(visible(text));
+    if (text) write(visible(options.dropColours ? text.replace(COLOUR, '') : text));
+  };
+  const holdFrom = (text: string): number => {
+    if (text.endsWith('\r')) return text.length - 1;
+    const partial = options.dropColours ? COLOUR_START.exec(text) : null;
+    return partial ? partial.index : text.length;
   };
   return {
     push(chunk) {
       const text = held + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
-      held = text.endsWith('\r') ? '\r' : '';
-      emit(held ? text.slice(0, -1) : text);
+      const cut = holdFrom(text);
+      held = text.slice(cut);
+      emit(text.slice(0, cut));
     },
     end() {
       emit(held + decoder.end());

@@ -28,6 +28,8 @@ export interface DockerCallOptions {
    * streamed with control characters made visible (terminal-text.ts) instead of as written.
    */
   untrustedOutput?: boolean;
+  /** With untrustedOutput: colour changes are removed (a build's output, which Docker's classic builder colours). */
+  dropColours?: boolean;
   /** Resolve with the exit code instead of throwing (for probes such as "does it exist"). */
   allowFailure?: boolean;
   /** Called with the child once it started (attached runs forward Ctrl-C to it). */
@@ -109,7 +111,7 @@ export function createDockerEngine(secrets: readonly string[] = [], selection: E
         [child.stdout, process.stdout],
         [child.stderr, process.stderr],
       ] as const) {
-        const stream = visibleStream((text) => to.write(text));
+        const stream = visibleStream((text) => to.write(text), { dropColours: options.dropColours ?? false });
         from?.on('data', (chunk: Buffer) => stream.push(chunk));
         from?.on('end', () => stream.end());
       }

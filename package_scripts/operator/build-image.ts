@@ -43,7 +43,10 @@ export async function buildImage(ctx: CommandContext, settings: Settings, option
       if (note) ctx.out.warn(note);
     }
     ctx.out.info(`Building ${names.image} (template ${settings.template}, server ${settings.server.display})`);
-    await docker.run(args, { inherit: true });
+    // The build's output carries the server's own text (its install scripts, a failing install's log): rendered
+    // like the server's log, so it cannot steer the terminal (terminal-text.ts), without the colours Docker's
+    // classic builder puts around a step's stderr. Piped, BuildKit prints plain progress.
+    await docker.run(args, { inherit: true, untrustedOutput: true, dropColours: true });
     ctx.out.success(`Built ${names.image}. Next: npm run start -- -d`);
   } finally {
     staged.dispose();

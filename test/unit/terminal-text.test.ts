@@ -60,4 +60,22 @@ describe('visibleStream', () => {
     stream.end();
     assert.equal(out.join(''), 'ok ✓ line\r\nnext\\u000d[gateway] forged\\u001b]52;c;eA==\\u0007tail\\u000d');
   });
+
+  it('with dropColours, removes colour changes (also split across chunks) and still shows every other control', () => {
+    const out: string[] = [];
+    const stream = visibleStream((t) => out.push(t), { dropColours: true });
+    stream.push('\x1b[91mnpm error code 1\n\x1b[0m\x1b');
+    stream.push('[91mnpm error noisy\x1b]52;c;eA==\x07\r[gateway] forged\n\x1b[');
+    stream.push('0m\x1b[2Jdone\n');
+    stream.end();
+    assert.equal(out.join(''), 'npm error code 1\nnpm error noisy\\u001b]52;c;eA==\\u0007\\u000d[gateway] forged\n\\u001b[2Jdone\n');
+  });
+
+  it('without dropColours, a colour change is shown like any other escape (logs keep every byte in view)', () => {
+    const out: string[] = [];
+    const stream = visibleStream((t) => out.push(t));
+    stream.push('\x1b[91mred\x1b[0m\n');
+    stream.end();
+    assert.equal(out.join(''), '\\u001b[91mred\\u001b[0m\n');
+  });
 });

@@ -180,6 +180,8 @@ describe('up (with a recording docker engine)', () => {
     for (const call of calls) assert.ok(!call.args.some((a) => a.includes(token)), `docker ${call.args.join(' ')}`);
     const runCall = calls.find((c) => c.args[0] === 'run')!;
     assert.equal(runCall.options.env?.ACCESS_TOKEN, token);
+    // The build's output is the server's install scripts' too: streamed with control characters made visible.
+    assert.deepEqual(calls.find((c) => c.args[0] === 'build')!.options, { inherit: true, untrustedOutput: true, dropColours: true });
     assert.ok(runCall.args.includes('--detach'));
     assert.ok(
       secretsSeen.every((s) => s.includes(token)),
