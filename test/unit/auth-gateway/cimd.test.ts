@@ -15,7 +15,18 @@ import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ConsentingProvider } from '../../oauth-client-kit.js';
-import { OWNER_TOKEN, REDIRECT, authorizeParams, consent, getAuthorize, pkcePair, startAuthGateway, startUpstream, type Gateway } from './http-fixture.js';
+import {
+  OWNER_TOKEN,
+  REDIRECT,
+  authorizeParams,
+  consent,
+  getAuthorize,
+  introspect,
+  pkcePair,
+  startAuthGateway,
+  startUpstream,
+  type Gateway,
+} from './http-fixture.js';
 import { authModule, authSourceDir, manualClock } from './module.js';
 
 const tlsDir = join(authSourceDir, '..', '..', '..', '..', 'test', 'fixtures', 'tls');
@@ -528,6 +539,39 @@ describe('confidential clients at /token (client-secret.mjs)', () => {
       });
     assert.equal((await refresh()).status, 401);
     assert.equal((await refresh(basic(client.client_id, client.client_secret))).status, 200);
+  });
+
+  it('/revoke: a confidential client must authenticate to revoke its token (whoever holds it alone cannot); the right secret revokes', async () => {
+    const client = await registerConfidential('client_secret_post');
+    const { code, verifier } = await codeFor(client.client_id);
+    const issued = await exchange({ client_id: client.client_id, code, code_verifier: verifier, client_secret: client.client_secret });
+    const tokens = (await issued.json()) as { access_token: string; refresh_token: string };
+    const revoke = (form: Record<string, string>, authorization?: string) =>
+      fetch(`${gw.base}/revoke`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...(authorization ? { Authorization: authorization } : {}) },
+        body: new URLSearchParams(form),
+      });
+    // nginx's auth_request question: 204 lets the request through, 401 refuses it.
+    const live = async () => (await introspect(gw, `Bearer ${tokens.access_token}`)).status;
+    for (const [what, attempt] of [
+      ['no credentials', revoke({ token: tokens.refresh_token })],
+      ['the client_id alone', revoke({ token: tokens.refresh_token, client_id: client.client_id })],
+      ['a wrong secret', revoke({ token: tokens.refresh_token, client_id: client.client_id, client_secret: 'wrong' })],
+      ['a wrong Basic header', revoke({ token: tokens.refresh_token }, basic(client.client_id, 'wrong'))],
+    ] as const) {
+      const refused = await attempt;
+      assert.equal(refused.status, 401, what);
+      assert.equal(((await refused.json()) as { error: string }).error, 'invalid_client', what);
+      assert.equal(await live(), 204, `${what}: the token still works`);
+    }
+    // Another client's id: the token is not theirs, so nothing happens (200, as for an unknown token).
+    assert.equal((await revoke({ token: tokens.refresh_token, client_id: 'someone-else' })).status, 200);
+    assert.equal(await live(), 204);
+    const right = await revoke({ token: tokens.refresh_token }, basic(client.client_id, client.client_secret));
+    assert.equal(right.status, 200);
+    assert.equal(await live(), 401, 'the family is revoked');
+    assert.ok(!gw.logs.some((line) => line.includes(client.client_secret)), 'the secret is not logged');
   });
 
   it('a public client stays public: no secret issued, and one presented is refused', async () => {

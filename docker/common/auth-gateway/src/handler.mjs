@@ -186,10 +186,28 @@ export function createHandler(ctx) {
     });
   }
 
+  /**
+   * RFC 7009. A confidential client authenticates as at /token (a stolen token of
+   * such a client cannot be revoked by whoever holds it); a public client has no
+   * secret, so holding its token is the proof. A token that is unknown, spent, or
+   * another client's is left alone with the same 200 (§2.2): the answer tells
+   * nothing about a token the caller may not revoke.
+   */
   async function revoke(req, res) {
     const form = await readForm(req);
-    const count = store.revokeToken(form.token, form.client_id);
-    if (count > 0) log.info(`revoked ${count} tokens at the request of ${form.client_id ?? 'a client'}`);
+    const presented = presentedCredentials(req.headers.authorization, form);
+    if (!presented.ok) return sendOAuthError(res, 401, 'invalid_client', presented.description);
+    const owner = store.tokenClientId(form.token);
+    if (!owner || (presented.client_id !== undefined && presented.client_id !== owner)) return sendJson(res, 200, {});
+    // The token's own client (never a client_id the caller chose): registered, or a document already used at consent.
+    const found = await findClient(owner, ctx);
+    const authProblem = found.client ? clientAuthProblem(found.client, presented) : null;
+    if (authProblem) {
+      log.info(`revocation refused for ${owner}: ${authProblem}`);
+      return sendOAuthError(res, 401, 'invalid_client', authProblem);
+    }
+    const count = store.revokeToken(form.token, owner);
+    if (count > 0) log.info(`revoked ${count} tokens at the request of ${owner}`);
     sendJson(res, 200, {});
   }
 

@@ -207,6 +207,11 @@ export class Store {
     return row;
   }
 
+  /** The client a token (access or refresh, live or not) was issued to, or undefined when the token is unknown. */
+  tokenClientId(token) {
+    return typeof token === 'string' ? this.tokens.get(sha256Hex(token))?.client_id : undefined;
+  }
+
   /** RFC 7009: an access or refresh token and its family. Returns the number of live rows revoked. */
   revokeToken(token, clientId) {
     const row = typeof token === 'string' ? this.tokens.get(sha256Hex(token)) : undefined;
