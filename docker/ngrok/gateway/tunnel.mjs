@@ -2,7 +2,7 @@
 // reconnects a dropped session by itself; this program decides when to give up
 // (see superviseTunnel).
 import ngrok from '@ngrok/ngrok';
-import { log, maskSecrets, publishUrl, readConfig, superviseTunnel } from '/opt/sandbox/lib/tunnel.mjs';
+import { log, maskSecrets, publishUrl, readConfig, superviseTunnel } from '/opt/sandbox/js/tunnel.mjs';
 import { classifyError, forwardOptions } from './forward-options.cjs';
 
 const config = readConfig();

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { RUN_DIR, log, maskSecrets, publishUrl, readConfig, superviseTunnel } from '/opt/sandbox/lib/tunnel.mjs';
+import { RUN_DIR, log, maskSecrets, publishUrl, readConfig, superviseTunnel } from '/opt/sandbox/js/tunnel.mjs';
 import { sshArgs, readSessionLine } from './ssh-config.cjs';
 
 const dir = `${RUN_DIR}/gateway`;

@@ -1,6 +1,6 @@
 // The session gateway's first step, before any of its code runs
 // (entry.mjs): it starts as root holding only CAP_SETUID and CAP_SETGID
-// (docker/common/lib/sandbox.sh, run_session_gateway) and becomes "mcp" itself.
+// (docker/common/runtime/lib/sandbox.sh, run_session_gateway) and becomes "mcp" itself.
 // A process whose uid changes from 0 is made non-dumpable by the kernel
 // (fs.suid_dumpable 0 or 2): its /proc/PID/mem, environ and the like belong to
 // root, so the MCP servers it starts, which run as "mcp" too, can neither read
@@ -8,7 +8,7 @@
 // makes a process dumpable again. Node has no prctl, so the drop is the way.
 import { readFileSync, statSync } from 'node:fs';
 
-/** The user the session gateway and the MCP servers run as (docker/common/setup-os). */
+/** The user the session gateway and the MCP servers run as (docker/common/build/setup-os). */
 export const GATEWAY_USER = 'mcp';
 
 /**

@@ -16,7 +16,7 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { describeTools, probe } from '../../lib/mcp-probe.mjs';
+import { describeTools, probe } from '../../runtime/js/mcp-probe.mjs';
 import { expiredSessions, healthOf, makeRoom } from './pool.mjs';
 import { serverLauncher } from './drop-privileges.mjs';
 import { killNoted, readProcessTable, strays, treeOf } from './process-tree.mjs';
