@@ -129,7 +129,7 @@ describe('MCP_ENV: one rule for the CLI and the entrypoint', () => {
 describe('ports and paths inside the image, spelled once in TypeScript', () => {
   it(`the session gateway port (${SESSION_GATEWAY_PORT}) is the one every gateway, probe and firewall rule uses`, () => {
     const uses: Array<[string[], RegExp]> = [
-      [['docker', 'common', 'session-gateway', 'src', 'main.mjs'], /wholeNumber\('GATEWAY_PORT', (\d+), 1\)/],
+      [['docker', 'common', 'session-gateway', 'src', 'config.mjs'], /wholeNumber\('GATEWAY_PORT', (\d+), 1\)/],
       [['docker', 'common', 'runtime', 'bin', 'healthcheck'], /\/dev\/tcp\/127\.0\.0\.1\/(\d+)/],
       [['docker', 'common', 'runtime', 'bin', 'mcp-probe'], /http:\/\/127\.0\.0\.1:(\d+)\/mcp/],
       [['docker', 'common', 'runtime', 'bin', 'firewall'], /--dport (\d+) ! -i lo/],

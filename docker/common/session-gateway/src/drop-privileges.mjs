@@ -1,3 +1,4 @@
+// @ts-check
 // The session gateway's first step, before any of its code runs
 // (entry.mjs): it starts as root holding only CAP_SETUID and CAP_SETGID
 // (docker/common/runtime/lib/sandbox.sh, run_session_gateway) and becomes "mcp" itself.

@@ -1,3 +1,4 @@
+// @ts-check
 // The session gateway's entry (/opt/session-gateway/entry.mjs): drop from root
 // to "mcp" and check that this process is non-dumpable (drop-privileges.mjs),
 // then load the gateway. Static imports run first, so the gateway's bundle is

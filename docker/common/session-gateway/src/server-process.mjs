@@ -1,3 +1,4 @@
+// @ts-check
 // One MCP server process per session, started without a shell in its own
 // process group (so everything it spawns is stopped with it). stdout carries
 // newline-delimited JSON-RPC; stderr lines are handed back one by one and the
