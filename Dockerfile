@@ -61,7 +61,7 @@ RUN if [ "$SERVER_RUNTIME" = python ]; then \
  && useradd --no-log-init --uid 10003 --user-group --create-home --home-dir /home/builder --shell /usr/sbin/nologin builder \
  && install -d -o builder -g builder -m 0755 /opt/mcp-server
 COPY build-extra/ca/ /build/ca/
-COPY docker/common/build/server/plan.cjs docker/common/build/server/install.mjs /build/bin/
+COPY docker/common/build/server/plan.cjs docker/common/build/server/installer.mjs docker/common/build/server/install.mjs /build/bin/
 # MCP_SERVER is npm:NAME[@VERSION], pypi:REQUIREMENT, or npm:./FILE.tgz,
 # pypi:./FILE.whl, pypi:./FILE.tar.gz or pypi:./FOLDER staged in build-extra/server/
 # (the CLI stages local packages there). NPM_MCP, the guide's name, means npm:.
