@@ -13,13 +13,18 @@ import { readFileSync, statSync } from 'node:fs';
 export const GATEWAY_USER = 'mcp';
 
 /**
+ * What the drop calls of `process` (on Linux, where the gateway runs, all of them exist).
+ * @typedef {{ getuid(): number, geteuid(): number, getgid(): number, getegid(): number, getgroups(): number[],
+ *   setgroups(groups: ReadonlyArray<string | number>): void, setgid(id: string | number): void, setuid(id: string | number): void }} ProcessIds
+ */
+
+/**
  * Drop from root to `user` and prove the result, or throw an Error whose message
  * says what is wrong and how to fix it. `proc` and `memOwner` are parameters for
  * the unit tests; the gateway passes the real process and /proc/self/mem.
- * @param {{ user?: string, proc?: Pick<NodeJS.Process, 'getuid'|'geteuid'|'getgid'|'getegid'|'getgroups'|'setgroups'|'setgid'|'setuid'>,
- *   memOwner?: () => number }} [options]
+ * @param {{ user?: string, proc?: ProcessIds, memOwner?: () => number }} [options]
  */
-export function dropPrivileges({ user = GATEWAY_USER, proc = process, memOwner = () => statSync('/proc/self/mem').uid } = {}) {
+export function dropPrivileges({ user = GATEWAY_USER, proc = /** @type {ProcessIds} */ (process), memOwner = () => statSync('/proc/self/mem').uid } = {}) {
   if (proc.getuid() !== 0 || proc.geteuid() !== 0) {
     throw new Error(
       `the session gateway must start as root with CAP_SETUID and CAP_SETGID only, and drop to "${user}" itself (uid ${proc.getuid()} now): start the image through its entrypoint, without --user`,

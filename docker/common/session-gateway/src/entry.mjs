@@ -11,4 +11,5 @@ try {
   console.error(`[gateway] error: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(78);
 }
+// @ts-expect-error gateway.mjs is the bundle of main.mjs, made beside this file at build time (../bundle)
 await import('./gateway.mjs');

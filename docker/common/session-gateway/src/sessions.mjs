@@ -53,7 +53,7 @@ export function createSessions({ maxSessions, idleMs, launch, log, initializeDea
 
   /**
    * Note every process now in the trees of these sessions' servers ("pid:start"), and forget the ones gone.
-   * @param {Map<number, { start: string }>} table
+   * @param {Map<number, import('./process-tree.mjs').ProcessEntry>} table
    * @param {Iterable<Session>} list
    */
   function noteTrees(table, list) {
