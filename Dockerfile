@@ -4,7 +4,10 @@
 #   ngrok   ngrok agent (the @ngrok/ngrok SDK) with a traffic policy
 #   pinggy  OpenSSH reverse tunnel to Pinggy
 #
-# This is the only Dockerfile. What all templates share lives in docker/common/;
+# This is the only Dockerfile. What all templates share lives in docker/common/:
+# build/ runs only while the image is built (setup-os, with-build-ca, the
+# server's installer and seal), runtime/ is what the container runs (copied to
+# /opt/sandbox/ folder for folder), plus the gateways' own folders;
 # a template is a folder docker/TEMPLATE/ with a `packages` file (its Debian
 # packages) and `gateway/` (hooks the shared entrypoint runs: prepare, run,
 # healthcheck, keep-env; plus a package-lock.json when it needs npm packages).
@@ -27,9 +30,9 @@ ARG BASE_IMAGE=node:${NODE_VERSION}-bookworm-slim
 # and bundled into one file.
 FROM ${BASE_IMAGE} AS session-gateway
 COPY build-extra/ca/ /opt/sandbox/ca/
-COPY docker/common/bin/with-build-ca /opt/sandbox/bin/with-build-ca
+COPY docker/common/build/with-build-ca /opt/sandbox/bin/with-build-ca
 COPY docker/common/session-gateway/ /build/common/session-gateway/
-COPY docker/common/lib/mcp-probe.mjs /build/common/lib/mcp-probe.mjs
+COPY docker/common/runtime/js/mcp-probe.mjs /build/common/runtime/js/mcp-probe.mjs
 RUN /opt/sandbox/bin/with-build-ca npm ci --prefix /build/common/session-gateway --no-audit --no-fund \
  && /build/common/session-gateway/bundle /build/common/session-gateway /opt/session-gateway/gateway.mjs
 
@@ -38,7 +41,7 @@ RUN /opt/sandbox/bin/with-build-ca npm ci --prefix /build/common/session-gateway
 # runs it; it stays as `npm run bench`'s reference ("Supergateway alone").
 FROM ${BASE_IMAGE} AS supergateway
 COPY build-extra/ca/ /opt/sandbox/ca/
-COPY docker/common/bin/with-build-ca /opt/sandbox/bin/with-build-ca
+COPY docker/common/build/with-build-ca /opt/sandbox/bin/with-build-ca
 COPY docker/common/supergateway/ /build/supergateway/
 RUN /opt/sandbox/bin/with-build-ca npm ci --prefix /build/supergateway --no-audit --no-fund \
  && /build/supergateway/bundle /build/supergateway /opt/supergateway
@@ -58,7 +61,7 @@ RUN if [ "$SERVER_RUNTIME" = python ]; then \
  && useradd --no-log-init --uid 10003 --user-group --create-home --home-dir /home/builder --shell /usr/sbin/nologin builder \
  && install -d -o builder -g builder -m 0755 /opt/mcp-server
 COPY build-extra/ca/ /build/ca/
-COPY docker/common/server/plan.cjs docker/common/server/install.mjs /build/bin/
+COPY docker/common/build/server/plan.cjs docker/common/build/server/installer.mjs docker/common/build/server/install.mjs /build/bin/
 # MCP_SERVER is npm:NAME[@VERSION], pypi:REQUIREMENT, or npm:./FILE.tgz,
 # pypi:./FILE.whl, pypi:./FILE.tar.gz or pypi:./FOLDER staged in build-extra/server/
 # (the CLI stages local packages there). NPM_MCP, the guide's name, means npm:.
@@ -84,7 +87,7 @@ ARG TEMPLATE=nginx
 # template, plus the template's own packages, and Python's interpreter for
 # Python servers only; no setuid or setgid file is left.
 ARG SERVER_RUNTIME=node
-COPY docker/common/setup-os docker/${TEMPLATE}/packages /opt/sandbox/build/
+COPY docker/common/build/setup-os docker/${TEMPLATE}/packages /opt/sandbox/build/
 RUN /opt/sandbox/build/setup-os /opt/sandbox/build/packages "$SERVER_RUNTIME"
 
 # A CA bundle for networks that inspect TLS (EXTRA_CA_CERT). Public data; the
@@ -94,7 +97,7 @@ COPY build-extra/ca/ /opt/sandbox/ca/
 # The session gateway and Supergateway (the bench's reference): one bundled file each.
 COPY --from=session-gateway /opt/session-gateway/ /opt/session-gateway/
 COPY --from=supergateway /opt/supergateway/ /opt/supergateway/
-COPY docker/common/bin/with-build-ca /opt/sandbox/bin/with-build-ca
+COPY docker/common/build/with-build-ca /opt/sandbox/bin/with-build-ca
 RUN ln -s /opt/supergateway/dist/lib/supergateway.mjs /usr/local/bin/supergateway
 
 # The template's gateway, and its npm packages when it has a lockfile.
@@ -103,14 +106,14 @@ RUN if [ -f /opt/sandbox/gateway/package-lock.json ]; then \
       /opt/sandbox/bin/with-build-ca npm ci --prefix /opt/sandbox/gateway --omit=dev --no-audit --no-fund && rm -rf /root/.npm; \
     fi
 
-# The sandbox runtime shared by all templates, and the auth gateway that
-# AUTH=oauth starts (plain Node, no dependency: nothing to install).
-COPY docker/common/bin/ /opt/sandbox/bin/
-COPY docker/common/lib/ /opt/sandbox/lib/
+# The sandbox runtime shared by all templates (docker/common/runtime is
+# /opt/sandbox, folder for folder: bin, lib, js, tables), and the auth gateway
+# that AUTH=oauth starts (plain Node, no dependency: nothing to install).
+COPY docker/common/runtime/ /opt/sandbox/
 COPY docker/common/auth-gateway/src/ /opt/sandbox/auth-gateway/
 
 # The MCP server from stage 2: its tree only, owned by root, sealed read-only.
-COPY docker/common/server/seal /opt/sandbox/build/seal
+COPY docker/common/build/server/seal /opt/sandbox/build/seal
 COPY --from=server --chown=0:0 /opt/mcp-server/ /opt/mcp-server/
 RUN /opt/sandbox/build/seal
 

@@ -67,7 +67,7 @@ export default tseslint.config(
 
   // --- JavaScript: gateways, build steps and scripts (no type information) -----
   {
-    files: ['**/*.mjs', '**/*.cjs', 'eslint.config.js', 'docker/common/bin/mcp-probe'],
+    files: ['**/*.mjs', '**/*.cjs', 'eslint.config.js', 'docker/common/runtime/bin/mcp-probe'],
     extends: [js.configs.recommended],
     languageOptions: { ecmaVersion: 2024, sourceType: 'module', globals: globals.node },
     linterOptions: { reportUnusedDisableDirectives: 'error' },

@@ -8,6 +8,6 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { renderLoaderEnvNames, renderReservedEnvNames } = await import(join(root, 'dist', 'package_scripts', 'settings', 'env-names.js'));
-writeFileSync(join(root, 'docker', 'common', 'lib', 'reserved-env-names'), renderReservedEnvNames());
-writeFileSync(join(root, 'docker', 'common', 'lib', 'loader-env-names'), renderLoaderEnvNames());
-console.log('docker/common/lib/reserved-env-names and loader-env-names written');
+writeFileSync(join(root, 'docker', 'common', 'runtime', 'tables', 'reserved-env-names'), renderReservedEnvNames());
+writeFileSync(join(root, 'docker', 'common', 'runtime', 'tables', 'loader-env-names'), renderLoaderEnvNames());
+console.log('docker/common/runtime/tables/reserved-env-names and loader-env-names written');

@@ -54,7 +54,7 @@ export const removeVolumeArgs = (volume: string) => ['volume', 'rm', volume];
 export const stateArgs = (name: string) => ['inspect', '--format', '{{.State.Status}}', name];
 /** The image's own health check (sandbox/healthcheck.ts), run now: unprivileged, with an empty environment. */
 export const healthcheckArgs = (name: string) => ['exec', name, ...IMAGE_HEALTHCHECK.command];
-/** One MCP round trip on the container's loopback, as the unprivileged gateway user (docker/common/bin/mcp-probe). */
+/** One MCP round trip on the container's loopback, as the unprivileged gateway user (docker/common/runtime/bin/mcp-probe). */
 export const probeInsideArgs = (name: string, timeoutSeconds: number) => [
   'exec',
   ...['--user', 'gateway'],

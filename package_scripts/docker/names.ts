@@ -37,7 +37,7 @@ export const SESSION_GATEWAY_PORT = 8000;
 export const TLS_VOLUME_TARGET = '/var/lib/mcp-sandbox/tls';
 /** Inside the container: the OAuth state of AUTH=oauth (docker/common/auth-gateway), owned by "gateway", mode 0700. */
 export const AUTH_VOLUME_TARGET = '/var/lib/mcp-sandbox/auth';
-/** Inside the container: Pinggy's known_hosts as first seen, owned by "gateway", mode 0700 (docker/common/setup-os). */
+/** Inside the container: Pinggy's known_hosts as first seen, owned by "gateway", mode 0700 (docker/common/build/setup-os). */
 export const TUNNEL_VOLUME_TARGET = '/var/lib/mcp-sandbox/tunnel';
 /** Inside the container: CERT_FILE and KEY_FILE, mounted read-only (docker/nginx/gateway/prepare reads them). */
 export const USER_TLS_TARGET = '/etc/mcp-sandbox/user-tls';

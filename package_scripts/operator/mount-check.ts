@@ -4,7 +4,7 @@ import { DockerError, StateError } from '../errors.js';
 import { bindArgs } from '../sandbox/docker-run.js';
 import type { Mount } from '../settings/mounts.js';
 
-/** The MCP server's user in the image (docker/common/setup-os). */
+/** The MCP server's user in the image (docker/common/build/setup-os). */
 export const MCP_UID = 10002;
 const TARGET = '/mcp-sandbox-write-check';
 const WRITE_REFUSED = 3;

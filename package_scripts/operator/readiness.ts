@@ -1,6 +1,6 @@
 /**
  * Readiness is a real MCP round trip (initialize, notifications/initialized,
- * tools/list, DELETE), made by docker/common/lib/mcp-probe.mjs: the same code
+ * tools/list, DELETE), made by docker/common/runtime/js/mcp-probe.mjs: the same code
  * the container runs for its own self-check, loaded from the project here.
  */
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ interface ProbeModule {
 }
 
 export async function loadProbeModule(projectDir: string): Promise<ProbeModule> {
-  return (await import(pathToFileURL(join(projectDir, 'docker', 'common', 'lib', 'mcp-probe.mjs')).href)) as ProbeModule;
+  return (await import(pathToFileURL(join(projectDir, 'docker', 'common', 'runtime', 'js', 'mcp-probe.mjs')).href)) as ProbeModule;
 }
 
 /** "14 tools (read_file, write_file, ...)" (mcp-probe.mjs words it the same way inside the container). */
@@ -108,7 +108,7 @@ export function parseProbeOutput(stdout: string, stderr = ''): ProbeOutcome {
 }
 
 /**
- * The health check's words when the server itself failed (docker/common/bin/healthcheck
+ * The health check's words when the server itself failed (docker/common/runtime/bin/healthcheck
  * prints the gateway's /healthz body): the reason, then the server's lines prefixed "server: ".
  */
 export function serverFailure(healthcheckOutput: string): { reason: string; serverLines: string[] } | undefined {

@@ -1,7 +1,7 @@
 import { IPV4, parsePort, type EgressSetting } from '../settings/egress.js';
 
 /**
- * What the container's firewall (docker/common/bin/firewall) receives in
+ * What the container's firewall (docker/common/runtime/bin/firewall) receives in
  * MCP_EGRESS: `open`, `none`, or rules with addresses only, already resolved
  * on the host, in one canonical form: A.B.C.D/N or A.B.C.D/N:PORT, comma-separated.
  * The script only checks that form and fails closed (exit 78) on anything else;

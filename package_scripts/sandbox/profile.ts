@@ -93,7 +93,7 @@ export interface BindMount {
 
 /**
  * Capabilities the entrypoint needs for its set-up, and only for that (see
- * docker/common/bin/entrypoint for what each one is for).
+ * docker/common/runtime/bin/entrypoint for what each one is for).
  */
 export const ENTRYPOINT_CAPABILITIES = ['CHOWN', 'NET_ADMIN', 'SETGID', 'SETPCAP', 'SETUID'] as const;
 

@@ -2,7 +2,7 @@
  * MCP_DATA: the folder inside the container where the MCP server keeps data
  * that must survive stop, start and rebuilds. It is the mount point of the
  * named volume NAME-data (docker/names.ts), which the entrypoint hands to the
- * server's user the first time (docker/common/bin/entrypoint).
+ * server's user the first time (docker/common/runtime/bin/entrypoint).
  */
 
 /**

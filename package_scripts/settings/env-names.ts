@@ -3,7 +3,7 @@ import { ALIASES, ENV_NAME, GATEWAY_SECRET_NAMES, settingsSchema } from './schem
 /**
  * Which variables MCP_ENV may pass to the MCP server: the one rule, used by
  * the CLI (load.ts) and, through the generated list
- * docker/common/lib/reserved-env-names, by the container's entrypoint (for
+ * docker/common/runtime/tables/reserved-env-names, by the container's entrypoint (for
  * plain `docker run` users).
  */
 
@@ -17,7 +17,7 @@ export const CONTAINER_NAMES = ['PATH', 'HOME', 'NPM_MCP_ARGS', 'SANDBOX_HOST_PO
  * Variables that make a loader, shell or interpreter run code or load modules
  * of the caller's choosing before the program's own: refused for the server.
  * The values MCP_ENV lists pass through the session gateway, which starts as
- * root (docker/common/lib/sandbox.sh, run_session_gateway) and execs setpriv,
+ * root (docker/common/runtime/lib/sandbox.sh, run_session_gateway) and execs setpriv,
  * node and each server: NODE_OPTIONS=--require /workspace/rw/x.js or
  * LD_PRELOAD would run a file the server can write in the gateway, as root,
  * before it drops to mcp. A trailing `*` is a prefix.
@@ -76,7 +76,7 @@ export function envNameProblem(name: string): EnvNameProblem | undefined {
   return undefined;
 }
 
-/** Every name MCP_ENV may not list (besides the prefixes), sorted: the content of docker/common/lib/reserved-env-names. */
+/** Every name MCP_ENV may not list (besides the prefixes), sorted: the content of docker/common/runtime/tables/reserved-env-names. */
 export function reservedEnvNames(): string[] {
   return [...new Set([...GATEWAY_SECRET_NAMES, ...Object.keys(settingsSchema.shape), ...Object.keys(ALIASES), ...CONTAINER_NAMES])].sort();
 }

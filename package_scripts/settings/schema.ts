@@ -66,7 +66,7 @@ export function settingsUnusedBy(template: Template, setNames: readonly string[]
 
 /**
  * Gateway secrets: never in the MCP server's environment, masked in anything
- * shown. docker/common/bin/entrypoint keeps the same list (a unit test compares).
+ * shown. docker/common/runtime/bin/entrypoint keeps the same list (a unit test compares).
  */
 export const GATEWAY_SECRET_NAMES = [
   'ACCESS_TOKEN',

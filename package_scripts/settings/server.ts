@@ -21,11 +21,11 @@ interface Plan {
 }
 
 /**
- * The image's own rules (docker/common/server/plan.cjs), applied here before
+ * The image's own rules (docker/common/build/server/plan.cjs), applied here before
  * anything runs. Found beside this module (dist/package_scripts/settings/):
  * it is part of this CLI, whichever project folder the settings name.
  */
-const rules = createRequire(import.meta.url)('../../../docker/common/server/plan.cjs') as Plan;
+const rules = createRequire(import.meta.url)('../../../docker/common/build/server/plan.cjs') as Plan;
 
 const LOCAL_PATH = /^(\.{1,2}\/|\/|~\/)/;
 const PYTHON_ARCHIVE = /\.(whl|tar\.gz|zip)$/;

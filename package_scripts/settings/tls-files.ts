@@ -40,7 +40,7 @@ function readableFile(setting: string, path: string): Buffer {
  * into the container as it is on the host, mode included; and a key other users
  * of this machine can read is no longer only the instance's. (Inside the
  * container the folder it is mounted in is closed to the server's user whatever
- * the mode: docker/common/setup-os.) Not on Windows, which has no such modes.
+ * the mode: docker/common/build/setup-os.) Not on Windows, which has no such modes.
  */
 function refuseShared(keyFile: string): void {
   if (process.platform === 'win32') return;

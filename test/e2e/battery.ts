@@ -25,7 +25,7 @@ const LISTENER = "require('net').createServer((s) => { s.on('error', () => {}); 
 const CONNECT = (host: string, port: number) =>
   `const s=require('net').connect(${port},'${host}');s.setTimeout(3000,()=>{console.log('TIMEOUT');process.exit()});s.on('connect',()=>{console.log('CONNECTED');process.exit()});s.on('error',(e)=>{console.log(e.code);process.exit()})`;
 
-const MCP_UID = 10002; // docker/common/setup-os
+const MCP_UID = 10002; // docker/common/build/setup-os
 const SESSION_GATEWAY_PORT = 8000;
 const DOCKER_DNS = '127.0.0.11';
 
@@ -398,7 +398,7 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
  * AUTH=oauth, which has no full battery, runs these alone (oauth-tunnel.test.ts).
  */
 export function frontDoorItems(context: () => Pick<BatteryContext, 'client' | 'instance'>): void {
-  test("F1. the gateways' ports (docker/common/lib/gateway-ports): the server connects to none, on IPv4 and IPv6; the session gateway's port answers it and the gateway's user reaches each live one (controls)", async () => {
+  test("F1. the gateways' ports (docker/common/runtime/tables/gateway-ports): the server connects to none, on IPv4 and IPv6; the session gateway's port answers it and the gateway's user reaches each live one (controls)", async () => {
     const { client, instance } = context();
     const table = gatewayPorts().map((p) => p.port);
     const { listeners } = await callJson<{ listeners: { family: string; address: string; port: number; uid: number }[] }>(client, 'listeners');

@@ -119,7 +119,7 @@ describe('MCP_DATA: the volume NAME-data in every renderer', () => {
 });
 
 describe("MCP_DATA: the entrypoint's hand-over (own_data_folder)", () => {
-  const LIB = join(projectDir, 'docker', 'common', 'lib', 'sandbox.sh');
+  const LIB = join(projectDir, 'docker', 'common', 'runtime', 'lib', 'sandbox.sh');
   /** The library with mountpoint, stat, chmod and chown replaced by shell functions that log (no real mount here). */
   const run = (folder: string, { mounted = true, owner = '0' } = {}) =>
     runWithFakes('bash', [

@@ -1,7 +1,7 @@
 /**
  * MCP_EGRESS as the container receives it: one table of cases, read by the fast
  * test of the container's firewall (test/unit/shell/firewall.test.ts, which runs
- * docker/common/bin/firewall with a fake iptables) and by the tests of the
+ * docker/common/runtime/bin/firewall with a fake iptables) and by the tests of the
  * CLI's renderer of the same contract, so that both accept and refuse alike.
  *
  * The contract: `open`, `none`, or a comma-separated list of rules `A.B.C.D/N`

@@ -1,5 +1,5 @@
 /**
- * docker/common/lib/gateway-ports, the one table of the ports a gateway listens
+ * docker/common/runtime/tables/gateway-ports, the one table of the ports a gateway listens
  * on inside the container, read the way the firewall reads it. The firewall's
  * fast tests, the one-source checks and the escape battery use this reader.
  */
@@ -14,7 +14,7 @@ export interface GatewayPort {
   who: string;
 }
 
-export const GATEWAY_PORTS_FILE = join(repoRoot, 'docker', 'common', 'lib', 'gateway-ports');
+export const GATEWAY_PORTS_FILE = join(repoRoot, 'docker', 'common', 'runtime', 'tables', 'gateway-ports');
 
 export function gatewayPorts(): GatewayPort[] {
   return readFileSync(GATEWAY_PORTS_FILE, 'utf8')

@@ -65,20 +65,20 @@ describe('the bearer token: one rule for the settings, nginx, ngrok and Pinggy',
 });
 
 describe('MCP_ENV: one rule for the CLI and the entrypoint', () => {
-  it('docker/common/lib/reserved-env-names is what env-names.ts renders (run scripts/write-container-rules.mjs)', () => {
-    assert.equal(read('docker', 'common', 'lib', 'reserved-env-names'), renderReservedEnvNames());
+  it('docker/common/runtime/tables/reserved-env-names is what env-names.ts renders (run scripts/write-container-rules.mjs)', () => {
+    assert.equal(read('docker', 'common', 'runtime', 'tables', 'reserved-env-names'), renderReservedEnvNames());
   });
 
-  it('docker/common/lib/loader-env-names is what env-names.ts renders (run scripts/write-container-rules.mjs)', () => {
-    assert.equal(read('docker', 'common', 'lib', 'loader-env-names'), renderLoaderEnvNames());
+  it('docker/common/runtime/tables/loader-env-names is what env-names.ts renders (run scripts/write-container-rules.mjs)', () => {
+    assert.equal(read('docker', 'common', 'runtime', 'tables', 'loader-env-names'), renderLoaderEnvNames());
   });
 
-  const entrypoint = read('docker', 'common', 'lib', 'sandbox.sh'); // the entrypoint's library
+  const entrypoint = read('docker', 'common', 'runtime', 'lib', 'sandbox.sh'); // the entrypoint's library
   const fn = /^check_mcp_env\(\) \{\n[\s\S]*?\n\}$/m.exec(entrypoint)?.[0];
   const secrets = /^readonly GATEWAY_SECRETS="[^"]+"$/m.exec(entrypoint)?.[0];
   assert.ok(fn && secrets, 'the entrypoint defines check_mcp_env and GATEWAY_SECRETS');
-  const reserved = join(repoRoot, 'docker', 'common', 'lib', 'reserved-env-names');
-  const loaders = join(repoRoot, 'docker', 'common', 'lib', 'loader-env-names');
+  const reserved = join(repoRoot, 'docker', 'common', 'runtime', 'tables', 'reserved-env-names');
+  const loaders = join(repoRoot, 'docker', 'common', 'runtime', 'tables', 'loader-env-names');
   const containerAccepts = (name: string) => bashAccepts(`die() { exit 78; }\n${secrets}\n${fn}\ncheck_mcp_env "$1" "$2" "$3"`, [name, reserved, loaders]);
 
   const CASES: Array<[string, boolean]> = [
@@ -129,10 +129,10 @@ describe('MCP_ENV: one rule for the CLI and the entrypoint', () => {
 describe('ports and paths inside the image, spelled once in TypeScript', () => {
   it(`the session gateway port (${SESSION_GATEWAY_PORT}) is the one every gateway, probe and firewall rule uses`, () => {
     const uses: Array<[string[], RegExp]> = [
-      [['docker', 'common', 'session-gateway', 'src', 'main.mjs'], /wholeNumber\('GATEWAY_PORT', (\d+), 1\)/],
-      [['docker', 'common', 'bin', 'healthcheck'], /\/dev\/tcp\/127\.0\.0\.1\/(\d+)/],
-      [['docker', 'common', 'bin', 'mcp-probe'], /http:\/\/127\.0\.0\.1:(\d+)\/mcp/],
-      [['docker', 'common', 'bin', 'firewall'], /--dport (\d+) ! -i lo/],
+      [['docker', 'common', 'session-gateway', 'src', 'config.mjs'], /wholeNumber\('GATEWAY_PORT', (\d+), 1\)/],
+      [['docker', 'common', 'runtime', 'bin', 'healthcheck'], /\/dev\/tcp\/127\.0\.0\.1\/(\d+)/],
+      [['docker', 'common', 'runtime', 'bin', 'mcp-probe'], /http:\/\/127\.0\.0\.1:(\d+)\/mcp/],
+      [['docker', 'common', 'runtime', 'bin', 'firewall'], /--dport (\d+) ! -i lo/],
       [['docker', 'ngrok', 'gateway', 'forward-options.cjs'], /'http:\/\/127\.0\.0\.1:(\d+)'/],
       [['docker', 'pinggy', 'gateway', 'ssh-config.cjs'], /'127\.0\.0\.1:(\d+)'/],
       [['docker', 'nginx', 'gateway', 'nginx.conf.template'], /server 127\.0\.0\.1:(\d+);/],
@@ -147,7 +147,7 @@ describe('ports and paths inside the image, spelled once in TypeScript', () => {
     assert.match(read('docker', 'nginx', 'gateway', 'nginx.conf.template'), new RegExp(`listen ${GATEWAY_PORT} ssl`));
   });
 
-  it('every port a gateway listens on is in docker/common/lib/gateway-ports, the table the firewall and the escape battery read', () => {
+  it('every port a gateway listens on is in docker/common/runtime/tables/gateway-ports, the table the firewall and the escape battery read', () => {
     const table = gatewayPorts();
     const published = table.filter((p) => p.scope === 'published').map((p) => p.port);
     const loopback = table.filter((p) => p.scope === 'loopback').map((p) => p.port);
@@ -156,7 +156,7 @@ describe('ports and paths inside the image, spelled once in TypeScript', () => {
     const authPort = /AUTH_PORT: (\d+),/.exec(read('docker', 'common', 'auth-gateway', 'src', 'config.mjs'))?.[1];
     assert.deepEqual(loopback, [Number(authPort)], "the auth gateway's port");
     const uses: Array<[string[], RegExp]> = [
-      [['docker', 'common', 'bin', 'healthcheck'], /\/dev\/tcp\/127\.0\.0\.1\/(\d+) \|\| \{ echo "the auth gateway/],
+      [['docker', 'common', 'runtime', 'bin', 'healthcheck'], /\/dev\/tcp\/127\.0\.0\.1\/(\d+) \|\| \{ echo "the auth gateway/],
       [['docker', 'ngrok', 'gateway', 'forward-options.cjs'], /AUTH_GATEWAY = 'http:\/\/127\.0\.0\.1:(\d+)'/],
       [['docker', 'pinggy', 'gateway', 'ssh-config.cjs'], /AUTH_GATEWAY = '127\.0\.0\.1:(\d+)'/],
       [['docker', 'nginx', 'gateway', 'nginx.conf.template'], /upstream auth_gateway \{\s*server 127\.0\.0\.1:(\d+);/],
@@ -165,9 +165,9 @@ describe('ports and paths inside the image, spelled once in TypeScript', () => {
   });
 
   it(`the tunnel's public URL file is ${PUBLIC_URL_PATH} for the CLI, the entrypoint, the tunnels and the readiness check`, () => {
-    assert.match(read('docker', 'common', 'lib', 'tunnel.mjs'), /RUN_DIR = '\/run\/sandbox'[\s\S]*PUBLIC_URL_FILE = `\$\{RUN_DIR\}\/public-url`/);
-    assert.match(read('docker', 'common', 'bin', 'entrypoint'), /RUN_DIR=\/run\/sandbox[\s\S]*: >"\$RUN_DIR\/public-url"/);
-    assert.ok(read('docker', 'common', 'bin', 'tunnel-ready').includes(`[ -s ${PUBLIC_URL_PATH} ]`));
+    assert.match(read('docker', 'common', 'runtime', 'js', 'tunnel.mjs'), /RUN_DIR = '\/run\/sandbox'[\s\S]*PUBLIC_URL_FILE = `\$\{RUN_DIR\}\/public-url`/);
+    assert.match(read('docker', 'common', 'runtime', 'bin', 'entrypoint'), /RUN_DIR=\/run\/sandbox[\s\S]*: >"\$RUN_DIR\/public-url"/);
+    assert.ok(read('docker', 'common', 'runtime', 'bin', 'tunnel-ready').includes(`[ -s ${PUBLIC_URL_PATH} ]`));
     assert.equal(PUBLIC_URL_PATH, '/run/sandbox/public-url');
   });
 });
@@ -209,7 +209,7 @@ describe('allowed client addresses: one rule for ngrok and Pinggy', () => {
 
 describe('secret masking: the CLI and the tunnel agents mask alike', async () => {
   const { maskSecrets: hostMask } = await import('../../package_scripts/docker/engine.js');
-  const { maskSecrets: containerMask } = (await import(join(repoRoot, 'docker', 'common', 'lib', 'tunnel.mjs'))) as {
+  const { maskSecrets: containerMask } = (await import(join(repoRoot, 'docker', 'common', 'runtime', 'js', 'tunnel.mjs'))) as {
     maskSecrets: (line: string, secrets: string[]) => string;
   };
   const CASES: Array<[string, string[], string]> = [

@@ -15,7 +15,7 @@ interface Step {
   to?: string;
   glob?: boolean;
 }
-const plan = createRequire(import.meta.url)(join(repoRoot, 'docker', 'common', 'server', 'plan.cjs')) as {
+const plan = createRequire(import.meta.url)(join(repoRoot, 'docker', 'common', 'build', 'server', 'plan.cjs')) as {
   parseServerSpec(value: string): { ecosystem: string; local: boolean; spec: string };
   distributionName(server: { local: boolean; spec: string }): string;
   installSteps(server: object, prefix: string, options: object): Step[];
@@ -108,7 +108,7 @@ describe('MCP_SERVER: one setting for any server', () => {
   });
 });
 
-describe('the install plan (docker/common/server/plan.cjs): argv and environment, no shell', () => {
+describe('the install plan (docker/common/build/server/plan.cjs): argv and environment, no shell', () => {
   const steps = (value: string, options: object = {}) => plan.installSteps(plan.parseServerSpec(value), '/opt/mcp-server', options);
   const PIP_ENV = { PIP_NO_INPUT: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_CACHE_DIR: '1' };
 

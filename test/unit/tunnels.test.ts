@@ -21,7 +21,7 @@ const load = createRequire(import.meta.url);
 type Fn = (...args: any[]) => any;
 const ngrok = load(join(projectDir, 'docker', 'ngrok', 'gateway', 'forward-options.cjs')) as Record<string, Fn>;
 const pinggy = load(join(projectDir, 'docker', 'pinggy', 'gateway', 'ssh-config.cjs')) as Record<string, Fn>;
-const tunnelLib = (await import(pathToFileURL(join(projectDir, 'docker', 'common', 'lib', 'tunnel.mjs')).href)) as Record<string, Fn>;
+const tunnelLib = (await import(pathToFileURL(join(projectDir, 'docker', 'common', 'runtime', 'js', 'tunnel.mjs')).href)) as Record<string, Fn>;
 
 const TOKEN = 'ab12'.repeat(16);
 const AUTHTOKEN = '2abcDEF_ghi-123';
@@ -354,7 +354,7 @@ describe('tunnel settings in the CLI', () => {
   });
 
   it('GATEWAY_SECRET_NAMES is the list the entrypoint strips', () => {
-    const entrypoint = readFileSync(join(projectDir, 'docker', 'common', 'lib', 'sandbox.sh'), 'utf8');
+    const entrypoint = readFileSync(join(projectDir, 'docker', 'common', 'runtime', 'lib', 'sandbox.sh'), 'utf8');
     const list = entrypoint.match(/^readonly GATEWAY_SECRETS="([^"]+)"$/m)?.[1]?.split(' ');
     assert.deepEqual(list, [...GATEWAY_SECRET_NAMES]);
   });

@@ -1,3 +1,4 @@
+// @ts-check
 // Set-up step of the ngrok gateway (root, from prepare): validate the
 // environment and write the tunnel's settings into the gateway's private folder.
 import { writeFileSync } from 'node:fs';

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // ngrok: from the container's environment to the SDK's forward options and the
 // traffic policy that ngrok's edge enforces. CommonJS so that the CLI can load it synchronously

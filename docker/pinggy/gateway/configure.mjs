@@ -1,3 +1,4 @@
+// @ts-check
 // Set-up step of the Pinggy gateway (root, from prepare): validate the
 // environment and write the ssh configuration, the known host and the
 // supervisor's settings into the gateway's private folder.

@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 // Pinggy: from the container's environment to the OpenSSH client's
 // configuration. CommonJS so that the CLI can load it synchronously

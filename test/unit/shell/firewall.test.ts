@@ -1,5 +1,5 @@
 /**
- * docker/common/bin/firewall, run for real with a fake iptables: the rules it
+ * docker/common/runtime/bin/firewall, run for real with a fake iptables: the rules it
  * installs for every MCP_EGRESS case of the shared table, and the values it
  * refuses before installing anything. The e2e escape battery proves the same
  * rules hold in a running container; this proves every case in milliseconds.
@@ -13,8 +13,8 @@ import { allowRuleArgv, EGRESS_CONTAINER_CASES, type EgressRule } from '../egres
 import { gatewayPorts } from '../gateway-ports.js';
 import { projectDir, runWithFakes } from './fakes.js';
 
-const FIREWALL = join(projectDir, 'docker', 'common', 'bin', 'firewall');
-const MCP_UID = 10002; // the fake id's, as docker/common/setup-os creates it
+const FIREWALL = join(projectDir, 'docker', 'common', 'runtime', 'bin', 'firewall');
+const MCP_UID = 10002; // the fake id's, as docker/common/build/setup-os creates it
 
 // The script adds IPv6 rules when the kernel has IPv6 and ip6tables works.
 const kernelIpv6 = existsSync('/proc/net/if_inet6');
@@ -84,14 +84,14 @@ describe('firewall: the rest of the script', { concurrency: true }, () => {
     const folder = mkdtempSync(join(tmpdir(), 'mcps-ports-'));
     try {
       mkdirSync(join(folder, 'bin'));
-      mkdirSync(join(folder, 'lib'));
+      mkdirSync(join(folder, 'tables'));
       copyFileSync(FIREWALL, join(folder, 'bin', 'firewall'));
-      writeFileSync(join(folder, 'lib', 'gateway-ports'), '# a comment\n8443  published  nginx\n8001  everywhere  auth gateway\n');
+      writeFileSync(join(folder, 'tables', 'gateway-ports'), '# a comment\n8443  published  nginx\n8001  everywhere  auth gateway\n');
       const bad = await runWithFakes(join(folder, 'bin', 'firewall'), ['none']);
       assert.equal(bad.status, 78);
       assert.match(bad.stderr, /gateway-ports: bad line '8001 everywhere'/);
       assert.deepEqual(bad.calls, []);
-      rmSync(join(folder, 'lib', 'gateway-ports'));
+      rmSync(join(folder, 'tables', 'gateway-ports'));
       const missing = await runWithFakes(join(folder, 'bin', 'firewall'), ['none']);
       assert.equal(missing.status, 78);
       assert.match(missing.stderr, /cannot read .*gateway-ports .*rebuild it/);

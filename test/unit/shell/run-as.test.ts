@@ -1,5 +1,5 @@
 /**
- * The entrypoint's environment scrub (run_as in docker/common/lib/sandbox.sh),
+ * The entrypoint's environment scrub (run_as in docker/common/runtime/lib/sandbox.sh),
  * run for real with a fake setpriv that logs its arguments and the environment
  * it was handed, then runs the command: what the "mcp" and "gateway" users'
  * commands would see. The escape battery checks /proc/PID/environ in a running container too.
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { projectDir, runWithFakes, type Run } from './fakes.js';
 
-const LIB = join(projectDir, 'docker', 'common', 'lib', 'sandbox.sh');
+const LIB = join(projectDir, 'docker', 'common', 'runtime', 'lib', 'sandbox.sh');
 
 /** Runs `body` in bash after sourcing the library, with the fakes first on run_as's PATH too. */
 function inLib(body: string, env: Record<string, string> = {}): Promise<Run> {
@@ -137,9 +137,9 @@ describe('check_settings: what the entrypoint refuses before it changes anything
 });
 
 test('the entrypoint uses the library: settings checked first, the session gateway started through run_session_gateway', () => {
-  const entrypoint = readFileSync(join(projectDir, 'docker', 'common', 'bin', 'entrypoint'), 'utf8');
+  const entrypoint = readFileSync(join(projectDir, 'docker', 'common', 'runtime', 'bin', 'entrypoint'), 'utf8');
   const dockerfile = readFileSync(join(projectDir, 'Dockerfile'), 'utf8');
-  assert.match(dockerfile, /^COPY docker\/common\/lib\/ \/opt\/sandbox\/lib\/$/m);
+  assert.match(dockerfile, /^COPY docker\/common\/runtime\/ \/opt\/sandbox\/$/m);
   assert.match(entrypoint, /^\. \/opt\/sandbox\/lib\/sandbox\.sh /m);
   const order = ['check_settings', '/opt/sandbox/bin/firewall', 'run_session_gateway node /opt/session-gateway/entry.mjs'].map((s) => entrypoint.indexOf(s));
   assert.ok(

@@ -1,5 +1,5 @@
 /**
- * docker/common/server/seal, run for real on a temporary folder that stands
+ * docker/common/build/server/seal, run for real on a temporary folder that stands
  * for the image's root: the server's tree ends with the wanted modes, and only
  * what was off is changed (a chmod in the image's last stage copies each file
  * it touches into one more layer: the tree would be in the image twice).
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { projectDir, runWithFakes } from './fakes.js';
 
-const SEAL = join(projectDir, 'docker', 'common', 'server', 'seal');
+const SEAL = join(projectDir, 'docker', 'common', 'build', 'server', 'seal');
 const mode = (path: string) => statSync(path).mode & 0o7777;
 const changed = (path: string) => statSync(path).ctimeMs;
 

@@ -1,5 +1,5 @@
 /**
- * docker/common/bin/watch, run for real on processes of this test: it keeps
+ * docker/common/runtime/bin/watch, run for real on processes of this test: it keeps
  * watching a running one (control) and exits 1, naming the reason, for one
  * that exited, is a zombie, or is stopped (the MCP server may SIGSTOP the
  * session gateway, which runs as its user). The end-to-end test
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { projectDir } from './fakes.js';
 
-const WATCH = join(projectDir, 'docker', 'common', 'bin', 'watch');
+const WATCH = join(projectDir, 'docker', 'common', 'runtime', 'bin', 'watch');
 const started: ChildProcess[] = [];
 after(() => {
   for (const child of started) child.kill('SIGKILL');

@@ -1,3 +1,4 @@
+// @ts-check
 // GET and POST /authorize: the checks, in the order the redirect rules need.
 // The client and its redirect URI are checked first; while either is bad the
 // answer is an error page, never a redirect (an open redirector otherwise).

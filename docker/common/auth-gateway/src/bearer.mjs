@@ -1,3 +1,4 @@
+// @ts-check
 // Is a request authorized for the protected resource? Its Authorization header
 // must carry either the static ACCESS_TOKEN (compared in constant time on
 // hashes) or a live OAuth access token issued for the current resource: the

@@ -1,3 +1,4 @@
+// @ts-check
 // Where the auth gateway may fetch a Client ID Metadata Document from: the
 // address rules of the safe fetcher (cimd-fetch.mjs) and the owner's
 // allowance, OAUTH_CIMD_ALLOW. CommonJS so that the CLI checks the setting

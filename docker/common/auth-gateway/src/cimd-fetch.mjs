@@ -1,3 +1,4 @@
+// @ts-check
 // The safe fetcher of Client ID Metadata Documents. The URL comes from whoever
 // opens /authorize, so every hop is checked before a byte is sent:
 //   - https only, port 443 unless the owner allowed another (OAUTH_CIMD_ALLOW);
@@ -103,7 +104,7 @@ function getOnce(url, address, { ca, maxBytes, signal }) {
           request.destroy(new FetchRefused('the connection went elsewhere', `connected to ${socket.remoteAddress}, checked ${address}`));
       });
     });
-    request.on('error', (error) =>
+    request.on('error', (/** @type {NodeJS.ErrnoException} */ error) =>
       reject(
         error instanceof FetchRefused
           ? error
@@ -146,6 +147,9 @@ function getOnce(url, address, { ca, maxBytes, signal }) {
  * @param {string[]} [options.ca] trusted CA certificates (PEM)
  * @param {(host: string, options: object) => Promise<{ address: string }[]>} [options.lookup]
  * @param {number} [options.usualPort] the port allowed without OAUTH_CIMD_ALLOW: 443 (tests: their server's)
+ * @param {number} [options.maxBytes] the largest document read
+ * @param {number} [options.timeoutMs] the whole fetch, redirects included
+ * @param {number} [options.maxRedirects] redirects followed
  */
 export async function fetchDocument(
   target,

@@ -1,3 +1,4 @@
+// @ts-check
 // Client ID Metadata Documents (MCP authorization 2025-11-25, draft-ietf-oauth-
 // client-id-metadata-document): a client_id that is an https URL names the
 // client's own metadata document. The gateway fetches it (cimd-fetch.mjs, the
@@ -42,6 +43,9 @@ export function clientIdUrlProblem(clientId) {
 /**
  * The client a document describes: { ok: true, client } or { ok: false, reason }.
  * `clientId` is the URL it was fetched from.
+ * @param {string} text
+ * @param {string} clientId
+ * @returns {{ ok: true, client: any } | { ok: false, reason: string }}
  */
 export function clientFromDocument(text, clientId) {
   let document;
@@ -93,7 +97,12 @@ export class CimdClients {
    * @param {object} [options.fetchOptions] passed on to the fetch (lookup, limits: tests)
    */
   constructor({ allowance, ca, now = Date.now, log = () => {}, fetch = fetchDocument, fetchOptions = {} }) {
-    Object.assign(this, { allowance, ca, now, log, fetch, fetchOptions });
+    this.allowance = allowance;
+    this.ca = ca;
+    this.now = now;
+    this.log = log;
+    this.fetch = fetch;
+    this.fetchOptions = fetchOptions;
     /** @type {Map<string, { result: any, until: number }>} */
     this.cache = new Map();
     /** @type {Map<string, Promise<any>>} */
@@ -115,6 +124,7 @@ export class CimdClients {
   }
 
   async #fetch(clientId) {
+    /** @type {{ ok: true, client: any } | { ok: false, reason: string }} */
     let result;
     let keepMs = REFUSAL_CACHE_MS;
     try {
@@ -129,7 +139,7 @@ export class CimdClients {
     if (!result.ok && !result.reason.startsWith("the client's metadata document could not be used"))
       this.log(`client metadata document ${clientId.slice(0, 200)} refused: ${result.reason}`);
     if (keepMs > 0) {
-      if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value);
+      if (this.cache.size >= MAX_ENTRIES) this.cache.delete(/** @type {string} */ (this.cache.keys().next().value));
       this.cache.set(clientId, { result, until: this.now() + keepMs });
     } else this.cache.delete(clientId);
     return result;

@@ -1,3 +1,4 @@
+// @ts-check
 // Confidential clients (RFC 6749 §2.3.1): a client that registered with
 // client_secret_post or client_secret_basic gets a random 256-bit secret,
 // shown once in the registration answer and kept only as its SHA-256 hash.

@@ -1,3 +1,4 @@
+// @ts-check
 // The auth gateway's settings, from the environment the entrypoint passes.
 // Each one is checked; a bad value is a ConfigError naming the setting and
 // the fix (main.mjs prints it and exits 78, like the session gateway).

@@ -1,3 +1,4 @@
+// @ts-check
 // The consent page: the person at the browser proves they own this instance
 // (ACCESS_TOKEN, or OAUTH_OWNER_PASSPHRASE when set; owner-guard.mjs judges it)
 // and allows or denies the client. Its name is shown as what it is, a claim

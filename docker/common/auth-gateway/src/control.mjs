@@ -1,3 +1,4 @@
+// @ts-check
 // The control socket: a Unix socket in a folder only "gateway" can enter, so
 // `docker exec -u gateway ... main.mjs revoke-all` reaches the running process
 // and nobody else does. One line in, one line out.

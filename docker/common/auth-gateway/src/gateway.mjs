@@ -1,3 +1,4 @@
+// @ts-check
 // Assembles the auth gateway from its parts: the store, the limiters, the
 // HTTP handler and the control socket. main.mjs runs it from the environment;
 // the tests run it in-process with a temporary state folder and their own clock.
@@ -89,9 +90,9 @@ export async function startGateway(
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, host, resolve);
+    server.listen(config.port, host, () => resolve(undefined));
   });
-  const port = server.address().port;
+  const port = /** @type {import('node:net').AddressInfo} */ (server.address()).port;
   return {
     server,
     control,
@@ -102,7 +103,7 @@ export async function startGateway(
       new Promise((resolve) => {
         control.close();
         server.closeAllConnections?.();
-        server.close(() => resolve());
+        server.close(() => resolve(undefined));
       }),
   };
 }

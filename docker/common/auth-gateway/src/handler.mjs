@@ -1,3 +1,4 @@
+// @ts-check
 // Routing: the OAuth endpoints, the introspection nginx asks, health, and in
 // tunnel mode (an upstream is set) the check-then-proxy of everything else.
 import { randomBytes } from 'node:crypto';
@@ -70,6 +71,7 @@ export function createHandler(ctx) {
     res.end(html);
   }
 
+  /** @param {import('node:http').ServerResponse} res @param {{ client: any, params: any, status?: number, error?: string, headers?: Record<string, string> }} consent */
   function showConsent(res, { client, params, status = 200, error, headers = {} }) {
     const csrf = randomBytes(32).toString('base64url');
     page(res, status, consentPage({ client, params, csrf, passphrase: Boolean(ctx.passphrase), error }), { ...headers, 'Set-Cookie': csrfCookie(csrf) });
@@ -82,6 +84,11 @@ export function createHandler(ctx) {
   }
 
   /** An answer of checkAuthorizeRequest or answerClient: a page, or a redirect. */
+  /**
+   * @param {import('node:http').ServerResponse} res
+   * @param {{ page?: { status: number, title: string, message: string, target?: string }, redirect?: string }} outcome
+   * @param {number} status
+   */
   function answer(res, { page: shown, redirect: location }, status) {
     if (shown) return page(res, shown.status, errorPage(shown.title, shown.message, shown.target));
     redirect(res, location, status);

@@ -1,3 +1,4 @@
+// @ts-check
 // Small HTTP helpers: bounded bodies, JSON and RFC 6749 error answers.
 
 export const MAX_BODY = 64 * 1024;
@@ -5,7 +6,9 @@ export const MAX_BODY = 64 * 1024;
 export class HttpError extends Error {
   constructor(status, error, description) {
     super(description);
-    Object.assign(this, { status, error, description });
+    this.status = status;
+    this.error = error;
+    this.description = description;
   }
 }
 

@@ -1,3 +1,4 @@
+// @ts-check
 // mcp-sandbox's auth gateway (AUTH=oauth): the OAuth 2.1 authorization server
 // and resource server of this one instance, on 127.0.0.1:8001 as user
 // "gateway". See docs/design/OAUTH.md. nginx asks it about every request
@@ -10,6 +11,7 @@ import { ConfigError, parseConfig } from './config.mjs';
 import { sendControl } from './control.mjs';
 import { makeLogger, startGateway } from './gateway.mjs';
 
+/** @type {(message: string) => never} */
 const fail = (message) => {
   console.error(`[auth] error: ${message}`);
   process.exit(78);

@@ -1,3 +1,4 @@
+// @ts-check
 // The two discovery documents. Both are built from the resource URL the
 // gateway was given (never from Host or X-Forwarded-* headers); the issuer is
 // the origin of that URL, so every endpoint lives on the instance itself.

@@ -1,3 +1,4 @@
+// @ts-check
 // Who may consent: the person who proves they own this instance with
 // ACCESS_TOKEN or OAUTH_OWNER_PASSPHRASE. Wrong secrets are counted per source
 // and in total (rate-limit.mjs); once a count is full, only secrets too long to

@@ -1,3 +1,4 @@
+// @ts-check
 // Atomic JSON files in the state folder: written to a temporary file (0600),
 // flushed, then renamed over the old one, so a crash leaves either the old or
 // the new content, never half of one.
@@ -23,7 +24,10 @@ export function writeJsonAtomic(dir, name, value) {
   renameSync(temp, file);
 }
 
-/** The parsed file; undefined when it does not exist; a corrupt file is moved aside (and reported through onCorrupt). */
+/**
+ * The parsed file; undefined when it does not exist; a corrupt file is moved aside (and reported through onCorrupt).
+ * @param {string} dir @param {string} name @param {(aside: string) => void} [onCorrupt]
+ */
 export function readJson(dir, name, onCorrupt = () => {}) {
   const file = join(dir, name);
   let text;

@@ -1,3 +1,4 @@
+// @ts-check
 // PKCE (RFC 7636), S256 only as OAuth 2.1 asks: plain and absent are refused at /authorize.
 import { createHash } from 'node:crypto';
 import { sameSecret } from './secrets.mjs';

@@ -1,3 +1,4 @@
+// @ts-check
 // Tunnel mode: an authorized request goes on to the session gateway as a
 // streaming reverse proxy. Bodies flow both ways as they come (SSE and
 // long-lived GET streams included), a client that goes away aborts the
@@ -17,13 +18,18 @@ const HOP_BY_HOP = [
   'upgrade',
 ];
 
-/** Headers without the hop-by-hop ones, those named in Connection, and `drop`. */
+/**
+ * Headers without the hop-by-hop ones, those named in Connection, and `drop`.
+ * @param {import('node:http').IncomingHttpHeaders} headers @param {string[]} [drop]
+ * @returns {import('node:http').OutgoingHttpHeaders}
+ */
 export function endToEndHeaders(headers, drop = []) {
   const named = String(headers.connection ?? '')
     .split(',')
     .map((name) => name.trim().toLowerCase())
     .filter(Boolean);
   const remove = new Set([...HOP_BY_HOP, ...named, ...drop]);
+  /** @type {import('node:http').OutgoingHttpHeaders} */
   const kept = {};
   for (const [name, value] of Object.entries(headers)) if (!remove.has(name.toLowerCase()) && value !== undefined) kept[name] = value;
   return kept;
@@ -31,6 +37,12 @@ export function endToEndHeaders(headers, drop = []) {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
+/**
+ * @param {import('node:http').IncomingMessage} req
+ * @param {import('node:http').ServerResponse} res
+ * @param {any} upstream the session gateway's origin (ctx.upstream, set in tunnel mode)
+ * @param {{ onError?: (error: NodeJS.ErrnoException) => void }} [options]
+ */
 export function proxyRequest(req, res, upstream, { onError = () => {} } = {}) {
   const target = new URL(upstream);
   const outgoing = http.request({

@@ -1,3 +1,4 @@
+// @ts-check
 // Sliding-window counters: at most `perSource` events per source address and,
 // when `total` is set, `total` events overall within `windowMs`. The consent
 // page counts wrong owner secrets with it (5 per source, 20 in total, per 15
@@ -6,7 +7,11 @@
 
 export class RateLimiter {
   constructor({ perSource, total = Infinity, windowMs, now = Date.now, maxSources = 10_000 }) {
-    Object.assign(this, { perSource, total, windowMs, now, maxSources });
+    this.perSource = perSource;
+    this.total = total;
+    this.windowMs = windowMs;
+    this.now = now;
+    this.maxSources = maxSources;
     /** @type {Map<string, number[]>} */
     this.bySource = new Map();
     /** @type {number[]} */
@@ -35,7 +40,7 @@ export class RateLimiter {
     const now = this.now();
     if (!this.bySource.has(source) && this.bySource.size >= this.maxSources) {
       // Bounded memory: forget the source seen longest ago (the global count still holds).
-      this.bySource.delete(this.bySource.keys().next().value);
+      this.bySource.delete(/** @type {string} */ (this.bySource.keys().next().value));
     }
     const mine = this.#trim(this.bySource.get(source) ?? [], now);
     mine.push(now);

@@ -1,3 +1,4 @@
+// @ts-check
 // Which redirect URIs a client may register (RFC 8252, OAuth 2.1 §2.3.1):
 // https to any host, or plain http to the loopback interface on any port (a
 // native app's local listener). No fragment, no userinfo, no wildcard. At

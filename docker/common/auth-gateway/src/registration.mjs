@@ -1,3 +1,4 @@
+// @ts-check
 // Dynamic client registration (RFC 7591). Public clients ("none") are the
 // default; a client that asks for client_secret_post or client_secret_basic is
 // confidential and gets a secret (client-secret.mjs). What a client asks for

@@ -1,3 +1,4 @@
+// @ts-check
 // The protected resource: fixed (nginx, AUTH_RESOURCE) or the tunnel's public
 // URL, read from the file the tunnel agent writes each time it connects
 // (AUTH_RESOURCE_FILE). Read per request: a new tunnel URL means a new

@@ -1,3 +1,4 @@
+// @ts-check
 // Random values and comparisons of secrets. Secrets are compared as SHA-256
 // hashes with timingSafeEqual, so neither their content nor their length
 // shows in the time an answer takes.

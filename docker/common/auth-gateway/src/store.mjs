@@ -1,3 +1,4 @@
+// @ts-check
 // The authorization state: registered clients, pending codes and issued
 // tokens. Codes and tokens are kept only as SHA-256 hashes, with what they are
 // bound to (client, resource, scope, expiry) and their family: every token
@@ -39,7 +40,13 @@ export class Store {
    * @param {number} [options.maxPending] registered clients waiting for a consent
    */
   constructor({ dir, ownerSecret, accessTtl, refreshTtl, now = Date.now, log = () => {}, maxClients = MAX_CLIENTS, maxPending = MAX_PENDING_CLIENTS }) {
-    Object.assign(this, { dir, accessTtl, refreshTtl, now, log, maxClients, maxPending });
+    this.dir = dir;
+    this.accessTtl = accessTtl;
+    this.refreshTtl = refreshTtl;
+    this.now = now;
+    this.log = log;
+    this.maxClients = maxClients;
+    this.maxPending = maxPending;
     this.owner = sha256Hex(ownerSecret);
     /** @type {Map<string, any>} client_id -> client */
     this.clients = new Map();
@@ -50,12 +57,14 @@ export class Store {
     if (dir) this.load();
   }
 
+  /** Only with a state folder (the gateway's; unit tests without one never load). */
   load() {
-    ensurePrivateDir(this.dir);
+    const dir = /** @type {string} */ (this.dir);
+    ensurePrivateDir(dir);
     const corrupt = (aside) => this.log(`a state file could not be read and was moved aside to ${aside}; starting without it`);
-    const clients = readJson(this.dir, CLIENTS_FILE, corrupt);
+    const clients = readJson(dir, CLIENTS_FILE, corrupt);
     for (const client of clients?.clients ?? []) if (client.used_at) this.clients.set(client.client_id, client);
-    const tokens = readJson(this.dir, TOKENS_FILE, corrupt);
+    const tokens = readJson(dir, TOKENS_FILE, corrupt);
     if (tokens && tokens.owner !== this.owner) {
       const count = Object.keys(tokens.tokens ?? {}).length + Object.keys(tokens.codes ?? {}).length;
       this.log(

@@ -1,3 +1,4 @@
+// @ts-check
 // POST /token: the authorization_code and refresh_token grants. A confidential
 // client's secret is checked before (client-secret.mjs, in the handler). Every
 // failure is an RFC 6749 §5.2 error; none names a secret.
@@ -6,7 +7,9 @@ import { verifyS256 } from './pkce.mjs';
 class GrantError extends Error {
   constructor(error, description, status = 400) {
     super(description);
-    Object.assign(this, { error, description, status });
+    this.error = error;
+    this.description = description;
+    this.status = status;
   }
 }
 
@@ -15,7 +18,14 @@ export function tokenRequest(form, { store, resource, ...known }) {
   try {
     return grant(form, { store, resource, client: 'client' in known ? known.client : store.getClient(form.client_id) });
   } catch (error) {
-    if (error instanceof GrantError) return { ok: false, status: error.status, error: error.error, description: error.description, event: error.event };
+    if (error instanceof GrantError)
+      return {
+        ok: false,
+        status: error.status,
+        error: error.error,
+        description: error.description,
+        event: /** @type {GrantError & { event?: string }} */ (error).event,
+      };
     throw error;
   }
 }

@@ -1,6 +1,7 @@
+// @ts-check
 // The session gateway's first step, before any of its code runs
 // (entry.mjs): it starts as root holding only CAP_SETUID and CAP_SETGID
-// (docker/common/lib/sandbox.sh, run_session_gateway) and becomes "mcp" itself.
+// (docker/common/runtime/lib/sandbox.sh, run_session_gateway) and becomes "mcp" itself.
 // A process whose uid changes from 0 is made non-dumpable by the kernel
 // (fs.suid_dumpable 0 or 2): its /proc/PID/mem, environ and the like belong to
 // root, so the MCP servers it starts, which run as "mcp" too, can neither read
@@ -8,17 +9,22 @@
 // makes a process dumpable again. Node has no prctl, so the drop is the way.
 import { readFileSync, statSync } from 'node:fs';
 
-/** The user the session gateway and the MCP servers run as (docker/common/setup-os). */
+/** The user the session gateway and the MCP servers run as (docker/common/build/setup-os). */
 export const GATEWAY_USER = 'mcp';
+
+/**
+ * What the drop calls of `process` (on Linux, where the gateway runs, all of them exist).
+ * @typedef {{ getuid(): number, geteuid(): number, getgid(): number, getegid(): number, getgroups(): number[],
+ *   setgroups(groups: ReadonlyArray<string | number>): void, setgid(id: string | number): void, setuid(id: string | number): void }} ProcessIds
+ */
 
 /**
  * Drop from root to `user` and prove the result, or throw an Error whose message
  * says what is wrong and how to fix it. `proc` and `memOwner` are parameters for
  * the unit tests; the gateway passes the real process and /proc/self/mem.
- * @param {{ user?: string, proc?: Pick<NodeJS.Process, 'getuid'|'geteuid'|'getgid'|'getegid'|'getgroups'|'setgroups'|'setgid'|'setuid'>,
- *   memOwner?: () => number }} [options]
+ * @param {{ user?: string, proc?: ProcessIds, memOwner?: () => number }} [options]
  */
-export function dropPrivileges({ user = GATEWAY_USER, proc = process, memOwner = () => statSync('/proc/self/mem').uid } = {}) {
+export function dropPrivileges({ user = GATEWAY_USER, proc = /** @type {ProcessIds} */ (process), memOwner = () => statSync('/proc/self/mem').uid } = {}) {
   if (proc.getuid() !== 0 || proc.geteuid() !== 0) {
     throw new Error(
       `the session gateway must start as root with CAP_SETUID and CAP_SETGID only, and drop to "${user}" itself (uid ${proc.getuid()} now): start the image through its entrypoint, without --user`,

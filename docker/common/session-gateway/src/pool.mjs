@@ -1,3 +1,4 @@
+// @ts-check
 // The session policy, kept free of I/O so it can be tested on its own.
 // A session is "idle" while no HTTP request of its client is open: no POST in
 // flight and no GET stream. A client that holds its GET stream (the SDK client

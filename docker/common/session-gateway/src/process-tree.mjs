@@ -1,3 +1,4 @@
+// @ts-check
 // A session's processes, tracked by pid, not by process group: a server's
 // child that calls setsid() leaves the group the session's end signals, and
 // once its parent exits it is reparented to PID 1 (tini), out of the tree.

@@ -1,3 +1,4 @@
+// @ts-check
 // One MCP server process per session, started without a shell in its own
 // process group (so everything it spawns is stopped with it). stdout carries
 // newline-delimited JSON-RPC; stderr lines are handed back one by one and the
@@ -8,14 +9,22 @@ const STDERR_TAIL = 20;
 const STOP_GRACE_MS = 3000;
 
 /**
+ * A started server, as a session holds it.
+ * @typedef {{ pid: number | undefined, stderrTail: () => string[], send: (message: unknown) => boolean, stop: () => Promise<void> }} ServerProcess
+ */
+
+/**
+ * @returns {ServerProcess}
  * @param {{command: string, args: string[], env: NodeJS.ProcessEnv,
  *   onMessage: (message: any) => void, onNonJson: (line: string) => void,
  *   onStderrLine: (line: string) => void, onExit: (code: number|null, signal: string|null, error?: Error) => void}} options
  */
 export function startServer(options) {
   const child = spawn(options.command, options.args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  /** @type {string[]} */
   const tail = [];
   let exited = false;
+  /** @type {Promise<void> | undefined} */
   let stopping;
 
   const lines = (stream, onLine) => {
@@ -65,7 +74,10 @@ export function startServer(options) {
   child.on('error', (error) => report(null, null, error));
   child.on('exit', (code, signal) => report(code, signal));
 
+  /** @param {NodeJS.Signals} signal */
   const signalGroup = (signal) => {
+    // Without a pid the server never started: there is no group to signal.
+    if (child.pid === undefined) return;
     try {
       process.kill(-child.pid, signal);
     } catch {
@@ -84,24 +96,26 @@ export function startServer(options) {
     /** SIGTERM to the whole group, SIGKILL after a grace period. */
     stop() {
       if (stopping) return stopping;
-      stopping = new Promise((resolve) => {
-        if (child.pid === undefined) return resolve();
-        child.stdin.end();
-        signalGroup('SIGTERM');
-        const timer = setTimeout(() => {
-          signalGroup('SIGKILL');
-          resolve();
-        }, STOP_GRACE_MS);
-        timer.unref();
-        const done = () => {
-          clearTimeout(timer);
-          // Descendants that outlived the leader get the same fate.
-          signalGroup('SIGKILL');
-          resolve();
-        };
-        if (exited) done();
-        else child.once('exit', done);
-      });
+      stopping = new Promise(
+        /** @param {(value?: void) => void} resolve */ (resolve) => {
+          if (child.pid === undefined) return resolve();
+          child.stdin.end();
+          signalGroup('SIGTERM');
+          const timer = setTimeout(() => {
+            signalGroup('SIGKILL');
+            resolve();
+          }, STOP_GRACE_MS);
+          timer.unref();
+          const done = () => {
+            clearTimeout(timer);
+            // Descendants that outlived the leader get the same fate.
+            signalGroup('SIGKILL');
+            resolve();
+          };
+          if (exited) done();
+          else child.once('exit', done);
+        },
+      );
       return stopping;
     },
   };

@@ -1,3 +1,4 @@
+// @ts-check
 // NPM_MCP_ARGS, split into argv the way a POSIX shell splits words (blanks,
 // single quotes, double quotes, backslashes) but with nothing expanded or run:
 // no variables, globs, redirections or `;`. The server is started without a

@@ -1,3 +1,4 @@
+// @ts-check
 // One real MCP round trip over Streamable HTTP, the way a new client makes it:
 // initialize, notifications/initialized, tools/list, then DELETE of the
 // session. Shared by the CLI (`start -d`, `status --probe`, through the same
@@ -36,13 +37,16 @@ const unreachable = (target, error, signal) =>
 function pinnedSocket(target, pin, signal) {
   const host = target.hostname.replace(/^\[|\]$/g, '');
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({
-      host,
-      port: Number(target.port || 443),
-      ...(isIP(host) ? {} : { servername: host }),
-      rejectUnauthorized: false,
-      signal,
-    });
+    const socket = tls.connect(
+      // net.Socket takes the signal too; @types/node leaves it out of tls's options.
+      /** @type {tls.ConnectionOptions} */ ({
+        host,
+        port: Number(target.port || 443),
+        ...(isIP(host) ? {} : { servername: host }),
+        rejectUnauthorized: false,
+        signal,
+      }),
+    );
     socket.once('secureConnect', () => {
       const presented = socket.getPeerCertificate()?.fingerprint256;
       if (presented === pin) return resolve(socket);
@@ -53,6 +57,11 @@ function pinnedSocket(target, pin, signal) {
   });
 }
 
+/**
+ * @param {string} url
+ * @param {{ method: string, headers: Record<string, string>, body?: string, ca?: string, pin?: string, signal: AbortSignal }} request
+ * @returns {Promise<{ status: number, headers: import('node:http').IncomingHttpHeaders, text: string }>}
+ */
 async function send(url, { method, headers, body, ca, pin, signal }) {
   const target = new URL(url);
   const secure = target.protocol === 'https:';

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The entrypoint's pure pieces, sourced by docker/common/bin/entrypoint (as
+# The entrypoint's pure pieces, sourced by docker/common/runtime/bin/entrypoint (as
 # /opt/sandbox/lib/sandbox.sh) and by the fast tests (test/unit/shell), which
 # run them with fake setpriv and the like on PATH. Definitions only: sourcing
 # this file changes nothing.
@@ -17,8 +17,9 @@ SANDBOX_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 log() { printf '[sandbox] %s\n' "$*"; }
 die() { printf '[sandbox] error: %s\n' "$*" >&2; exit 78; }   # 78: configuration error
 
-# This library's folder (/opt/sandbox/lib in the image), for the files beside it.
-SANDBOX_LIB="$(dirname "${BASH_SOURCE[0]}")"
+# The tables beside this library's folder (/opt/sandbox/tables in the image;
+# docker/common/runtime is /opt/sandbox, folder for folder).
+SANDBOX_TABLES="$(dirname "${BASH_SOURCE[0]}")/../tables"
 
 # MCP_ENV: the CLI's rule (package_scripts/settings/env-names.ts), for plain
 # `docker run` users too: names only, never a gateway secret or a tunnel
@@ -46,7 +47,7 @@ check_mcp_env() {
 check_settings() {
   case "$LOG_LEVEL" in info|debug|none) ;; *) die "LOG_LEVEL '$LOG_LEVEL' is not info, debug or none" ;; esac
   case "${AUTH:-bearer}" in bearer|oauth) ;; *) die "AUTH '$AUTH' is not bearer or oauth" ;; esac
-  check_mcp_env "$MCP_ENV" "$SANDBOX_LIB/reserved-env-names" "$SANDBOX_LIB/loader-env-names"
+  check_mcp_env "$MCP_ENV" "$SANDBOX_TABLES/reserved-env-names" "$SANDBOX_TABLES/loader-env-names"
   case "${NPM_MCP_ARGS:-}" in *$'\n'*|*$'\r'*) die "NPM_MCP_ARGS must be one line" ;; esac
   case "${MCP_MAX_SESSIONS:-16}" in ''|*[!0-9]*) die "MCP_MAX_SESSIONS must be a whole number" ;; esac
   case "${MCP_SESSION_IDLE:-300}" in ''|*[!0-9]*) die "MCP_SESSION_IDLE must be a whole number of seconds" ;; esac

@@ -1,3 +1,4 @@
+// @ts-check
 // The MCP server's install, as data: which server MCP_SERVER names, and the
 // exact commands (argv and environment, no shell) that install it. Pure
 // functions, used twice: by install.mjs in the image's "server" build stage,

@@ -1,3 +1,4 @@
+// @ts-check
 // Shared by the tunnel gateways (ngrok, pinggy); runs as "gateway" with no
 // capability. Plain Node, no dependencies.
 import { readFileSync, writeFileSync } from 'node:fs';
