@@ -7,7 +7,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { renderLoaderEnvNames, renderReservedEnvNames } = await import(join(root, 'dist', 'package_scripts', 'settings', 'env-names.js'));
-writeFileSync(join(root, 'docker', 'common', 'lib', 'reserved-env-names'), renderReservedEnvNames());
-writeFileSync(join(root, 'docker', 'common', 'lib', 'loader-env-names'), renderLoaderEnvNames());
-console.log('docker/common/lib/reserved-env-names and loader-env-names written');
+const settings = join(root, 'dist', 'package_scripts', 'settings');
+const { renderLoaderEnvNames, renderReservedEnvNames } = await import(join(settings, 'env-names.js'));
+const { renderSettingRules } = await import(join(settings, 'container-rules.js'));
+const lib = join(root, 'docker', 'common', 'lib');
+writeFileSync(join(lib, 'reserved-env-names'), renderReservedEnvNames());
+writeFileSync(join(lib, 'loader-env-names'), renderLoaderEnvNames());
+writeFileSync(join(lib, 'setting-rules.cjs'), renderSettingRules());
+console.log('docker/common/lib/reserved-env-names, loader-env-names and setting-rules.cjs written');

@@ -7,7 +7,7 @@
  *   the way Pinggy reads it.
  * - ngrok against a stand-in that is not ngrok (it closes every connection):
  *   the failure path and the restart policy, and the escape battery through a
- *   test-only `docker exec` relay to Supergateway.
+ *   test-only `docker exec` relay to the session gateway.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync } from 'node:fs';
@@ -245,13 +245,13 @@ describe('ngrok template without an ngrok service (steps in order, on shared ins
     assert.equal((await cli(['stop', '--env-file', context.instance.envFile])).exitCode, 0);
   });
 
-  describe('escape battery through a relay to Supergateway (the tunnel keeps retrying meanwhile)', () => {
+  describe('escape battery through a relay to the session gateway (the tunnel keeps retrying meanwhile)', () => {
     before(async () => {
       setEnv(context.instance.envFile, { TUNNEL_RETRIES: '1000' });
       attached = cliBackground(['start', '--env-file', context.instance.envFile]);
       bridge = await execBridge(name);
       const connect = () => connectHttp(bridge!.url, context.instance.token);
-      context.client = await waitFor('Supergateway through the relay', () => connect(), 90_000);
+      context.client = await waitFor('the session gateway through the relay', () => connect(), 90_000);
       context.connect = connect;
     });
 

@@ -1,5 +1,5 @@
 // Pinggy gateway: keeps one OpenSSH session with a reverse forward to
-// Supergateway, reconnecting with backoff (see superviseTunnel).
+// the session gateway, reconnecting with backoff (see superviseTunnel).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
