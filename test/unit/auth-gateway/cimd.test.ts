@@ -15,7 +15,18 @@ import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ConsentingProvider } from '../../oauth-client-kit.js';
-import { OWNER_TOKEN, REDIRECT, authorizeParams, consent, getAuthorize, pkcePair, startAuthGateway, startUpstream, type Gateway } from './http-fixture.js';
+import {
+  authorizeParams,
+  consent,
+  type Gateway,
+  getAuthorize,
+  OWNER_TOKEN,
+  pkcePair,
+  type ProxyingGateway,
+  REDIRECT,
+  startAuthGateway,
+  startProxyingGateway,
+} from './http-fixture.js';
 import { authModule, authSourceDir, manualClock } from './module.js';
 
 const tlsDir = join(authSourceDir, '..', '..', '..', '..', 'test', 'fixtures', 'tls');
@@ -386,13 +397,11 @@ describe('CimdClients: fetch, check and cache', () => {
 });
 
 describe('the MCP SDK client with a client metadata document (clientMetadataUrl), through the gateway', () => {
-  let upstream: Awaited<ReturnType<typeof startUpstream>>;
   let docs: Awaited<ReturnType<typeof startDocumentServer>>;
-  let gw: Gateway;
+  let gw: ProxyingGateway;
   before(async () => {
-    upstream = await startUpstream();
     docs = await startDocumentServer();
-    gw = await startAuthGateway({ upstream: upstream.url, env: { OAUTH_CIMD_ALLOW: 'localhost' } });
+    gw = await startProxyingGateway({ env: { OAUTH_CIMD_ALLOW: 'localhost' } });
     gw.gateway.ctx.cimd = new CimdClients({
       allowance: gw.gateway.ctx.cimd.allowance,
       ca: [CA],
@@ -403,7 +412,6 @@ describe('the MCP SDK client with a client metadata document (clientMetadataUrl)
   after(async () => {
     await gw.close();
     await docs.close();
-    await upstream.close();
   });
 
   it('the SDK uses the URL as client_id, without registering; the consent page names the document host; tools/list works', async () => {
