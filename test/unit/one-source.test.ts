@@ -88,8 +88,11 @@ describe('AUTH and LOG_LEVEL: the settings table, and every copy in the containe
   const prepare = read('docker', 'nginx', 'gateway', 'prepare');
   const nginxCase = /^case "\$auth" in [^\n]*esac$/m.exec(prepare)?.[0];
   assert.ok(nginxCase, 'docker/nginx/gateway/prepare checks AUTH with one case statement');
-  const sessionGateway = read('docker', 'common', 'session-gateway', 'src', 'main.mjs');
-  const sessionLevels = /if \(!\[([^\]]*)\]\.includes\(LEVEL\)\)/.exec(sessionGateway)?.[1];
+  // The session gateway is bundled, so it keeps its own list: `if (!['info', …].includes(LEVEL))` or `LOG_LEVELS = ['info', …]`, in whichever of its modules.
+  const sessionGatewayDir = join(repoRoot, 'docker', 'common', 'session-gateway', 'src');
+  const sessionLevels = readdirSync(sessionGatewayDir)
+    .map((file) => /(?:if \(!|LOG_LEVELS = )\[([^\]]*)\](?:\.includes\(LEVEL\)\)|;)/.exec(readFileSync(join(sessionGatewayDir, file), 'utf8'))?.[1])
+    .find(Boolean);
   assert.ok(sessionLevels, 'the session gateway checks LOG_LEVEL against a list');
   const TOKEN = 'ab'.repeat(16);
 
