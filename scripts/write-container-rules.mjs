@@ -7,7 +7,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { renderLoaderEnvNames, renderReservedEnvNames } = await import(join(root, 'dist', 'package_scripts', 'settings', 'env-names.js'));
-writeFileSync(join(root, 'docker', 'common', 'runtime', 'tables', 'reserved-env-names'), renderReservedEnvNames());
-writeFileSync(join(root, 'docker', 'common', 'runtime', 'tables', 'loader-env-names'), renderLoaderEnvNames());
-console.log('docker/common/runtime/tables/reserved-env-names and loader-env-names written');
+const settings = join(root, 'dist', 'package_scripts', 'settings');
+const { renderLoaderEnvNames, renderReservedEnvNames } = await import(join(settings, 'env-names.js'));
+const { renderSettingRules } = await import(join(settings, 'container-rules.js'));
+const runtime = join(root, 'docker', 'common', 'runtime');
+writeFileSync(join(runtime, 'tables', 'reserved-env-names'), renderReservedEnvNames());
+writeFileSync(join(runtime, 'tables', 'loader-env-names'), renderLoaderEnvNames());
+writeFileSync(join(runtime, 'js', 'setting-rules.cjs'), renderSettingRules());
+console.log('docker/common/runtime/tables/reserved-env-names and loader-env-names, docker/common/runtime/js/setting-rules.cjs written');

@@ -21,6 +21,9 @@ export type TunnelTemplate = Exclude<Template, 'nginx'>;
  */
 /** How clients prove who they are (AUTH=oauth adds the OAuth 2.1 flow next to the static token; docs/GUIDE.md). */
 export const AUTH_SETTINGS = ['AUTH', 'OAUTH_OWNER_PASSPHRASE', 'OAUTH_ACCESS_TTL', 'OAUTH_CIMD_ALLOW'] as const;
+/** AUTH's values and LOG_LEVEL's: the container's copies are generated from these (settings/container-rules.ts). */
+export const AUTH_MODES = ['bearer', 'oauth'] as const;
+export const LOG_LEVELS = ['info', 'debug', 'none'] as const;
 
 export const GATEWAY_SETTINGS: Readonly<Record<Template, readonly string[]>> = {
   nginx: ['ACCESS_TOKEN', 'ALLOWED_ORIGINS', 'TLS_HOSTNAMES', ...AUTH_SETTINGS],
@@ -206,7 +209,7 @@ export const buildSettingsSchema = z.object({
     .default('mcp-sandbox')
     .refine((v) => /^[a-z0-9][a-z0-9_.-]{0,62}$/.test(v), 'NAME must be lowercase letters, digits, ".", "_" or "-" (it names the container and the image)'),
   EXTRA_CA_CERT: z.string().default(''),
-  LOG_LEVEL: z.enum(['info', 'debug', 'none'], { message: 'LOG_LEVEL must be info (default: no message bodies), debug (everything) or none' }).default('info'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { message: 'LOG_LEVEL must be info (default: no message bodies), debug (everything) or none' }).default('info'),
   ALLOWED_ORIGINS: z
     .string()
     .default('')
@@ -274,7 +277,7 @@ export const buildSettingsSchema = z.object({
   // A path, checked in seccomp-file.ts; empty means the shipped profiles/seccomp.json.
   MCP_SECCOMP_PROFILE: z.string().default(''),
   AUTH: z
-    .enum(['bearer', 'oauth'], {
+    .enum(AUTH_MODES, {
       message: 'AUTH must be bearer (clients send ACCESS_TOKEN as a bearer token) or oauth (web connectors get the OAuth 2.1 flow; the token keeps working)',
     })
     .default('bearer'),

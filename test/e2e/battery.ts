@@ -288,7 +288,7 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
     assert.equal((await callJson(context().client, 'resolve', { name: context().target })).ok, false);
   });
 
-  test("11. Supergateway's port 8000 is closed to a neighbouring container", async () => {
+  test("11. the session gateway's port 8000 is closed to a neighbouring container", async () => {
     const { network, instance, target } = context();
     assert.equal(await connectFromNeighbour(network, target, 7000), 'CONNECTED', 'control: the neighbour reaches the network');
     assert.notEqual(await connectFromNeighbour(network, instance.name, 8000), 'CONNECTED');

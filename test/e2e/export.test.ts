@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
-import { cli, connectClient, createInstance, docker, projectDir, removeInstance, waitFor, type Instance } from './harness.js';
+import { assertServesDefaultServer, cli, createInstance, docker, inspect, projectDir, removeInstance, waitFor, type Instance } from './harness.js';
 
 const SERVER_SECRET = 'srv-s3cret-value';
 /**
@@ -30,12 +30,6 @@ interface Inspect {
   Config: { Env: string[]; Labels: Record<string, string> };
   HostConfig: Record<string, any>;
   State: { Health?: { Status: string } };
-}
-
-async function inspect(name: string): Promise<Inspect> {
-  const result = await docker(['inspect', name]);
-  assert.equal(result.exitCode, 0, result.stderr);
-  return (JSON.parse(result.stdout) as Inspect[])[0]!;
 }
 
 /** The hardening fields of HostConfig, with what legitimately differs between two instances taken out. */
@@ -123,27 +117,17 @@ describe('export --format compose, run by docker-compose (steps in order, on sha
     assert.equal(up.exitCode, 0, up.all);
     await waitFor(
       'the compose instance to be healthy',
-      async () => ((await inspect(exported.name)).State.Health?.Status === 'healthy' ? true : undefined),
+      async () => ((await inspect<Inspect>(exported.name)).State.Health?.Status === 'healthy' ? true : undefined),
       120_000,
     );
     const certificate = (await docker(['exec', exported.name, 'cat', '/run/sandbox/served-cert.pem'])).stdout;
-    const client = await connectClient(exported, { certificate });
-    try {
-      const tools = (await client.listTools()).tools.map((t) => t.name);
-      assert.ok(tools.includes('list_allowed_directories'), tools.join(','));
-      const called = await client.callTool({ name: 'list_allowed_directories', arguments: {} });
-      assert.match(JSON.stringify(called.content), /\/workspace/);
-    } finally {
-      await client.close();
-    }
-    // The control beside it: the same client with another token gets nothing.
-    await assert.rejects(connectClient(exported, { certificate, token: 'ab'.repeat(32) }));
+    await assertServesDefaultServer(exported, certificate);
   });
 
   test('docker inspect: the same HostConfig hardening and environment as `npm run start -- -d`', async () => {
     const run = await cli(['start', '-d', '--env-file', started.envFile]);
     assert.equal(run.exitCode, 0, run.all);
-    const [a, b] = [await inspect(started.name), await inspect(exported.name)];
+    const [a, b] = [await inspect<Inspect>(started.name), await inspect<Inspect>(exported.name)];
     assert.deepEqual(hardening(b.HostConfig), hardening(a.HostConfig));
     // Spot checks that the compared fields are the hardening, not two empty values.
     assert.deepEqual([b.HostConfig.CapDrop, b.HostConfig.ReadonlyRootfs, b.HostConfig.PidsLimit, b.HostConfig.Memory], [['ALL'], true, 200, 768 * 2 ** 20]);

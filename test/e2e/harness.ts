@@ -2,6 +2,7 @@
  * End-to-end helpers: a real Docker engine, the real CLI (compiled, spawned as a
  * user would run it), and the real MCP SDK client over TLS. Nothing is mocked.
  */
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
@@ -81,6 +82,30 @@ export async function createInstance(name: string, settings: Record<string, stri
   return { dir, envFile, name, port, token };
 }
 
+/** `npm run build`, then `npm run start -- -d`, for INSTANCE; each must succeed. Returns what start printed. */
+export async function buildAndStart(instance: Instance): Promise<string> {
+  const built = await cli(['build', '--env-file', instance.envFile]);
+  assert.equal(built.exitCode, 0, built.all);
+  const started = await cli(['start', '-d', '--env-file', instance.envFile]);
+  assert.equal(started.exitCode, 0, started.all);
+  return started.all ?? '';
+}
+
+/** The URL a tunnel container published (its public-url file), '' while it has none. */
+export async function publishedUrl(container: string): Promise<string> {
+  return (await docker(['exec', container, 'cat', '/run/sandbox/public-url'])).stdout.trim();
+}
+
+/** The first object of `docker inspect NAME` (or of another engine's inspect, such as podman's), which must succeed. */
+export async function inspect<T = any>(
+  name: string,
+  run: (args: string[]) => Promise<{ exitCode?: number; stdout: string; stderr: string }> = docker,
+): Promise<T> {
+  const result = await run(['inspect', name]);
+  assert.equal(result.exitCode, 0, result.stderr);
+  return (JSON.parse(result.stdout) as T[])[0]!;
+}
+
 /** The CLI exactly as `npm run <command>` runs it. */
 export function cli(args: string[], options: { env?: Record<string, string> } = {}) {
   return execa(process.execPath, ['--', cliPath, ...args], {
@@ -118,6 +143,25 @@ export async function connectClient(instance: Instance, options: { token?: strin
   const client = new Client({ name: 'mcp-sandbox-e2e', version: '1.0.0' });
   await client.connect(transport);
   return client;
+}
+
+/**
+ * An MCP SDK client lists and calls the default server's tools (the filesystem server's
+ * list_allowed_directories) through TLS and the token at AT; the control beside it: another
+ * token gets nothing. For instances started some other way than `start` (an export played by
+ * docker-compose or Podman): AT names where it listens, CERTIFICATE what it serves.
+ */
+export async function assertServesDefaultServer(at: Instance, certificate: string): Promise<void> {
+  const client = await connectClient(at, { certificate });
+  try {
+    const tools = (await client.listTools()).tools.map((t) => t.name);
+    assert.ok(tools.includes('list_allowed_directories'), tools.join(','));
+    const called = await client.callTool({ name: 'list_allowed_directories', arguments: {} });
+    assert.match(JSON.stringify(called.content), /\/workspace/);
+  } finally {
+    await client.close();
+  }
+  await assert.rejects(connectClient(at, { certificate, token: 'ab'.repeat(32) }));
 }
 
 /** An MCP client over plain HTTP (a tunnel's far end), with the bearer token. */

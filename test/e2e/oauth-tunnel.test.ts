@@ -12,9 +12,9 @@ import { after, before, describe, test } from 'node:test';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startSshStandIn } from './ssh-stand-in.js';
+import { STAND_IN_USER, standInPinggy } from './ssh-stand-in.js';
 import { addressOf, frontDoorItems } from './battery.js';
-import { cli, createInstance, docker, newToken, probeServerDir, removeInstance, type Instance } from './harness.js';
+import { buildAndStart, cli, createInstance, docker, newToken, probeServerDir, publishedUrl, removeInstance, type Instance } from './harness.js';
 import { consentingProvider, initializeStatus, openConsent, pkcePair, rawOAuth, redirectParams, submitConsent, type Fetch } from './oauth-client.js';
 import { racedConsentPosts } from '../oauth-race.js';
 
@@ -35,29 +35,11 @@ describe('AUTH=oauth through the Pinggy stand-in (steps in order, on one instanc
   let client: Client | undefined;
 
   before(async () => {
-    await docker(['rm', '-f', sshd, name]);
-    await docker(['network', 'rm', network]);
-    await docker(['volume', 'rm', '-f', `${name}-auth`]);
-    assert.equal((await docker(['network', 'create', network])).exitCode, 0);
-    const hostKey = await startSshStandIn(sshd, network);
-    instance = await createInstance(name, {
-      TEMPLATE: 'pinggy',
-      AUTH: 'oauth',
-      OAUTH_OWNER_PASSPHRASE: passphrase,
-      MCP_SERVER: probeServerDir,
-      MCP_SERVER_ARGS: '',
-      PINGGY_ACCESS_TOKEN: 'e2etoken',
-      PINGGY_SERVER: sshd,
-      PINGGY_PORT: '2222',
-      PINGGY_HOST_KEY: hostKey,
-    });
-    const built = await cli(['build', '--env-file', instance.envFile]);
-    assert.equal(built.exitCode, 0, built.all);
-    const started = await cli(['start', '-d', '--env-file', instance.envFile]);
-    assert.equal(started.exitCode, 0, started.all);
-    startOutput = started.all ?? '';
-    const published = (await docker(['exec', name, 'cat', '/run/sandbox/public-url'])).stdout.trim();
-    url = `${published}/mcp`;
+    const pinggy = await standInPinggy(sshd, name, network);
+    await docker(['volume', 'rm', '-f', `${name}-auth`]); // the container that held it is gone now
+    instance = await createInstance(name, { ...pinggy, AUTH: 'oauth', OAUTH_OWNER_PASSPHRASE: passphrase, MCP_SERVER: probeServerDir, MCP_SERVER_ARGS: '' });
+    startOutput = await buildAndStart(instance);
+    url = `${await publishedUrl(name)}/mcp`;
     address = await addressOf(sshd, network);
     fetchVia = ((input: string | URL, init?: RequestInit) => fetch(String(input).replace(`//${sshd}:`, `//${address}:`), init)) as Fetch;
   });
@@ -73,7 +55,7 @@ describe('AUTH=oauth through the Pinggy stand-in (steps in order, on one instanc
   test('start says the edge checks no token now; the stand-in received no bearer option', async () => {
     assert.match(startOutput, /AUTH=oauth: the tunnel's edge no longer checks a token/);
     assert.match(url, new RegExp(`^http://${sshd}:\\d+/mcp$`));
-    const sent = (await docker(['exec', sshd, 'cat', '/home/e2etoken/remote-command'])).stdout.trim();
+    const sent = (await docker(['exec', sshd, 'cat', `/home/${STAND_IN_USER}/remote-command`])).stdout.trim();
     assert.equal(sent, 'x:https');
   });
 

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { findCa, type LocalCa } from '../../package_scripts/tls/ca.js';
+import { forgeCertificate } from '../forge-certificate.js';
 import { cli, createInstance, docker, projectDir, removeInstance, type Instance } from './harness.js';
 
 const CLIENT_IMAGE = 'mcps-e2e-trust-client';
@@ -80,32 +81,8 @@ describe('the local CA: trust and untrust in a throw-away Debian container', { t
   const nodeInitialize = () => inClient('NODE_USE_SYSTEM_CA=1 node /scratch/client.mjs');
   const cliInClient = (args: string) => inClient(`cd /app && node -- dist/package_scripts/main.js ${args} </dev/null`);
 
-  /** A certificate for `name` signed with the CA's key by plain openssl (what a thief of the key could make). */
-  async function forge(name: string): Promise<void> {
-    await execa('openssl', [
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      join(scratch, `${name}-key.pem`),
-      '-subj',
-      `/CN=${name}`,
-      '-out',
-      join(scratch, `${name}.csr`),
-    ]);
-    writeFileSync(join(scratch, `${name}.cnf`), `[ ext ]\nsubjectAltName = DNS:${name}\nextendedKeyUsage = serverAuth\n`);
-    await execa('openssl', [
-      'x509',
-      '-req',
-      ...['-in', join(scratch, `${name}.csr`), '-CA', ca.paths.cert, '-CAkey', ca.paths.key],
-      ...['-set_serial', '9', '-days', '30', '-extfile', join(scratch, `${name}.cnf`), '-extensions', 'ext'],
-      ...['-out', join(scratch, `${name}.pem`)],
-    ]);
-  }
+  /** A certificate for `name` signed with the CA's key by plain openssl (what a thief of the key could make), as /scratch/NAME.pem and NAME-key.pem. */
+  const forge = (name: string) => forgeCertificate(ca.paths, name, scratch);
 
   before(async () => {
     const built = await execa('docker', ['build', '-q', '-t', CLIENT_IMAGE, '-'], { input: DOCKERFILE, reject: false, all: true });

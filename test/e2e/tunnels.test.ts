@@ -7,15 +7,15 @@
  *   the way Pinggy reads it.
  * - ngrok against a stand-in that is not ngrok (it closes every connection):
  *   the failure path and the restart policy, and the escape battery through a
- *   test-only `docker exec` relay to Supergateway.
+ *   test-only `docker exec` relay to the session gateway.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ENTRYPOINT_CAPABILITIES } from '../../package_scripts/sandbox/profile.js';
-import { startSshStandIn } from './ssh-stand-in.js';
+import { STAND_IN_USER, standInPinggy } from './ssh-stand-in.js';
 import { addressOf, createBatteryInstance, sandboxBattery, startTarget, type BatteryContext } from './battery.js';
-import { cli, cliBackground, connectHttp, docker, execBridge, removeInstance, waitFor } from './harness.js';
+import { buildAndStart, cli, cliBackground, connectHttp, docker, execBridge, publishedUrl, removeInstance, waitFor } from './harness.js';
 
 // eslint-disable-next-line no-control-regex -- /proc/PID/cmdline ends each argument with a NUL byte
 const TUNNEL_PROCESS = /tunnel\.mjs|^ssh\x00/;
@@ -42,31 +42,19 @@ describe('pinggy template through a stand-in SSH server (steps in order, on shar
   let endpoint: string;
 
   async function tunnelEndpoint(): Promise<string> {
-    const published = (await docker(['exec', name, 'cat', '/run/sandbox/public-url'])).stdout.trim();
+    const published = await publishedUrl(name);
     if (!published) return '';
     const port = new URL(published).port;
     return `http://${await addressOf(sshd, network)}:${port}/mcp`;
   }
 
   before(async () => {
-    await docker(['rm', '-f', sshd, target, name]);
-    await docker(['network', 'rm', network]);
-    assert.equal((await docker(['network', 'create', network])).exitCode, 0);
-    hostKey = await startSshStandIn(sshd, network);
+    const pinggy = await standInPinggy(sshd, name, network, [target]);
+    hostKey = pinggy.PINGGY_HOST_KEY!;
     await startTarget(target, network);
 
-    const { instance, secrets } = await createBatteryInstance(name, {
-      TEMPLATE: 'pinggy',
-      PINGGY_ACCESS_TOKEN: 'e2etoken',
-      PINGGY_SERVER: sshd,
-      PINGGY_PORT: '2222',
-      PINGGY_HOST_KEY: hostKey,
-    });
-    const built = await cli(['build', '--env-file', instance.envFile]);
-    assert.equal(built.exitCode, 0, built.all);
-    const started = await cli(['start', '-d', '--env-file', instance.envFile]);
-    assert.equal(started.exitCode, 0, started.all);
-    startOutput = started.all ?? '';
+    const { instance, secrets } = await createBatteryInstance(name, pinggy);
+    startOutput = await buildAndStart(instance);
     endpoint = await tunnelEndpoint();
     const connect = () => connectHttp(endpoint, secrets.tunnelToken);
     context = { instance, secrets, network, target, client: await connect(), connect, gatewayProcess: TUNNEL_PROCESS };
@@ -97,12 +85,12 @@ describe('pinggy template through a stand-in SSH server (steps in order, on shar
   });
 
   test("Pinggy's options (the bearer token) reach the server as the session's command, never on a command line", async () => {
-    const sent = (await docker(['exec', sshd, 'cat', '/home/e2etoken/remote-command'])).stdout.trim();
+    const sent = (await docker(['exec', sshd, 'cat', `/home/${STAND_IN_USER}/remote-command`])).stdout.trim();
     assert.equal(sent, `k:${context.secrets.tunnelToken} x:https`);
     // Command lines are world-readable in /proc, so this is what anyone in the container could see.
     const processes = await docker(['exec', name, 'sh', '-c', 'for f in /proc/[0-9]*/cmdline; do tr "\\0" " " < "$f"; echo; done']);
     assert.match(processes.stdout, /ssh -F \/run\/sandbox\/gateway\/ssh_config pinggy/);
-    assert.ok(!processes.stdout.includes(context.secrets.tunnelToken) && !processes.stdout.includes('e2etoken'), processes.stdout);
+    assert.ok(!processes.stdout.includes(context.secrets.tunnelToken) && !processes.stdout.includes(STAND_IN_USER), processes.stdout);
     const logs = await docker(['logs', name]);
     assert.ok(!`${logs.stdout}${logs.stderr}`.includes(context.secrets.tunnelToken));
   });
@@ -245,13 +233,13 @@ describe('ngrok template without an ngrok service (steps in order, on shared ins
     assert.equal((await cli(['stop', '--env-file', context.instance.envFile])).exitCode, 0);
   });
 
-  describe('escape battery through a relay to Supergateway (the tunnel keeps retrying meanwhile)', () => {
+  describe('escape battery through a relay to the session gateway (the tunnel keeps retrying meanwhile)', () => {
     before(async () => {
       setEnv(context.instance.envFile, { TUNNEL_RETRIES: '1000' });
       attached = cliBackground(['start', '--env-file', context.instance.envFile]);
       bridge = await execBridge(name);
       const connect = () => connectHttp(bridge!.url, context.instance.token);
-      context.client = await waitFor('Supergateway through the relay', () => connect(), 90_000);
+      context.client = await waitFor('the session gateway through the relay', () => connect(), 90_000);
       context.connect = connect;
     });
 

@@ -8,49 +8,21 @@
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { createServer, connect, type TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { UsageError } from '../../package_scripts/errors.js';
+import { forgeCertificate } from '../forge-certificate.js';
 import { caPaths, ensureCa, ensureInstanceCertificate, findCa, issuedBy, type LocalCa } from '../../package_scripts/tls/ca.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ca-unit-'));
 const env = { HOME: join(root, 'home'), MCP_SANDBOX_CA_DIR: join(root, 'config', 'mcp-sandbox', 'ca') };
 
 /** A certificate for `name` signed with the CA's key by plain openssl: what a thief of the key could make. */
-async function signedFor(ca: LocalCa, name: string): Promise<{ cert: string; key: string }> {
-  const dir = mkdtempSync(join(root, 'forge-'));
-  const key = join(dir, 'key.pem');
-  await execa('openssl', [
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    key,
-    '-subj',
-    `/CN=${name}`,
-    '-out',
-    join(dir, 'req.csr'),
-  ]);
-  writeFileSync(join(dir, 'ext.cnf'), `[ ext ]\nsubjectAltName = DNS:${name}\nextendedKeyUsage = serverAuth\n`);
-  await execa('openssl', [
-    'x509',
-    '-req',
-    ...['-in', join(dir, 'req.csr')],
-    ...['-CA', ca.paths.cert, '-CAkey', ca.paths.key],
-    ...['-set_serial', '7', '-days', '30'],
-    ...['-extfile', join(dir, 'ext.cnf'), '-extensions', 'ext'],
-    ...['-out', join(dir, 'cert.pem')],
-  ]);
-  return { cert: join(dir, 'cert.pem'), key };
-}
+const signedFor = (ca: LocalCa, name: string) => forgeCertificate(ca.paths, name, mkdtempSync(join(root, 'forge-')));
 
 /** A TLS handshake from Node to a server presenting `cert`, trusting only the CA, for `servername`. */
 function handshake(cert: string, key: string, caPem: string, servername: string): Promise<string> {

@@ -27,7 +27,7 @@ const TOKEN = 'ab12'.repeat(16);
 const AUTHTOKEN = '2abcDEF_ghi-123';
 
 describe('ngrok: .env to forward options', () => {
-  it('forwards to Supergateway with the authtoken and the bearer policy; nothing else by default', () => {
+  it('forwards to the session gateway with the authtoken and the bearer policy; nothing else by default', () => {
     const settings = ngrok.ngrokSettings!({ NGROK_AUTHTOKEN: AUTHTOKEN, ACCESS_TOKEN: TOKEN });
     assert.deepEqual(ngrok.forwardOptions!(settings), {
       addr: 'http://127.0.0.1:8000',

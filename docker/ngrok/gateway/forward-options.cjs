@@ -5,21 +5,22 @@
 // and validate .env with the very same rules. Pure functions (unit-tested, the
 // policy's CEL expressions included); configure.mjs writes the result.
 
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+
+// Code every template shares: /opt/sandbox/js, beside this folder, in the image; docker/common/runtime/js in the
+// repository, where the CLI validates .env with this very module and the unit tests load it.
+const SHARED_LIB = existsSync(join(__dirname, '..', 'js')) ? join(__dirname, '..', 'js') : join(__dirname, '..', '..', 'common', 'runtime', 'js');
+const { ACCESS_TOKEN_PATTERN, AUTH_MODES } = require(join(SHARED_LIB, 'setting-rules.cjs'));
+const { asCidr, badCidr, list } = require(join(SHARED_LIB, 'allowed-cidrs.cjs'));
+
 class ConfigError extends Error {}
 
-const SUPERGATEWAY = 'http://127.0.0.1:8000';
+const SESSION_GATEWAY = 'http://127.0.0.1:8000';
 // AUTH=oauth: the auth gateway (docker/common/auth-gateway) checks every request and proxies to the session gateway.
 const AUTH_GATEWAY = 'http://127.0.0.1:8001';
 const OAUTH_PROVIDERS = ['google', 'github', 'gitlab', 'microsoft', 'linkedin', 'twitch'];
 
-const list = (value) =>
-  (value ?? '')
-    .split(',')
-    .map((v) => v.trim())
-    .filter(Boolean);
-// An address or CIDR (IPv4 or IPv6), the same rule for ngrok and Pinggy (test/unit/one-source.test.ts).
-const CIDR =
-  /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?:\/(?:3[0-2]|[12]?[0-9]))?|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?)$/;
 // CEL string literal: single quotes, backslash escapes.
 const celString = (value) => `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
@@ -40,7 +41,7 @@ function ngrokSettings(env) {
     if (!match) throw new ConfigError('NGROK_BASIC_AUTH must be user:password');
     if (match[2].length < 8 || match[2].length > 128) throw new ConfigError('NGROK_BASIC_AUTH: ngrok wants a password of 8 to 128 characters');
   }
-  if (!['bearer', 'oauth'].includes(env.AUTH || 'bearer')) throw new ConfigError('AUTH must be bearer or oauth');
+  if (!AUTH_MODES.includes(env.AUTH || 'bearer')) throw new ConfigError(`AUTH must be ${AUTH_MODES.join(' or ')}`);
   const oauth = env.AUTH === 'oauth';
   if (oauth && basicAuth) {
     throw new ConfigError('AUTH=oauth and NGROK_BASIC_AUTH cannot be used together: web connectors cannot send basic auth. Remove NGROK_BASIC_AUTH');
@@ -51,7 +52,7 @@ function ngrokSettings(env) {
     );
   }
   const bearer = basicAuth ? '' : env.ACCESS_TOKEN || env.NGINX_ACCESS_TOKEN || '';
-  if (!basicAuth && !/^[0-9A-Fa-f]{32,256}$/.test(bearer)) {
+  if (!basicAuth && !ACCESS_TOKEN_PATTERN.test(bearer)) {
     throw new ConfigError('ACCESS_TOKEN must be 32 to 256 hex characters (generate one with npm run gen_key), or set NGROK_BASIC_AUTH instead');
   }
 
@@ -70,9 +71,9 @@ function ngrokSettings(env) {
   if (badDomain) throw new ConfigError(`NGROK_OAUTH_ALLOW_DOMAINS entry '${badDomain}' is not a domain`);
 
   // ngrok's restrict-ips takes CIDRs only: a single address becomes /32 (or /128).
-  const allowCidrs = list(env.NGROK_ALLOW_CIDRS).map((c) => (!CIDR.test(c) || c.includes('/') ? c : `${c}/${c.includes(':') ? 128 : 32}`));
-  const badCidr = allowCidrs.find((c) => !CIDR.test(c));
-  if (badCidr) throw new ConfigError(`NGROK_ALLOW_CIDRS entry '${badCidr}' is not an address or CIDR such as 203.0.113.0/24`);
+  const allowCidrs = list(env.NGROK_ALLOW_CIDRS).map(asCidr);
+  const badEntry = badCidr(allowCidrs);
+  if (badEntry) throw new ConfigError(`NGROK_ALLOW_CIDRS entry '${badEntry}' is not an address or CIDR such as 203.0.113.0/24`);
 
   const serverAddr = env.NGROK_SERVER_ADDR ?? '';
   if (serverAddr && !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(serverAddr)) throw new ConfigError('NGROK_SERVER_ADDR must be host:port');
@@ -145,7 +146,7 @@ function trafficPolicy(settings) {
 /** The options of ngrok.forward(), secrets included (the SDK gets them in memory only). */
 function forwardOptions(settings) {
   return {
-    addr: settings.oauth ? AUTH_GATEWAY : SUPERGATEWAY,
+    addr: settings.oauth ? AUTH_GATEWAY : SESSION_GATEWAY,
     authtoken: settings.authtoken,
     ...(settings.domain ? { domain: settings.domain } : {}),
     ...(settings.serverAddr ? { server_addr: settings.serverAddr } : {}),
@@ -172,7 +173,7 @@ function classifyError(error) {
 
 module.exports = {
   ConfigError,
-  SUPERGATEWAY,
+  SESSION_GATEWAY,
   OAUTH_PROVIDERS,
   ngrokSettings,
   bearerDenyExpression,

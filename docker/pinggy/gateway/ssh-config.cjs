@@ -6,23 +6,23 @@
 // Every secret goes into the config file (readable by "gateway" only), never
 // onto ssh's command line.
 
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+
+// Code every template shares: /opt/sandbox/js, beside this folder, in the image; docker/common/runtime/js in the
+// repository, where the CLI validates .env with this very module and the unit tests load it.
+const SHARED_LIB = existsSync(join(__dirname, '..', 'js')) ? join(__dirname, '..', 'js') : join(__dirname, '..', '..', 'common', 'runtime', 'js');
+const { ACCESS_TOKEN_PATTERN, AUTH_MODES } = require(join(SHARED_LIB, 'setting-rules.cjs'));
+const { badCidr, list } = require(join(SHARED_LIB, 'allowed-cidrs.cjs'));
+
 class ConfigError extends Error {}
 
 const DEFAULT_SERVER = 'a.pinggy.io';
 const DEFAULT_PORT = 443;
 const SSH_HOST_ALIAS = 'pinggy';
-const SUPERGATEWAY = '127.0.0.1:8000';
+const SESSION_GATEWAY = '127.0.0.1:8000';
 // AUTH=oauth: the auth gateway (docker/common/auth-gateway) checks every request and proxies to the session gateway.
 const AUTH_GATEWAY = '127.0.0.1:8001';
-
-const list = (value) =>
-  (value ?? '')
-    .split(',')
-    .map((v) => v.trim())
-    .filter(Boolean);
-// An address or CIDR (IPv4 or IPv6), the same rule for ngrok and Pinggy (test/unit/one-source.test.ts).
-const CIDR =
-  /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(?:\/(?:3[0-2]|[12]?[0-9]))?|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9]))?)$/;
 
 /** The settings Pinggy needs, validated; errors name the variable. */
 function pinggySettings(env) {
@@ -41,13 +41,13 @@ function pinggySettings(env) {
 
   const bearer = env.PINGGY_BEARER_TOKEN || env.ACCESS_TOKEN || '';
   if (!bearer) throw new ConfigError('PINGGY_BEARER_TOKEN (or ACCESS_TOKEN) is not set: generate one with npm run gen_key');
-  // The bearer-token rule of every template (hex, 32 to 256), tested against one table in test/unit/one-source.test.ts.
-  if (!/^[0-9A-Fa-f]{32,256}$/.test(bearer)) {
+  // The bearer-token rule of every template (hex, 32 to 256): the CLI's, generated into setting-rules.cjs.
+  if (!ACCESS_TOKEN_PATTERN.test(bearer)) {
     throw new ConfigError('PINGGY_BEARER_TOKEN (or ACCESS_TOKEN) must be 32 to 256 hex characters: generate one with npm run gen_key');
   }
 
   const oauth = (env.AUTH || 'bearer') === 'oauth';
-  if (!['bearer', 'oauth'].includes(env.AUTH || 'bearer')) throw new ConfigError('AUTH must be bearer or oauth');
+  if (!AUTH_MODES.includes(env.AUTH || 'bearer')) throw new ConfigError(`AUTH must be ${AUTH_MODES.join(' or ')}`);
   if (oauth && env.PINGGY_BEARER_TOKEN && env.PINGGY_BEARER_TOKEN !== env.ACCESS_TOKEN) {
     throw new ConfigError(
       'AUTH=oauth: the container checks ACCESS_TOKEN itself, so PINGGY_BEARER_TOKEN would not be checked by anyone. Remove PINGGY_BEARER_TOKEN',
@@ -61,8 +61,8 @@ function pinggySettings(env) {
     throw new ConfigError('PINGGY_BASIC_AUTH must be user:password without spaces or quotes');
   }
   const allowCidrs = list(env.PINGGY_ALLOW_CIDRS);
-  const badCidr = allowCidrs.find((c) => !CIDR.test(c));
-  if (badCidr) throw new ConfigError(`PINGGY_ALLOW_CIDRS entry '${badCidr}' is not an address or CIDR such as 203.0.113.0/24`);
+  const badEntry = badCidr(allowCidrs);
+  if (badEntry) throw new ConfigError(`PINGGY_ALLOW_CIDRS entry '${badEntry}' is not an address or CIDR such as 203.0.113.0/24`);
 
   const server = env.PINGGY_SERVER || DEFAULT_SERVER;
   if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(server)) throw new ConfigError(`PINGGY_SERVER '${server}' is not a host name`);
@@ -126,7 +126,7 @@ function sshConfig(settings, knownHostsFile) {
     `  HostName ${settings.server}`,
     `  Port ${settings.port}`,
     `  User ${settings.token}`,
-    `  RemoteForward 0 ${settings.oauth ? AUTH_GATEWAY : SUPERGATEWAY}`,
+    `  RemoteForward 0 ${settings.oauth ? AUTH_GATEWAY : SESSION_GATEWAY}`,
     `  RemoteCommand ${literal(remoteCommand(settings))}`,
     '  RequestTTY no',
     '  ExitOnForwardFailure yes',

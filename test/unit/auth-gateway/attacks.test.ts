@@ -10,20 +10,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  OWNER_TOKEN,
-  PASSPHRASE,
-  REDIRECT,
   authorizeParams,
+  type Gateway,
   getAuthorize,
   mcpPost,
+  OWNER_TOKEN,
   parseConsentPage,
+  PASSPHRASE,
   pkcePair,
   postConsent,
+  type ProxyingGateway,
+  REDIRECT,
   register,
   startAuthGateway,
+  startProxyingGateway,
   startUpstream,
   tokensFor,
-  type Gateway,
 } from './http-fixture.js';
 import { racedConsentPosts } from '../../oauth-race.js';
 
@@ -37,16 +39,9 @@ async function consentForm(gw: Gateway) {
 }
 
 describe('attack: parallel consent guesses race the wrong-secret limit', () => {
-  let upstream: Awaited<ReturnType<typeof startUpstream>>;
-  let gw: Gateway;
-  before(async () => {
-    upstream = await startUpstream();
-    gw = await startAuthGateway({ upstream: upstream.url });
-  });
-  after(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+  let gw: ProxyingGateway;
+  before(async () => (gw = await startProxyingGateway()));
+  after(() => gw.close());
 
   it('60 posts that send their headers and part of the body, then the rest, get at most 5 comparisons (401s)', async (t) => {
     const { fields, cookie } = await consentForm(gw);
@@ -78,16 +73,9 @@ describe('attack: parallel consent guesses race the wrong-secret limit', () => {
 });
 
 describe('attack: strangers lock out the owner or push out a connector (tunnel mode: one source for all)', () => {
-  let upstream: Awaited<ReturnType<typeof startUpstream>>;
-  let gw: Gateway;
-  before(async () => {
-    upstream = await startUpstream();
-    gw = await startAuthGateway({ upstream: upstream.url });
-  });
-  after(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+  let gw: ProxyingGateway;
+  before(async () => (gw = await startProxyingGateway()));
+  after(() => gw.close());
 
   it('60 registrations by a stranger close registration for nobody; a connector registers and consents after them', async () => {
     for (let i = 0; i < 60; i++) {
@@ -165,19 +153,9 @@ describe('attack: the authorization endpoint as an open redirector', () => {
 });
 
 describe('attack: slow requests and connection floods on the tunnel-facing server', () => {
-  let upstream: Awaited<ReturnType<typeof startUpstream>>;
-  let gw: Gateway;
-  before(async () => {
-    upstream = await startUpstream();
-    gw = await startAuthGateway({
-      upstream: upstream.url,
-      options: { deadlines: { headersMs: 400, requestMs: 800, checkMs: 100 }, maxConnections: 4 },
-    });
-  });
-  after(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+  let gw: ProxyingGateway;
+  before(async () => (gw = await startProxyingGateway({ options: { deadlines: { headersMs: 400, requestMs: 800, checkMs: 100 }, maxConnections: 4 } })));
+  after(() => gw.close());
 
   /** A raw connection: resolves with what it received once the server closed it, or 'open' after `waitMs`. */
   const hold = (write: string, waitMs: number) =>
@@ -252,8 +230,7 @@ describe('changing OAUTH_OWNER_PASSPHRASE revokes the OAuth tokens, as changing 
 
 describe('the consent cookie stays at the gateway (tunnel mode)', () => {
   it('a request with the CSRF cookie reaches the MCP server without any cookie; the request itself passes (control)', async () => {
-    const upstream = await startUpstream();
-    const gw = await startAuthGateway({ upstream: upstream.url });
+    const gw = await startProxyingGateway();
     try {
       const res = await fetch(`${gw.base}/mcp`, {
         method: 'POST',
@@ -271,10 +248,9 @@ describe('the consent cookie stays at the gateway (tunnel mode)', () => {
         }),
       });
       assert.equal(res.status, 200);
-      assert.equal(upstream.seen.at(-1)!.cookie, undefined);
+      assert.equal(gw.upstream.seen.at(-1)!.cookie, undefined);
     } finally {
       await gw.close();
-      await upstream.close();
     }
   });
 });

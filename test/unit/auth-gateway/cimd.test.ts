@@ -16,16 +16,17 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ConsentingProvider } from '../../oauth-client-kit.js';
 import {
-  OWNER_TOKEN,
-  REDIRECT,
   authorizeParams,
   consent,
+  type Gateway,
   getAuthorize,
   introspect,
+  OWNER_TOKEN,
   pkcePair,
+  type ProxyingGateway,
+  REDIRECT,
   startAuthGateway,
-  startUpstream,
-  type Gateway,
+  startProxyingGateway,
 } from './http-fixture.js';
 import { authModule, authSourceDir, manualClock } from './module.js';
 
@@ -397,13 +398,11 @@ describe('CimdClients: fetch, check and cache', () => {
 });
 
 describe('the MCP SDK client with a client metadata document (clientMetadataUrl), through the gateway', () => {
-  let upstream: Awaited<ReturnType<typeof startUpstream>>;
   let docs: Awaited<ReturnType<typeof startDocumentServer>>;
-  let gw: Gateway;
+  let gw: ProxyingGateway;
   before(async () => {
-    upstream = await startUpstream();
     docs = await startDocumentServer();
-    gw = await startAuthGateway({ upstream: upstream.url, env: { OAUTH_CIMD_ALLOW: 'localhost' } });
+    gw = await startProxyingGateway({ env: { OAUTH_CIMD_ALLOW: 'localhost' } });
     gw.gateway.ctx.cimd = new CimdClients({
       allowance: gw.gateway.ctx.cimd.allowance,
       ca: [CA],
@@ -414,7 +413,6 @@ describe('the MCP SDK client with a client metadata document (clientMetadataUrl)
   after(async () => {
     await gw.close();
     await docs.close();
-    await upstream.close();
   });
 
   it('the SDK uses the URL as client_id, without registering; the consent page names the document host; tools/list works', async () => {

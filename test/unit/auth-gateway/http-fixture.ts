@@ -113,6 +113,32 @@ export async function startAuthGateway({
   };
 }
 
+export type Upstream = Awaited<ReturnType<typeof startUpstream>>;
+export type ProxyingGateway = Gateway & { upstream: Upstream };
+
+/**
+ * The set-up of every suite that talks to the gateway in tunnel mode: a real MCP
+ * server, and the gateway proxying to it. `close` stops both.
+ *   let gw: ProxyingGateway;
+ *   before(async () => (gw = await startProxyingGateway()));
+ *   after(() => gw.close());
+ */
+export async function startProxyingGateway(settings: { env?: Record<string, string>; options?: Record<string, unknown> } = {}): Promise<ProxyingGateway> {
+  const upstream = await startUpstream();
+  const gw = await startAuthGateway({ ...settings, upstream: upstream.url }).catch(async (error: unknown) => {
+    await upstream.close();
+    throw error;
+  });
+  return {
+    ...gw,
+    upstream,
+    close: async () => {
+      await gw.close();
+      await upstream.close();
+    },
+  };
+}
+
 export async function register(gw: Gateway, body: Record<string, unknown> = { client_name: 'Test client', redirect_uris: [REDIRECT] }) {
   const res = await fetch(`${gw.base}/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   assert.equal(res.status, 201, await res.clone().text());

@@ -9,23 +9,24 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import {
-  OWNER_TOKEN,
-  PASSPHRASE,
-  REDIRECT,
   authorizeParams,
   codeFor,
+  type Gateway,
   getAuthorize,
   introspect,
   mcpPost,
+  OWNER_TOKEN,
   parseConsentPage,
+  PASSPHRASE,
   pkcePair,
   postConsent,
+  type ProxyingGateway,
+  REDIRECT,
   register,
   startAuthGateway,
-  startUpstream,
+  startProxyingGateway,
   tokenRequest,
   tokensFor,
-  type Gateway,
 } from './http-fixture.js';
 import { authModule, authSourceDir } from './module.js';
 
@@ -33,16 +34,9 @@ const run = promisify(execFile);
 const bearer = (token: string) => `Bearer ${token}`;
 
 describe('auth gateway refusals (tunnel mode)', () => {
-  let upstream: Awaited<ReturnType<typeof startUpstream>>;
-  let gw: Gateway;
-  before(async () => {
-    upstream = await startUpstream();
-    gw = await startAuthGateway({ upstream: upstream.url });
-  });
-  after(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+  let gw: ProxyingGateway;
+  before(async () => (gw = await startProxyingGateway()));
+  after(() => gw.close());
 
   it('no token: 401 with resource_metadata; a wrong token adds invalid_token; the static token passes', async () => {
     const none = await mcpPost(gw);
@@ -53,7 +47,7 @@ describe('auth gateway refusals (tunnel mode)', () => {
     assert.match(wrong.headers.get('www-authenticate')!, /, error="invalid_token"$/);
     const right = await mcpPost(gw, bearer(OWNER_TOKEN));
     assert.equal(right.status, 200, 'positive control: the static token keeps working next to OAuth');
-    assert.equal(upstream.seen.at(-1)!.authorization, undefined, 'and it is not passed on');
+    assert.equal(gw.upstream.seen.at(-1)!.authorization, undefined, 'and it is not passed on');
   });
 
   it('a token in the query string is refused even with a valid header', async () => {

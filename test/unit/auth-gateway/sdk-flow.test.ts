@@ -11,7 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ConsentingProvider } from '../../oauth-client-kit.js';
-import { OWNER_TOKEN, PASSPHRASE, REDIRECT, consent, startAuthGateway, startUpstream, type Gateway } from './http-fixture.js';
+import { consent, type Gateway, OWNER_TOKEN, PASSPHRASE, type ProxyingGateway, REDIRECT, startProxyingGateway } from './http-fixture.js';
 
 /** The shared provider, consenting in-process and checking what the redirect carries. */
 function consentingProvider(gw: Gateway, secret: string, method: string): ConsentingProvider {
@@ -31,16 +31,9 @@ function consentingProvider(gw: Gateway, secret: string, method: string): Consen
 }
 
 describe('the MCP SDK client through the auth gateway (tunnel mode)', () => {
-  let upstream: Awaited<ReturnType<typeof startUpstream>>;
-  let gw: Gateway;
-  before(async () => {
-    upstream = await startUpstream();
-    gw = await startAuthGateway({ upstream: upstream.url });
-  });
-  after(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+  let gw: ProxyingGateway;
+  before(async () => (gw = await startProxyingGateway()));
+  after(() => gw.close());
 
   const connect = async (provider: ConsentingProvider) => {
     const transport = new StreamableHTTPClientTransport(new URL(gw.resource), { authProvider: provider });
@@ -76,8 +69,8 @@ describe('the MCP SDK client through the auth gateway (tunnel mode)', () => {
         ['ping'],
       );
       // The MCP server never sees a token or the gateway's cookie.
-      assert.ok(upstream.seen.length > 0);
-      assert.ok(upstream.seen.every((headers) => headers.authorization === undefined && headers.cookie === undefined));
+      assert.ok(gw.upstream.seen.length > 0);
+      assert.ok(gw.upstream.seen.every((headers) => headers.authorization === undefined && headers.cookie === undefined));
 
       // The access token expires; the SDK gets a 401 and uses its refresh token.
       gw.advance(901_000);

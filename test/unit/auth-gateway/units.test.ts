@@ -503,11 +503,38 @@ describe('settings (config.mjs)', () => {
     assert.deepEqual([tunnel.resource, tunnel.resourceFile, tunnel.upstream], [undefined, '/run/sandbox/public-url', 'http://127.0.0.1:8000']);
   });
 
+  it("ACCESS_TOKEN: the CLI's rule (hex, 32 to 256), not the 16 characters without spaces it once took", async () => {
+    const { parseConfig } = await authModule('config.mjs');
+    const verdict = (token: string) => {
+      try {
+        return parseConfig({ ...base, ACCESS_TOKEN: token }).accessToken === token;
+      } catch (error) {
+        assert.match((error as Error).message, /^ACCESS_TOKEN must be 32 to 256 hex characters \(npm run gen_key makes one\)$/);
+        return false;
+      }
+    };
+    // Each refused token but the empty one passed the old rule.
+    assert.deepEqual(
+      {
+        short: verdict('0123456789abcdef'),
+        notHex: verdict('ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUV'),
+        tooLong: verdict('ab'.repeat(129)),
+        withSlash: verdict(`${OWNER}/x`),
+      },
+      { short: false, notHex: false, tooLong: false, withSlash: false },
+    );
+    assert.deepEqual(
+      { shortest: verdict(OWNER), longest: verdict('AB'.repeat(128)) },
+      { shortest: true, longest: true },
+      'positive controls: 32 and 256 hex characters, either case',
+    );
+  });
+
   it('names the setting and the fix for each bad value', async () => {
     const { parseConfig, ConfigError } = await authModule('config.mjs');
     const cases: [Record<string, string>, RegExp][] = [
       [{ AUTH_RESOURCE: RESOURCE }, /^ACCESS_TOKEN is required/],
-      [{ ...base, ACCESS_TOKEN: 'short' }, /^ACCESS_TOKEN must be at least 16/],
+      [{ ...base, ACCESS_TOKEN: 'short' }, /^ACCESS_TOKEN must be 32 to 256 hex characters/],
       [{ ...base, OAUTH_OWNER_PASSPHRASE: 'too short' }, /^OAUTH_OWNER_PASSPHRASE must be at least 12/],
       [{ ACCESS_TOKEN: OWNER }, /AUTH_RESOURCE .* or AUTH_RESOURCE_FILE .* is required/],
       [{ ...base, AUTH_RESOURCE_FILE: '/x' }, /exclusive/],

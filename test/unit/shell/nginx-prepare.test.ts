@@ -128,7 +128,7 @@ describe('nginx prepare: the self-signed certificate', { concurrency: true }, ()
       const run = await i.prepare({});
       assert.equal(run.status, 0, run.stderr);
       const proxied = nginxConf(i).split('location / {')[1]?.split('\n        }')[0] ?? '';
-      assert.match(proxied, /proxy_pass http:\/\/supergateway;/, 'control: this is the block that proxies to the session gateway');
+      assert.match(proxied, /proxy_pass http:\/\/session_gateway;/, 'control: this is the block that proxies to the session gateway');
       assert.match(proxied, /proxy_set_header Authorization "";/);
       assert.match(proxied, /proxy_set_header Cookie "";/);
     }));

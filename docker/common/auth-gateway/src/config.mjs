@@ -2,8 +2,16 @@
 // The auth gateway's settings, from the environment the entrypoint passes.
 // Each one is checked; a bad value is a ConfigError naming the setting and
 // the fix (main.mjs prints it and exits 78, like the session gateway).
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import addressRules from './cimd-address.cjs';
 import { publicUrlProblem } from './resource.mjs';
+
+// The settings rules the CLI applies too (generated from package_scripts/settings/schema.ts): /opt/sandbox/js,
+// beside this folder, in the image; docker/common/runtime/js in the repository, where the unit tests load this module.
+const sharedLib = ['../js/', '../../runtime/js/'].map((path) => new URL(path, import.meta.url)).find((url) => existsSync(url));
+const { ACCESS_TOKEN_PATTERN, LOG_LEVELS } = createRequire(import.meta.url)(fileURLToPath(new URL('setting-rules.cjs', sharedLib)));
 
 export class ConfigError extends Error {}
 
@@ -37,8 +45,7 @@ export function parseConfig(env) {
 
   const accessToken = env.ACCESS_TOKEN ?? '';
   if (!accessToken) throw new ConfigError('ACCESS_TOKEN is required: the static token keeps working next to OAuth and proves ownership at consent');
-  if (/\s/.test(accessToken) || accessToken.length < 16)
-    throw new ConfigError('ACCESS_TOKEN must be at least 16 characters without spaces (npm run gen_key makes one)');
+  if (!ACCESS_TOKEN_PATTERN.test(accessToken)) throw new ConfigError('ACCESS_TOKEN must be 32 to 256 hex characters (npm run gen_key makes one)');
 
   const passphrase = env.OAUTH_OWNER_PASSPHRASE ?? '';
   if (passphrase && passphrase.length < 12)
@@ -78,7 +85,8 @@ export function parseConfig(env) {
   }
 
   const logLevel = env.LOG_LEVEL || 'info';
-  if (!['info', 'debug', 'none'].includes(logLevel)) throw new ConfigError(`LOG_LEVEL '${logLevel.slice(0, 20)}' is not info, debug or none`);
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError(`LOG_LEVEL '${logLevel.slice(0, 20)}' is not ${LOG_LEVELS.slice(0, -1).join(', ')} or ${LOG_LEVELS.at(-1)}`);
 
   return {
     port: Number(portText),

@@ -1,0 +1,12 @@
+// Generated from package_scripts/settings/schema.ts by scripts/write-container-rules.mjs; do not edit.
+// The settings rules the container's JavaScript shares with the CLI (package_scripts/settings/container-rules.ts).
+'use strict';
+
+/** The values of AUTH (bearer when unset). */
+const AUTH_MODES = ['bearer', 'oauth'];
+/** The values of LOG_LEVEL (info when unset). */
+const LOG_LEVELS = ['info', 'debug', 'none'];
+/** ACCESS_TOKEN, the bearer token: 32 to 256 hex characters (npm run gen_key makes one). */
+const ACCESS_TOKEN_PATTERN = /^[0-9A-Fa-f]{32,256}$/;
+
+module.exports = { AUTH_MODES, LOG_LEVELS, ACCESS_TOKEN_PATTERN };

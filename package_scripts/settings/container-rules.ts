@@ -1,0 +1,29 @@
+import { AUTH_MODES, LOG_LEVELS, MAX_TOKEN_HEX, MIN_TOKEN_HEX } from './schema.js';
+
+/**
+ * The settings rules the container's JavaScript applies too (the tunnels' modules, the auth
+ * gateway), rendered from the CLI's own table into docker/common/runtime/js/setting-rules.cjs by
+ * scripts/write-container-rules.mjs. test/unit/one-source.test.ts fails while they differ, and
+ * holds the bash copies (the entrypoint's check_settings, nginx's prepare) to the same values.
+ */
+export const ACCESS_TOKEN_PATTERN = new RegExp(`^[0-9A-Fa-f]{${MIN_TOKEN_HEX},${MAX_TOKEN_HEX}}$`);
+
+const list = (values: readonly string[]) => `[${values.map((v) => `'${v}'`).join(', ')}]`;
+
+export function renderSettingRules(): string {
+  return [
+    '// Generated from package_scripts/settings/schema.ts by scripts/write-container-rules.mjs; do not edit.',
+    "// The settings rules the container's JavaScript shares with the CLI (package_scripts/settings/container-rules.ts).",
+    "'use strict';",
+    '',
+    '/** The values of AUTH (bearer when unset). */',
+    `const AUTH_MODES = ${list(AUTH_MODES)};`,
+    '/** The values of LOG_LEVEL (info when unset). */',
+    `const LOG_LEVELS = ${list(LOG_LEVELS)};`,
+    `/** ACCESS_TOKEN, the bearer token: ${MIN_TOKEN_HEX} to ${MAX_TOKEN_HEX} hex characters (npm run gen_key makes one). */`,
+    `const ACCESS_TOKEN_PATTERN = ${ACCESS_TOKEN_PATTERN.toString()};`,
+    '',
+    'module.exports = { AUTH_MODES, LOG_LEVELS, ACCESS_TOKEN_PATTERN };',
+    '',
+  ].join('\n');
+}
