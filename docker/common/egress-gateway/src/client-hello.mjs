@@ -49,6 +49,11 @@ export function readClientHello(bytes) {
     if (bytes[offset + 1] !== 0x03) return refused('not TLS (record version)');
     const recordLength = bytes.readUInt16BE(offset + 3);
     if (recordLength === 0 || recordLength > 16384 + 256) return refused('malformed TLS record length');
+    if (offset === 0 && recordLength >= 4 && bytes.length >= 9) {
+      // The handshake header, as soon as it is in: a hello too large is refused before it is read.
+      if (bytes[5] !== HANDSHAKE_CLIENT_HELLO) return refused('the first handshake message is not a ClientHello');
+      if (bytes.readUIntBE(6, 3) + 4 > MAX_HELLO_BYTES) return refused(`ClientHello larger than ${MAX_HELLO_BYTES} bytes`);
+    }
     if (bytes.length < offset + 5 + recordLength) return moreOrTooBig(bytes);
     fragments.push(bytes.subarray(offset + 5, offset + 5 + recordLength));
     handshakeBytes += recordLength;
