@@ -78,7 +78,11 @@ function sendBulk(response: http.ServerResponse, bytes: number) {
 
 export const portOf = (server: net.Server | dgram.Socket) => ('address' in server ? (server.address() as net.AddressInfo).port : 0);
 
-/** A fake upstream resolver over UDP: answers A records from `records`, logs every question. */
+/**
+ * A fake upstream resolver over UDP: answers A questions from `records` (an
+ * entry `cname:<target>` answers with a CNAME and the target's addresses),
+ * NXDOMAIN for names it does not know, and logs every question.
+ */
 export interface FakeDns {
   port: number;
   records: Map<string, string[]>;
@@ -91,14 +95,22 @@ export async function startFakeDns(records: Record<string, string[]>, ttl = 1): 
   const table = new Map(Object.entries(records));
   const asked: string[] = [];
   const socket = dgram.createSocket('udp4');
+  const answersFor = (name: string, depth = 0): dnsPacket.Answer[] | undefined => {
+    const found = table.get(name.toLowerCase());
+    if (!found || depth > 5) return undefined;
+    return found.flatMap((data): dnsPacket.Answer[] => {
+      if (!data.startsWith('cname:')) return [{ type: 'A', name, ttl, class: 'IN', data }];
+      const target = data.slice('cname:'.length);
+      return [{ type: 'CNAME', name, ttl, class: 'IN', data: target }, ...(answersFor(target, depth + 1) ?? [])];
+    });
+  };
   socket.on('message', (message, from) => {
     const query = dnsPacket.decode(message);
     const question = query.questions?.[0];
     if (!question) return;
     asked.push(question.name.toLowerCase());
-    const found = table.get(question.name.toLowerCase());
-    const answers: dnsPacket.Answer[] =
-      question.type === 'A' && found ? found.map((data) => ({ type: 'A' as const, name: question.name, ttl, class: 'IN' as const, data })) : [];
+    const found = answersFor(question.name);
+    const answers = question.type === 'A' ? (found ?? []) : [];
     const rcode = found ? 0 : 3;
     const response = dnsPacket.encode({ type: 'response', id: query.id, flags: dnsPacket.RECURSION_AVAILABLE | rcode, questions: [question], answers });
     socket.send(response, from.port, from.address);
