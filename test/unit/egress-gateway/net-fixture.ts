@@ -117,7 +117,7 @@ export async function startFakeDns(records: Record<string, string[]>, ttl = 1): 
   });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   return {
-    port: (socket.address()).port,
+    port: socket.address().port,
     records: table,
     asked,
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
