@@ -165,3 +165,18 @@ describe('the matcher: allowsAddress(rules, ip, port)', () => {
     assert.equal(allowsAddress(rules, 'not-an-address', 443), false);
   });
 });
+
+describe('MCP_EGRESS values written for the address-based allowlist keep parsing', () => {
+  // What docs/SETTINGS.md documents today: host[:port] and IPv4[/prefix][:port].
+  // One meaning changes, on purpose: a name without a port meant every port of
+  // its addresses, and now means 443 and 80 (the enforcer reads names on those).
+  it('names, addresses, networks and ports as written today', () => {
+    assert.deepEqual(rulesOf('api.github.com:443,10.1.2.0/24,172.17.0.2:7000'), [
+      { kind: 'name', name: 'api.github.com', wildcard: false, ports: [443] },
+      { kind: 'network', family: 4, address: '10.1.2.0', prefix: 24 },
+      { kind: 'network', family: 4, address: '172.17.0.2', prefix: 32, port: 7000 },
+    ]);
+    assert.deepEqual(rulesOf('api.github.com'), [{ kind: 'name', name: 'api.github.com', wildcard: false, ports: [443, 80] }]);
+    assert.ok(allowsAddress(rulesOf('10.1.2.3/8'), '10.200.0.1', 22), 'host bits beyond the prefix are masked, as iptables does');
+  });
+});
