@@ -14,6 +14,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { closeServer, makeTestPki, portOf, startFakeDns, startNamedHttp, startNamedHttps, type FakeDns, type TestPki } from './net-fixture.js';
+import { syntheticClientHello } from './hello-fixture.js';
 import { egressModule, grammar, rulesOf } from './module.js';
 
 const { startProxy } = await egressModule('proxy.mjs');
@@ -130,6 +131,42 @@ describe('the egress proxy, MCP_EGRESS=allowed.test on two ports', () => {
     assert.deepEqual(await httpThrough(listen(httpPort), 'allowed.test'), { ok: true, body: `plain allowed.test close` });
     assert.deepEqual(await httpThrough(listen(httpPort), 'other.test'), { ok: false, code: 'ECONNRESET' });
     assert.ok(lines.includes(`egress refused: other.test:${httpPort} (HTTP Host not in MCP_EGRESS)`), lines.join('\n'));
+  });
+
+  it('reassembles a ClientHello sent a few bytes at a time: other.test refused by name, allowed.test passed on', async () => {
+    const dribble = (name: string) =>
+      new Promise<string>((resolve) => {
+        const hello = syntheticClientHello({ names: [name], padding: 600, recordSize: 200 });
+        const socket = net.connect({ host: '127.0.0.1', port: listen(tlsPort) });
+        let at = 0;
+        const next = () => {
+          if (at >= hello.length || socket.destroyed) return;
+          socket.write(hello.subarray(at, (at += 7)));
+          setTimeout(next, 1);
+        };
+        socket.once('connect', next);
+        socket.resume(); // read what comes back (the real server's alert), so the end is seen
+        socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+        socket.on('close', () => resolve('closed'));
+      });
+    const before = events.length;
+    assert.equal(await dribble('other.test'), 'ECONNRESET');
+    assert.ok(events.slice(before).some((event) => event.type === 'refused' && event.name === 'other.test' && event.reason === 'TLS name not in MCP_EGRESS'));
+    // The real server rejects the synthetic hello itself (no shared cipher) and closes; what matters is that it was reached.
+    assert.equal(await dribble('allowed.test'), 'closed');
+    assert.ok(events.slice(before).some((event) => event.type === 'allowed' && event.name === 'allowed.test'));
+  });
+
+  it('passes a half-closed plain HTTP/1.0 request on and returns the whole answer', async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port: listen(httpPort) }, () => socket.end('GET / HTTP/1.0\r\nHost: allowed.test\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.ok(answer.endsWith('plain allowed.test close'), answer);
   });
 
   it('follows an address that moves: the next connection goes where DNS now points', async () => {

@@ -91,6 +91,7 @@ function handle(client, port, settings, open) {
   const chunks = [];
   let size = 0;
   let done = false;
+  let named = false;
   /** @param {string} reason @param {string} [name] */
   const refuse = (reason, name) => {
     if (done) return;
@@ -101,7 +102,8 @@ function handle(client, port, settings, open) {
   };
   const deadline = setTimeout(() => refuse('no TLS server name or HTTP Host in time'), settings.handshakeTimeoutMs);
   client.on('error', () => refuse('client error'));
-  client.on('end', () => refuse('closed before sending a name'));
+  // A FIN after the name is a half-close (HTTP/1.0 style): passed on once piped.
+  client.on('end', () => (named ? undefined : refuse('closed before sending a name')));
   /** @param {Buffer} chunk */
   const onData = (chunk) => {
     chunks.push(chunk);
@@ -115,6 +117,7 @@ function handle(client, port, settings, open) {
     client.off('data', onData);
     client.pause();
     if (read.status === 'refused') return refuse(read.reason);
+    named = true;
     const kind = bytes[0] === 0x16 ? 'TLS name' : 'HTTP Host';
     if (!settings.allows(read.name, port)) return refuse(`${kind} not in MCP_EGRESS`, read.name.toLowerCase());
     const replay = 'replay' in read ? read.replay : bytes;
@@ -207,8 +210,12 @@ function pipeBoth(client, upstream, replay, idleTimeoutMs) {
   // directions have ended. A side that never ends is closed when idle.
   client.setTimeout(idleTimeoutMs, teardown);
   upstream.setTimeout(idleTimeoutMs, teardown);
-  upstream.write(replay);
-  client.pipe(upstream);
   upstream.pipe(client);
-  client.resume();
+  if (client.readableEnded) {
+    upstream.end(replay); // the client half-closed right after its request
+  } else {
+    upstream.write(replay);
+    client.pipe(upstream);
+    client.resume();
+  }
 }
