@@ -36,16 +36,6 @@ COPY docker/common/runtime/js/mcp-probe.mjs /build/common/runtime/js/mcp-probe.m
 RUN /opt/sandbox/bin/with-build-ca npm ci --prefix /build/common/session-gateway --no-audit --no-fund \
  && /build/common/session-gateway/bundle /build/common/session-gateway /opt/session-gateway/gateway.mjs
 
-# --- Stage 1b, thrown away: Supergateway, pinned by its lockfile, bundled into
-# one file (docker/common/supergateway/bundle says why). The product no longer
-# runs it; it stays as `npm run bench`'s reference ("Supergateway alone").
-FROM ${BASE_IMAGE} AS supergateway
-COPY build-extra/ca/ /opt/sandbox/ca/
-COPY docker/common/build/with-build-ca /opt/sandbox/bin/with-build-ca
-COPY docker/common/supergateway/ /build/supergateway/
-RUN /opt/sandbox/bin/with-build-ca npm ci --prefix /build/supergateway --no-audit --no-fund \
- && /build/supergateway/bundle /build/supergateway /opt/supergateway
-
 # --- Stage 2, thrown away: the MCP server, installed as "builder" (uid 10003)
 # into /opt/mcp-server, the only folder that user may write. Install scripts
 # run here (MCP_INSTALL_SCRIPTS=false skips them); whatever else they change in
@@ -94,11 +84,10 @@ RUN /opt/sandbox/build/setup-os /opt/sandbox/build/packages "$SERVER_RUNTIME"
 # folder holds only a README when no bundle is given.
 COPY build-extra/ca/ /opt/sandbox/ca/
 
-# The session gateway and Supergateway (the bench's reference): one bundled file each.
+# The session gateway: one bundled file. (Supergateway, the bench's reference,
+# is not here: bench/supergateway/Dockerfile adds it on top of this image.)
 COPY --from=session-gateway /opt/session-gateway/ /opt/session-gateway/
-COPY --from=supergateway /opt/supergateway/ /opt/supergateway/
 COPY docker/common/build/with-build-ca /opt/sandbox/bin/with-build-ca
-RUN ln -s /opt/supergateway/dist/lib/supergateway.mjs /usr/local/bin/supergateway
 
 # The template's gateway, and its npm packages when it has a lockfile.
 COPY docker/${TEMPLATE}/gateway/ /opt/sandbox/gateway/

@@ -2,9 +2,9 @@
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { guideBuildArgs, historyArgs, imageSizeArgs } from './docker-args.js';
+import { guideBuildArgs, historyArgs, imageSizeArgs, removeContainerArgs, supergatewayBuildArgs } from './docker-args.js';
 import { compareLayers, layerSizes, ourSteps, parseHistory } from './layers.js';
-import { cli, docker, projectDir, timeCommand } from './run.js';
+import { cli, docker, dockerQuiet, projectDir, timeCommand } from './run.js';
 import { percentile } from './stats.js';
 import type { CliResult, ImageResult } from './types.js';
 
@@ -62,6 +62,29 @@ export async function buildGuideImage(image: string, baseImage: string, caBundle
     return (await docker(guideBuildArgs(dir, image, baseImage), 15 * 60_000)).ms;
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** bench/supergateway on top of the product image: the reference, with the product image's own CA helper. */
+export async function buildSupergatewayReference(image: string, productImage: string): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'mcp-bench-supergateway-'));
+  try {
+    for (const file of ['Dockerfile', 'package.json', 'package-lock.json', 'bundle'])
+      copyFileSync(join(projectDir, 'bench', 'supergateway', file), join(dir, file));
+    return (await docker(supergatewayBuildArgs(dir, image, productImage), 15 * 60_000)).ms;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Copies the session gateway's bundle out of the product image (for the floor on the host) into `file`. */
+export async function copyGatewayBundle(productImage: string, container: string, file: string): Promise<void> {
+  await dockerQuiet(removeContainerArgs(container));
+  try {
+    await docker(['create', '--name', container, productImage]);
+    await docker(['cp', `${container}:/opt/session-gateway/gateway.mjs`, file]);
+  } finally {
+    await dockerQuiet(removeContainerArgs(container));
   }
 }
 

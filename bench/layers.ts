@@ -32,7 +32,7 @@ const runs = (step: HistoryEntry) => !step.CreatedBy.includes('#(nop)');
 
 export interface LayerReuse {
   osLayerReused: boolean;
-  supergatewayLayerReused: boolean;
+  gatewayLayerReused: boolean;
   reusedSteps: number;
   totalSteps: number;
 }
@@ -40,19 +40,19 @@ export interface LayerReuse {
 /**
  * Which steps of `changed` came from the build cache of `original`: a cached
  * step keeps its intermediate image ID. The OS step is the RUN that calls
- * setup-os, Supergateway's the RUN that installs it; a step that cannot be
- * found counts as not reused.
+ * setup-os, the session gateway's the COPY of its bundle into /opt/session-gateway;
+ * a step that cannot be found counts as not reused.
  */
 export function compareLayers(original: readonly HistoryEntry[], changed: readonly HistoryEntry[]): LayerReuse {
   const originalIds = new Set(original.map((s) => s.ID).filter((id) => id.startsWith('sha256:')));
   const reused = (step: HistoryEntry | undefined) => step !== undefined && originalIds.has(step.ID);
   const osStep = changed.find((s) => runs(s) && s.CreatedBy.includes('setup-os'));
-  const supergatewaySteps = changed.filter((s) => runs(s) && s.CreatedBy.includes('supergateway'));
+  const gatewaySteps = changed.filter((s) => s.CreatedBy.includes('/opt/session-gateway'));
   let reusedSteps = 0;
   for (const step of changed) if (reused(step)) reusedSteps += 1;
   return {
     osLayerReused: reused(osStep),
-    supergatewayLayerReused: supergatewaySteps.length > 0 && supergatewaySteps.every(reused),
+    gatewayLayerReused: gatewaySteps.length > 0 && gatewaySteps.every(reused),
     reusedSteps,
     totalSteps: changed.length,
   };

@@ -2,9 +2,11 @@
 /**
  * npm run bench [-- --quick --sessions N --prefix NAME --out DIR]
  *
- * The same MCP server reached four ways, side by side on this machine: direct
- * stdio, Supergateway alone, the full product chain, and the guide's npx
- * runtime. Writes DIR/latest.json and DIR/latest.md and prints the Markdown.
+ * The same MCP server reached several ways, side by side on this machine: a
+ * staircase from direct stdio through the floor (the session gateway on the
+ * host, then in the container) to the full product chain and its OAuth form;
+ * then Supergateway alone (the reference) and the guide's npx runtime.
+ * Writes DIR/latest.json and DIR/latest.md and prints the Markdown.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,12 +16,12 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { DEFAULT_NPM_MCP } from '../package_scripts/settings/schema.js';
 import { benchNames, createNetworkArgs, removeContainerArgs, removeImageArgs, removeNetworkArgs, serverVersionArgs } from './docker-args.js';
-import { buildGuideImage, measureCli, measureImage } from './images.js';
+import { buildGuideImage, buildSupergatewayReference, copyGatewayBundle, measureCli, measureImage } from './images.js';
 import { TOOL } from './mcp-load.js';
 import { benchOptionsSchema, planFor, type Plan } from './options.js';
 import { renderMarkdown } from './report.js';
 import { cli, docker, dockerQuiet, projectDir } from './run.js';
-import { certificatePath, directStdio, fullChain, guideRuntime, oauthChain, supergatewayAlone, type LoadPlan } from './scenarios.js';
+import { certificatePath, directStdio, floorContainer, floorHost, fullChain, guideRuntime, oauthChain, supergatewayAlone, type LoadPlan } from './scenarios.js';
 import { evaluateTargets, ratiosToDirect, sanityProblems } from './stats.js';
 import type { BenchReport, MachineInfo, ScenarioResult } from './types.js';
 
@@ -134,6 +136,7 @@ async function main(argv: string[]): Promise<number> {
     await cli(['stop', '--env-file', envFile]).catch(() => undefined);
     await dockerQuiet(removeContainerArgs(names.supergatewayContainer));
     await dockerQuiet(removeContainerArgs(names.quietSupergatewayContainer));
+    await dockerQuiet(removeContainerArgs(names.floorContainer));
     await dockerQuiet(removeContainerArgs(names.guideContainer));
     await dockerQuiet(removeNetworkArgs(names.network));
     await dockerQuiet(['volume', 'rm', '--force', `${names.chain}-tls`]);
@@ -172,6 +175,10 @@ async function main(argv: string[]): Promise<number> {
       pythonImage: `${names.chain}:${names.pythonTag}`,
       baseImage: BASE_IMAGE,
     });
+    log(`reference image ${names.supergatewayImage}: the product image plus Supergateway (bench/supergateway)`);
+    await buildSupergatewayReference(names.supergatewayImage, `${names.chain}:latest`);
+    const gatewayBundle = join(work, 'gateway.mjs');
+    await copyGatewayBundle(`${names.chain}:latest`, names.floorContainer, gatewayBundle);
     log(`guide runtime image ${names.guideImage}`);
     await buildGuideImage(names.guideImage, BASE_IMAGE, process.env.EXTRA_CA_CERT ?? process.env.NODE_EXTRA_CA_CERTS);
     log('CLI overhead');
@@ -179,16 +186,14 @@ async function main(argv: string[]): Promise<number> {
 
     const scenarios: ScenarioResult[] = [];
     log('direct stdio');
-    scenarios.push(await directStdio({ entry: server.entry, allowedDir }, loadPlan(plan, false)));
-    for (const quiet of [false, true]) {
-      log(`Supergateway alone${quiet ? ', --logLevel none' : ''}`);
-      scenarios.push(
-        await supergatewayAlone(
-          { names, hostPort: await freePort(), productImage: `${names.chain}:latest`, serverArgs: SERVER_ARGS, quiet },
-          loadPlan(plan, false),
-        ),
-      );
-    }
+    const direct = { entry: server.entry, allowedDir };
+    scenarios.push(await directStdio(direct, loadPlan(plan, false)));
+    log('floor: the session gateway on the host');
+    scenarios.push(await floorHost({ gatewayBundle, server: direct, hostPort: await freePort() }, loadPlan(plan, false)));
+    log('floor: the session gateway in the container, port published');
+    scenarios.push(
+      await floorContainer({ names, hostPort: await freePort(), productImage: `${names.chain}:latest`, serverArgs: SERVER_ARGS }, loadPlan(plan, false)),
+    );
     log('full chain');
     const { cliStartMs, ...chain } = await fullChain(
       { envFile, name: names.chain, hostPort: chainPort, token, certificateFile: certificatePath(envFile, names.chain) },
@@ -203,6 +208,15 @@ async function main(argv: string[]): Promise<number> {
         loadPlan(plan, false),
       ),
     );
+    for (const quiet of [false, true]) {
+      log(`Supergateway alone${quiet ? ', --logLevel none' : ''}`);
+      scenarios.push(
+        await supergatewayAlone(
+          { names, hostPort: await freePort(), referenceImage: names.supergatewayImage, serverArgs: SERVER_ARGS, quiet },
+          loadPlan(plan, false),
+        ),
+      );
+    }
     log("guide's npx runtime");
     scenarios.push(await guideRuntime({ names, hostPort: await freePort() }, loadPlan(plan, true)));
 

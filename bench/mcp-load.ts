@@ -87,13 +87,19 @@ export interface Phase {
 
 const elapsedMs = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 
-/** Every session makes its calls one after another; the sessions run side by side. */
-export async function runPhase(sessions: readonly Session[], phase: Phase): Promise<LoadSummary> {
+/**
+ * Every session makes its calls one after another; the sessions run side by
+ * side. `serverCpuMs`, when given, reads the serving side's CPU time; it is
+ * read just before and just after the timed calls (outside their clock).
+ */
+export async function runPhase(sessions: readonly Session[], phase: Phase, serverCpuMs?: () => Promise<number>): Promise<LoadSummary> {
   for (const session of sessions) {
     for (let i = 0; i < phase.warmupCalls; i += 1) await session.call();
   }
   const latencies: number[] = [];
   let errors = 0;
+  const serverBefore = await serverCpuMs?.();
+  const clientBefore = process.cpuUsage();
   const start = process.hrtime.bigint();
   const deadline = start + BigInt(Math.round(phase.maxMs * 1e6));
   await Promise.all(
@@ -109,7 +115,14 @@ export async function runPhase(sessions: readonly Session[], phase: Phase): Prom
       }
     }),
   );
-  return summarize(latencies, elapsedMs(start), sessions.length, errors);
+  const wallMs = elapsedMs(start);
+  const client = process.cpuUsage(clientBefore);
+  const serverAfter = serverBefore === undefined ? undefined : await serverCpuMs?.();
+  const summary = summarize(latencies, wallMs, sessions.length, errors);
+  const perCall = (ms: number) => (latencies.length > 0 ? ms / latencies.length : Number.NaN);
+  summary.clientCpuMsPerCall = perCall((client.user + client.system) / 1000);
+  if (serverBefore !== undefined && serverAfter !== undefined) summary.serverCpuMsPerCall = perCall(serverAfter - serverBefore);
+  return summary;
 }
 
 /** Open `count` sessions side by side (each one is a new server process behind a stateful gateway). */

@@ -1,4 +1,4 @@
-import { cliOverhead } from './stats.js';
+import { cliOverhead, staircase } from './stats.js';
 import type { BenchReport, LoadSummary, Ratio, ScenarioResult } from './types.js';
 
 /** Milliseconds with as many digits as help reading them. */
@@ -32,6 +32,41 @@ function loadTable(scenarios: readonly ScenarioResult[], ratios: readonly Ratio[
   );
 }
 
+const cpu = (value: number | undefined) => (value === undefined ? 'n/a' : ms(value));
+const added = (value: number | undefined) => (value === undefined ? '' : `${value >= 0 ? '+' : ''}${ms(value)}`);
+
+/** Floor to chain, one row per step: what each hop adds, sequential and with N sessions, and the CPU it burns per call. */
+function staircaseTable(scenarios: readonly ScenarioResult[], sessions: number): string {
+  return table(
+    [
+      'Step',
+      'p50 ms',
+      'added p50',
+      'p99 ms',
+      'calls/s',
+      `p50 ms, ${sessions} sessions`,
+      `added p50, ${sessions} sessions`,
+      `calls/s, ${sessions} sessions`,
+      'serving CPU ms/call',
+      `serving CPU ms/call, ${sessions} sessions`,
+      'client CPU ms/call',
+    ],
+    staircase(scenarios).map(({ scenario: s, addedSequentialP50Ms, addedConcurrentP50Ms }) => [
+      s.title,
+      ms(s.sequential.p50Ms),
+      added(addedSequentialP50Ms),
+      ms(s.sequential.p99Ms),
+      rate(s.sequential.callsPerSecond),
+      ms(s.concurrent.p50Ms),
+      added(addedConcurrentP50Ms),
+      rate(s.concurrent.callsPerSecond),
+      cpu(s.sequential.serverCpuMsPerCall),
+      cpu(s.concurrent.serverCpuMsPerCall),
+      cpu(s.sequential.clientCpuMsPerCall),
+    ]),
+  );
+}
+
 export function renderMarkdown(report: BenchReport): string {
   const sessions = report.scenarios[0]?.concurrent.sessions ?? 0;
   const { image, cli, machine } = report;
@@ -41,6 +76,12 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     `${report.startedAt}, ${(report.durationMs / 1000).toFixed(0)} s. Server: ${report.server}, tool: ${report.tool}.`,
     `Machine: ${machine.cpus} x ${machine.cpuModel}, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, ${machine.os}, Node.js ${machine.node}, Docker Engine ${machine.dockerServer}.`,
+    '',
+    '## Staircase: from the floor to the chain',
+    '',
+    "Each step adds one layer to the one above it; \"added\" is its p50 minus the previous step's. Serving CPU is what the serving side burned per call (the server processes, the gateway, the container's cgroup: see each scenario's description); client CPU is this bench process (the SDK client).",
+    '',
+    staircaseTable(report.scenarios, sessions),
     '',
     '## Sequential: one session, one call at a time',
     '',
@@ -74,7 +115,7 @@ export function renderMarkdown(report: BenchReport): string {
         ['warm rebuild, nothing changed', seconds(image.warmRebuildMs)],
         [
           `rebuild with NPM_MCP=${change.npmMcp}`,
-          `${seconds(change.rebuildMs)}; OS layer ${change.osLayerReused ? 'reused' : 'rebuilt'}, Supergateway layer ${change.supergatewayLayerReused ? 'reused' : 'rebuilt'}, ${change.reusedSteps}/${change.totalSteps} steps from cache`,
+          `${seconds(change.rebuildMs)}; OS layer ${change.osLayerReused ? 'reused' : 'rebuilt'}, session gateway layer ${change.gatewayLayerReused ? 'reused' : 'rebuilt'}, ${change.reusedSteps}/${change.totalSteps} steps from cache`,
         ],
         [
           `image with a Python server (${image.python.server})`,

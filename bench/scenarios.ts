@@ -1,8 +1,18 @@
-/** The four ways to reach the same server, each measured the same way. */
+/** The ways to reach the same server, each measured the same way. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { SUPERGATEWAY_PORT, guideRunArgs, memUsageArgs, removeContainerArgs, startedAtArgs, supergatewayAloneRunArgs, type BenchNames } from './docker-args.js';
+import { containerCpuMs, hostTreeCpuMs } from './cpu.js';
+import {
+  SUPERGATEWAY_PORT,
+  floorContainerRunArgs,
+  guideRunArgs,
+  memUsageArgs,
+  removeContainerArgs,
+  startedAtArgs,
+  supergatewayAloneRunArgs,
+  type BenchNames,
+} from './docker-args.js';
 import { rawOAuth } from '../test/e2e/oauth-client.js';
 import {
   closeAll,
@@ -32,41 +42,60 @@ interface Measured {
   sequential: LoadSummary;
   concurrent: LoadSummary;
   memory: ScenarioResult['memory'];
+  cpuSource: string;
 }
 
-/** One session alone (sequential), then `sessions` side by side (concurrent); memory after each. */
-async function measureLoad(
-  connect: Connect,
-  plan: LoadPlan,
-  memory: { source: string; read: (open: readonly Session[]) => Promise<number> },
-): Promise<Measured> {
+interface Meter {
+  source: string;
+  read: (open: readonly Session[]) => Promise<number>;
+}
+
+/** One session alone (sequential), then `sessions` side by side (concurrent); memory after each, serving CPU around each. */
+async function measureLoad(connect: Connect, plan: LoadPlan, memory: Meter, cpu: Meter): Promise<Measured> {
   const open: Session[] = [await connect()];
+  const serverCpuMs = () => cpu.read(open);
   try {
-    const sequential = await runPhase(open, plan.sequential);
+    const sequential = await runPhase(open, plan.sequential, serverCpuMs);
     const oneSessionBytes = await memory.read(open);
     open.push(...(await openSessions(connect, plan.sessions - 1)));
-    const concurrent = await runPhase(open, plan.concurrent);
+    const concurrent = await runPhase(open, plan.concurrent, serverCpuMs);
     const allSessionsBytes = await memory.read(open);
-    return { sequential, concurrent, memory: { oneSessionBytes, allSessionsBytes, source: memory.source } };
+    return { sequential, concurrent, memory: { oneSessionBytes, allSessionsBytes, source: memory.source }, cpuSource: cpu.source };
   } finally {
     await closeAll(open);
   }
 }
+
+const containerCpu = (name: string): Meter => ({
+  source: `the container's cgroup (${name}): every process in it`,
+  read: () => containerCpuMs(name),
+});
 
 const containerMemory = (name: string) => ({
   source: `docker stats --no-stream (${name})`,
   read: async () => parseMemUsage((await docker(memUsageArgs(name))).stdout),
 });
 
+const rssOf = async (pids: readonly number[]) => {
+  const ps = await execa('ps', ['-o', 'rss=', '-p', pids.join(',')]);
+  return ps.stdout.split('\n').reduce((sum, line) => sum + Number(line.trim() || 0) * 1024, 0);
+};
+
+const sessionPids = (open: readonly Session[]) => {
+  const pids = open.map((s) => s.pid).filter((pid): pid is number => pid !== undefined);
+  if (pids.length !== open.length) throw new Error('a stdio session has no process id');
+  return pids;
+};
+
 /** Resident set size of the server processes this bench spawned. */
-const processMemory = {
+const processMemory: Meter = {
   source: 'RSS of the server processes (ps)',
-  read: async (open: readonly Session[]) => {
-    const pids = open.map((s) => s.pid).filter((pid): pid is number => pid !== undefined);
-    if (pids.length !== open.length) throw new Error('a stdio session has no process id');
-    const ps = await execa('ps', ['-o', 'rss=', '-p', pids.join(',')]);
-    return ps.stdout.split('\n').reduce((sum, line) => sum + Number(line.trim() || 0) * 1024, 0);
-  },
+  read: async (open) => rssOf(sessionPids(open)),
+};
+
+const processCpu: Meter = {
+  source: 'the server processes (/proc/PID/stat)',
+  read: (open) => Promise.resolve(hostTreeCpuMs(sessionPids(open))),
 };
 
 /** The container's start (Docker's StartedAt) to the first initialize that succeeded. */
@@ -90,7 +119,7 @@ export async function directStdio(server: DirectServer, plan: LoadPlan): Promise
   const first = await connect();
   const coldStartMs = Number(process.hrtime.bigint() - start) / 1e6;
   await first.close();
-  const measured = await measureLoad(connect, plan, processMemory);
+  const measured = await measureLoad(connect, plan, processMemory, processCpu);
   return {
     id: 'direct',
     title: 'Direct stdio (host)',
@@ -106,20 +135,20 @@ export interface ContainerScenario {
 }
 
 export async function supergatewayAlone(
-  scenario: ContainerScenario & { productImage: string; serverArgs: string; quiet: boolean },
+  scenario: ContainerScenario & { referenceImage: string; serverArgs: string; quiet: boolean },
   plan: LoadPlan,
 ): Promise<ScenarioResult> {
   const name = scenario.quiet ? scenario.names.quietSupergatewayContainer : scenario.names.supergatewayContainer;
   const args = supergatewayAloneRunArgs(
     { name, network: scenario.names.network, hostPort: scenario.hostPort },
-    scenario.productImage,
+    scenario.referenceImage,
     scenario.serverArgs,
     scenario.quiet,
   );
   return {
     id: scenario.quiet ? 'supergateway-quiet' : 'supergateway',
     title: scenario.quiet ? 'Supergateway alone, no logging' : 'Supergateway alone (container)',
-    description: `The product image with Supergateway as its entrypoint: \`docker ${args.join(' ')}\`. Same Supergateway 4.0.0 and installed server, stateful, ${scenario.quiet ? 'no log at all' : 'default log level (every message in the container log)'}; no nginx, TLS, token, firewall, log filter or resource limits; plain HTTP to 127.0.0.1.`,
+    description: `The product image plus Supergateway (bench/supergateway/Dockerfile), Supergateway as its entrypoint: \`docker ${args.join(' ')}\`. Supergateway 4.0.0 and the product's installed server, stateful, ${scenario.quiet ? 'no log at all' : 'default log level (every message in the container log)'}; no nginx, TLS, token, firewall, log filter or resource limits; plain HTTP to 127.0.0.1.`,
     ...(await measurePublishedContainer(name, args, scenario.hostPort, plan)),
   };
 }
@@ -131,10 +160,77 @@ async function measurePublishedContainer(name: string, runArgs: string[], hostPo
   try {
     await docker(runArgs);
     const coldStartMs = await coldStartOf(name, target, plan.coldStartMaxMs);
-    return { coldStartMs, ...(await measureLoad(httpConnector(target), plan, containerMemory(name))) };
+    return { coldStartMs, ...(await measureLoad(httpConnector(target), plan, containerMemory(name), containerCpu(name))) };
   } finally {
     await dockerQuiet(removeContainerArgs(name));
   }
+}
+
+/**
+ * The floor, first step: the product image's own session gateway bundle
+ * (copied out of the image), run by this host's Node.js on a loopback port,
+ * spawning the same server package as direct stdio. No container, no TLS, no
+ * nginx: what the Streamable HTTP transport (the SDK's client and server) and
+ * our session handling cost over stdio. Run as this bench's user: as root the
+ * gateway skips its stray-process sweep (it never sweeps root's processes).
+ */
+export async function floorHost(floor: { gatewayBundle: string; server: DirectServer; hostPort: number }, plan: LoadPlan): Promise<ScenarioResult> {
+  const args = [floor.server.entry, floor.server.allowedDir];
+  const start = process.hrtime.bigint();
+  const gateway = execa(process.execPath, [floor.gatewayBundle], {
+    env: {
+      GATEWAY_PORT: String(floor.hostPort),
+      MCP_SERVER_COMMAND: process.execPath,
+      NPM_MCP_ARGS: args.join(' '),
+      LOG_LEVEL: 'info',
+    },
+    extendEnv: false,
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'ignore',
+    reject: false,
+  });
+  const pid = gateway.pid;
+  try {
+    if (pid === undefined) throw new Error(`could not start the session gateway on the host (${floor.gatewayBundle})`);
+    const target: HttpTarget = { url: `http://127.0.0.1:${floor.hostPort}/mcp` };
+    const wallAtSpawn = Date.now() - Number(process.hrtime.bigint() - start) / 1e6;
+    const coldStartMs = (await waitForFirstInitialize(target, plan.coldStartMaxMs)) - wallAtSpawn;
+    const tree: Meter = { source: 'the session gateway and its server processes (/proc/PID/stat)', read: () => Promise.resolve(hostTreeCpuMs([pid])) };
+    const memory: Meter = {
+      source: 'RSS of the session gateway and its server processes (ps)',
+      read: async () => {
+        const children = (await execa('pgrep', ['-P', String(pid)], { reject: false })).stdout.split('\n').filter(Boolean).map(Number);
+        return rssOf([pid, ...children]);
+      },
+    };
+    return {
+      id: 'floor-host',
+      title: 'Floor: session gateway on the host',
+      description: `The product image's /opt/session-gateway/gateway.mjs copied out and run by this host's Node.js (${process.version}) on 127.0.0.1:${floor.hostPort}, LOG_LEVEL=info, spawning \`node ${args.join(' ')}\` per session (the direct stdio server); plain HTTP, no container, no nginx, no TLS. Cold start: spawn of the gateway to the first initialize answered.`,
+      coldStartMs,
+      ...(await measureLoad(httpConnector(target), plan, memory, tree)),
+    };
+  } finally {
+    gateway.kill('SIGTERM');
+    await gateway;
+  }
+}
+
+/**
+ * The floor, second step: the same gateway bundle in the product image,
+ * published on loopback, with the chain's default CPU and memory limits,
+ * without nginx, TLS, the firewall or the entrypoint (docker-args.ts, floorContainerRunArgs).
+ */
+export async function floorContainer(scenario: ContainerScenario & { productImage: string; serverArgs: string }, plan: LoadPlan): Promise<ScenarioResult> {
+  const name = scenario.names.floorContainer;
+  const args = floorContainerRunArgs({ name, network: scenario.names.network, hostPort: scenario.hostPort }, scenario.productImage, scenario.serverArgs);
+  return {
+    id: 'floor-container',
+    title: 'Floor: session gateway in the container',
+    description: `The product image's session gateway run directly as "mcp" with its port published on loopback: \`docker ${args.join(' ')}\` (the --import turns its 127.0.0.1 bind into 0.0.0.0, nothing else). MCP_CPUS=1 and MCP_MEMORY=1g as the chain; no nginx, TLS, token, firewall, seccomp profile or read-only root.`,
+    ...(await measurePublishedContainer(name, args, scenario.hostPort, plan)),
+  };
 }
 
 export interface ChainInstance {
@@ -153,7 +249,7 @@ export interface ChainInstance {
  */
 export async function fullChain(instance: ChainInstance, plan: LoadPlan): Promise<ScenarioResult & { cliStartMs: number }> {
   const { target, coldStartMs, cliStartMs } = await startChain(instance, instance.envFile, plan);
-  const measured = await measureLoad(httpConnector(target), plan, containerMemory(instance.name));
+  const measured = await measureLoad(httpConnector(target), plan, containerMemory(instance.name), containerCpu(instance.name));
   await cli(['stop', '--env-file', instance.envFile]);
   return {
     id: 'chain',
@@ -195,7 +291,7 @@ export async function oauthChain(instance: ChainInstance & { oauthEnvFile: strin
   const { target, coldStartMs } = await startChain(instance, instance.oauthEnvFile, plan);
   const issuer = new URL(target.url).origin;
   const { access_token: accessToken } = await rawOAuth(fetchFor(target).fetch, issuer, target.url).tokens(instance.token);
-  const measured = await measureLoad(httpConnector({ ...target, token: accessToken }), plan, containerMemory(instance.name));
+  const measured = await measureLoad(httpConnector({ ...target, token: accessToken }), plan, containerMemory(instance.name), containerCpu(instance.name));
   await cli(['stop', '--env-file', instance.oauthEnvFile]);
   return {
     id: 'chain-oauth',

@@ -1,6 +1,6 @@
 /** The shape of one bench run, as written to JSON and rendered as Markdown. */
 
-export type ScenarioId = 'direct' | 'supergateway' | 'supergateway-quiet' | 'chain' | 'chain-oauth' | 'guide';
+export type ScenarioId = 'direct' | 'floor-host' | 'floor-container' | 'chain' | 'chain-oauth' | 'supergateway' | 'supergateway-quiet' | 'guide';
 
 export interface LoadSummary {
   /** Timed calls that succeeded (warm-up calls are not counted). */
@@ -13,6 +13,10 @@ export interface LoadSummary {
   meanMs: number;
   wallMs: number;
   callsPerSecond: number;
+  /** CPU time of this bench process (the MCP client) over the timed calls, per call. */
+  clientCpuMsPerCall?: number;
+  /** CPU time of everything on the serving side (ScenarioResult.cpuSource says what), per call. */
+  serverCpuMsPerCall?: number;
 }
 
 export interface ScenarioResult {
@@ -26,6 +30,8 @@ export interface ScenarioResult {
   coldStartMs: number;
   /** Resident memory with one idle session open, and with `concurrent.sessions` sessions open. */
   memory: { oneSessionBytes: number; allSessionsBytes: number; source: string };
+  /** What serverCpuMsPerCall counts, when it was measured. */
+  cpuSource?: string;
 }
 
 export interface ImageLayer {
@@ -49,7 +55,8 @@ export interface ImageResult {
     npmMcp: string;
     rebuildMs: number;
     osLayerReused: boolean;
-    supergatewayLayerReused: boolean;
+    /** The session gateway's bundle (COPY --from=session-gateway). */
+    gatewayLayerReused: boolean;
     /** Dockerfile steps whose cached result was reused, in build order. */
     reusedSteps: number;
     totalSteps: number;

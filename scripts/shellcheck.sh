@@ -15,7 +15,7 @@ scripts=()
 while IFS= read -r -d '' file; do
   first="$(head -n 1 -- "$file")"
   if [[ "$first" =~ ^\#!.*[/\ ](ba)?sh$ ]] || [[ "$file" == *.sh ]]; then scripts+=("$file"); fi
-done < <(find docker scripts .ci test/fixtures/shell -type f -not -path '*/node_modules/*' -print0 2>/dev/null | sort -z)
+done < <(find docker bench scripts .ci test/fixtures/shell -type f -not -path '*/node_modules/*' -print0 2>/dev/null | sort -z)
 
 [ "${#scripts[@]}" -gt 0 ] || { echo "no shell script found (run from a checkout of the repository)" >&2; exit 1; }
 # -x follows `source` to the files named by `# shellcheck source=` directives.

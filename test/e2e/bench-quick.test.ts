@@ -32,11 +32,14 @@ test('npm run bench -- --quick measures every scenario and writes a sane report'
   assert.equal(report.mode, 'quick');
   assert.deepEqual(
     report.scenarios.map((s) => s.id),
-    ['direct', 'supergateway', 'supergateway-quiet', 'chain', 'chain-oauth', 'guide'],
+    ['direct', 'floor-host', 'floor-container', 'chain', 'chain-oauth', 'supergateway', 'supergateway-quiet', 'guide'],
   );
   for (const s of report.scenarios) {
     for (const phase of [s.sequential, s.concurrent]) {
       assert.ok(phase.calls > 0 && phase.errors === 0, `${s.id}: ${JSON.stringify(phase)}`);
+      // CPU per call: this process (the client), and the serving side (its processes, or the container's cgroup).
+      assert.ok(phase.clientCpuMsPerCall! > 0, `${s.id} client CPU: ${JSON.stringify(phase)}`);
+      assert.ok(Number.isFinite(phase.serverCpuMsPerCall) && phase.serverCpuMsPerCall! >= 0, `${s.id} serving CPU: ${JSON.stringify(phase)}`);
       assert.ok(phase.p50Ms > 0 && phase.p99Ms >= phase.p50Ms && phase.callsPerSecond > 0, `${s.id}: ${JSON.stringify(phase)}`);
     }
     assert.equal(s.concurrent.sessions, 2);
@@ -57,14 +60,27 @@ test('npm run bench -- --quick measures every scenario and writes a sane report'
   assert.equal(report.ratiosToDirect.find((r) => r.scenario === 'direct')!.sequentialP50, 1);
 
   assert.ok(report.image.ourLayersBytes > 0 && report.image.imageBytes > report.image.baseBytes);
-  assert.ok(report.image.layers.length >= 3, 'OS, Supergateway and server layers at least');
+  assert.ok(report.image.layers.length >= 3, 'OS, session gateway and server layers at least');
   assert.ok(report.image.warmRebuildMs > 0 && report.image.npmMcpChange.rebuildMs > 0);
   assert.ok(report.image.npmMcpChange.totalSteps > report.image.npmMcpChange.reusedSteps);
   assert.ok(report.cli.cliMs > 0 && report.cli.helpMs > 0 && report.cli.npmRunCliMs > 0 && report.cli.bareNodeMs > 0);
 
   assert.deepEqual(
     report.targets.map((t) => t.id),
-    ['chain-p50', 'chain-vs-quiet-supergateway', 'throughput-vs-guide', 'oauth-p50', 'cold-start', 'warm-rebuild', 'npm-mcp-layers', 'image-size', 'cli-start'],
+    [
+      'chain-vs-floor',
+      'chain-p50-over-floor',
+      'memory-per-session',
+      'chain-p50',
+      'chain-vs-quiet-supergateway',
+      'throughput-vs-guide',
+      'oauth-p50',
+      'cold-start',
+      'warm-rebuild',
+      'npm-mcp-layers',
+      'image-size',
+      'cli-start',
+    ],
   );
   for (const target of report.targets) assert.equal(typeof target.pass, 'boolean');
 
@@ -73,6 +89,18 @@ test('npm run bench -- --quick measures every scenario and writes a sane report'
   assert.ok(run.stdout.includes(markdown.trim()));
   assert.match(markdown, /\| Full chain \(TLS \+ token\) \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
   assert.match(markdown, /## Targets/);
+  assert.match(markdown, /## Staircase: from the floor to the chain/);
+  assert.match(markdown, /\| Floor: session gateway on the host \| [\d.]+ \| \+?-?[\d.]+ \|/);
+
+  // Supergateway is in the bench's reference image and in no file of the product image (issue 22).
+  const supergatewayFiles = async (image: string) => {
+    const found = await docker(['run', '--rm', '--network', 'none', '--entrypoint', 'find', image, '/', '-xdev', '-iname', '*supergateway*']);
+    assert.equal(found.exitCode, 0, found.stderr);
+    return found.stdout.trim().split('\n').filter(Boolean).sort();
+  };
+  assert.deepEqual(await supergatewayFiles(`${PREFIX}-chain:latest`), []);
+  const inReference = await supergatewayFiles(`${PREFIX}-supergateway:latest`);
+  assert.ok(inReference.includes('/opt/supergateway') && inReference.includes('/usr/local/bin/supergateway'), inReference.join('\n'));
 
   // Nothing of the run is left behind but the images (the next run's build cache).
   for (const kind of ['container', 'network', 'volume'] as const) {

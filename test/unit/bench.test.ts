@@ -1,9 +1,20 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { benchNames, guideBuildArgs, guideRunArgs, historyArgs, memUsageArgs, supergatewayAloneRunArgs } from '../../bench/docker-args.js';
+import {
+  LISTEN_ON_ALL,
+  benchNames,
+  floorContainerRunArgs,
+  guideBuildArgs,
+  guideRunArgs,
+  historyArgs,
+  memUsageArgs,
+  supergatewayAloneRunArgs,
+  supergatewayBuildArgs,
+} from '../../bench/docker-args.js';
+import { parseCgroupCpuMs, parseProcStat, treeCpuMs } from '../../bench/cpu.js';
 import { compareLayers, layerSizes, ourSteps, parseHistory, type HistoryEntry } from '../../bench/layers.js';
 import { benchOptionsSchema, planFor } from '../../bench/options.js';
 import { renderMarkdown } from '../../bench/report.js';
@@ -81,7 +92,7 @@ const image = (overrides: Partial<ImageResult> = {}): ImageResult => ({
   layers: [],
   firstBuildMs: 1000,
   warmRebuildMs: 800,
-  npmMcpChange: { npmMcp: './x', rebuildMs: 2000, osLayerReused: true, supergatewayLayerReused: true, reusedSteps: 10, totalSteps: 18 },
+  npmMcpChange: { npmMcp: './x', rebuildMs: 2000, osLayerReused: true, gatewayLayerReused: true, reusedSteps: 10, totalSteps: 18 },
   python: { server: './py', imageBytes: 330e6, overNpmBytes: 58e6, buildMs: 70000 },
   ...overrides,
 });
@@ -89,6 +100,8 @@ const image = (overrides: Partial<ImageResult> = {}): ImageResult => ({
 describe('bench ratios and targets', () => {
   const scenarios = [
     scenario('direct', 0.2, 3000),
+    scenario('floor-host', 2.5, 280),
+    scenario('floor-container', 2.7, 265),
     scenario('supergateway', 2.5, 300),
     scenario('supergateway-quiet', 2.4, 270),
     scenario('chain', 3, 250),
@@ -113,6 +126,9 @@ describe('bench ratios and targets', () => {
     assert.deepEqual(
       verdicts.map((v) => [v.id, v.pass]),
       [
+        ['chain-vs-floor', true],
+        ['chain-p50-over-floor', true],
+        ['memory-per-session', true],
         ['chain-p50', true],
         ['chain-vs-quiet-supergateway', true],
         ['throughput-vs-guide', true],
@@ -127,32 +143,40 @@ describe('bench ratios and targets', () => {
   });
 
   test('each target is missed by numbers outside its limit', () => {
+    // Memory: one more idle session costs 31 MiB, just over 30.
+    const heavyChain = { ...scenario('chain', 3.1, 150, 1600), memory: { oneSessionBytes: 1e8, allSessionsBytes: 1e8 + 7 * 31 * 2 ** 20, source: 'test' } };
     const slow = [
       scenario('direct', 0.2, 3000),
+      // 150 / 200 calls/s: 0.75x, under 0.8x; p50 3.1 ms over 2.0 ms: +1.1 ms, over 1 ms.
+      scenario('floor-host', 2.0, 200),
       scenario('supergateway', 2.5, 300),
       scenario('supergateway-quiet', 2.4, 170),
-      scenario('chain', 3.1, 150, 1600),
+      heavyChain,
       scenario('chain-oauth', 5.2, 120),
       scenario('guide', 500, 2),
     ];
     const verdicts = evaluateTargets(
       slow,
-      image({ warmRebuildMs: 5001, ourLayersBytes: 61e6, npmMcpChange: { ...image().npmMcpChange, supergatewayLayerReused: false } }),
+      image({ warmRebuildMs: 5001, ourLayersBytes: 61e6, npmMcpChange: { ...image().npmMcpChange, gatewayLayerReused: false } }),
       { bareNodeMs: 50, cliMs: 151, helpMs: 120, npmRunCliMs: 500 },
     );
     assert.deepEqual(
       verdicts.map((v) => v.pass),
-      [false, false, false, false, false, false, false, false, false],
+      [false, false, false, false, false, false, false, false, false, false, false, false],
     );
-    assert.match(verdicts[8]!.measured, /^cli \+101 ms, start -h \+70 ms/);
+    assert.match(verdicts[0]!.measured, /^0\.75x sequential \(150 vs 200\), 0\.75x concurrent/);
+    assert.match(verdicts[1]!.measured, /^\+1\.10 ms \(3\.10 ms vs 2\.00 ms\)/);
+    assert.equal(verdicts[2]!.measured, '31.0 MiB');
+    assert.match(verdicts[11]!.measured, /^cli \+101 ms, start -h \+70 ms/);
     // Either one over the limit misses the target.
-    assert.equal(evaluateTargets(scenarios, image(), { bareNodeMs: 50, cliMs: 60, helpMs: 151, npmRunCliMs: 500 })[8]!.pass, false);
+    assert.equal(evaluateTargets(scenarios, image(), { bareNodeMs: 50, cliMs: 60, helpMs: 151, npmRunCliMs: 500 })[11]!.pass, false);
     // 5.2 ms over 3.1 ms: 2.1 ms more, just over 2 ms.
-    assert.match(verdicts[3]!.measured, /^\+2\.10 ms \(5\.20 ms vs 3\.10 ms, 1\.68x\)/);
-    assert.match(verdicts[0]!.measured, /^1\.24x/);
-    // 150 / 170 calls/s: 0.88x, just under 0.9x; memory (2e8 - 1e8) / 7 sessions.
-    assert.match(verdicts[1]!.measured, /^0\.88x sequential, 0\.88x concurrent; memory per session 13\.6 MiB/);
-    assert.match(verdicts[6]!.measured, /Supergateway layer rebuilt/);
+    assert.match(verdicts[6]!.measured, /^\+2\.10 ms \(5\.20 ms vs 3\.10 ms, 1\.68x\)/);
+    assert.match(verdicts[3]!.measured, /^1\.24x/);
+    // 150 / 170 calls/s: 0.88x, just under 0.9x.
+    assert.match(verdicts[4]!.measured, /^0\.88x sequential, 0\.88x concurrent; memory per session 31\.0 MiB/);
+    assert.match(verdicts[7]!.measured, /^1\.60 s/);
+    assert.match(verdicts[9]!.measured, /session gateway layer rebuilt/);
   });
 
   test('sanity finds empty phases, failed calls and an inverted p99', () => {
@@ -188,7 +212,22 @@ describe('bench ratios and targets', () => {
     };
     const markdown = renderMarkdown(report);
     assert.equal(markdown.match(/^\| chain \| 3\.00 \| 6\.00 \| 250 \| 15x \| 12x \| 10 \|$/gm)?.length, 1);
-    assert.equal(markdown.match(/\| met \|$/gm)?.length, 9);
+    assert.equal(markdown.match(/\| met \|$/gm)?.length, 12);
+    // The staircase: direct, the two floors, the chain, the chain with OAuth, each with what it adds.
+    const staircase = markdown.slice(markdown.indexOf('## Staircase'), markdown.indexOf('## Sequential'));
+    assert.deepEqual(
+      staircase
+        .split('\n')
+        .filter((l) => /^\| [a-z]/.test(l))
+        .map((l) => l.split(' | ').slice(0, 3)),
+      [
+        ['| direct', '0.20', ''],
+        ['| floor-host', '2.50', '+2.30'],
+        ['| floor-container', '2.70', '+0.20'],
+        ['| chain', '3.00', '+0.30'],
+        ['| chain-oauth', '3.50', '+0.50'],
+      ],
+    );
     assert.match(markdown, /`a \\\| b`/);
   });
 });
@@ -203,8 +242,8 @@ describe('bench layers', () => {
   const original = [
     step('sha256:e', '/bin/sh -c #(nop)  ENTRYPOINT ["/opt/sandbox/bin/entrypoint"]'),
     step('sha256:d', '|2 NPM_MCP=a /bin/sh -c /opt/sandbox/bin/install-server "$NPM_MCP"', '25000000'),
-    step('sha256:c', '/bin/sh -c /opt/sandbox/bin/with-build-ca npm ci --prefix /opt/supergateway', '75000000'),
-    step('sha256:b', '/bin/sh -c #(nop) COPY dir:123 in /opt/supergateway/', '1000'),
+    step('sha256:c', '/bin/sh -c /opt/sandbox/bin/with-build-ca npm ci --prefix /opt/sandbox/gateway', '75000000'),
+    step('sha256:b', '/bin/sh -c #(nop) COPY dir:123 in /opt/session-gateway/', '1000'),
     step('sha256:a', '/bin/sh -c /opt/sandbox/setup-os nginx openssl', '30000000'),
     ...base,
   ];
@@ -221,25 +260,29 @@ describe('bench layers', () => {
         ['/opt/sandbox/bin/with-build-ca', 75e6],
         ['/opt/sandbox/setup-os nginx op', 30e6],
         ['|2 NPM_MCP=a /bin/sh -c /opt/s', 25e6],
-        ['COPY dir:123 in /opt/supergate', 1000],
+        ['COPY dir:123 in /opt/session-g', 1000],
       ],
     );
     assert.throws(() => ourSteps(base, original), /fewer history entries/);
   });
 
-  test('a changed NPM_MCP that keeps the OS and Supergateway steps is a reuse', () => {
+  test('a changed NPM_MCP that keeps the OS and session gateway steps is a reuse', () => {
     const changed = [step('sha256:f', 'ENTRYPOINT'), step('sha256:g', '|2 NPM_MCP=b install-server'), ...original.slice(2)];
     assert.deepEqual(compareLayers(ourSteps(original, base), ourSteps(changed, base)), {
       osLayerReused: true,
-      supergatewayLayerReused: true,
+      gatewayLayerReused: true,
       reusedSteps: 3,
       totalSteps: 5,
     });
   });
 
-  test('a rebuilt OS or Supergateway step, or one that cannot be found, is not a reuse', () => {
-    const rebuilt = original.map((s) => (s.ID === 'sha256:c' ? { ...s, ID: 'sha256:c2' } : s));
-    assert.equal(compareLayers(ourSteps(original, base), ourSteps(rebuilt, base)).supergatewayLayerReused, false);
+  test('a rebuilt OS or session gateway step, or one that cannot be found, is not a reuse', () => {
+    const rebuilt = original.map((s) => (s.ID === 'sha256:b' ? { ...s, ID: 'sha256:b2' } : s));
+    assert.equal(compareLayers(ourSteps(original, base), ourSteps(rebuilt, base)).gatewayLayerReused, false);
+    // A BuildKit history names the copy by its paths, not by a dir: hash.
+    const buildKit = [step('sha256:x', 'COPY /opt/session-gateway/ /opt/session-gateway/ # buildkit')];
+    assert.equal(compareLayers(buildKit, buildKit).gatewayLayerReused, true);
+    assert.equal(compareLayers(buildKit, []).gatewayLayerReused, false);
     assert.equal(compareLayers(ourSteps(original, base), ourSteps(rebuilt, base)).osLayerReused, true);
     const noOs = original.filter((s) => s.ID !== 'sha256:a');
     assert.equal(compareLayers(ourSteps(original, base), noOs).osLayerReused, false);
@@ -261,15 +304,17 @@ describe('bench docker argv', () => {
       chain: 'mcp-bench-chain',
       npmMcpChangeTag: 'bench-npm-mcp-change',
       pythonTag: 'bench-python',
+      supergatewayImage: 'mcp-bench-supergateway:latest',
       supergatewayContainer: 'mcp-bench-supergateway',
       quietSupergatewayContainer: 'mcp-bench-supergateway-quiet',
+      floorContainer: 'mcp-bench-floor',
       guideImage: 'mcp-bench-guide:latest',
       guideContainer: 'mcp-bench-guide',
       network: 'mcp-bench-net',
     });
   });
 
-  test('Supergateway alone: the product image, Supergateway as entrypoint, stateful, loopback only', () => {
+  test('Supergateway alone: the reference image, Supergateway as entrypoint, stateful, loopback only', () => {
     assert.deepEqual(supergatewayAloneRunArgs({ name: 'sg', network: 'net', hostPort: 4000 }, 'img:latest', '/workspace'), [
       'run',
       '--detach',
@@ -328,6 +373,83 @@ describe('bench docker argv', () => {
     ]);
   });
 
+  test('the reference image is built FROM the product image', () => {
+    assert.deepEqual(supergatewayBuildArgs('/ctx', 'sg:latest', 'chain:latest'), [
+      'build',
+      '--force-rm',
+      '--label',
+      'io.mcp-sandbox.bench=1',
+      '--build-arg',
+      'PRODUCT_IMAGE=chain:latest',
+      '--tag',
+      'sg:latest',
+      '/ctx',
+    ]);
+  });
+
+  test("the floor in the container: the product image's gateway bundle as mcp, the chain's limits, loopback only", () => {
+    const args = floorContainerRunArgs({ name: 'f', network: 'net', hostPort: 4002 }, 'img:latest', '/workspace');
+    assert.deepEqual(args.slice(0, 10), [
+      'run',
+      '--detach',
+      '--name',
+      'f',
+      '--label',
+      'io.mcp-sandbox.bench=1',
+      '--network',
+      'net',
+      '--publish',
+      '127.0.0.1:4002:8000',
+    ]);
+    assert.deepEqual(args.slice(10), [
+      '--user',
+      'mcp',
+      '--cpus',
+      '1',
+      '--memory',
+      '1g',
+      '--env',
+      'NPM_MCP_ARGS=/workspace',
+      '--env',
+      'LOG_LEVEL=info',
+      '--env',
+      'GATEWAY_PORT=8000',
+      '--entrypoint',
+      'node',
+      'img:latest',
+      '--import',
+      LISTEN_ON_ALL,
+      '/opt/session-gateway/gateway.mjs',
+    ]);
+  });
+
+  test("the floor container's preload rebinds 127.0.0.1 to every interface and changes nothing else", async () => {
+    const { default: http } = await import('node:http');
+    const prototype = http.Server.prototype as { listen: (...args: unknown[]) => unknown };
+    const original = prototype.listen;
+    const seen: unknown[][] = [];
+    prototype.listen = function (this: unknown, ...args: unknown[]) {
+      seen.push(args);
+      return this;
+    };
+    try {
+      // It wraps whatever listen is there when it loads: here the recorder.
+      await import(LISTEN_ON_ALL);
+      const server = http.createServer();
+      server.listen(8000, '127.0.0.1', () => undefined);
+      server.listen(9000, '::1');
+      assert.deepEqual(
+        seen.map((a) => a.slice(0, 2)),
+        [
+          [8000, '0.0.0.0'],
+          [9000, '::1'],
+        ],
+      );
+    } finally {
+      prototype.listen = original;
+    }
+  });
+
   test('inspection commands', () => {
     assert.deepEqual(memUsageArgs('c'), ['stats', '--no-stream', '--format', '{{.MemUsage}}', 'c']);
     assert.deepEqual(historyArgs('i'), ['history', '--no-trunc', '--human=false', '--format', '{{json .}}', 'i']);
@@ -352,6 +474,47 @@ describe('bench options', () => {
   });
 });
 
+/** A Dockerfile's stages: each FROM line and its instructions, comments and continuation breaks dropped. */
+function stages(dockerfile: string): { from: string; instructions: string[] }[] {
+  const instructions = dockerfile
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  const result: { from: string; instructions: string[] }[] = [];
+  for (const line of instructions) {
+    if (/^FROM /i.test(line)) result.push({ from: line, instructions: [] });
+    else result.at(-1)?.instructions.push(line);
+  }
+  return result;
+}
+
+describe('Supergateway lives in the bench, not in the product image (issue 22)', () => {
+  const product = stages(readFileSync(join(projectDir, 'Dockerfile'), 'utf8'));
+  const reference = stages(readFileSync(join(projectDir, 'bench', 'supergateway', 'Dockerfile'), 'utf8'));
+
+  test('no stage of the product Dockerfile builds, copies or links Supergateway, and its build context has none', () => {
+    assert.ok(product.length >= 3, 'the product Dockerfile has its stages');
+    for (const stage of product) {
+      for (const line of [stage.from, ...stage.instructions]) assert.doesNotMatch(line, /supergateway/i, `product Dockerfile: ${line}`);
+    }
+    // docker/ is what `npm run build` stages as the build context (package_scripts/docker/context.ts).
+    assert.equal(existsSync(join(projectDir, 'docker', 'common', 'supergateway')), false);
+  });
+
+  test("the reference image is the product image plus Supergateway's bundle, linked on PATH", () => {
+    assert.deepEqual(
+      reference.map((s) => s.from),
+      ['FROM ${PRODUCT_IMAGE} AS build', 'FROM ${PRODUCT_IMAGE}'],
+    );
+    const final = reference.at(-1)!.instructions;
+    assert.ok(final.includes('COPY --from=build /opt/supergateway/ /opt/supergateway/'), final.join('\n'));
+    assert.ok(final.includes('RUN ln -s /opt/supergateway/dist/lib/supergateway.mjs /usr/local/bin/supergateway'), final.join('\n'));
+    // What the bench runs there: Supergateway as the entrypoint of that image.
+    assert.ok(supergatewayAloneRunArgs({ name: 'sg', network: 'n', hostPort: 1 }, 'ref:latest', '/workspace').includes('supergateway'));
+  });
+});
+
 test('every bench scenario runs the product default server version', () => {
   const [name, version] = [DEFAULT_NPM_MCP.slice(0, DEFAULT_NPM_MCP.lastIndexOf('@')), DEFAULT_NPM_MCP.slice(DEFAULT_NPM_MCP.lastIndexOf('@') + 1)];
   const rootManifest = JSON.parse(readFileSync(join(projectDir, 'package.json'), 'utf8'));
@@ -361,4 +524,32 @@ test('every bench scenario runs the product default server version', () => {
   assert.equal(guideManifest.dependencies[name], version);
   assert.equal(guideLock.packages[`node_modules/${name}`].version, version);
   assert.equal(guideLock.packages['node_modules/supergateway'].version, '4.0.0');
+});
+
+describe('bench CPU time', () => {
+  test('a /proc/PID/stat line: user, system and waited-for children times, counted from the last parenthesis', () => {
+    // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime ...
+    const line = '4242 (node (x) y) S 17 4242 4242 0 -1 4194560 100 0 0 0 250 50 7 3 20 0 11 0 123456 1000 100';
+    assert.deepEqual(parseProcStat(line), { pid: 4242, ppid: 17, cpuMs: 3100 });
+    assert.throws(() => parseProcStat('garbage'), /not a \/proc\/PID\/stat line/);
+  });
+
+  test('a process tree sums its root and every descendant, and nothing else', () => {
+    const table = [
+      { pid: 1, ppid: 0, cpuMs: 1000 },
+      { pid: 10, ppid: 1, cpuMs: 5 },
+      { pid: 11, ppid: 10, cpuMs: 7 },
+      { pid: 12, ppid: 11, cpuMs: 11 },
+      { pid: 20, ppid: 1, cpuMs: 100 },
+    ];
+    assert.equal(treeCpuMs(table, [10]), 23);
+    assert.equal(treeCpuMs(table, [11, 20]), 118);
+    assert.equal(treeCpuMs(table, [99]), 0);
+  });
+
+  test('cgroup v2 cpu.stat and v1 cpuacct.usage in milliseconds', () => {
+    assert.equal(parseCgroupCpuMs('usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\n'), 1500);
+    assert.equal(parseCgroupCpuMs('2500000000\n'), 2500);
+    assert.throws(() => parseCgroupCpuMs('nr_periods 0\n'), /neither cgroup v2/);
+  });
 });

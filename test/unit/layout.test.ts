@@ -29,8 +29,9 @@ test('every template folder has its packages file and the four gateway hooks, ex
 });
 
 test('Supergateway 4.0.0 and the esbuild that bundles it are pinned exactly, with a lockfile', () => {
-  const manifest = JSON.parse(readFileSync(join(projectDir, 'docker', 'common', 'supergateway', 'package.json'), 'utf8'));
-  const lock = JSON.parse(readFileSync(join(projectDir, 'docker', 'common', 'supergateway', 'package-lock.json'), 'utf8'));
+  // The bench's reference only (bench/supergateway/Dockerfile); the product image does not carry it.
+  const manifest = JSON.parse(readFileSync(join(projectDir, 'bench', 'supergateway', 'package.json'), 'utf8'));
+  const lock = JSON.parse(readFileSync(join(projectDir, 'bench', 'supergateway', 'package-lock.json'), 'utf8'));
   assert.equal(manifest.dependencies.supergateway, '4.0.0');
   assert.equal(lock.packages['node_modules/supergateway'].version, '4.0.0');
   assert.match(manifest.devDependencies.esbuild, /^\d+\.\d+\.\d+$/);
