@@ -94,8 +94,9 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
     try {
       await runAttached(docker, names.container, run);
     } finally {
-      // The container removed itself (--rm): its variables go with it.
-      await removeServerEnv(docker, names.serverEnvVolume);
+      // The container removed itself (--rm): its variables go with it. A failure here is named but does not hide the
+      // container's own outcome; the next start or stop removes the volume anyway.
+      await removeServerEnv(docker, names.serverEnvVolume).catch((error: Error) => ctx.out.warn(`${error.message}; npm run stop removes it`));
     }
     return undefined;
   }
