@@ -7,6 +7,7 @@ import { DockerError, parseOrThrow } from '../errors.js';
 import { findInstances } from '../operator/find.js';
 import { engineFromEnvFile } from '../operator/engine-select.js';
 import { instanceName } from '../operator/env-file.js';
+import { removeServerEnv } from '../operator/server-env.js';
 
 export const stopOptionsSchema = z
   .object({
@@ -32,6 +33,7 @@ export async function stop(ctx: CommandContext, rawOptions: StopOptions): Promis
   if (options.dryRun) {
     ctx.out.data(formatCommand(removeContainerArgs(names.container)));
     ctx.out.data(formatCommand(removeNetworkArgs(names.network)));
+    ctx.out.data(formatCommand(removeVolumeArgs(names.serverEnvVolume)));
     if (options.deleteData) ctx.out.data(formatCommand(removeVolumeArgs(names.dataVolume)));
     return;
   }
@@ -44,6 +46,8 @@ export async function stop(ctx: CommandContext, rawOptions: StopOptions): Promis
     ctx.out.success(`Stopped and removed ${names.container}.`);
   }
   await removeNetwork(ctx, docker, names.network);
+  // MCP_ENV's values (operator/server-env.ts), unlike the data volume, never outlive the instance.
+  await removeServerEnv(docker, names.serverEnvVolume);
   await dataVolume(ctx, docker, names.dataVolume, options.deleteData);
 }
 
@@ -92,6 +96,7 @@ async function stopAll(ctx: CommandContext, options: { dryRun: boolean; envFile?
     }
     await docker.run(removeContainerArgs(instance.container));
     await removeNetwork(ctx, docker, network);
+    await removeServerEnv(docker, instanceNames(instance.name).serverEnvVolume);
     ctx.out.success(`Stopped and removed ${instance.container}.`);
   }
 }

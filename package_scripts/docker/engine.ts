@@ -32,6 +32,8 @@ export interface DockerCallOptions {
   dropColours?: boolean;
   /** Resolve with the exit code instead of throwing (for probes such as "does it exist"). */
   allowFailure?: boolean;
+  /** Text for the command's stdin (a secret file's content, which must never be on a command line). */
+  input?: string;
   /** Called with the child once it started (attached runs forward Ctrl-C to it). */
   onSpawn?: (child: { kill(signal?: NodeJS.Signals): boolean }) => void;
 }
@@ -99,7 +101,7 @@ export function createDockerEngine(secrets: readonly string[] = [], selection: E
     const child = execa(binary, args, {
       env: { ...engineEnv, ...(options.env ?? {}) },
       extendEnv: true,
-      stdin: options.inherit ? 'inherit' : 'ignore',
+      ...(options.input !== undefined ? { input: options.input } : { stdin: options.inherit ? ('inherit' as const) : ('ignore' as const) }),
       stdout: options.inherit && !rendered ? 'inherit' : 'pipe',
       stderr: options.inherit && !rendered ? 'inherit' : 'pipe',
       buffer: !rendered,

@@ -13,6 +13,8 @@ export interface InstanceNames {
   tunnelVolume: string;
   /** MCP_DATA: the server's own data, kept across stop, start and rebuilds; only `stop --delete-data` removes it. */
   dataVolume: string;
+  /** MCP_ENV's values as a file for the server alone (sandbox/server-env.ts): written by every start, removed by stop. */
+  serverEnvVolume: string;
 }
 
 export function instanceNames(name: string, tag = 'latest'): InstanceNames {
@@ -24,6 +26,7 @@ export function instanceNames(name: string, tag = 'latest'): InstanceNames {
     authVolume: `${name}-auth`,
     tunnelVolume: `${name}-tunnel`,
     dataVolume: `${name}-data`,
+    serverEnvVolume: `${name}-server-env`,
   };
 }
 

@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { oauthResourceUrl } from './oauth.js';
 import { composeEnvFile, composeFile, COMPOSE_HEADER, envFileValueProblem, splitEnv, toYaml, type ComposeInstance } from '../sandbox/compose.js';
 import { sandboxProfile, type SandboxProfile } from '../sandbox/profile.js';
+import { serverEnvText } from '../sandbox/server-env.js';
 import { kubernetesExport } from './export-kubernetes.js';
 import type { Settings } from '../settings/load.js';
 import { GATEWAY_SECRET_NAMES } from '../settings/schema.js';
@@ -116,11 +117,18 @@ function composeExport(instances: readonly ExportInstance[], out: string | undef
     // docker-compose opens this path itself, from the folder it runs in: an absolute path works from anywhere.
     seccompFile: out ? `${out}/${copies.get(instance.settings.seccompProfile)}` : instance.settings.seccompProfile,
     secretNames: instance.secretNames,
+    serverEnvFile: `${instance.settings.NAME}.server-env`,
   }));
   const files: ExportFile[] = [{ name: 'compose.yaml', text: toYaml(composeFile(composeInstances), COMPOSE_HEADER), secret: false }];
   for (const instance of instances) {
     const { secret } = splitEnv(instance.profile.env, instance.secretNames);
     if (Object.keys(secret).length > 0) files.push({ name: `${instance.settings.NAME}.env`, text: composeEnvFile(secret), secret: true });
+    const server = instance.profile.serverEnv;
+    // Never printed: masking finds the values, not their base64 form.
+    if (server) {
+      const preview = `(the values of ${Object.keys(server.values).join(', ')} as base64, for the server alone)`;
+      files.push({ name: `${instance.settings.NAME}.server-env`, text: serverEnvText(server.values), secret: true, preview });
+    }
   }
   for (const [source, name] of copies) files.push({ name, text: readFileSync(source, 'utf8'), secret: false, preview: `(a copy of ${source})` });
   const where = out ?? 'OUT';

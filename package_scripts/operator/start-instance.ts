@@ -18,6 +18,7 @@ import { oauthResourceUrl } from './oauth.js';
 import { engineFor, type EngineOptions } from './engine-select.js';
 import { refuseLocalPaths, remoteMountWarning, tlsHostnamesWithRemote } from './remote.js';
 import { describeProbe } from './readiness.js';
+import { removeServerEnv, writeServerEnv } from './server-env.js';
 import { connectionUrl, credentialSource, readyReport, startWarnings, type ConnectionInfo } from './start-report.js';
 import { readTunnelUrl, waitUntilHealthy, waitUntilServed } from './wait.js';
 
@@ -85,11 +86,18 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
   await checkWritableMounts(docker, names.image, settings.mounts, !remote);
   if (await removeExisting(docker, names)) ctx.out.info(`Replaced the existing container ${names.container}.`);
   await ensureNetwork(docker, names, settings.NAME);
+  await writeServerEnv(docker, profile, names.serverEnvVolume);
 
   if (!options.detach) {
     const endpoint = settings.template === 'nginx' ? connectionUrl(settings, remote) : 'the tunnel logs its public URL once connected';
     ctx.out.info(`Starting ${names.container} attached; Ctrl-C stops it. Endpoint: ${endpoint}`);
-    await runAttached(docker, names.container, run);
+    try {
+      await runAttached(docker, names.container, run);
+    } finally {
+      // The container removed itself (--rm): its variables go with it. A failure here is named but does not hide the
+      // container's own outcome; the next start or stop removes the volume anyway.
+      await removeServerEnv(docker, names.serverEnvVolume).catch((error: Error) => ctx.out.warn(`${error.message}; npm run stop removes it`));
+    }
     return undefined;
   }
 

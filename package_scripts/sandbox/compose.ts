@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { IMAGE_HEALTHCHECK } from './healthcheck.js';
 import type { SandboxProfile } from './profile.js';
+import { SERVER_ENV_FILE } from './server-env.js';
 
 /**
  * The sandbox profile rendered as a Compose service: the same controls that
@@ -18,6 +19,8 @@ export interface ComposeInstance {
   seccompFile: string;
   /** Names of the variables whose values are secrets: they go to the env file, never into the YAML. */
   secretNames: readonly string[];
+  /** MCP_ENV's values (sandbox/server-env.ts): the secret's file, relative to the Compose file (NAME.server-env unless given). */
+  serverEnvFile?: string;
 }
 
 export interface ComposeService {
@@ -42,6 +45,8 @@ export interface ComposeService {
   extra_hosts?: string[];
   env_file?: string[];
   environment: Record<string, string>;
+  /** MCP_ENV's values, mounted as a file for the server alone (server-env.ts): never in environment or env_file. */
+  secrets?: Array<{ source: string; target: string }>;
   healthcheck: { test: string[]; interval: string; timeout: string; start_period: string; retries: number };
 }
 
@@ -49,6 +54,7 @@ export interface ComposeFile {
   services: Record<string, ComposeService>;
   networks: Record<string, { name: string; labels: Record<string, string> }>;
   volumes?: Record<string, { name: string }>;
+  secrets?: Record<string, { file: string }>;
 }
 
 /** Compose expands `$` in the YAML; `$$` is a literal dollar. */
@@ -99,6 +105,7 @@ export function composeService(instance: ComposeInstance): ComposeService {
     ...(pinned.length > 0 ? { extra_hosts: pinned.flatMap(([host, addresses]) => addresses.map((a) => `${host}:${a}`)) } : {}),
     ...(Object.keys(secret).length > 0 ? { env_file: [instance.envFile] } : {}),
     environment: Object.fromEntries(Object.entries(inline).map(([name, value]) => [name, literal(value)])),
+    ...(profile.serverEnv ? { secrets: [{ source: profile.serverEnv.volume, target: SERVER_ENV_FILE }] } : {}),
     healthcheck: {
       test: ['CMD', ...h.command],
       interval: `${h.intervalSeconds}s`,
@@ -118,6 +125,8 @@ export function composeFile(instances: readonly ComposeInstance[]): ComposeFile 
     // Named exactly as `npm run start` names it, so `npm run stop` removes it too.
     file.networks[profile.network] = { name: profile.network, labels: { ...pickInstanceLabel(profile.labels) } };
     for (const volume of profile.volumes) (file.volumes ??= {})[volume.name] = { name: volume.name };
+    // docker-compose binds the file read-only at the target; the entrypoint reads it as its owner.
+    if (profile.serverEnv) (file.secrets ??= {})[profile.serverEnv.volume] = { file: `./${instance.serverEnvFile ?? `${profile.container}.server-env`}` };
   }
   return file;
 }
@@ -128,7 +137,7 @@ function pickInstanceLabel(labels: Record<string, string>): Record<string, strin
 
 export const COMPOSE_HEADER = [
   ' Written by `npm run export -- --format compose`: the same sandbox as `npm run start -- -d`.',
-  ' Secret values are in the env files named by env_file (mode 0600), never in this file.',
+  ' Secret values are in the env files named by env_file and in the files of secrets (mode 0600), never in this file.',
   ' Export again after changing the settings, rather than editing the hardening here.',
 ].join('\n');
 

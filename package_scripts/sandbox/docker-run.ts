@@ -1,5 +1,6 @@
 import { PODMAN_ULIMITS, PODMAN_VAR_TMP, type EngineKind } from '../docker/podman.js';
 import type { BindMount, LogBound, SandboxProfile } from './profile.js';
+import { serverEnvMount } from './server-env.js';
 
 /**
  * The profile rendered as `docker run` argv. Arguments are separate array
@@ -75,6 +76,8 @@ export function dockerRunArgs(profile: SandboxProfile, engine: EngineKind = 'doc
     ...hardeningArgs(profile, engine),
     ...publishArgs(profile.publish),
     ...profile.volumes.flatMap((v) => ['--volume', `${v.name}:${v.target}`]),
+    // MCP_ENV's values: a file in a volume written before this run (server-env.ts), never --env.
+    ...(profile.serverEnv ? ['--volume', serverEnvMount(profile.serverEnv)] : []),
     ...profile.binds.flatMap(bindArgs),
     ...pinnedHostArgs(profile),
     ...Object.keys(profile.env).flatMap((name) => ['--env', name]),

@@ -44,9 +44,16 @@ export function quantity(size: string): string {
 export const secretName = (profile: SandboxProfile) => `${profile.container}-env`;
 const selector = (profile: SandboxProfile) => ({ [LABEL_INSTANCE]: profile.container });
 
+/**
+ * MCP_ENV's values still travel as the container's environment here, from the
+ * Secret (envFrom): Podman 4.3's `kube play` cannot mount a Secret as a volume
+ * (it crashes), and it is the only player the export is tested with. A cluster's
+ * exec therefore still sees them (docs/SECURITY.md, issue 27 item 6).
+ */
 function envOf(profile: SandboxProfile, secretNames: readonly string[]) {
-  const inline = Object.entries(profile.env).filter(([name]) => !secretNames.includes(name));
-  const secret = Object.entries(profile.env).filter(([name]) => secretNames.includes(name));
+  const all = { ...profile.env, ...(profile.serverEnv?.values ?? {}) };
+  const inline = Object.entries(all).filter(([name]) => !secretNames.includes(name));
+  const secret = Object.entries(all).filter(([name]) => secretNames.includes(name));
   return { inline: inline.map(([name, value]) => ({ name, value })), secret: Object.fromEntries(secret) };
 }
 

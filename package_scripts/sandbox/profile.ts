@@ -2,6 +2,7 @@ import type { InstanceNames } from '../docker/names.js';
 import { AUTH_VOLUME_TARGET, GATEWAY_PORT, LABEL_INSTANCE, LABEL_TEMPLATE, TLS_VOLUME_TARGET, TUNNEL_VOLUME_TARGET, USER_TLS_TARGET } from '../docker/names.js';
 import type { Settings } from '../settings/load.js';
 import { firewallEgressValue, type EgressPolicy } from './firewall.js';
+import type { ServerEnvChannel } from './server-env.js';
 
 /**
  * The sandbox of one instance as data: everything the kernel enforces and
@@ -34,6 +35,8 @@ export interface SandboxProfile {
   egress: EgressPolicy;
   /** The container's environment. Only the names go on a command line; values travel beside it. */
   env: Record<string, string>;
+  /** MCP_ENV's values: a file for the server alone (server-env.ts), never in `env`. Absent when MCP_ENV is empty. */
+  serverEnv?: ServerEnvChannel;
 }
 
 export interface NamedVolume {
@@ -114,7 +117,11 @@ export interface ProfileOptions {
   oauthResource?: string;
 }
 
-/** The container's environment: the gateway's settings, the server's variables, and the normalized egress rules. */
+/**
+ * The container's environment: the gateway's settings, the names (not the
+ * values) of the server's variables, and the normalized egress rules. The
+ * values go through the profile's serverEnv channel instead.
+ */
 export function containerEnv(settings: Settings, egress: EgressPolicy, oauthResource?: string): Record<string, string> {
   return {
     // The container's name for MCP_SERVER_ARGS.
@@ -132,7 +139,6 @@ export function containerEnv(settings: Settings, egress: EgressPolicy, oauthReso
     // The entrypoint hands this mount point to the server's user (it is root's when the volume is new).
     ...(settings.MCP_DATA ? { MCP_DATA: settings.MCP_DATA } : {}),
     ...settings.gatewayEnv,
-    ...settings.serverEnv,
   };
 }
 
@@ -172,5 +178,6 @@ export function sandboxProfile(settings: Settings, names: InstanceNames, options
     binds: [...(nginx ? tlsFileBinds(settings) : []), ...settings.mounts.map((m) => ({ source: m.hostPath, target: m.containerPath, readOnly: m.readOnly }))],
     egress: options.egress,
     env: containerEnv(settings, options.egress, options.oauthResource),
+    ...(Object.keys(settings.serverEnv).length > 0 ? { serverEnv: { volume: names.serverEnvVolume, values: { ...settings.serverEnv } } } : {}),
   };
 }

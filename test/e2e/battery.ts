@@ -246,6 +246,33 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
     assert.deepEqual(unexpected, []);
   });
 
+  test("5b. MCP_ENV's values are the server's alone: not in the container's configuration, not in docker exec, not readable in their file (issue 27.6)", async () => {
+    const { client, instance } = context();
+    // Control: the server has the value.
+    const { env } = await callJson<{ env: Record<string, string> }>(client, 'environment');
+    assert.equal(env.ALLOWED_VAR, 'visible-to-the-server');
+    // docker exec runs with the container's configured environment: the name is not there, so nothing is printed.
+    const exec = await docker(['exec', instance.name, 'printenv', 'ALLOWED_VAR']);
+    assert.equal(exec.stdout, '', 'docker exec printenv prints nothing');
+    assert.equal(exec.exitCode, 1, exec.stderr);
+    const configured = JSON.parse((await docker(['inspect', '--format', '{{json .Config.Env}}', instance.name])).stdout) as string[];
+    assert.ok(!configured.some((e) => e.startsWith('ALLOWED_VAR=') || e.includes('visible-to-the-server')), configured.join(' '));
+    assert.ok(configured.includes('MCP_ENV=ALLOWED_VAR'), 'the names stay (the entrypoint checks them)');
+    // PID 1 (tini, after the entrypoint's exec with env -i) holds none either.
+    const init = await docker(['exec', instance.name, 'cat', '/proc/1/environ']);
+    assert.equal(init.exitCode, 0, init.stderr);
+    assert.ok(!init.stdout.includes('visible-to-the-server'));
+    // The file: its owner's alone (root's under start, in a 0700 folder; Compose's secret is the host file's owner's), never
+    // a sandbox user's; the server cannot open it (control: its own mount is readable).
+    const mode = await docker(['exec', instance.name, 'stat', '-c', '%a %U', '/etc/mcp-sandbox/server-env/env']);
+    assert.match(mode.stdout.trim(), /^600 /, mode.stderr);
+    assert.ok(!/ (mcp|gateway)$/.test(mode.stdout.trim()), mode.stdout);
+    const read = await callJson(client, 'read_file', { path: '/etc/mcp-sandbox/server-env/env' });
+    assert.equal(read.ok, false);
+    assert.equal(read.code, 'EACCES');
+    assert.deepEqual(await callJson(client, 'read_file', { path: '/workspace/ro/readable.txt' }), { ok: true, value: 'mounted read-only' });
+  });
+
   test('6. the server cannot become root', async () => {
     const result = await callJson(context().client, 'become_root');
     assert.equal(result.uid, 10002);

@@ -4,7 +4,7 @@
  * templates run the shared items in tunnels.test.ts.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -254,6 +254,39 @@ describe(onEngine('escape battery against the nginx template (steps in order, on
     assert.deepEqual(served, { text: 'back' });
     const logs = await docker(['logs', instance.name]);
     assert.match(logs.stdout + logs.stderr, /session-gateway (stopped|exited)/, `the reason is logged (the stopped gateway was pid ${parent})`);
+  });
+
+  /** ALLOWED_VAR as a fresh session's server sees it, once the instance serves. */
+  const serversValue = () =>
+    waitFor(
+      'the instance to serve',
+      async () => {
+        const fresh = await context.connect();
+        try {
+          return (await callJson<{ env: Record<string, string> }>(fresh, 'environment')).env.ALLOWED_VAR ?? '(unset)';
+        } finally {
+          await fresh.close();
+        }
+      },
+      90_000,
+    );
+
+  test("MCP_ENV's values survive the engine's restarts (the restart policy's above, docker restart), and start again replaces them", async () => {
+    const { instance } = context;
+    // After the restart policy's restart (the test above).
+    assert.equal(await serversValue(), 'visible-to-the-server');
+    const restarted = await docker(['restart', instance.name]);
+    assert.equal(restarted.exitCode, 0, restarted.stderr);
+    assert.equal(await serversValue(), 'visible-to-the-server');
+    assert.equal((await docker(['exec', instance.name, 'printenv', 'ALLOWED_VAR'])).stdout, '');
+    // A new value in the env file: the next start writes it, and nothing of the old one is left.
+    writeFileSync(instance.envFile, readFileSync(instance.envFile, 'utf8').replace(/^ALLOWED_VAR=.*$/m, 'ALLOWED_VAR=the-second-value'));
+    const started = await cli(['start', '-d', '--env-file', instance.envFile]);
+    assert.equal(started.exitCode, 0, started.all);
+    assert.ok(!started.all.includes('the-second-value'), 'the value is not printed');
+    assert.equal(await serversValue(), 'the-second-value');
+    const configured = await docker(['inspect', '--format', '{{json .Config.Env}}', instance.name]);
+    assert.ok(!configured.stdout.includes('the-second-value') && !configured.stdout.includes('visible-to-the-server'));
   });
 });
 

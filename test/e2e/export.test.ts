@@ -106,6 +106,8 @@ describe('export --format compose, run by docker-compose (steps in order, on sha
     assert.ok(!yaml.includes(exported.token) && !yaml.includes(SERVER_SECRET), 'no secret in compose.yaml');
     assert.ok(!written.all.includes(exported.token) && !written.all.includes(SERVER_SECRET), 'no secret printed');
     assert.equal(statSync(join(out, `${exported.name}.env`)).mode & 0o777, 0o600);
+    assert.equal(statSync(join(out, `${exported.name}.server-env`)).mode & 0o777, 0o600);
+    assert.ok(!readFileSync(join(out, `${exported.name}.env`), 'utf8').includes(SERVER_SECRET), "the server's value is not in the env file");
     assert.match(readFileSync(join(out, `${exported.name}.env`), 'utf8'), new RegExp(`^ACCESS_TOKEN='${exported.token}'$`, 'm'));
     assert.equal(readFileSync(join(out, 'seccomp.json'), 'utf8'), readFileSync(join(projectDir, 'profiles', 'seccomp.json'), 'utf8'));
     const config = await compose(['config', '--quiet']);
@@ -141,7 +143,22 @@ describe('export --format compose, run by docker-compose (steps in order, on sha
     // an export runs anywhere, so its container makes its own (docs/DEPLOY.md).
     assert.deepEqual([envA.get('SANDBOX_TLS_SOURCE'), envB.get('SANDBOX_TLS_SOURCE')], ['local-ca', undefined]);
     assert.equal(envB.get('ACCESS_TOKEN'), exported.token);
-    assert.equal(envB.get('PROBE_SECRET'), SERVER_SECRET);
+    // The server's variable: in neither container's configuration (the name only), but in each one's file for the server (issue 27.6).
+    assert.deepEqual([envA.get('PROBE_SECRET'), envB.get('PROBE_SECRET')], [undefined, undefined]);
+    assert.deepEqual([envA.get('MCP_ENV'), envB.get('MCP_ENV')], ['PROBE_SECRET', 'PROBE_SECRET']);
+    const mounts = (i: Inspect) => (i as unknown as { Mounts: Array<{ Type: string; Destination: string; RW: boolean }> }).Mounts;
+    assert.ok(
+      mounts(a).some((m) => m.Type === 'volume' && m.Destination === '/etc/mcp-sandbox/server-env' && !m.RW),
+      JSON.stringify(mounts(a)),
+    );
+    assert.ok(
+      mounts(b).some((m) => m.Type === 'bind' && m.Destination === '/etc/mcp-sandbox/server-env/env' && !m.RW),
+      JSON.stringify(mounts(b)),
+    );
+    for (const name of [started.name, exported.name]) {
+      const exec = await docker(['exec', name, 'printenv', 'PROBE_SECRET']);
+      assert.equal(exec.stdout, '', `${name}: docker exec does not carry the value`);
+    }
     assert.equal(envB.get('NPM_MCP_ARGS'), '/workspace $HOME');
     assert.equal(b.Config.Labels['io.mcp-sandbox.instance'], exported.name);
   });

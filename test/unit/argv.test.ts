@@ -309,8 +309,12 @@ describe('containerEnv', () => {
       SANDBOX_BIND_ADDRESS: '127.0.0.1',
       ALLOWED_ORIGINS: 'https://app.example.com',
       TLS_HOSTNAMES: 'DNS:my-host,IP:192.0.2.10',
-      GITHUB_TOKEN: 'ghp_notarealsecretvalue',
-      API_BASE: 'https://api.example.com',
+    });
+    // The values are the server's alone: they travel in the profile's file channel (sandbox/server-env.ts), never in the container's environment.
+    const profile = sandboxProfile(s, instanceNames(s.NAME), { detached: true, egress: egressPolicy(s.MCP_EGRESS, { 'api.github.com': ['140.82.112.5'] }) });
+    assert.deepEqual(profile.serverEnv, {
+      volume: 'mcp-sandbox-server-env',
+      values: { GITHUB_TOKEN: 'ghp_notarealsecretvalue', API_BASE: 'https://api.example.com' },
     });
     assert.deepEqual(s.secrets, [TOKEN, 'ghp_notarealsecretvalue', 'https://api.example.com']);
   });
@@ -400,7 +404,7 @@ describe('runArgs', () => {
     ]);
   });
 
-  it('MCP_ENV: the server variables are named after the gateway ones, their values only in env', () => {
+  it('MCP_ENV: no --env for the server variables, their values in neither argv nor env; the read-only volume of their file instead', () => {
     const s = settings({ MCP_ENV: 'GITHUB_TOKEN,OTHER_SECRET', GITHUB_TOKEN: 'ghp_0000notreal1111', OTHER_SECRET: 'hunter2-longer' });
     const run = runArgs(s, instanceNames(s.NAME), { detached: false });
     assert.deepEqual(run.args, [
@@ -419,17 +423,17 @@ describe('runArgs', () => {
       '127.0.0.1:443:8443',
       '--volume',
       'mcp-sandbox-tls:/var/lib/mcp-sandbox/tls',
+      '--volume',
+      'mcp-sandbox-server-env:/etc/mcp-sandbox/server-env:ro',
       ...DEFAULT_ENV_FLAGS,
-      '--env',
-      'GITHUB_TOKEN',
-      '--env',
-      'OTHER_SECRET',
       'mcp-sandbox:latest',
     ]);
-    assert.equal(run.env.GITHUB_TOKEN, 'ghp_0000notreal1111');
-    assert.equal(run.env.OTHER_SECRET, 'hunter2-longer');
+    // The names stay in the environment (the entrypoint checks them); the values are in the file only.
     assert.equal(run.env.MCP_ENV, 'GITHUB_TOKEN,OTHER_SECRET');
+    assert.equal('GITHUB_TOKEN' in run.env, false);
+    assert.equal('OTHER_SECRET' in run.env, false);
     assertNoSecretIn(run.args, s.secrets);
+    assertNoSecretIn(Object.values(run.env), ['ghp_0000notreal1111', 'hunter2-longer']);
   });
 
   it('an IPv6 BIND_ADDRESS is bracketed in --publish', () => {
@@ -541,6 +545,7 @@ describe('small argv helpers', () => {
       authVolume: 'mcp-x-auth',
       tunnelVolume: 'mcp-x-tunnel',
       dataVolume: 'mcp-x-data',
+      serverEnvVolume: 'mcp-x-server-env',
     });
     assert.deepEqual(instanceNames('mcp-x', '1.2'), {
       container: 'mcp-x',
@@ -550,6 +555,7 @@ describe('small argv helpers', () => {
       authVolume: 'mcp-x-auth',
       tunnelVolume: 'mcp-x-tunnel',
       dataVolume: 'mcp-x-data',
+      serverEnvVolume: 'mcp-x-server-env',
     });
   });
 
@@ -617,7 +623,8 @@ describe('formatCommand and maskSecrets', () => {
     assert.ok(text.startsWith('docker run --name mcp-sandbox --detach'));
     assert.ok(text.includes('--cap-drop ALL'));
     assert.ok(text.includes('--env ACCESS_TOKEN'));
-    assert.ok(text.includes('--env GH_PAT'));
+    assert.ok(!text.includes('--env GH_PAT'));
+    assert.ok(text.includes('--volume mcp-sandbox-server-env:/etc/mcp-sandbox/server-env:ro'));
     assert.ok(!text.includes(TOKEN));
     assert.ok(!text.includes('ghp_dryrunsecret'));
   });

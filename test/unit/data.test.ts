@@ -165,7 +165,7 @@ own_data_folder "$2" mcp`,
 });
 
 describe('stop and the data volume', () => {
-  function recording(volumeExists: boolean) {
+  function recording(volumeExists: boolean, others: readonly string[] = []) {
     const calls: string[][] = [];
     const messages: string[] = [];
     const engine: DockerEngine = {
@@ -173,7 +173,10 @@ describe('stop and the data volume', () => {
         calls.push(args);
         const ok = (stdout = ''): DockerResult => ({ stdout, stderr: '', exitCode: 0 });
         if (args[0] === 'ps') return ok('abc123\n');
-        if (args[0] === 'volume' && args[1] === 'ls') return ok(volumeExists ? 'mem-data\n' : '');
+        if (args[0] === 'volume' && args[1] === 'ls') {
+          const existing = [...(volumeExists ? ['mem-data'] : []), ...others];
+          return ok(existing.filter((v) => args.includes(`name=^${v}$`)).join('\n'));
+        }
         return ok();
       },
     };
@@ -190,6 +193,15 @@ describe('stop and the data volume', () => {
       h.messages.includes('info: Kept the data volume mem-data (MCP_DATA): the next start finds it as it was. `npm run stop -- --delete-data` deletes it.'),
     );
   });
+  it("a plain stop removes NAME-server-env (MCP_ENV's values never outlive the instance) and keeps NAME-data", async () => {
+    const h = recording(true, ['mem-server-env']);
+    await stop(h.ctx, { name: 'mem' });
+    assert.deepEqual(removed(h.calls), [['volume', 'rm', 'mem-server-env']]);
+    // Control: without that volume (no MCP_ENV), nothing is removed.
+    const none = recording(true);
+    await stop(none.ctx, { name: 'mem' });
+    assert.deepEqual(removed(none.calls), []);
+  });
   it('--delete-data removes exactly NAME-data', async () => {
     const h = recording(true);
     await stop(h.ctx, { name: 'mem', deleteData: true });
@@ -200,6 +212,7 @@ describe('stop and the data volume', () => {
     const h = recording(true);
     await stop(h.ctx, { name: 'mem', deleteData: true, dryRun: true });
     assert.deepEqual(h.calls, []);
+    assert.ok(h.messages.includes('data: docker volume rm mem-server-env'), h.messages.join('\n'));
     assert.ok(h.messages.includes('data: docker volume rm mem-data'), h.messages.join('\n'));
   });
   it('--delete-data with --all is refused before any docker call', async () => {

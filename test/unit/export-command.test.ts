@@ -67,16 +67,30 @@ describe('npm run export', () => {
     const { dir, envFiles } = folderWith({ one: { MCP_ENV: 'API_KEY', API_KEY: 'k3y-value' } });
     const out = join(dir, 'deploy');
     const { messages } = await run({ format: 'compose', out, envFile: envFiles });
-    assert.deepEqual(readdirSync(out).sort(), ['compose.yaml', 'one.env', 'seccomp.json']);
+    assert.deepEqual(readdirSync(out).sort(), ['compose.yaml', 'one.env', 'one.server-env', 'seccomp.json']);
     assert.deepEqual(readdirSync(dir).sort(), ['.env.one', 'deploy'], 'no staging folder left');
     assert.equal(statSync(join(out, 'one.env')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(out, 'one.server-env')).mode & 0o777, 0o600);
     assert.equal(statSync(join(out, 'compose.yaml')).mode & 0o777, 0o644);
-    assert.equal(readFileSync(join(out, 'one.env'), 'utf8'), `ACCESS_TOKEN='${TOKEN}'\nAPI_KEY='k3y-value'\n`);
+    // The gateway's secret in the env file (Config.Env); the server's value in its own secret file only.
+    assert.equal(readFileSync(join(out, 'one.env'), 'utf8'), `ACCESS_TOKEN='${TOKEN}'\n`);
+    assert.equal(readFileSync(join(out, 'one.server-env'), 'utf8'), `API_KEY=${Buffer.from('k3y-value').toString('base64')}\n`);
     const compose = parse(readFileSync(join(out, 'compose.yaml'), 'utf8'));
     assert.deepEqual(compose.services.one.security_opt, ['no-new-privileges', `seccomp=${join(out, 'seccomp.json')}`]);
     assert.deepEqual(compose.services.one.env_file, ['one.env']);
+    assert.deepEqual(compose.secrets, { 'one-server-env': { file: './one.server-env' } });
     assert.ok(!messages.join('\n').includes(TOKEN));
     assert.ok(messages.some((m) => m.includes(`docker-compose -f ${out}/compose.yaml up -d`)));
+  });
+
+  it("a Compose preview shows the server's secret file by its names only, never its base64 values", async () => {
+    const { envFiles } = folderWith({ one: { MCP_ENV: 'API_KEY', API_KEY: 'k3y-value' } });
+    const text = (await run({ format: 'compose', envFile: envFiles })).messages.join('\n');
+    assert.match(
+      text,
+      /# ---- one\.server-env \(secret values masked; written with mode 0600\) ----\ndata: \(the values of API_KEY as base64, for the server alone\)/,
+    );
+    assert.ok(!text.includes('k3y-value') && !text.includes(Buffer.from('k3y-value').toString('base64')));
   });
 
   it('a preview without --out: every file on stdout with the secrets masked, nothing written', async () => {
@@ -230,13 +244,17 @@ describe('npm run export', () => {
     });
 
     it('a secret value Compose would read differently: the variable is named, its value is not', async () => {
-      const { envFiles } = folderWith({ one: { MCP_ENV: 'API_KEY', API_KEY: `"it's-secret"` } });
+      const passphrase = { AUTH: 'oauth', OAUTH_OWNER_PASSPHRASE: `"it's-secret-passphrase"` };
+      const { envFiles } = folderWith({ one: passphrase });
       const recorded = recordingContext();
       await assert.rejects(exportCommand(recorded.ctx, { format: 'compose', envFile: envFiles }), (error: Error) => {
-        assert.match(error.message, /the value of API_KEY holds a quote or a backslash/);
+        assert.match(error.message, /the value of OAUTH_OWNER_PASSPHRASE holds a quote or a backslash/);
         assert.ok(!error.message.includes("it's-secret"));
         return true;
       });
+      // Control: the same value for the server (MCP_ENV) travels in its own file (base64), which carries any value.
+      const server = folderWith({ one: { MCP_ENV: 'API_KEY', API_KEY: `"it's-secret"` } });
+      await exportCommand(recordingContext().ctx, { format: 'compose', envFile: server.envFiles });
     });
 
     it('two env files with one NAME; --image for several; --push with nowhere to push; --image and --registry', async () => {

@@ -162,13 +162,22 @@ describe('export --format compose: the sandbox profile as a Compose service', ()
     assert.equal(serviceOf({ MCP_EGRESS: 'open' }).extra_hosts, undefined);
   });
 
-  it("the server's variables (MCP_ENV) are secrets: env file only; a $ inline is written $$ so Compose keeps it", () => {
+  it("the server's variables (MCP_ENV): a file-based secret mounted for the server alone, in neither environment nor env file; a $ inline is written $$", () => {
     const instance = instanceOf(settingsOf({ MCP_ENV: 'API_KEY', API_KEY: 'k3y-value', MCP_SERVER_ARGS: '/workspace $HOME' }));
-    const service = composeService(composeOf(instance));
+    const file = composeFile([composeOf(instance)]);
+    const service = file.services[instance.profile.container]!;
     assert.equal(service.environment.API_KEY, undefined);
     assert.equal(service.environment.MCP_ENV, 'API_KEY');
     assert.equal(service.environment.NPM_MCP_ARGS, '/workspace $$HOME');
-    assert.equal(composeEnvFile(splitEnv(instance.profile.env, instance.secretNames).secret), `ACCESS_TOKEN='${TOKEN}'\nAPI_KEY='k3y-value'\n`);
+    // The env file holds the gateway's secret only; the server's value travels in the secret's file (export.ts writes it, 0600).
+    assert.equal(composeEnvFile(splitEnv(instance.profile.env, instance.secretNames).secret), `ACCESS_TOKEN='${TOKEN}'\n`);
+    assert.deepEqual(service.secrets, [{ source: 'mcp-sandbox-server-env', target: '/etc/mcp-sandbox/server-env/env' }]);
+    assert.deepEqual(file.secrets, { 'mcp-sandbox-server-env': { file: './mcp-sandbox.server-env' } });
+    assert.ok(!toYaml(file).includes('k3y-value'), 'no value in the YAML');
+    // Control: without MCP_ENV there is no secret at all.
+    const plain = composeFile([composeOf(instanceOf(settingsOf({})))]);
+    assert.equal(plain.secrets, undefined);
+    assert.equal(plain.services['mcp-sandbox']!.secrets, undefined);
   });
 
   it('env file values: refused when Compose 1.29 and v2 would read them differently', () => {

@@ -628,7 +628,9 @@ describe('valid settings', { concurrency: 4 }, () => {
     assert.ok(command.includes(' --ulimit core=0 '), command);
     assert.ok(command.includes(' --publish 127.0.0.1:443:8443 '), command);
     assert.ok(command.includes(' --env ACCESS_TOKEN '), command);
-    assert.ok(command.includes(' --env GH_PAT '), command);
+    // GH_PAT's value goes to the server in a file (the read-only volume), never through --env.
+    assert.ok(!command.includes(' --env GH_PAT '), command);
+    assert.ok(command.includes(' --volume mcp-dry-server-env:/etc/mcp-sandbox/server-env:ro '), command);
     assert.ok(command.endsWith(' mcp-dry:latest'), command);
     assert.ok(!result.stdout.includes(TOKEN) && !result.stderr.includes(TOKEN), 'no token in the output');
     assert.ok(!result.stdout.includes('ghp_dryrunsecretvalue'), 'no MCP_ENV value in the output');
@@ -672,9 +674,12 @@ describe('valid settings', { concurrency: 4 }, () => {
       'network ls --quiet --filter name=^mcp-sandbox-net$',
       'network create --label io.mcp-sandbox.instance=mcp-sandbox mcp-sandbox-net',
     ]);
-    assert.equal(calls.length, 6);
-    assert.ok(calls[5]!.startsWith('run --name mcp-sandbox --rm '), calls[5]);
-    assert.ok(calls[5]!.includes('--env ACCESS_TOKEN'));
+    // No MCP_ENV: the volume of the server's variables is looked for before the run and after it (attached), never written.
+    assert.equal(calls.length, 8);
+    assert.equal(calls[5], 'volume ls --quiet --filter name=^mcp-sandbox-server-env$');
+    assert.ok(calls[6]!.startsWith('run --name mcp-sandbox --rm '), calls[6]);
+    assert.ok(calls[6]!.includes('--env ACCESS_TOKEN'));
+    assert.equal(calls[7], 'volume ls --quiet --filter name=^mcp-sandbox-server-env$');
     assert.ok(!readFileSync(box.marker, 'utf8').includes(TOKEN), 'the token is not on the docker command line');
     assert.equal(readFileSync(box.tokenSeen, 'utf8'), TOKEN, 'the docker client received the token in its environment');
   });

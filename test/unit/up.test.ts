@@ -170,6 +170,8 @@ describe('up (with a recording docker engine)', () => {
         ['ps', '--all'],
         ['network', 'ls'],
         ['network', 'create'],
+        // No MCP_ENV: a left-over volume of the server's variables is looked for (and would be removed), none is written.
+        ['volume', 'ls'],
         ['run', '--name'],
         ['inspect', '--format'],
         healthcheckArgs('mcp-sandbox'),

@@ -84,7 +84,9 @@ run_as() {
 # environ. Two setpriv: the inheritable set can gain only what the bounding set
 # still holds, and root's capabilities after the exec come from it alone.
 run_session_gateway() {
-  keep_only_env "$MCP_KEEP_ENV ${MCP_ENV//,/ }"
+  local names="${MCP_ENV:-}"
+  keep_only_env "$MCP_KEEP_ENV ${names//,/ }"
+  load_server_env "$SERVER_ENV_FILE" "$names"
   exec setpriv --inh-caps=-all,+setuid,+setgid -- \
     setpriv --bounding-set=-all --no-new-privs -- "$@"
 }
@@ -104,4 +106,64 @@ own_data_folder() {
   [ "$owner" = "$(id -u "$user")" ] && return 0
   if [ "$owner" = 0 ]; then chmod 0700 -- "$folder"; fi
   chown -- "$user:$user" "$folder"
+}
+
+# MCP_ENV's values, delivered as a file rather than in the container's
+# configuration (Config.Env): the entrypoint, every health check and every
+# `docker exec` would carry them there. `npm run start` writes the file into the
+# instance's volume NAME-server-env (root's, 0700; the file 0600), Compose
+# mounts it as a secret. One line a variable, NAME=BASE64 (the value's bytes:
+# any character, line breaks included); package_scripts/sandbox/server-env.ts
+# writes it. Without the file, MCP_ENV's values come from the environment, as a
+# plain `docker run -e` gives them. A variable, not a constant: the fast tests
+# point it elsewhere.
+SERVER_ENV_FILE=/etc/mcp-sandbox/server-env/env
+
+# The file, checked before anything else runs (no value is read here): a
+# regular file that neither "mcp" nor "gateway" owns and nobody else may read.
+check_server_env_file() {
+  local file="$1" owner mode
+  [ -e "$file" ] || return 0
+  [ -f "$file" ] || die "$file (the MCP server's variables) is not a regular file"
+  owner="$(stat -L -c %u -- "$file")"
+  mode="$(stat -L -c %a -- "$file")"
+  if [ "$owner" = "$(id -u mcp)" ] || [ "$owner" = "$(id -u gateway)" ]; then
+    die "$file (the MCP server's variables) belongs to uid $owner, a user of the sandbox; it must be root's, or the file owner's on the host (mode 0600)"
+  fi
+  (((8#$mode & 8#077) == 0)) || die "$file (the MCP server's variables) has mode $mode; only its owner may read it (0600 or 0400)"
+}
+
+# The file's text, read as its owner: root's file (npm run start) directly, a
+# Compose secret (bound from the host, owned by the host's user) through
+# setpriv, since root here has no CAP_DAC_OVERRIDE. Nothing on a command line.
+server_env_text() {
+  local file="$1" owner group
+  owner="$(stat -L -c %u -- "$file")"
+  group="$(stat -L -c %g -- "$file")"
+  if [ "$owner" = "$(id -u)" ]; then
+    cat -- "$file"
+  else
+    setpriv --reuid="$owner" --regid="$group" --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs -- cat -- "$file"
+  fi
+}
+
+# Into this (background) subshell's environment, for the session gateway it
+# becomes: the file's variables, each one listed in MCP_ENV (anything else
+# stops the container). The file's values replace the environment's.
+load_server_env() {
+  local file="$1" list="$2" text line name value
+  [ -e "$file" ] || return 0
+  for name in ${list//,/ }; do unset "$name"; done
+  text="$(server_env_text "$file")" || die "could not read $file (the MCP server's variables)"
+  while [ -n "$text" ]; do
+    line="${text%%$'\n'*}"
+    if [[ "$text" == *$'\n'* ]]; then text="${text#*$'\n'}"; else text=''; fi
+    [ -n "$line" ] || continue
+    [[ "$line" =~ ^([A-Za-z_][A-Za-z0-9_]*)=([A-Za-z0-9+/]*={0,2})$ ]] || die "$file: a line is not NAME=BASE64; write the file again with npm run start or npm run export"
+    name="${BASH_REMATCH[1]}"
+    case ",$list," in *",$name,"*) ;; *) die "$file sets $name, which MCP_ENV does not list" ;; esac
+    # The sentinel keeps a value's trailing line breaks, which $( ) would strip.
+    value="$(printf '%s' "${BASH_REMATCH[2]}" | base64 -d && printf x)" || die "$file: the value of $name is not base64"
+    export "$name=${value%x}"
+  done
 }
