@@ -104,7 +104,12 @@ describe('the server-env channel on the CLI side', () => {
   });
 
   it('the file lives where the entrypoint looks for it', async () => {
-    const run = await runWithFakes('bash', ['-c', '. "$1"; printf %s "$SERVER_ENV_FILE"', 'test', join(projectDir, 'docker', 'common', 'runtime', 'lib', 'sandbox.sh')]);
+    const run = await runWithFakes('bash', [
+      '-c',
+      '. "$1"; printf %s "$SERVER_ENV_FILE"',
+      'test',
+      join(projectDir, 'docker', 'common', 'runtime', 'lib', 'sandbox.sh'),
+    ]);
     assert.equal(run.stdout, SERVER_ENV_FILE);
   });
 });
