@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { CommandContext } from './context.js';
+import { templateNames } from './templates/registry.js';
 
 /** One line per command, for `npm run cli`; the order is the order a user needs them. */
 export const COMMANDS: ReadonlyArray<readonly [string, string]> = [
@@ -29,7 +30,10 @@ export function commandTable(): string {
 
 const envFileOption = () => new Option('--env-file <path>', 'settings file').default('.env');
 const contextOption = () => new Option('--context <name>', 'the Docker context to use (overrides DOCKER_HOST and DOCKER_CONTEXT; see docs/REMOTE.md)');
-const templateOption = () => new Option('--template <name>', 'nginx, ngrok or pinggy (overrides TEMPLATE)');
+const templateOption = () => {
+  const names = templateNames();
+  return new Option('--template <name>', `${names.slice(0, -1).join(', ')} or ${names.at(-1)} (overrides TEMPLATE)`);
+};
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 
 /**

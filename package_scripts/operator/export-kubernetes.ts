@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { publishesPort } from '../templates/registry.js';
 import {
   kubernetesObjects,
   kubernetesSecret,
@@ -49,7 +50,7 @@ export function kubernetesExport(instances: readonly ExportInstance[], out: stri
   const k8s: KubernetesInstance[] = instances.map(({ settings, profile, secretNames }) => ({
     profile,
     template: settings.template,
-    ...(settings.template === 'nginx' ? { servicePort: settings.HOST_PORT } : {}),
+    ...(publishesPort(settings.template) ? { servicePort: settings.HOST_PORT } : {}),
     seccompLocalhostProfile: `${SECCOMP_DIR}/${copies.get(settings.seccompProfile)}`,
     secretNames,
   }));

@@ -8,7 +8,7 @@ import { composeEnvFile, composeFile, COMPOSE_HEADER, envFileValueProblem, split
 import { sandboxProfile, type SandboxProfile } from '../sandbox/profile.js';
 import { kubernetesExport } from './export-kubernetes.js';
 import type { Settings } from '../settings/load.js';
-import { GATEWAY_SECRET_NAMES } from '../settings/schema.js';
+import { gatewaySecretNames, publishesPort } from '../templates/registry.js';
 import { resolveEgress } from './egress.js';
 import { envFilePath, settingsFor } from './env-file.js';
 import { checkOutputDir, writeExport, type ExportFile } from './export-files.js';
@@ -49,7 +49,7 @@ export interface RenderedExport {
 }
 
 export function secretNamesOf(settings: Settings): string[] {
-  return [...GATEWAY_SECRET_NAMES, ...Object.keys(settings.serverEnv)].filter((name, i, all) => all.indexOf(name) === i);
+  return [...gatewaySecretNames(), ...Object.keys(settings.serverEnv)].filter((name, i, all) => all.indexOf(name) === i);
 }
 
 const IMAGE_REF =
@@ -145,7 +145,7 @@ export async function exportInstances(ctx: CommandContext, options: ExportOption
   for (const settings of all) {
     const names = instanceNames(settings.NAME);
     // As start decides it (operator/oauth.ts): the exported instance announces the same resource.
-    const oauthResource = settings.AUTH === 'oauth' && settings.template === 'nginx' ? oauthResourceUrl(settings) : undefined;
+    const oauthResource = settings.AUTH === 'oauth' && publishesPort(settings.template) ? oauthResourceUrl(settings) : undefined;
     const profile = sandboxProfile(settings, names, {
       detached: true,
       egress: await resolveEgress(settings.MCP_EGRESS),

@@ -8,6 +8,7 @@ import { dockerRunArgs } from '../sandbox/docker-run.js';
 import { sandboxProfile } from '../sandbox/profile.js';
 import type { Settings } from '../settings/load.js';
 import { settingsReport } from '../settings/report.js';
+import { publishesPort } from '../templates/registry.js';
 import { withLocalCaCertificate } from '../tls/instance-certificate.js';
 import { runAttached } from './attached.js';
 import { saveServedCertificate } from './certificate.js';
@@ -55,14 +56,15 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
   const { remote, address } = await engineEndpoint(docker);
   if (remote) refuseLocalPaths(loaded, address);
   // On a remote engine the certificate also names the remote host, which clients dial; it is made there
-  // (the local CA's files are on this machine). Locally, nginx without CERT_FILE/KEY_FILE serves the
-  // certificate the local CA signs on this machine, mounted like them.
+  // (the local CA's files are on this machine). Locally, a published port without CERT_FILE/KEY_FILE serves
+  // the certificate the local CA signs on this machine, mounted like them.
+  const published = publishesPort(loaded.template);
   const settings: Settings = remote
-    ? loaded.template === 'nginx'
+    ? published
       ? { ...loaded, gatewayEnv: { ...loaded.gatewayEnv, TLS_HOSTNAMES: tlsHostnamesWithRemote(loaded.gatewayEnv.TLS_HOSTNAMES, remote) } }
       : loaded
     : await withLocalCaCertificate(ctx, loaded, { dryRun: options.dryRun });
-  const oauthResource = settings.AUTH === 'oauth' && settings.template === 'nginx' ? oauthResourceUrl(settings, remote) : undefined;
+  const oauthResource = settings.AUTH === 'oauth' && published ? oauthResourceUrl(settings, remote) : undefined;
   const profile = sandboxProfile(settings, names, { detached: options.detach, egress, ...(oauthResource ? { oauthResource } : {}) });
   // The same lines with --dry-run as without (on stderr; the argv alone is data).
   for (const note of settingsReport(settings).notes) ctx.out.note(note);
@@ -87,7 +89,7 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
   await ensureNetwork(docker, names, settings.NAME);
 
   if (!options.detach) {
-    const endpoint = settings.template === 'nginx' ? connectionUrl(settings, remote) : 'the tunnel logs its public URL once connected';
+    const endpoint = published ? connectionUrl(settings, remote) : 'the tunnel logs its public URL once connected';
     ctx.out.info(`Starting ${names.container} attached; Ctrl-C stops it. Endpoint: ${endpoint}`);
     await runAttached(docker, names.container, run);
     return undefined;
@@ -97,7 +99,7 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
   const deadline = Date.now() + options.timeout * 1000;
   await waitUntilHealthy(ctx, docker, settings, names.container, deadline, options.timeout);
   const info: ConnectionInfo = { url: '', credential: credentialSource(settings), ...(oauthResource ? { oauthResource } : {}) };
-  if (settings.template === 'nginx') {
+  if (published) {
     const { file, certificate } = await saveServedCertificate(docker, settings);
     const forward = remote ? remoteReach(settings.BIND_ADDRESS, settings.HOST_PORT, remote).sshForward : undefined;
     Object.assign(info, {

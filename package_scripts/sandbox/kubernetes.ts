@@ -6,7 +6,7 @@ import type { SandboxProfile } from './profile.js';
 
 /**
  * The sandbox profile rendered as a namespace-scoped Kubernetes set: a
- * Deployment, a Secret, a Service (nginx only) and a NetworkPolicy. Pure:
+ * Deployment, a Secret, a Service (a published port only) and a NetworkPolicy. Pure:
  * objects in, objects out; kubernetesYaml adds the comments.
  */
 
@@ -148,7 +148,7 @@ export function kubernetesDeployment(instance: KubernetesInstance): Obj {
   };
 }
 
-/** nginx only: the gateway's port inside the cluster. Tunnels dial out and have none. */
+/** A published port only: the gateway's port inside the cluster. Tunnels dial out and have none. */
 export function kubernetesService(instance: KubernetesInstance): Obj | undefined {
   const { profile } = instance;
   if (!profile.publish || instance.servicePort === undefined) return undefined;

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { TEMPLATES } from '../../package_scripts/settings/schema.js';
+import { missingTemplateFiles, TEMPLATE_FILES } from '../../package_scripts/templates/files.js';
+import { templateNames } from '../../package_scripts/templates/registry.js';
 
 // Compiled to dist/test/unit/: the project is three folders up.
 const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -16,15 +18,41 @@ test('one Dockerfile at the root serves every template (plain `docker build .` i
   assert.deepEqual(others, []);
 });
 
-test('every template folder has its packages file and the four gateway hooks, executable', () => {
-  for (const template of TEMPLATES) {
-    const dir = join(projectDir, 'docker', template);
-    assert.ok(existsSync(join(dir, 'packages')), `${template}/packages`);
-    for (const hook of ['prepare', 'run', 'healthcheck']) {
-      const mode = statSync(join(dir, 'gateway', hook)).mode;
-      assert.ok(mode & 0o100, `${template}/gateway/${hook} is executable`);
-    }
-    assert.ok(existsSync(join(dir, 'gateway', 'keep-env')), `${template}/gateway/keep-env`);
+test('every folder under docker/ but common/ is a registered template, and every template has a folder', () => {
+  const folders = readdirSync(join(projectDir, 'docker'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && entry.name !== 'common')
+    .map((entry) => entry.name);
+  assert.deepEqual(folders.sort(), templateNames().sort());
+});
+
+test('every template folder holds every file of the one list (templates/files.ts), the hooks executable', () => {
+  for (const template of templateNames()) assert.deepEqual(missingTemplateFiles(projectDir, template), [], `docker/${template}/`);
+  // The list is the set the image reads: docker/common/ runs these hooks and reads these files.
+  assert.deepEqual(
+    TEMPLATE_FILES.map((f) => f.path),
+    ['packages', 'gateway/prepare', 'gateway/run', 'gateway/healthcheck', 'gateway/keep-env', 'gateway/auth-mode'],
+  );
+  const common = readdirSync(join(projectDir, 'docker', 'common'), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && !entry.parentPath.includes('node_modules'))
+    .map((entry) => readFileSync(join(entry.parentPath, entry.name), 'utf8'))
+    .join('\n');
+  for (const file of TEMPLATE_FILES.filter((f) => f.path.startsWith('gateway/'))) {
+    assert.ok(common.includes(`/opt/sandbox/${file.path}`), `docker/common/ uses ${file.path}`);
+  }
+});
+
+test('a template folder that lacks a file of the list is found out, each file named (the check can fail)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mcp-template-files-'));
+  try {
+    mkdirSync(join(dir, 'docker', 'half', 'gateway'), { recursive: true });
+    writeFileSync(join(dir, 'docker', 'half', 'packages'), '');
+    writeFileSync(join(dir, 'docker', 'half', 'gateway', 'run'), '#!/bin/sh\n', { mode: 0o644 });
+    assert.deepEqual(
+      missingTemplateFiles(dir, 'half').map((line) => line.split(/[ :]/)[0]),
+      ['gateway/prepare', 'gateway/run', 'gateway/healthcheck', 'gateway/keep-env', 'gateway/auth-mode'],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

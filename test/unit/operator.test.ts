@@ -30,7 +30,8 @@ import {
   type Endpoint,
 } from '../../package_scripts/operator/clients.js';
 import { shellQuote } from '../../package_scripts/shell.js';
-import { credentialFor, dialHost, servesOwnCertificate, tunnelUrl, urlSource } from '../../package_scripts/operator/endpoint.js';
+import { dialHost, servesOwnCertificate, tunnelUrl, urlSource } from '../../package_scripts/operator/endpoint.js';
+import { credentialFor } from '../../package_scripts/templates/registry.js';
 import { formatDuration, formatStatusTable, instanceStatus, publishedUrl, type ContainerInspect } from '../../package_scripts/operator/instances.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
