@@ -15,7 +15,7 @@ import { envOf as containerEnv, runArgs } from './sandbox-fixture.js';
 import { instanceNames } from '../../package_scripts/docker/names.js';
 import { resolveSettings } from '../../package_scripts/settings/load.js';
 import { settingsSchemaFor } from '../../package_scripts/settings/schema.js';
-import { allTemplates, gatewaySecretNames } from '../../package_scripts/templates/registry.js';
+import { allTemplates, gatewayPrefixes, gatewaySecretNames } from '../../package_scripts/templates/registry.js';
 
 const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const load = createRequire(import.meta.url);
@@ -359,6 +359,15 @@ describe('tunnel settings in the CLI', () => {
     const entrypoint = readFileSync(join(projectDir, 'docker', 'common', 'lib', 'sandbox.sh'), 'utf8');
     const list = entrypoint.match(/^readonly GATEWAY_SECRETS="([^"]+)"$/m)?.[1]?.split(' ');
     assert.deepEqual(list, gatewaySecretNames());
+  });
+
+  it("the entrypoint's tunnel-setting prefixes are the templates' own (descriptors' settingPrefix)", () => {
+    const lib = readFileSync(join(projectDir, 'docker', 'common', 'lib', 'sandbox.sh'), 'utf8');
+    const prefixes = /case "\$name" in ([A-Z_*|]+)\) die "MCP_ENV names \$name, a tunnel setting/.exec(lib)?.[1]?.split('|');
+    assert.deepEqual(
+      prefixes?.map((p) => p.replace(/\*$/, '')),
+      gatewayPrefixes(),
+    );
   });
 
   it('a tunnel publishes no port and mounts no certificate volume (Pinggy: only its host-key volume); only its own settings reach the container', () => {
