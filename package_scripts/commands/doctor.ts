@@ -12,7 +12,6 @@ import { isReportedError, parseOrThrow } from '../errors.js';
 import {
   baseImageCheck,
   caCheck,
-  describeEngine,
   diskCheck,
   engineCheck,
   envFileModeCheck,
@@ -21,9 +20,10 @@ import {
   portCheck,
   tokenCheck,
   type Check,
-  type EngineVersion,
   type PortProbe,
 } from '../operator/checks.js';
+import type { EngineDescriptor, EngineVersion } from '../engines/engine.js';
+import { identifyEngine } from '../engines/registry.js';
 import { servesOwnCertificate } from '../operator/endpoint.js';
 import { findInstances } from '../operator/find.js';
 import { selectionFor } from '../operator/engine-select.js';
@@ -90,7 +90,7 @@ export async function doctor(ctx: CommandContext, rawOptions: DoctorOptions): Pr
     selection = selectionFor(ctx, {}, undefined);
   }
   const docker: DockerEngine = ctx.docker(settings?.secrets ?? [], selection);
-  let engineKind: string | undefined;
+  let engine: EngineDescriptor | undefined;
   let dockerRootDir: string | undefined;
   let engineUp = false;
   let endpoint: EngineEndpoint | undefined;
@@ -104,7 +104,7 @@ export async function doctor(ctx: CommandContext, rawOptions: DoctorOptions): Pr
       endpoint,
       selection.source,
     );
-    engineKind = describeEngine(version, info.OperatingSystem).kind;
+    engine = identifyEngine(version);
     engineUp = check.verdict === 'pass';
     checks.push(check);
   } catch (error) {
@@ -129,7 +129,7 @@ export async function doctor(ctx: CommandContext, rawOptions: DoctorOptions): Pr
       checks.push(
         portCheck(settings.HOST_PORT, settings.BIND_ADDRESS, ownedBy ? 'in-use' : await probePort(settings.HOST_PORT, settings.BIND_ADDRESS), {
           ownedBy,
-          engineKind,
+          engine,
         }),
       );
       if (settings.tlsFiles) {
@@ -139,8 +139,8 @@ export async function doctor(ctx: CommandContext, rawOptions: DoctorOptions): Pr
         checks.push(localCaCheck(ca ? { caFile: ca.paths.cert, trusted: await systemTrusts(ca, ctx.hostEnv), ...ca.constraints } : {}));
       }
     }
-    if (engineUp && engineKind === 'Podman') {
-      // Podman takes the profile as its default only (docker/podman.ts): the same check start makes.
+    if (engineUp && engine?.seccomp === 'engine-default') {
+      // Podman takes the profile as its default only (engines/podman.ts): the same check start makes.
       const problem = seccompProblem(await observePodmanSeccomp(docker, settings.seccompProfile), JSON.parse(readFileSync(settings.seccompProfile, 'utf8')));
       checks.push(
         problem

@@ -1,3 +1,6 @@
+import type { EngineDescriptor, EngineVersion } from '../engines/engine.js';
+import { describeEngine } from '../engines/registry.js';
+
 /**
  * `npm run doctor`'s verdicts, as pure functions of what was observed, so each
  * rule is tested without a machine in that state.
@@ -10,20 +13,6 @@ export interface Check {
   detail: string;
   /** What to do, for warn and fail. */
   fix?: string;
-}
-
-export interface EngineVersion {
-  Client?: { Version?: string };
-  Server?: { Version?: string; ApiVersion?: string; Platform?: { Name?: string }; Components?: Array<{ Name?: string; Version?: string }> } | null;
-}
-
-/** Docker or Podman (Podman's docker-compatible CLI and API say so in the component names), and its version. */
-export function describeEngine(version: EngineVersion, operatingSystem = ''): { kind: 'Docker' | 'Docker Desktop' | 'Podman'; version: string } {
-  const names = [version.Server?.Platform?.Name ?? '', ...(version.Server?.Components ?? []).map((c) => c.Name ?? '')].join(' ');
-  const podman = /podman/i.test(names);
-  const kind = podman ? 'Podman' : /docker desktop/i.test(`${names} ${operatingSystem}`) ? 'Docker Desktop' : 'Docker';
-  const component = (version.Server?.Components ?? []).find((c) => /podman/i.test(c.Name ?? ''));
-  return { kind, version: (podman && component?.Version) || version.Server?.Version || 'unknown' };
 }
 
 /**
@@ -80,7 +69,12 @@ export function envFileModeCheck(file: string, mode: number): Check | undefined 
 
 export type PortProbe = 'free' | 'in-use' | 'denied';
 
-export function portCheck(port: number, address: string, probe: PortProbe, options: { ownedBy?: string; engineKind?: string }): Check {
+export function portCheck(
+  port: number,
+  address: string,
+  probe: PortProbe,
+  options: { ownedBy?: string | undefined; engine?: EngineDescriptor | undefined },
+): Check {
   if (options.ownedBy) return { name: 'port', verdict: 'pass', detail: `${address}:${port} is published by ${options.ownedBy} (this instance)` };
   if (probe === 'in-use') {
     return {
@@ -90,11 +84,11 @@ export function portCheck(port: number, address: string, probe: PortProbe, optio
       fix: `Set HOST_PORT to a free port (e.g. 8443) in the env file, or stop what listens there (\`ss -ltnp 'sport = :${port}'\` shows it)`,
     };
   }
-  if (probe === 'denied' && options.engineKind === 'Podman') {
+  if (probe === 'denied' && options.engine?.rootlessCannotPublishPrivileged) {
     return {
       name: 'port',
       verdict: 'warn',
-      detail: `ports below 1024 need privileges; rootless Podman cannot publish ${port}`,
+      detail: `ports below 1024 need privileges; rootless ${options.engine.displayName} cannot publish ${port}`,
       fix: 'Set HOST_PORT=8443 (or another port from 1024 up)',
     };
   }

@@ -3,6 +3,7 @@ import { createNetworkArgs, findContainerArgs, findNetworkArgs, imageExistsArgs,
 import { engineEndpoint, formatCommand, type DockerEngine } from '../docker/engine.js';
 import { instanceNames, type InstanceNames } from '../docker/names.js';
 import { detectEngineKind, ensurePodmanSeccomp } from '../docker/podman.js';
+import { engineOfKind } from '../engines/registry.js';
 import { StateError } from '../errors.js';
 import { dockerRunArgs } from '../sandbox/docker-run.js';
 import { sandboxProfile } from '../sandbox/profile.js';
@@ -78,9 +79,9 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
   if (mountWarning) ctx.out.warn(mountWarning);
   if (remote) ctx.out.info(`Engine: ${address} (another machine); the container runs there.`);
 
-  // The argv differs a little on Podman (docker/podman.ts), and its seccomp profile is checked first.
+  // The argv differs a little by engine (engines/), and where the engine applies its own seccomp default, that is checked first.
   const engine = await detectEngineKind(docker);
-  if (engine === 'podman') await ensurePodmanSeccomp(docker, profile.seccompProfile);
+  if (engineOfKind(engine).seccomp === 'engine-default') await ensurePodmanSeccomp(docker, profile.seccompProfile);
   const run = dockerRunArgs(profile, engine);
   const image = await docker.run(imageExistsArgs(names.image), { allowFailure: true });
   if (image.exitCode !== 0) throw new StateError(`The image ${names.image} does not exist yet. Build it first: npm run build`);

@@ -8,7 +8,6 @@ import { inspectContainersArgs, listInstancesArgs, readPublicUrlArgs, showLogsAr
 import {
   baseImageCheck,
   caCheck,
-  describeEngine,
   diskCheck,
   engineCheck,
   envFileModeCheck,
@@ -30,6 +29,9 @@ import {
   type Endpoint,
 } from '../../package_scripts/operator/clients.js';
 import { shellQuote } from '../../package_scripts/shell.js';
+import { dockerEngine } from '../../package_scripts/engines/docker.js';
+import { podmanEngine } from '../../package_scripts/engines/podman.js';
+import { describeEngine } from '../../package_scripts/engines/registry.js';
 import { dialHost, servesOwnCertificate, tunnelUrl, urlSource } from '../../package_scripts/operator/endpoint.js';
 import { credentialFor } from '../../package_scripts/templates/registry.js';
 import { formatDuration, formatStatusTable, instanceStatus, publishedUrl, type ContainerInspect } from '../../package_scripts/operator/instances.js';
@@ -271,8 +273,8 @@ describe('doctor verdicts', () => {
     const busy = portCheck(443, '127.0.0.1', 'in-use', {});
     assert.equal(busy.verdict, 'fail');
     assert.match(busy.fix!, /HOST_PORT/);
-    assert.equal(portCheck(443, '127.0.0.1', 'denied', { engineKind: 'Docker' }).verdict, 'pass');
-    assert.equal(portCheck(443, '127.0.0.1', 'denied', { engineKind: 'Podman' }).verdict, 'warn');
+    assert.equal(portCheck(443, '127.0.0.1', 'denied', { engine: dockerEngine }).verdict, 'pass');
+    assert.equal(portCheck(443, '127.0.0.1', 'denied', { engine: podmanEngine }).verdict, 'warn');
     assert.equal(portCheck(8443, '127.0.0.1', 'free', {}).detail, '127.0.0.1:8443 is free');
   });
 
