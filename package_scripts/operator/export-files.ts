@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync, statSync, chmodSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { writeSecretFile } from './secret-file.js';
+import { writeSecretFile } from '../secret-file.js';
 
 /** One file of an export, by its name inside the output folder. */
 export interface ExportFile {
