@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { dockerContextIssue, dockerHostIssue } from '../docker/target.js';
+import { dockerContextIssue, dockerHostIssue } from './engine-address.js';
 import { parseEgressSetting, type EgressSetting } from './egress.js';
 import { supergatewayArgsIssue } from './supergateway.js';
 import { dataPathIssue } from './data.js';
@@ -231,7 +231,7 @@ export const buildSettingsSchema = z.object({
   // Hosts and networks beyond the public internet whose client metadata documents the auth
   // gateway may fetch; checked by the auth gateway's own module (load.ts, checkCimdAllowance).
   OAUTH_CIMD_ALLOW: oneLine('OAUTH_CIMD_ALLOW').optional(),
-  // The engine every command talks to (docker/target.ts): another machine over SSH, or a Docker context.
+  // The engine every command talks to (docker/target.ts; the values' rules: engine-address.ts): another machine over SSH, or a Docker context.
   // Given to the docker client process's environment only; a wrong one is exit 2 before any docker command.
   DOCKER_HOST: checkedBy(dockerHostIssue),
   DOCKER_CONTEXT: checkedBy(dockerContextIssue),

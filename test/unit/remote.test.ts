@@ -16,7 +16,6 @@ import type { CommandContext } from '../../package_scripts/context.js';
 import { createDockerEngine, type DockerEngine, type DockerResult } from '../../package_scripts/docker/engine.js';
 import { engineFailure } from '../../package_scripts/docker/engine-failure.js';
 import {
-  dockerHostIssue,
   endpointOf,
   selectEngine,
   selectionEnv,
@@ -25,6 +24,7 @@ import {
   type EngineSelection,
 } from '../../package_scripts/docker/target.js';
 import { DockerError, UsageError } from '../../package_scripts/errors.js';
+import { dockerHostIssue } from '../../package_scripts/settings/engine-address.js';
 import { remoteReach } from '../../package_scripts/operator/endpoint.js';
 import { remoteBaseImageCheck, remoteCertificateCheck, remotePortCheck } from '../../package_scripts/operator/remote-checks.js';
 import { loadSettings } from '../../package_scripts/settings/load.js';
