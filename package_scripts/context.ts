@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import { createDockerEngine, type DockerEngine } from './docker/engine.js';
 import type { EngineSelection } from './docker/target.js';
-import type { EndpointProbeTarget, ProbeOutcome } from './operator/readiness.js';
+import type { EndpointProbeTarget, ProbeOutcome } from './mcp-probe.js';
 import type { Env } from './settings/load.js';
 import { visible } from './terminal-text.js';
 

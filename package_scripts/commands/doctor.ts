@@ -17,6 +17,7 @@ import {
   envFileModeCheck,
   formatChecks,
   instanceImageCheck,
+  localCaCheck,
   portCheck,
   tokenCheck,
   type Check,
@@ -31,7 +32,7 @@ import { baseImage } from '../operator/remote.js';
 import { remoteBaseImageCheck, remoteCertificateCheck, remoteEngineFailure, remotePortCheck, withEngineSource } from '../operator/remote-checks.js';
 import type { Settings } from '../settings/load.js';
 import { findCa } from '../tls/ca.js';
-import { localCaCheck, systemTrusts } from '../tls/trust-state.js';
+import { systemTrusts } from '../tls/trust-state.js';
 import { envFilePath, settingsFor, type EnvOptions } from '../operator/env-file.js';
 
 export const doctorOptionsSchema = z.object({ json: z.boolean().default(false) });

@@ -177,3 +177,18 @@ export function formatChecks(checks: readonly Check[]): string {
   );
   return lines.join('\n');
 }
+
+/** doctor's line about the local CA. */
+export function localCaCheck(observed: { caFile?: string; trusted?: boolean; dns?: readonly string[]; ip?: readonly string[] }): Check {
+  if (!observed.caFile) {
+    return { name: 'local CA', verdict: 'pass', detail: 'not made yet: the first start makes it (then `npm run trust` adds it to the trust store)' };
+  }
+  const permits = `permits ${[...(observed.dns ?? []), ...(observed.ip ?? [])].join(', ')}`;
+  if (observed.trusted) return { name: 'local CA', verdict: 'pass', detail: `${observed.caFile} is trusted by the system store (${permits})` };
+  return {
+    name: 'local CA',
+    verdict: 'warn',
+    detail: `${observed.caFile} is not in the system trust store (${permits}): VS Code, Cursor and browsers refuse the instance's certificate`,
+    fix: 'npm run trust (asks before it changes anything; NODE_EXTRA_CA_CERTS=<that file> works for Node clients without it)',
+  };
+}

@@ -10,8 +10,7 @@ import {
   secretName,
   type KubernetesInstance,
 } from '../sandbox/kubernetes.js';
-import type { ExportInstance, RenderedExport } from './export.js';
-import type { ExportFile } from './export-files.js';
+import type { ExportFile, ExportInstance, RenderedExport } from './export-files.js';
 
 /** A Kubernetes object name (DNS-1123 label): NAME names the Deployment, the Service and the policy. */
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;

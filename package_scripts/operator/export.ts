@@ -11,7 +11,7 @@ import type { Settings } from '../settings/load.js';
 import { gatewaySecretNames, publishesPort } from '../templates/registry.js';
 import { resolveEgress } from './egress.js';
 import { envFilePath, settingsFor } from './env-file.js';
-import { checkOutputDir, writeExport, type ExportFile } from './export-files.js';
+import { checkOutputDir, writeExport, type ExportFile, type ExportInstance, type RenderedExport } from './export-files.js';
 
 export const EXPORT_FORMATS = ['compose', 'kubernetes'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -29,23 +29,6 @@ export interface ExportOptions {
   push: boolean;
   envFiles: readonly string[];
   allowDangerousMounts: boolean;
-}
-
-/** One instance ready to render: its settings and the very profile `start -d` would run. */
-export interface ExportInstance {
-  settings: Settings;
-  profile: SandboxProfile;
-  /** The image `npm run build` made (NAME:latest). */
-  localImage: string;
-  /** Names of the container's variables whose values are secrets. */
-  secretNames: string[];
-}
-
-/** A rendered export: its files, and the same files for the screen (secret values masked). */
-export interface RenderedExport {
-  files: ExportFile[];
-  /** What to run once written, one line each. */
-  nextSteps: string[];
 }
 
 export function secretNamesOf(settings: Settings): string[] {

@@ -7,7 +7,8 @@ import type { Settings } from '../settings/load.js';
 import { credentialFor, publishesPort } from '../templates/registry.js';
 import { tunnelUrl } from './endpoint.js';
 import { npmRun } from './env-file.js';
-import { probeEndpoint, probeInside, serverFailure, type ProbeOutcome } from './readiness.js';
+import type { ProbeOutcome } from '../mcp-probe.js';
+import { probeEndpoint, probeInside, serverFailure } from './readiness.js';
 import type { ConnectionInfo } from './start-report.js';
 
 /** How often the waits below look again. */

@@ -19,7 +19,7 @@ import type { CommandContext } from '../../package_scripts/context.js';
 import type { DockerEngine, DockerResult } from '../../package_scripts/docker/engine.js';
 import { TUNNEL_VOLUME_TARGET } from '../../package_scripts/docker/names.js';
 import { UsageError } from '../../package_scripts/errors.js';
-import type { EndpointProbeTarget, ProbeOutcome } from '../../package_scripts/operator/readiness.js';
+import type { EndpointProbeTarget, ProbeOutcome } from '../../package_scripts/mcp-probe.js';
 import { loadSettings } from '../../package_scripts/settings/load.js';
 import { TEMPLATE_FILES } from '../../package_scripts/templates/files.js';
 import { registerTemplate } from '../../package_scripts/templates/registry.js';

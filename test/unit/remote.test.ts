@@ -15,14 +15,7 @@ import { refuseLocalPaths, tlsHostnamesWithRemote, loadCommand } from '../../pac
 import type { CommandContext } from '../../package_scripts/context.js';
 import { createDockerEngine, type DockerEngine, type DockerResult } from '../../package_scripts/docker/engine.js';
 import { engineFailure } from '../../package_scripts/docker/engine-failure.js';
-import {
-  endpointOf,
-  selectEngine,
-  selectionEnv,
-  sshForwardCommand,
-  type EngineEndpoint,
-  type EngineSelection,
-} from '../../package_scripts/docker/target.js';
+import { endpointOf, selectEngine, selectionEnv, sshForwardCommand, type EngineEndpoint, type EngineSelection } from '../../package_scripts/docker/target.js';
 import { DockerError, UsageError } from '../../package_scripts/errors.js';
 import { dockerHostIssue } from '../../package_scripts/settings/engine-address.js';
 import { remoteReach } from '../../package_scripts/operator/endpoint.js';

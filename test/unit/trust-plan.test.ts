@@ -13,7 +13,8 @@ import {
   sanText,
 } from '../../package_scripts/tls/names.js';
 import { trustPlan, trustQueryArgv, untrustPlan, type TrustTarget } from '../../package_scripts/tls/trust-plan.js';
-import { bundleHolds, localCaCheck } from '../../package_scripts/tls/trust-state.js';
+import { localCaCheck } from '../../package_scripts/operator/checks.js';
+import { bundleHolds } from '../../package_scripts/tls/trust-state.js';
 
 const CA = '/home/ada/.config/mcp-sandbox/ca/ca.pem';
 const base: TrustTarget = { platform: 'linux', caFile: CA, caId: '0123456789abcdef', home: '/home/ada' };

@@ -11,7 +11,7 @@ import { up } from '../../package_scripts/commands/up.js';
 import { healthcheckArgs } from '../../package_scripts/docker/argv.js';
 import type { CommandContext } from '../../package_scripts/context.js';
 import type { DockerCallOptions, DockerEngine } from '../../package_scripts/docker/engine.js';
-import type { EndpointProbeTarget } from '../../package_scripts/operator/readiness.js';
+import type { EndpointProbeTarget } from '../../package_scripts/mcp-probe.js';
 import { UsageError } from '../../package_scripts/errors.js';
 import { resolveSettings } from '../../package_scripts/settings/load.js';
 import { PLACEHOLDER_SECRET } from '../../package_scripts/settings/schema.js';
