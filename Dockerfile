@@ -116,6 +116,6 @@ RUN /opt/sandbox/build/seal
 
 LABEL org.opencontainers.image.title="mcp-sandbox" \
       io.mcp-sandbox.template="${TEMPLATE}"
-# The check runs as nobody with an empty environment (package_scripts/sandbox/healthcheck.ts says why).
+# The check runs as nobody with an empty environment (package_scripts/docker/healthcheck.ts says why).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 CMD ["/usr/bin/setpriv","--reuid=nobody","--regid=nogroup","--clear-groups","--inh-caps=-all","--bounding-set=-all","--no-new-privs","--","/usr/bin/env","-i","PATH=/usr/bin:/bin","/opt/sandbox/bin/healthcheck"]
 ENTRYPOINT ["/opt/sandbox/bin/entrypoint"]

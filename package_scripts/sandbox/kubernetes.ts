@@ -1,6 +1,6 @@
 import { Document, isMap } from 'yaml';
 import { GATEWAY_PORT, LABEL_INSTANCE } from '../docker/names.js';
-import { IMAGE_HEALTHCHECK } from './healthcheck.js';
+import { IMAGE_HEALTHCHECK } from '../docker/healthcheck.js';
 import { acceptRules } from './firewall.js';
 import type { SandboxProfile } from './profile.js';
 

@@ -13,7 +13,7 @@ import {
   toYaml,
   type ComposeInstance,
 } from '../../package_scripts/sandbox/compose.js';
-import { IMAGE_HEALTHCHECK } from '../../package_scripts/sandbox/healthcheck.js';
+import { IMAGE_HEALTHCHECK } from '../../package_scripts/docker/healthcheck.js';
 import type { ExportInstance } from '../../package_scripts/operator/export-files.js';
 import { envDir, instanceOf, NGROK_TOKEN, settingsOf, TOKEN } from './export-fixture.js';
 import { repoRoot } from './project-fixture.js';
