@@ -16,6 +16,7 @@ import { instanceNames } from '../../package_scripts/docker/names.js';
 import { resolveSettings } from '../../package_scripts/settings/load.js';
 import { settingsSchemaFor } from '../../package_scripts/settings/schema.js';
 import { allTemplates, gatewayPrefixes, gatewaySecretNames } from '../../package_scripts/templates/registry.js';
+import { DEFAULT_CONTAINER_ENV } from './expected.js';
 
 const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const load = createRequire(import.meta.url);
@@ -386,12 +387,7 @@ describe('tunnel settings in the CLI', () => {
       ['mcp-sandbox-tunnel:/var/lib/mcp-sandbox/tunnel'],
     );
     assert.deepEqual(containerEnv(settings), {
-      NPM_MCP_ARGS: '/workspace',
-      MCP_SESSION_IDLE: '300',
-      MCP_MAX_SESSIONS: '18',
-      LOG_LEVEL: 'info',
-      MCP_EGRESS: 'none',
-      MCP_ENV: '',
+      ...DEFAULT_CONTAINER_ENV,
       ACCESS_TOKEN: TOKEN,
       PINGGY_ACCESS_TOKEN: 'tok3n',
       PINGGY_BASIC_AUTH: 'me:secret-pass',
