@@ -6,8 +6,9 @@
 #
 # This is the only Dockerfile. What all templates share lives in docker/common/;
 # a template is a folder docker/TEMPLATE/ with a `packages` file (its Debian
-# packages) and `gateway/` (hooks the shared entrypoint runs: prepare, run,
-# healthcheck, keep-env; plus a package-lock.json when it needs npm packages).
+# packages) and `gateway/` (the hooks and files the shared entrypoint uses, listed
+# once in package_scripts/templates/files.ts; plus a package-lock.json when it
+# needs npm packages), and a descriptor in package_scripts/templates/.
 # It builds with the legacy builder and BuildKit alike, from the repository root:
 #   docker build .                                  (nginx)
 #   docker build --build-arg TEMPLATE=pinggy .
