@@ -1,5 +1,6 @@
 import { PUBLIC_URL_PATH } from '../docker/argv.js';
 import { sshForwardCommand, urlHost, type RemoteHost } from '../docker/target.js';
+import type { Settings } from '../settings/load.js';
 import { publishesPort } from '../templates/registry.js';
 
 /**
@@ -56,4 +57,15 @@ export function remoteReach(bindAddress: string, port: number, remote: RemoteHos
   }
   const host = isWildcard(bindAddress) ? urlHost(remote.hostname) : urlHost(bindAddress);
   return { url: `https://${host}:${port}/mcp` };
+}
+
+/** A published port's URL as start prints it: this machine's address, or the remote's (remoteReach). */
+export function connectionUrl(settings: Settings, remote?: RemoteHost): string {
+  if (remote) return remoteReach(settings.BIND_ADDRESS, settings.HOST_PORT, remote).url;
+  const host = ['0.0.0.0', '::'].includes(settings.BIND_ADDRESS)
+    ? '127.0.0.1'
+    : settings.BIND_ADDRESS.includes(':')
+      ? `[${settings.BIND_ADDRESS}]`
+      : settings.BIND_ADDRESS;
+  return `https://${host}:${settings.HOST_PORT}/mcp`;
 }

@@ -5,7 +5,7 @@ import { instanceNames } from '../docker/names.js';
 import { UsageError } from '../errors.js';
 import { oauthResourceUrl } from './oauth.js';
 import { composeEnvFile, composeFile, COMPOSE_HEADER, envFileValueProblem, splitEnv, toYaml, type ComposeInstance } from '../sandbox/compose.js';
-import { sandboxProfile, type SandboxProfile } from '../sandbox/profile.js';
+import { sandboxProfile } from '../sandbox/profile.js';
 import { kubernetesExport } from './export-kubernetes.js';
 import type { Settings } from '../settings/load.js';
 import { gatewaySecretNames, publishesPort } from '../templates/registry.js';

@@ -14,13 +14,13 @@ import { withLocalCaCertificate } from '../tls/instance-certificate.js';
 import { runAttached } from './attached.js';
 import { saveServedCertificate } from './certificate.js';
 import { resolveEgress } from './egress.js';
-import { remoteReach } from './endpoint.js';
+import { connectionUrl, remoteReach } from './endpoint.js';
 import { checkWritableMounts } from './mount-check.js';
 import { oauthResourceUrl } from './oauth.js';
 import { engineFor, type EngineOptions } from './engine-select.js';
 import { refuseLocalPaths, remoteMountWarning, tlsHostnamesWithRemote } from './remote.js';
 import { describeProbe } from './readiness.js';
-import { connectionUrl, credentialSource, readyReport, startWarnings, type ConnectionInfo } from './start-report.js';
+import { credentialSource, readyReport, startWarnings, type ConnectionInfo } from './start-report.js';
 import { readTunnelUrl, waitUntilHealthy, waitUntilServed } from './wait.js';
 
 /** How long `start -d` waits by default. */

@@ -1,10 +1,9 @@
 import type { CommandContext } from '../context.js';
 import type { Settings } from '../settings/load.js';
 import { settingsReport } from '../settings/report.js';
-import type { RemoteHost } from '../docker/target.js';
 import { instanceNames } from '../docker/names.js';
 import { credentialFor, publishesPort, templateNamed } from '../templates/registry.js';
-import { remoteReach } from './endpoint.js';
+
 import { npmRun } from './env-file.js';
 
 /** What a client needs, printed once the instance is healthy. */
@@ -55,16 +54,6 @@ export function credentialSource(settings: Settings): string {
   const { setting, scheme } = credentialFor(settings.template, { ACCESS_TOKEN: settings.accessToken, ...settings.gatewayEnv });
   const how = scheme === 'Basic' ? 'HTTP basic auth' : 'header: Authorization: Bearer <token>';
   return `${setting} in ${settings.envFile} (${how})`;
-}
-
-export function connectionUrl(settings: Settings, remote?: RemoteHost): string {
-  if (remote) return remoteReach(settings.BIND_ADDRESS, settings.HOST_PORT, remote).url;
-  const host = ['0.0.0.0', '::'].includes(settings.BIND_ADDRESS)
-    ? '127.0.0.1'
-    : settings.BIND_ADDRESS.includes(':')
-      ? `[${settings.BIND_ADDRESS}]`
-      : settings.BIND_ADDRESS;
-  return `https://${host}:${settings.HOST_PORT}/mcp`;
 }
 
 /** How clients come to trust a certificate of the local CA. */
