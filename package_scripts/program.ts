@@ -67,7 +67,7 @@ const nameOptions = (name: string | undefined, options: { name?: string; envFile
 const envFileGiven = <T extends { envFile: string }>(options: T) => ({ ...options, envFile: options.envFile === '.env' ? undefined : options.envFile });
 
 /** The terminal prompt of a command that asks, unless --yes was given or there is no terminal. */
-const terminalAsk = async (options: OptionValues) => (process.stdin.isTTY && !options.yes ? (await import('./operator/ask.js')).terminalAsk() : undefined);
+const terminalAsk = async (options: OptionValues) => (process.stdin.isTTY && !options.yes ? (await import('./init/ask.js')).terminalAsk() : undefined);
 
 /**
  * What commander parsed, untyped as commander gives it: each command module

@@ -22,18 +22,18 @@ import {
   tokenCheck,
   type Check,
   type PortProbe,
-} from '../operator/checks.js';
+} from '../doctor/checks.js';
 import type { EngineDescriptor, EngineVersion } from '../engines/engine.js';
 import { identifyEngine } from '../engines/registry.js';
-import { servesOwnCertificate } from '../operator/endpoint.js';
-import { findInstances } from '../operator/find.js';
-import { selectionFor } from '../operator/engine-select.js';
-import { baseImage } from '../operator/remote.js';
-import { remoteBaseImageCheck, remoteCertificateCheck, remoteEngineFailure, remotePortCheck, withEngineSource } from '../operator/remote-checks.js';
+import { servesOwnCertificate } from '../instance/endpoint.js';
+import { findInstances } from '../instance/find.js';
+import { selectionFor } from '../instance/engine-select.js';
+import { baseImage } from '../instance/remote.js';
+import { remoteBaseImageCheck, remoteCertificateCheck, remoteEngineFailure, remotePortCheck, withEngineSource } from '../doctor/remote-checks.js';
 import type { Settings } from '../settings/load.js';
 import { findCa } from '../tls/ca.js';
 import { systemTrusts } from '../tls/trust-state.js';
-import { envFilePath, settingsFor, type EnvOptions } from '../operator/env-file.js';
+import { envFilePath, settingsFor, type EnvOptions } from '../instance/env-file.js';
 
 export const doctorOptionsSchema = z.object({ json: z.boolean().default(false) });
 export type DoctorOptions = z.input<typeof doctorOptionsSchema> & EnvOptions;

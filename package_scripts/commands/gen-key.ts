@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { parseOrThrow } from '../errors.js';
-import { DEFAULT_KEY_BYTES, generateKey, MIN_KEY_BYTES } from '../operator/keys.js';
+import { DEFAULT_KEY_BYTES, generateKey, MIN_KEY_BYTES } from '../init/keys.js';
 import { writeSecretFile } from '../secret-file.js';
 
 export const genKeyOptionsSchema = z.object({

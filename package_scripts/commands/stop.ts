@@ -4,9 +4,9 @@ import { findContainerArgs, findNetworkArgs, findVolumeArgs, removeContainerArgs
 import { formatCommand, type DockerEngine } from '../docker/engine.js';
 import { instanceNames } from '../docker/names.js';
 import { DockerError, parseOrThrow } from '../errors.js';
-import { findInstances } from '../operator/find.js';
-import { engineFromEnvFile } from '../operator/engine-select.js';
-import { instanceName } from '../operator/env-file.js';
+import { findInstances } from '../instance/find.js';
+import { engineFromEnvFile } from '../instance/engine-select.js';
+import { instanceName } from '../instance/env-file.js';
 
 export const stopOptionsSchema = z
   .object({

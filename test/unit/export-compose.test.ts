@@ -14,7 +14,7 @@ import {
   type ComposeInstance,
 } from '../../package_scripts/sandbox/compose.js';
 import { IMAGE_HEALTHCHECK } from '../../package_scripts/docker/healthcheck.js';
-import type { ExportInstance } from '../../package_scripts/operator/export-files.js';
+import type { ExportInstance } from '../../package_scripts/export/export-files.js';
 import { envDir, instanceOf, NGROK_TOKEN, settingsOf, TOKEN } from './export-fixture.js';
 import { repoRoot } from './project-fixture.js';
 import { DEFAULT_NGINX_ENV, HEALTHCHECK_COMMAND } from './expected.js';

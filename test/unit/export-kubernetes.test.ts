@@ -16,7 +16,7 @@ import {
   quantity,
   type KubernetesInstance,
 } from '../../package_scripts/sandbox/kubernetes.js';
-import type { ExportInstance } from '../../package_scripts/operator/export-files.js';
+import type { ExportInstance } from '../../package_scripts/export/export-files.js';
 import { acceptRules, parseFirewallEgress, type EgressPolicy, type EgressRule } from '../../package_scripts/sandbox/firewall.js';
 import { EGRESS_CONTAINER_CASES } from './egress-cases.js';
 import { instanceOf, NGROK_TOKEN, settingsOf, TOKEN } from './export-fixture.js';

@@ -15,7 +15,7 @@ import {
   GIB,
   portCheck,
   tokenCheck,
-} from '../../package_scripts/operator/checks.js';
+} from '../../package_scripts/doctor/checks.js';
 import {
   claudeCodeArgv,
   claudeDesktopConfig,
@@ -27,14 +27,14 @@ import {
   shellLine,
   vscodeConfig,
   type Endpoint,
-} from '../../package_scripts/operator/clients.js';
+} from '../../package_scripts/clients/clients.js';
 import { shellQuote } from '../../package_scripts/shell.js';
 import { dockerEngine } from '../../package_scripts/engines/docker.js';
 import { podmanEngine } from '../../package_scripts/engines/podman.js';
 import { describeEngine } from '../../package_scripts/engines/registry.js';
-import { dialHost, servesOwnCertificate, tunnelUrl, urlSource } from '../../package_scripts/operator/endpoint.js';
+import { dialHost, servesOwnCertificate, tunnelUrl, urlSource } from '../../package_scripts/instance/endpoint.js';
 import { credentialFor } from '../../package_scripts/templates/registry.js';
-import { formatDuration, formatStatusTable, instanceStatus, publishedUrl, type ContainerInspect } from '../../package_scripts/operator/instances.js';
+import { formatDuration, formatStatusTable, instanceStatus, publishedUrl, type ContainerInspect } from '../../package_scripts/instance/instances.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const TOKEN = 'ab'.repeat(32);

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from '@dotenvx/dotenvx';
-import { envFromExample } from '../../package_scripts/operator/env-init.js';
+import { envFromExample } from '../../package_scripts/init/env-init.js';
 import { up } from '../../package_scripts/commands/up.js';
 import { healthcheckArgs } from '../../package_scripts/docker/argv.js';
 import type { CommandContext } from '../../package_scripts/context.js';

@@ -4,7 +4,7 @@ import { settingsReport } from '../settings/report.js';
 import { instanceNames } from '../docker/names.js';
 import { credentialFor, publishesPort, templateNamed } from '../templates/registry.js';
 
-import { npmRun } from './env-file.js';
+import { npmRun } from '../instance/env-file.js';
 
 /** What a client needs, printed once the instance is healthy. */
 export interface ConnectionInfo {

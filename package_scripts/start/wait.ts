@@ -5,10 +5,10 @@ import { formatCommand, type DockerEngine } from '../docker/engine.js';
 import { DockerError, NotServingError } from '../errors.js';
 import type { Settings } from '../settings/load.js';
 import { credentialFor, publishesPort } from '../templates/registry.js';
-import { tunnelUrl } from './endpoint.js';
-import { npmRun } from './env-file.js';
+import { tunnelUrl } from '../instance/endpoint.js';
+import { npmRun } from '../instance/env-file.js';
 import type { ProbeOutcome } from '../mcp-probe.js';
-import { probeEndpoint, probeInside, serverFailure } from './readiness.js';
+import { probeEndpoint, probeInside, serverFailure } from '../instance/readiness.js';
 import type { ConnectionInfo } from './start-report.js';
 
 /** How often the waits below look again. */

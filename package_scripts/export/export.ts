@@ -3,14 +3,14 @@ import type { CommandContext } from '../context.js';
 import { formatCommand, maskSecrets } from '../docker/engine.js';
 import { instanceNames } from '../docker/names.js';
 import { UsageError } from '../errors.js';
-import { oauthResourceUrl } from './oauth.js';
+import { oauthResourceUrl } from '../instance/oauth.js';
 import { composeEnvFile, composeFile, COMPOSE_HEADER, envFileValueProblem, splitEnv, toYaml, type ComposeInstance } from '../sandbox/compose.js';
 import { sandboxProfile } from '../sandbox/profile.js';
 import { kubernetesExport } from './export-kubernetes.js';
 import type { Settings } from '../settings/load.js';
 import { gatewaySecretNames, publishesPort } from '../templates/registry.js';
-import { resolveEgress } from './egress.js';
-import { envFilePath, settingsFor } from './env-file.js';
+import { resolveEgress } from '../instance/egress.js';
+import { envFilePath, settingsFor } from '../instance/env-file.js';
 import { checkOutputDir, writeExport, type ExportFile, type ExportInstance, type RenderedExport } from './export-files.js';
 
 export const EXPORT_FORMATS = ['compose', 'kubernetes'] as const;
