@@ -12,7 +12,7 @@ export interface CommandContext {
   out: Output;
   /** Makes the docker engine, masking these secrets in anything it reports, talking to the selected engine (docker/target.ts). */
   docker(secrets: readonly string[], selection?: EngineSelection): DockerEngine;
-  /** The readiness round trip through a client's endpoint (operator/readiness.ts); unit tests pass their own. */
+  /** The readiness round trip through a client's endpoint (instance/readiness.ts); unit tests pass their own. */
   probeEndpoint?: (target: EndpointProbeTarget) => Promise<ProbeOutcome>;
 }
 

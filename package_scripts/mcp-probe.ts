@@ -1,5 +1,5 @@
 /**
- * What one MCP round trip found (operator/readiness.ts makes them): the
+ * What one MCP round trip found (instance/readiness.ts makes them): the
  * types the readiness probe and the CommandContext (context.ts, where tests
  * inject a probe) share, below both.
  */

@@ -10,7 +10,7 @@ import { instanceName } from '../instance/env-file.js';
 export const revokeOptionsSchema = z.object({
   name: z.string().optional(),
   envFile: z.string().optional(),
-  /** --context NAME (operator/engine-select.ts). */
+  /** --context NAME (instance/engine-select.ts). */
   context: z.string().optional(),
   dryRun: z.boolean().default(false),
 });

@@ -12,7 +12,7 @@ export const stopOptionsSchema = z
   .object({
     name: z.string().optional(),
     envFile: z.string().optional(),
-    /** --context NAME (operator/engine-select.ts). */
+    /** --context NAME (instance/engine-select.ts). */
     context: z.string().optional(),
     dryRun: z.boolean().default(false),
     /** Every instance this tool manages on the engine, found by label. */

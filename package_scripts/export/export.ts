@@ -127,7 +127,7 @@ export async function exportInstances(ctx: CommandContext, options: ExportOption
   const instances: ExportInstance[] = [];
   for (const settings of all) {
     const names = instanceNames(settings.NAME);
-    // As start decides it (operator/oauth.ts): the exported instance announces the same resource.
+    // As start decides it (instance/oauth.ts): the exported instance announces the same resource.
     const oauthResource = settings.AUTH === 'oauth' && publishesPort(settings.template) ? oauthResourceUrl(settings) : undefined;
     const profile = sandboxProfile(settings, names, {
       detached: true,

@@ -106,10 +106,10 @@ export const SANDBOX_TMPFS: readonly TmpfsMount[] = [
 
 export interface ProfileOptions {
   detached: boolean;
-  /** MCP_EGRESS resolved on the host (operator/egress.ts). */
+  /** MCP_EGRESS resolved on the host (instance/egress.ts). */
   egress: EgressPolicy;
   /**
-   * AUTH=oauth on a published port: the protected resource's URL (operator/oauth.ts), which
+   * AUTH=oauth on a published port: the protected resource's URL (instance/oauth.ts), which
    * tokens are bound to; never taken from a request. Tunnels read theirs in the container.
    */
   oauthResource?: string;

@@ -18,7 +18,7 @@ export interface ConnectionInfo {
   ready?: string;
   /** A remote engine publishing on its loopback: the `ssh -L` line that makes the URL work here. */
   sshForward?: string;
-  /** AUTH=oauth on a published port: the protected resource web connectors must add (operator/oauth.ts). */
+  /** AUTH=oauth on a published port: the protected resource web connectors must add (instance/oauth.ts). */
   oauthResource?: string;
 }
 
@@ -31,7 +31,7 @@ export function weakeningWarnings(settings: Settings): string[] {
     warnings.push(`BIND_ADDRESS=${settings.BIND_ADDRESS}: the server is reachable from other machines (still only with the token)`);
   }
   for (const mount of settings.mounts.filter((m) => !m.readOnly)) {
-    // Said of the setting, not of the folder: whether uid 10002 can write there is checked for real (operator/mount-check.ts).
+    // Said of the setting, not of the folder: whether uid 10002 can write there is checked for real (start/mount-check.ts).
     warnings.push(`MCP_MOUNTS: ${mount.hostPath} is mounted writable (rw): the MCP server may change or delete what is in it`);
   }
   const template = templateNamed(settings.template);
