@@ -9,8 +9,9 @@
 # server's installer and seal), runtime/ is what the container runs (copied to
 # /opt/sandbox/ folder for folder), plus the gateways' own folders;
 # a template is a folder docker/TEMPLATE/ with a `packages` file (its Debian
-# packages) and `gateway/` (hooks the shared entrypoint runs: prepare, run,
-# healthcheck, keep-env; plus a package-lock.json when it needs npm packages).
+# packages) and `gateway/` (the hooks and files the shared entrypoint uses, listed
+# once in package_scripts/templates/files.ts; plus a package-lock.json when it
+# needs npm packages), and a descriptor in package_scripts/templates/.
 # It builds with the legacy builder and BuildKit alike, from the repository root:
 #   docker build .                                  (nginx)
 #   docker build --build-arg TEMPLATE=pinggy .
@@ -108,6 +109,6 @@ RUN /opt/sandbox/build/seal
 
 LABEL org.opencontainers.image.title="mcp-sandbox" \
       io.mcp-sandbox.template="${TEMPLATE}"
-# The check runs as nobody with an empty environment (package_scripts/sandbox/healthcheck.ts says why).
+# The check runs as nobody with an empty environment (package_scripts/docker/healthcheck.ts says why).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 CMD ["/usr/bin/setpriv","--reuid=nobody","--regid=nogroup","--clear-groups","--inh-caps=-all","--bounding-set=-all","--no-new-privs","--","/usr/bin/env","-i","PATH=/usr/bin:/bin","/opt/sandbox/bin/healthcheck"]
 ENTRYPOINT ["/opt/sandbox/bin/entrypoint"]

@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import { createDockerEngine, type DockerEngine } from './docker/engine.js';
 import type { EngineSelection } from './docker/target.js';
-import type { EndpointProbeTarget, ProbeOutcome } from './operator/readiness.js';
+import type { EndpointProbeTarget, ProbeOutcome } from './mcp-probe.js';
 import type { Env } from './settings/load.js';
 import { visible } from './terminal-text.js';
 
@@ -12,7 +12,7 @@ export interface CommandContext {
   out: Output;
   /** Makes the docker engine, masking these secrets in anything it reports, talking to the selected engine (docker/target.ts). */
   docker(secrets: readonly string[], selection?: EngineSelection): DockerEngine;
-  /** The readiness round trip through a client's endpoint (operator/readiness.ts); unit tests pass their own. */
+  /** The readiness round trip through a client's endpoint (instance/readiness.ts); unit tests pass their own. */
   probeEndpoint?: (target: EndpointProbeTarget) => Promise<ProbeOutcome>;
 }
 

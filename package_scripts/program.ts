@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { CommandContext } from './context.js';
+import { templateNames } from './templates/registry.js';
 
 /** One line per command, for `npm run cli`; the order is the order a user needs them. */
 export const COMMANDS: ReadonlyArray<readonly [string, string]> = [
@@ -29,7 +30,10 @@ export function commandTable(): string {
 
 const envFileOption = () => new Option('--env-file <path>', 'settings file').default('.env');
 const contextOption = () => new Option('--context <name>', 'the Docker context to use (overrides DOCKER_HOST and DOCKER_CONTEXT; see docs/REMOTE.md)');
-const templateOption = () => new Option('--template <name>', 'nginx, ngrok or pinggy (overrides TEMPLATE)');
+const templateOption = () => {
+  const names = templateNames();
+  return new Option('--template <name>', `${names.slice(0, -1).join(', ')} or ${names.at(-1)} (overrides TEMPLATE)`);
+};
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 
 /**
@@ -62,212 +66,253 @@ const nameOptions = (name: string | undefined, options: { name?: string; envFile
 /** status reads the env file only for DOCKER_HOST/DOCKER_CONTEXT: the default one only when it exists. */
 const envFileGiven = <T extends { envFile: string }>(options: T) => ({ ...options, envFile: options.envFile === '.env' ? undefined : options.envFile });
 
-/** Thin adapters: commander parses, the command modules validate and act. */
+/** The terminal prompt of a command that asks, unless --yes was given or there is no terminal. */
+const terminalAsk = async (options: OptionValues) => (process.stdin.isTTY && !options.yes ? (await import('./init/ask.js')).terminalAsk() : undefined);
+
+/**
+ * What commander parsed, untyped as commander gives it: each command module
+ * validates its options with its own zod schema (commands/X.ts).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type OptionValues = any;
+
+/** An option as commander's `.option(flags, description, default)`, or a shared one built beforehand. */
+type OptionSpec = readonly [flags: string, description: string, defaultValue?: string | boolean] | Option;
+
+/** One command: what commander shows and parses, and the thin adapter that calls its module. */
+interface CommandSpec {
+  name: string;
+  description: string;
+  /** The optional instance name some commands take first. */
+  argument?: readonly [name: string, description: string];
+  options?: readonly OptionSpec[];
+  help?: string;
+  /** Runs the command: commander's options, and the argument when the command takes one. */
+  run(ctx: CommandContext, options: OptionValues, argument?: string): unknown;
+}
+
+const nameArgument = ['[name]', 'instance name (default: NAME from the env file)'] as const;
+const nameOption = ['-n, --name <name>', 'instance name (same as the argument)'] as const;
+const yesOption = ['-y, --yes', 'run the commands without asking', false] as const;
+
+/** Every command, in the order `-h` lists them. Commander parses, the command modules validate and act. */
+const COMMAND_SPECS: readonly CommandSpec[] = [
+  {
+    name: 'cli',
+    description: 'list every command with one line each',
+    run: (ctx) => ctx.out.data(commandTable()),
+  },
+  {
+    name: 'gen_key',
+    description: 'generate a random hex key with node:crypto',
+    options: [
+      ['-s, --size <bytes>', 'key size in bytes (at least 16)', '32'],
+      ['-f, --file <path>', 'write the key to this file (mode 0600) instead of printing it'],
+      ['--force', 'replace the file if it exists', false],
+    ],
+    help: examples('npm run gen_key', 'npm run gen_key -- -s 48', 'npm run gen_key -- -f token.txt'),
+    run: async (ctx, options) => (await commands.genKey()).genKey(ctx, options),
+  },
+  {
+    name: 'build',
+    description: 'docker build of the chosen template, with build arguments from .env (never a secret)',
+    options: [
+      ['-t, --tag <tag>', 'image tag (the image is NAME:TAG)', 'latest'],
+      ['--no-cache', 'build every layer again'],
+      ['--platform <platform>', 'target platform, such as linux/arm64'],
+      ['--dry-run', 'print the docker command and run nothing', false],
+      envFileOption(),
+      contextOption(),
+      templateOption(),
+    ],
+    help: examples('npm run build', 'npm run build -- --no-cache', 'npm run build -- --env-file .env.github -t v2'),
+    run: async (ctx, options) => (await commands.build()).build(ctx, options),
+  },
+  {
+    name: 'start',
+    description: 'start the container, replacing one of the same name',
+    options: [
+      ['-d, --detach', 'run in the background (restarts unless stopped) and wait until an MCP client is served (initialize, tools/list)', false],
+      ['-t, --tag <tag>', 'image tag to run', 'latest'],
+      ['--timeout <seconds>', 'how long -d waits for the health check and the MCP round trip', '90'],
+      ['--allow-dangerous-mounts', 'accept MCP_MOUNTS of /, your home folder, the project or the Docker socket', false],
+      ['--dry-run', 'print the docker command (secrets masked) and run nothing', false],
+      envFileOption(),
+      contextOption(),
+      templateOption(),
+    ],
+    help: `${examples('npm run start            # attached: logs on screen, Ctrl-C stops', 'npm run start -- -d', 'npm run start -- -d --env-file .env.github')}
+Exit status: -d exits 0 once a client is served ("Ready: N tools (...)"), 1 when the server failed or
+did not answer in time (its own error lines are printed), 2 on bad settings. Attached, the command ends
+with the container: 0 after Ctrl-C stopped it cleanly (130 if it did not stop cleanly), else the
+container's own non-zero status.`,
+    run: async (ctx, options) => {
+      await (await commands.start()).start(ctx, options);
+    },
+  },
+  {
+    name: 'stop',
+    description: 'stop and remove the container (says so when nothing runs)',
+    argument: nameArgument,
+    options: [
+      nameOption,
+      ['--all', 'every instance this tool manages on the engine', false],
+      ['--delete-data', "also delete the instance's MCP_DATA volume (NAME-data): its data is gone for good", false],
+      ['--dry-run', 'print the docker commands and run nothing', false],
+      envFileOption(),
+      contextOption(),
+    ],
+    help: examples('npm run stop', 'npm run stop -- mcp-github', 'npm run stop -- --all', 'npm run stop -- --delete-data'),
+    run: async (ctx, options, name) => (await commands.stop()).stop(ctx, nameOptions(name, options as { name?: string; envFile: string })),
+  },
+  {
+    name: 'revoke',
+    description: 'AUTH=oauth: revoke every OAuth access and refresh token of an instance; ACCESS_TOKEN keeps working',
+    argument: nameArgument,
+    options: [nameOption, ['--dry-run', 'print the docker command and run nothing', false], envFileOption(), contextOption()],
+    help: examples('npm run revoke', 'npm run revoke -- mcp-github'),
+    run: async (ctx, options, name) => (await commands.revoke()).revoke(ctx, nameOptions(name, options as { name?: string; envFile: string })),
+  },
+  {
+    name: 'status',
+    description: 'every instance this tool manages (found through Docker labels): health, uptime, restarts, URL, image',
+    options: [
+      ['--json', 'print JSON', false],
+      ['--probe', 'also make one MCP round trip (initialize, tools/list) to each running instance, on its internal path', false],
+      envFileOption().default('.env', 'the env file, read for DOCKER_HOST/DOCKER_CONTEXT only'),
+      contextOption(),
+    ],
+    help: examples('npm run status', 'npm run status -- --probe', 'npm run status -- --json --probe'),
+    run: async (ctx, options) => {
+      await (await commands.status()).status(ctx, envFileGiven(options as { envFile: string }));
+    },
+  },
+  {
+    name: 'logs',
+    description: "the instance's container log",
+    argument: nameArgument,
+    options: [
+      nameOption,
+      ['-f, --follow', 'keep printing new lines until Ctrl-C', false],
+      ['--tail <lines>', 'how many of the last lines (or all)', '100'],
+      envFileOption(),
+      contextOption(),
+    ],
+    help: examples('npm run logs', 'npm run logs -- -f', 'npm run logs -- mcp-github --tail all'),
+    run: async (ctx, options, name) => (await commands.logs()).logs(ctx, nameOptions(name, options as { name?: string; envFile: string })),
+  },
+  {
+    name: 'connect',
+    description: 'ready-to-paste client configurations for the running instance (they hold the token)',
+    options: [
+      ['-c, --client <client>', 'claude-desktop, claude-code, cursor, vscode or inspector (default: all)'],
+      ['--json', 'print JSON', false],
+      envFileOption(),
+      contextOption(),
+    ],
+    help: examples('npm run connect', 'npm run connect -- --client claude-desktop', 'npm run connect -- --client vscode --env-file .env.github'),
+    run: async (ctx, options) => {
+      await (await commands.connect()).connect(ctx, options);
+    },
+  },
+  {
+    name: 'export',
+    description: 'write the instance as a Compose project or Kubernetes manifests with the same hardening (secrets in 0600 files, never in the YAML)',
+    options: [
+      ['--format <format>', 'compose or kubernetes'],
+      ['--out <dir>', 'write the files into this folder (created; without it they are printed, secrets masked)'],
+      ['--image <ref>', 'the image to pull instead of the local NAME:latest (one env file)'],
+      ['--registry <path>', 'pull each instance from REGISTRY/NAME:latest'],
+      ['--push', 'run the printed docker tag and docker push lines', false],
+      ['--force', 'replace the content of a non-empty --out folder', false],
+      ['--allow-dangerous-mounts', 'accept MCP_MOUNTS of /, your home folder, the project or the Docker socket', false],
+      new Option('--env-file <path>', 'settings file; repeat it for several instances in one export (default .env)').argParser(
+        (value: string, previous?: string[]) => [...(previous ?? []), value],
+      ),
+    ],
+    help: examples(
+      'npm run export -- --format compose',
+      'npm run export -- --format compose --out deploy/ && docker-compose -f deploy/compose.yaml up -d',
+      'npm run export -- --format kubernetes --out k8s/ --registry registry.example.com/team',
+      'npm run export -- --format compose --out deploy/ --env-file .env --env-file .env.github',
+    ),
+    run: async (ctx, options) => (await commands.export()).exportCommand(ctx, options),
+  },
+  {
+    name: 'doctor',
+    description: 'check everything build and start need, each check with its fix (exit 1 when one fails)',
+    options: [['--json', 'print JSON', false], envFileOption(), contextOption()],
+    help: examples('npm run doctor', 'npm run doctor -- --json --env-file .env.github'),
+    run: async (ctx, options) => {
+      const checks = await (await commands.doctor()).doctor(ctx, options);
+      if (checks.some((c) => c.verdict === 'fail')) process.exitCode = 1;
+    },
+  },
+  {
+    name: 'init',
+    description: 'create .env from .env.example with new tokens; asks on a terminal (never overwrites without --force)',
+    options: [
+      ['-y, --yes', 'take the defaults without asking', false],
+      ['--force', 'replace an existing env file (its token is lost)', false],
+      envFileOption(),
+    ],
+    help: examples('npm run init', 'npm run init -- --yes', 'npm run init -- --yes --env-file .env.github'),
+    run: async (ctx, options) => {
+      await (await commands.init()).init(ctx, options, await terminalAsk(options));
+    },
+  },
+  {
+    name: 'up',
+    description: 'first run: create .env with a new token when missing (never overwrites), build, start -d',
+    options: [envFileOption(), contextOption()],
+    help: examples('npm run up'),
+    run: async (ctx, options) => {
+      await (await commands.up()).up(ctx, options);
+    },
+  },
+  {
+    name: 'trust',
+    description:
+      "add the local CA to the system trust store and Chromium/Firefox's: shows the commands, runs them after a yes (prints them without a terminal)",
+    options: [yesOption, ['--dry-run', 'print the commands and run nothing', false], envFileOption()],
+    help: examples('npm run trust', 'npm run trust -- --dry-run', 'npm run trust -- --yes'),
+    run: async (ctx, options) => {
+      await (await commands.trust()).trust(ctx, options, await terminalAsk(options));
+    },
+  },
+  {
+    name: 'untrust',
+    description: 'remove the local CA from the trust stores `trust` changed (--delete also deletes the CA)',
+    options: [
+      yesOption,
+      ['--delete', 'also delete the CA, so that the next start makes a new one (with the TLS_HOSTNAMES of then)', false],
+      ['--dry-run', 'print the commands and run nothing', false],
+      envFileOption(),
+    ],
+    help: examples('npm run untrust', 'npm run untrust -- --delete'),
+    run: async (ctx, options) => {
+      await (await commands.trust()).untrust(ctx, options, await terminalAsk(options));
+    },
+  },
+];
+
+/** The program: one commander command per entry of COMMAND_SPECS. */
 export function createProgram(ctx: CommandContext): Command {
   const program = new Command('mcp-sandbox')
     .description('Run a stdio MCP server in a hardened container behind TLS and a bearer token.')
     .showHelpAfterError('(add -h for help)')
     .exitOverride();
-
-  program
-    .command('cli')
-    .description('list every command with one line each')
-    .action(() => ctx.out.data(commandTable()));
-
-  program
-    .command('gen_key')
-    .description('generate a random hex key with node:crypto')
-    .option('-s, --size <bytes>', 'key size in bytes (at least 16)', '32')
-    .option('-f, --file <path>', 'write the key to this file (mode 0600) instead of printing it')
-    .option('--force', 'replace the file if it exists', false)
-    .addHelpText('after', examples('npm run gen_key', 'npm run gen_key -- -s 48', 'npm run gen_key -- -f token.txt'))
-    .action(async (options) => (await commands.genKey()).genKey(ctx, options));
-
-  program
-    .command('build')
-    .description('docker build of the chosen template, with build arguments from .env (never a secret)')
-    .option('-t, --tag <tag>', 'image tag (the image is NAME:TAG)', 'latest')
-    .option('--no-cache', 'build every layer again')
-    .option('--platform <platform>', 'target platform, such as linux/arm64')
-    .option('--dry-run', 'print the docker command and run nothing', false)
-    .addOption(envFileOption())
-    .addOption(contextOption())
-    .addOption(templateOption())
-    .addHelpText('after', examples('npm run build', 'npm run build -- --no-cache', 'npm run build -- --env-file .env.github -t v2'))
-    .action(async (options) => (await commands.build()).build(ctx, options));
-
-  program
-    .command('start')
-    .description('start the container, replacing one of the same name')
-    .option('-d, --detach', 'run in the background (restarts unless stopped) and wait until an MCP client is served (initialize, tools/list)', false)
-    .option('-t, --tag <tag>', 'image tag to run', 'latest')
-    .option('--timeout <seconds>', 'how long -d waits for the health check and the MCP round trip', '90')
-    .option('--allow-dangerous-mounts', 'accept MCP_MOUNTS of /, your home folder, the project or the Docker socket', false)
-    .option('--dry-run', 'print the docker command (secrets masked) and run nothing', false)
-    .addOption(envFileOption())
-    .addOption(contextOption())
-    .addOption(templateOption())
-    .addHelpText(
-      'after',
-      `${examples('npm run start            # attached: logs on screen, Ctrl-C stops', 'npm run start -- -d', 'npm run start -- -d --env-file .env.github')}
-Exit status: -d exits 0 once a client is served ("Ready: N tools (...)"), 1 when the server failed or
-did not answer in time (its own error lines are printed), 2 on bad settings. Attached, the command ends
-with the container: 0 after Ctrl-C stopped it cleanly (130 if it did not stop cleanly), else the
-container's own non-zero status.`,
-    )
-    .action(async (options) => {
-      await (await commands.start()).start(ctx, options);
+  for (const spec of COMMAND_SPECS) {
+    const command = program.command(spec.name).description(spec.description);
+    if (spec.argument) command.argument(...spec.argument);
+    for (const option of spec.options ?? []) {
+      if (option instanceof Option) command.addOption(option);
+      else command.option(...(option as [string, string, (string | boolean)?]));
+    }
+    if (spec.help) command.addHelpText('after', spec.help);
+    command.action(async (...args: unknown[]) => {
+      await (spec.argument ? spec.run(ctx, args[1], args[0] as string | undefined) : spec.run(ctx, args[0]));
     });
-
-  program
-    .command('stop')
-    .description('stop and remove the container (says so when nothing runs)')
-    .argument('[name]', 'instance name (default: NAME from the env file)')
-    .option('-n, --name <name>', 'instance name (same as the argument)')
-    .option('--all', 'every instance this tool manages on the engine', false)
-    .option('--delete-data', "also delete the instance's MCP_DATA volume (NAME-data): its data is gone for good", false)
-    .option('--dry-run', 'print the docker commands and run nothing', false)
-    .addOption(envFileOption())
-    .addOption(contextOption())
-    .addHelpText('after', examples('npm run stop', 'npm run stop -- mcp-github', 'npm run stop -- --all', 'npm run stop -- --delete-data'))
-    .action(async (name, options) => (await commands.stop()).stop(ctx, nameOptions(name, options)));
-
-  program
-    .command('revoke')
-    .description('AUTH=oauth: revoke every OAuth access and refresh token of an instance; ACCESS_TOKEN keeps working')
-    .argument('[name]', 'instance name (default: NAME from the env file)')
-    .option('-n, --name <name>', 'instance name (same as the argument)')
-    .option('--dry-run', 'print the docker command and run nothing', false)
-    .addOption(envFileOption())
-    .addOption(contextOption())
-    .addHelpText('after', examples('npm run revoke', 'npm run revoke -- mcp-github'))
-    .action(async (name, options) => (await commands.revoke()).revoke(ctx, nameOptions(name, options)));
-
-  program
-    .command('status')
-    .description('every instance this tool manages (found through Docker labels): health, uptime, restarts, URL, image')
-    .option('--json', 'print JSON', false)
-    .option('--probe', 'also make one MCP round trip (initialize, tools/list) to each running instance, on its internal path', false)
-    .addOption(envFileOption().default('.env', 'the env file, read for DOCKER_HOST/DOCKER_CONTEXT only'))
-    .addOption(contextOption())
-    .addHelpText('after', examples('npm run status', 'npm run status -- --probe', 'npm run status -- --json --probe'))
-    .action(async (options) => {
-      await (await commands.status()).status(ctx, envFileGiven(options));
-    });
-
-  program
-    .command('logs')
-    .description("the instance's container log")
-    .argument('[name]', 'instance name (default: NAME from the env file)')
-    .option('-n, --name <name>', 'instance name (same as the argument)')
-    .option('-f, --follow', 'keep printing new lines until Ctrl-C', false)
-    .option('--tail <lines>', 'how many of the last lines (or all)', '100')
-    .addOption(envFileOption())
-    .addOption(contextOption())
-    .addHelpText('after', examples('npm run logs', 'npm run logs -- -f', 'npm run logs -- mcp-github --tail all'))
-    .action(async (name, options) => (await commands.logs()).logs(ctx, nameOptions(name, options)));
-
-  program
-    .command('connect')
-    .description('ready-to-paste client configurations for the running instance (they hold the token)')
-    .option('-c, --client <client>', 'claude-desktop, claude-code, cursor, vscode or inspector (default: all)')
-    .option('--json', 'print JSON', false)
-    .addOption(envFileOption())
-    .addOption(contextOption())
-    .addHelpText(
-      'after',
-      examples('npm run connect', 'npm run connect -- --client claude-desktop', 'npm run connect -- --client vscode --env-file .env.github'),
-    )
-    .action(async (options) => {
-      await (await commands.connect()).connect(ctx, options);
-    });
-
-  program
-    .command('export')
-    .description('write the instance as a Compose project or Kubernetes manifests with the same hardening (secrets in 0600 files, never in the YAML)')
-    .option('--format <format>', 'compose or kubernetes')
-    .option('--out <dir>', 'write the files into this folder (created; without it they are printed, secrets masked)')
-    .option('--image <ref>', 'the image to pull instead of the local NAME:latest (one env file)')
-    .option('--registry <path>', 'pull each instance from REGISTRY/NAME:latest')
-    .option('--push', 'run the printed docker tag and docker push lines', false)
-    .option('--force', 'replace the content of a non-empty --out folder', false)
-    .option('--allow-dangerous-mounts', 'accept MCP_MOUNTS of /, your home folder, the project or the Docker socket', false)
-    .addOption(
-      new Option('--env-file <path>', 'settings file; repeat it for several instances in one export (default .env)').argParser(
-        (value: string, previous?: string[]) => [...(previous ?? []), value],
-      ),
-    )
-    .addHelpText(
-      'after',
-      examples(
-        'npm run export -- --format compose',
-        'npm run export -- --format compose --out deploy/ && docker-compose -f deploy/compose.yaml up -d',
-        'npm run export -- --format kubernetes --out k8s/ --registry registry.example.com/team',
-        'npm run export -- --format compose --out deploy/ --env-file .env --env-file .env.github',
-      ),
-    )
-    .action(async (options) => (await commands.export()).exportCommand(ctx, options));
-
-  program
-    .command('doctor')
-    .description('check everything build and start need, each check with its fix (exit 1 when one fails)')
-    .option('--json', 'print JSON', false)
-    .addOption(envFileOption())
-    .addOption(contextOption())
-    .addHelpText('after', examples('npm run doctor', 'npm run doctor -- --json --env-file .env.github'))
-    .action(async (options) => {
-      const checks = await (await commands.doctor()).doctor(ctx, options);
-      if (checks.some((c) => c.verdict === 'fail')) process.exitCode = 1;
-    });
-
-  program
-    .command('init')
-    .description('create .env from .env.example with new tokens; asks on a terminal (never overwrites without --force)')
-    .option('-y, --yes', 'take the defaults without asking', false)
-    .option('--force', 'replace an existing env file (its token is lost)', false)
-    .addOption(envFileOption())
-    .addHelpText('after', examples('npm run init', 'npm run init -- --yes', 'npm run init -- --yes --env-file .env.github'))
-    .action(async (options) => {
-      const ask = process.stdin.isTTY && !options.yes ? (await import('./operator/ask.js')).terminalAsk() : undefined;
-      await (await commands.init()).init(ctx, options, ask);
-    });
-
-  program
-    .command('up')
-    .description('first run: create .env with a new token when missing (never overwrites), build, start -d')
-    .addOption(envFileOption())
-    .addOption(contextOption())
-    .addHelpText('after', examples('npm run up'))
-    .action(async (options) => {
-      await (await commands.up()).up(ctx, options);
-    });
-
-  program
-    .command('trust')
-    .description(
-      "add the local CA to the system trust store and Chromium/Firefox's: shows the commands, runs them after a yes (prints them without a terminal)",
-    )
-    .option('-y, --yes', 'run the commands without asking', false)
-    .option('--dry-run', 'print the commands and run nothing', false)
-    .addOption(envFileOption())
-    .addHelpText('after', examples('npm run trust', 'npm run trust -- --dry-run', 'npm run trust -- --yes'))
-    .action(async (options) => {
-      const ask = process.stdin.isTTY && !options.yes ? (await import('./operator/ask.js')).terminalAsk() : undefined;
-      await (await commands.trust()).trust(ctx, options, ask);
-    });
-
-  program
-    .command('untrust')
-    .description('remove the local CA from the trust stores `trust` changed (--delete also deletes the CA)')
-    .option('-y, --yes', 'run the commands without asking', false)
-    .option('--delete', 'also delete the CA, so that the next start makes a new one (with the TLS_HOSTNAMES of then)', false)
-    .option('--dry-run', 'print the commands and run nothing', false)
-    .addOption(envFileOption())
-    .addHelpText('after', examples('npm run untrust', 'npm run untrust -- --delete'))
-    .action(async (options) => {
-      const ask = process.stdin.isTTY && !options.yes ? (await import('./operator/ask.js')).terminalAsk() : undefined;
-      await (await commands.trust()).untrust(ctx, options, ask);
-    });
-
+  }
   return program;
 }

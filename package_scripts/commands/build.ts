@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { parseOrThrow } from '../errors.js';
-import { buildImage } from '../operator/build-image.js';
-import { engineOption } from '../operator/engine-select.js';
-import { settingsFor, type EnvOptions } from '../operator/env-file.js';
+import { buildImage } from '../start/build-image.js';
+import { engineOption } from '../instance/engine-select.js';
+import { settingsFor, type EnvOptions } from '../instance/env-file.js';
 
 export const buildOptionsSchema = z.object({
   tag: z

@@ -3,13 +3,14 @@ import type { CommandContext } from '../context.js';
 import { readPublicUrlArgs } from '../docker/argv.js';
 import { engineEndpoint, formatCommand } from '../docker/engine.js';
 import { DockerError, parseOrThrow, StateError } from '../errors.js';
-import { CLIENTS, clientSnippets, renderConfig, type Endpoint } from '../operator/clients.js';
-import { credentialFor, remoteReach, servesOwnCertificate } from '../operator/endpoint.js';
-import { engineFor } from '../operator/engine-select.js';
-import { requireInstance } from '../operator/find.js';
-import { saveServedCertificate } from '../operator/certificate.js';
-import { npmRun, settingsFor, type EnvOptions } from '../operator/env-file.js';
-import { oauthResourceUrl } from '../operator/oauth.js';
+import { CLIENTS, clientSnippets, renderConfig, type Endpoint } from '../clients/clients.js';
+import { remoteReach, servesOwnCertificate } from '../instance/endpoint.js';
+import { engineFor } from '../instance/engine-select.js';
+import { requireInstance } from '../instance/find.js';
+import { saveServedCertificate } from '../start/certificate.js';
+import { npmRun, settingsFor, type EnvOptions } from '../instance/env-file.js';
+import { oauthResourceUrl } from '../instance/oauth.js';
+import { credentialFor } from '../templates/registry.js';
 import { findCa, issuedBy } from '../tls/ca.js';
 import { systemTrusts } from '../tls/trust-state.js';
 
@@ -21,7 +22,7 @@ export type ConnectOptions = z.input<typeof connectOptionsSchema> & EnvOptions;
 
 export interface ConnectResult {
   endpoint: Endpoint;
-  /** SHA-256 of the certificate the instance serves (nginx only). */
+  /** SHA-256 of the certificate the instance serves (a published port only). */
   fingerprint?: string;
   /** A remote engine publishing on its own loopback: the `ssh -L` line the URL needs. */
   sshForward?: string;
@@ -48,8 +49,8 @@ async function resolveEndpoint(ctx: CommandContext, options: ConnectOptions): Pr
     );
   }
   if (settings.AUTH === 'oauth') {
-    // The resource the instance announces: start's choice with nginx, the published URL with a tunnel.
-    const resource = settings.template === 'nginx' ? oauthResourceUrl(settings, remote) : instance.url;
+    // The resource the instance announces: start's choice on a published port, the public URL with a tunnel.
+    const resource = servesOwnCertificate(settings.template) ? oauthResourceUrl(settings, remote) : instance.url;
     const secret = settings.gatewayEnv.OAUTH_OWNER_PASSPHRASE ? 'OAUTH_OWNER_PASSPHRASE (or ACCESS_TOKEN)' : 'ACCESS_TOKEN';
     ctx.out.note(
       `AUTH=oauth: web connectors (claude.ai, ChatGPT) add ${resource} as a custom connector and send you to a consent page once, where ${secret} proves the instance is yours (docs/GUIDE.md, "Connecting web connectors (OAuth)"). The configurations below use ACCESS_TOKEN directly.`,

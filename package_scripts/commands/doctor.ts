@@ -12,27 +12,28 @@ import { isReportedError, parseOrThrow } from '../errors.js';
 import {
   baseImageCheck,
   caCheck,
-  describeEngine,
   diskCheck,
   engineCheck,
   envFileModeCheck,
   formatChecks,
   instanceImageCheck,
+  localCaCheck,
   portCheck,
   tokenCheck,
   type Check,
-  type EngineVersion,
   type PortProbe,
-} from '../operator/checks.js';
-import { servesOwnCertificate } from '../operator/endpoint.js';
-import { findInstances } from '../operator/find.js';
-import { selectionFor } from '../operator/engine-select.js';
-import { baseImage } from '../operator/remote.js';
-import { remoteBaseImageCheck, remoteCertificateCheck, remoteEngineFailure, remotePortCheck, withEngineSource } from '../operator/remote-checks.js';
+} from '../doctor/checks.js';
+import type { EngineDescriptor, EngineVersion } from '../engines/engine.js';
+import { identifyEngine } from '../engines/registry.js';
+import { servesOwnCertificate } from '../instance/endpoint.js';
+import { findInstances } from '../instance/find.js';
+import { selectionFor } from '../instance/engine-select.js';
+import { baseImage } from '../instance/remote.js';
+import { remoteBaseImageCheck, remoteCertificateCheck, remoteEngineFailure, remotePortCheck, withEngineSource } from '../doctor/remote-checks.js';
 import type { Settings } from '../settings/load.js';
 import { findCa } from '../tls/ca.js';
-import { localCaCheck, systemTrusts } from '../tls/trust-state.js';
-import { envFilePath, settingsFor, type EnvOptions } from '../operator/env-file.js';
+import { systemTrusts } from '../tls/trust-state.js';
+import { envFilePath, settingsFor, type EnvOptions } from '../instance/env-file.js';
 
 export const doctorOptionsSchema = z.object({ json: z.boolean().default(false) });
 export type DoctorOptions = z.input<typeof doctorOptionsSchema> & EnvOptions;
@@ -90,7 +91,7 @@ export async function doctor(ctx: CommandContext, rawOptions: DoctorOptions): Pr
     selection = selectionFor(ctx, {}, undefined);
   }
   const docker: DockerEngine = ctx.docker(settings?.secrets ?? [], selection);
-  let engineKind: string | undefined;
+  let engine: EngineDescriptor | undefined;
   let dockerRootDir: string | undefined;
   let engineUp = false;
   let endpoint: EngineEndpoint | undefined;
@@ -104,7 +105,7 @@ export async function doctor(ctx: CommandContext, rawOptions: DoctorOptions): Pr
       endpoint,
       selection.source,
     );
-    engineKind = describeEngine(version, info.OperatingSystem).kind;
+    engine = identifyEngine(version);
     engineUp = check.verdict === 'pass';
     checks.push(check);
   } catch (error) {
@@ -129,7 +130,7 @@ export async function doctor(ctx: CommandContext, rawOptions: DoctorOptions): Pr
       checks.push(
         portCheck(settings.HOST_PORT, settings.BIND_ADDRESS, ownedBy ? 'in-use' : await probePort(settings.HOST_PORT, settings.BIND_ADDRESS), {
           ownedBy,
-          engineKind,
+          engine,
         }),
       );
       if (settings.tlsFiles) {
@@ -139,8 +140,8 @@ export async function doctor(ctx: CommandContext, rawOptions: DoctorOptions): Pr
         checks.push(localCaCheck(ca ? { caFile: ca.paths.cert, trusted: await systemTrusts(ca, ctx.hostEnv), ...ca.constraints } : {}));
       }
     }
-    if (engineUp && engineKind === 'Podman') {
-      // Podman takes the profile as its default only (docker/podman.ts): the same check start makes.
+    if (engineUp && engine?.seccomp === 'engine-default') {
+      // Podman takes the profile as its default only (engines/podman.ts): the same check start makes.
       const problem = seccompProblem(await observePodmanSeccomp(docker, settings.seccompProfile), JSON.parse(readFileSync(settings.seccompProfile, 'utf8')));
       checks.push(
         problem

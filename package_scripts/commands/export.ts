@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { parseOrThrow } from '../errors.js';
-import { EXPORT_FORMATS, exportInstances } from '../operator/export.js';
+import { EXPORT_FORMATS, exportInstances } from '../export/export.js';
 
 export const exportOptionsSchema = z.object({
   format: z.enum(EXPORT_FORMATS, { message: `--format must be one of ${EXPORT_FORMATS.join(', ')}` }),

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { parseOrThrow } from '../errors.js';
-import { DEFAULT_KEY_BYTES, generateKey, MIN_KEY_BYTES } from '../operator/keys.js';
-import { writeSecretFile } from '../operator/secret-file.js';
+import { DEFAULT_KEY_BYTES, generateKey, MIN_KEY_BYTES } from '../init/keys.js';
+import { writeSecretFile } from '../secret-file.js';
 
 export const genKeyOptionsSchema = z.object({
   size: z.coerce

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { parseOrThrow, UsageError } from '../errors.js';
-import { alreadyExistsMessage, checkAnswer, envValue, QUESTIONS, writeEnvFile, type Ask, type QuestionKey } from '../operator/env-init.js';
-import { envFilePath } from '../operator/env-file.js';
+import { alreadyExistsMessage, checkAnswer, envValue, QUESTIONS, writeEnvFile, type Ask, type QuestionKey } from '../init/env-init.js';
+import { envFilePath } from '../instance/env-file.js';
 
 export const initOptionsSchema = z.object({
   yes: z.boolean().default(false),

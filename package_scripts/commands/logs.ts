@@ -2,9 +2,9 @@ import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { showLogsArgs } from '../docker/argv.js';
 import { parseOrThrow } from '../errors.js';
-import { requireInstance } from '../operator/find.js';
-import { engineFromEnvFile, type EngineOptions } from '../operator/engine-select.js';
-import { instanceName } from '../operator/env-file.js';
+import { requireInstance } from '../instance/find.js';
+import { engineFromEnvFile, type EngineOptions } from '../instance/engine-select.js';
+import { instanceName } from '../instance/env-file.js';
 
 export const logsOptionsSchema = z.object({
   follow: z.boolean().default(false),

@@ -4,13 +4,13 @@ import { findContainerArgs, revokeOAuthArgs } from '../docker/argv.js';
 import { formatCommand } from '../docker/engine.js';
 import { instanceNames } from '../docker/names.js';
 import { parseOrThrow, StateError } from '../errors.js';
-import { engineFromEnvFile } from '../operator/engine-select.js';
-import { instanceName } from '../operator/env-file.js';
+import { engineFromEnvFile } from '../instance/engine-select.js';
+import { instanceName } from '../instance/env-file.js';
 
 export const revokeOptionsSchema = z.object({
   name: z.string().optional(),
   envFile: z.string().optional(),
-  /** --context NAME (operator/engine-select.ts). */
+  /** --context NAME (instance/engine-select.ts). */
   context: z.string().optional(),
   dryRun: z.boolean().default(false),
 });

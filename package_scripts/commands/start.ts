@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { parseOrThrow } from '../errors.js';
-import { engineOption } from '../operator/engine-select.js';
-import { settingsFor, type EnvOptions } from '../operator/env-file.js';
-import { DEFAULT_START_TIMEOUT_SECONDS, startInstance } from '../operator/start-instance.js';
-import type { ConnectionInfo } from '../operator/start-report.js';
+import { engineOption } from '../instance/engine-select.js';
+import { settingsFor, type EnvOptions } from '../instance/env-file.js';
+import { DEFAULT_START_TIMEOUT_SECONDS, startInstance } from '../start/start-instance.js';
+import type { ConnectionInfo } from '../start/start-report.js';
 
 export const startOptionsSchema = z.object({
   detach: z.boolean().default(false),

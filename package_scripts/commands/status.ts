@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { parseOrThrow } from '../errors.js';
-import { engineFromEnvFile, type EngineOptions } from '../operator/engine-select.js';
-import { findInstances } from '../operator/find.js';
-import { formatStatusTable, type InstanceStatus } from '../operator/instances.js';
-import { describeProbe, probeInside } from '../operator/readiness.js';
+import { engineFromEnvFile, type EngineOptions } from '../instance/engine-select.js';
+import { findInstances } from '../instance/find.js';
+import { formatStatusTable, type InstanceStatus } from '../instance/instances.js';
+import { describeProbe, probeInside } from '../instance/readiness.js';
 
 export const statusOptionsSchema = z.object({ json: z.boolean().default(false), probe: z.boolean().default(false) });
 export type StatusOptions = z.input<typeof statusOptionsSchema> & EngineOptions & { envFile?: string };

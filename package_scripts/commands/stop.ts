@@ -4,16 +4,16 @@ import { findContainerArgs, findNetworkArgs, findVolumeArgs, removeContainerArgs
 import { formatCommand, type DockerEngine } from '../docker/engine.js';
 import { instanceNames } from '../docker/names.js';
 import { DockerError, parseOrThrow } from '../errors.js';
-import { findInstances } from '../operator/find.js';
-import { engineFromEnvFile } from '../operator/engine-select.js';
-import { instanceName } from '../operator/env-file.js';
-import { removeServerEnv } from '../operator/server-env.js';
+import { findInstances } from '../instance/find.js';
+import { engineFromEnvFile } from '../instance/engine-select.js';
+import { instanceName } from '../instance/env-file.js';
+import { removeServerEnv } from '../instance/server-env.js';
 
 export const stopOptionsSchema = z
   .object({
     name: z.string().optional(),
     envFile: z.string().optional(),
-    /** --context NAME (operator/engine-select.ts). */
+    /** --context NAME (instance/engine-select.ts). */
     context: z.string().optional(),
     dryRun: z.boolean().default(false),
     /** Every instance this tool manages on the engine, found by label. */

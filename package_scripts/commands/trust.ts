@@ -7,8 +7,8 @@ import { shellQuote } from '../shell.js';
 import { ensureCa, findCa, hasOpenssl, type LocalCa } from '../tls/ca.js';
 import { trustPlan, untrustPlan, type TrustPlan } from '../tls/trust-plan.js';
 import { observeTarget, systemTrusts } from '../tls/trust-state.js';
-import { envFilePath, settingsFor, type EnvOptions } from '../operator/env-file.js';
-import type { Ask } from '../operator/env-init.js';
+import { envFilePath, settingsFor, type EnvOptions } from '../instance/env-file.js';
+import type { Ask } from '../init/env-init.js';
 
 /**
  * `npm run trust` / `npm run untrust`: the local CA into the machine's trust

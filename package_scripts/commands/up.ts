@@ -2,12 +2,12 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import type { CommandContext } from '../context.js';
 import { parseOrThrow } from '../errors.js';
-import { buildImage } from '../operator/build-image.js';
-import { engineOption } from '../operator/engine-select.js';
-import { envFilePath, settingsFor } from '../operator/env-file.js';
-import { writeEnvFile } from '../operator/env-init.js';
-import { DEFAULT_START_TIMEOUT_SECONDS, startInstance } from '../operator/start-instance.js';
-import type { ConnectionInfo } from '../operator/start-report.js';
+import { buildImage } from '../start/build-image.js';
+import { engineOption } from '../instance/engine-select.js';
+import { envFilePath, settingsFor } from '../instance/env-file.js';
+import { writeEnvFile } from '../init/env-init.js';
+import { DEFAULT_START_TIMEOUT_SECONDS, startInstance } from '../start/start-instance.js';
+import type { ConnectionInfo } from '../start/start-report.js';
 
 export const upOptionsSchema = z.object({ envFile: z.string().optional(), context: z.string().optional() });
 export type UpOptions = z.input<typeof upOptionsSchema>;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Settings } from '../settings/load.js';
 import { LABEL_INSTANCE, LABEL_TEMPLATE, type InstanceNames } from './names.js';
-import { IMAGE_HEALTHCHECK } from '../sandbox/healthcheck.js';
+import { IMAGE_HEALTHCHECK } from './healthcheck.js';
 
 /**
  * Pure builders of docker argv. Arguments are always separate array elements
@@ -52,7 +52,7 @@ export const removeNetworkArgs = (network: string) => ['network', 'rm', network]
 export const findVolumeArgs = (volume: string) => ['volume', 'ls', '--quiet', '--filter', `name=^${volume}$`];
 export const removeVolumeArgs = (volume: string) => ['volume', 'rm', volume];
 export const stateArgs = (name: string) => ['inspect', '--format', '{{.State.Status}}', name];
-/** The image's own health check (sandbox/healthcheck.ts), run now: unprivileged, with an empty environment. */
+/** The image's own health check (healthcheck.ts), run now: unprivileged, with an empty environment. */
 export const healthcheckArgs = (name: string) => ['exec', name, ...IMAGE_HEALTHCHECK.command];
 /** One MCP round trip on the container's loopback, as the unprivileged gateway user (docker/common/runtime/bin/mcp-probe). */
 export const probeInsideArgs = (name: string, timeoutSeconds: number) => [

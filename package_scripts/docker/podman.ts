@@ -2,38 +2,20 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
 import { isReportedError, StateError } from '../errors.js';
-import { describeEngine, type EngineVersion } from '../operator/checks.js';
+import type { EngineKind, EngineVersion } from '../engines/engine.js';
+import { identifyEngine } from '../engines/registry.js';
 import { engineVersionArgs } from './argv.js';
 import { CONTEXT_ENDPOINT_ARGS, type DockerEngine } from './engine.js';
 
 /**
- * What changes when the engine is Podman, reached through its Docker-compatible
- * API with the docker CLI (docs/GUIDE.md, "Podman"). Everything else in the
- * argv is the same on both engines.
+ * Podman's one check before start: its default seccomp profile must be the
+ * sandbox's (engines/podman.ts says why). And which engine answers, for the
+ * renderers, which read the engine's descriptor (engines/).
  */
-export type EngineKind = 'docker' | 'podman';
-
-/**
- * Through the compat API a read-only container always gets Podman's writable
- * tmpfs at /tmp, /run and /var/tmp (its --read-only-tmpfs, which the docker CLI
- * cannot turn off). /tmp and /run are ours already; /var/tmp is mounted here
- * read-only and empty, so the root stays as read-only as under Docker.
- */
-export const PODMAN_VAR_TMP = ['--tmpfs', '/var/tmp:ro,nosuid,nodev,noexec,size=4k'] as const;
-
-/**
- * As soon as one --ulimit is given (core=0), rootful Podman sets the open-file
- * and process limits it was not given to 1048576 and 4194304: far above what
- * the sandbox needs (nginx has 1024 connections per worker), and refused where
- * root lacks CAP_SYS_RESOURCE (Podman inside a container or a locked-down VM).
- * Both are bounded here; --pids-limit stays the real bound on processes.
- */
-export const PODMAN_ULIMITS = ['--ulimit', 'nofile=8192:8192', '--ulimit', 'nproc=16384:16384'] as const;
-
 /** Which engine answers; Docker when it cannot be told (a recorder in unit tests, an older engine). */
 export function engineKindOf(versionJson: string): EngineKind {
   try {
-    return describeEngine(JSON.parse(versionJson) as EngineVersion).kind === 'Podman' ? 'podman' : 'docker';
+    return identifyEngine(JSON.parse(versionJson) as EngineVersion).kind;
   } catch {
     return 'docker';
   }

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { IMAGE_HEALTHCHECK } from './healthcheck.js';
+import { IMAGE_HEALTHCHECK } from '../docker/healthcheck.js';
 import type { SandboxProfile } from './profile.js';
 import { SERVER_ENV_FILE } from './server-env.js';
 

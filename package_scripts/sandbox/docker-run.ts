@@ -1,4 +1,5 @@
-import { PODMAN_ULIMITS, PODMAN_VAR_TMP, type EngineKind } from '../docker/podman.js';
+import type { EngineKind } from '../engines/engine.js';
+import { engineOfKind } from '../engines/registry.js';
 import type { BindMount, LogBound, SandboxProfile } from './profile.js';
 import { serverEnvMount } from './server-env.js';
 
@@ -14,28 +15,29 @@ export interface DockerInvocation {
 }
 
 /**
- * The same profile on either engine. On Podman (docker/podman.ts says why) the
- * seccomp profile is the engine's default, checked before start, and two
- * additions keep /var/tmp read-only and the open-file and process limits bounded.
+ * The same profile on every engine; what an engine needs besides is its
+ * descriptor's (engines/): on Podman the seccomp profile is the engine's
+ * default, checked before start, and two additions keep /var/tmp read-only
+ * and the open-file and process limits bounded.
  */
-export function hardeningArgs(profile: SandboxProfile, engine: EngineKind = 'docker'): string[] {
+export function hardeningArgs(profile: SandboxProfile, kind: EngineKind = 'docker'): string[] {
   const { capabilities, limits } = profile;
-  const podman = engine === 'podman';
+  const engine = engineOfKind(kind);
   return [
     ...capabilities.drop.flatMap((cap) => ['--cap-drop', cap]),
     ...capabilities.add.flatMap((cap) => ['--cap-add', cap]),
     ...(profile.noNewPrivileges ? ['--security-opt', 'no-new-privileges'] : []),
     // The docker client reads the file and sends its content.
-    ...(podman ? [] : ['--security-opt', `seccomp=${profile.seccompProfile}`]),
+    ...(engine.seccomp === 'per-container' ? ['--security-opt', `seccomp=${profile.seccompProfile}`] : []),
     ...(profile.readOnlyRoot ? ['--read-only'] : []),
     ...profile.tmpfs.flatMap((t) => ['--tmpfs', `${t.target}:${[...t.options, `mode=${t.mode}`, `size=${t.size}`].join(',')}`]),
-    ...(podman ? PODMAN_VAR_TMP : []),
+    ...engine.extraTmpfsArgs,
     ...['--pids-limit', String(limits.pids)],
     ...['--memory', limits.memory],
     ...['--memory-swap', limits.memory],
     ...['--cpus', limits.cpus],
     ...['--ulimit', `core=${limits.coreFileSize}`],
-    ...(podman ? PODMAN_ULIMITS : []),
+    ...engine.extraLimitArgs,
     ...logArgs(profile.log),
   ];
 }

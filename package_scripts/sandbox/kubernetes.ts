@@ -1,12 +1,12 @@
 import { Document, isMap } from 'yaml';
 import { GATEWAY_PORT, LABEL_INSTANCE } from '../docker/names.js';
-import { IMAGE_HEALTHCHECK } from './healthcheck.js';
+import { IMAGE_HEALTHCHECK } from '../docker/healthcheck.js';
 import { acceptRules } from './firewall.js';
 import type { SandboxProfile } from './profile.js';
 
 /**
  * The sandbox profile rendered as a namespace-scoped Kubernetes set: a
- * Deployment, a Secret, a Service (nginx only) and a NetworkPolicy. Pure:
+ * Deployment, a Secret, a Service (a published port only) and a NetworkPolicy. Pure:
  * objects in, objects out; kubernetesYaml adds the comments.
  */
 
@@ -155,7 +155,7 @@ export function kubernetesDeployment(instance: KubernetesInstance): Obj {
   };
 }
 
-/** nginx only: the gateway's port inside the cluster. Tunnels dial out and have none. */
+/** A published port only: the gateway's port inside the cluster. Tunnels dial out and have none. */
 export function kubernetesService(instance: KubernetesInstance): Obj | undefined {
   const { profile } = instance;
   if (!profile.publish || instance.servicePort === undefined) return undefined;

@@ -1,6 +1,7 @@
 import type { InstanceNames } from '../docker/names.js';
 import { AUTH_VOLUME_TARGET, GATEWAY_PORT, LABEL_INSTANCE, LABEL_TEMPLATE, TLS_VOLUME_TARGET, TUNNEL_VOLUME_TARGET, USER_TLS_TARGET } from '../docker/names.js';
 import type { Settings } from '../settings/load.js';
+import { publishesPort, templateNamed } from '../templates/registry.js';
 import { firewallEgressValue, type EgressPolicy } from './firewall.js';
 import type { ServerEnvChannel } from './server-env.js';
 
@@ -26,9 +27,9 @@ export interface SandboxProfile {
   limits: Limits;
   log: LogBound;
   network: string;
-  /** nginx only: where the gateway port is published on the host. */
+  /** A template reached on a published port only: where the gateway port is published on the host. */
   publish?: { hostAddress: string; hostPort: number; containerPort: number };
-  /** Named volumes (the TLS state of nginx, the OAuth state of AUTH=oauth, Pinggy's host key, the server's MCP_DATA). */
+  /** Named volumes (the TLS state of a published port, the OAuth state of AUTH=oauth, a tunnel's state such as Pinggy's host key, the server's MCP_DATA). */
   volumes: readonly NamedVolume[];
   /** Host paths bound into the container: MCP_MOUNTS and CERT_FILE/KEY_FILE. */
   binds: readonly BindMount[];
@@ -108,10 +109,10 @@ export const SANDBOX_TMPFS: readonly TmpfsMount[] = [
 
 export interface ProfileOptions {
   detached: boolean;
-  /** MCP_EGRESS resolved on the host (operator/egress.ts). */
+  /** MCP_EGRESS resolved on the host (instance/egress.ts). */
   egress: EgressPolicy;
   /**
-   * AUTH=oauth with nginx: the protected resource's URL (operator/oauth.ts), which
+   * AUTH=oauth on a published port: the protected resource's URL (instance/oauth.ts), which
    * tokens are bound to; never taken from a request. Tunnels read theirs in the container.
    */
   oauthResource?: string;
@@ -131,8 +132,8 @@ export function containerEnv(settings: Settings, egress: EgressPolicy, oauthReso
     LOG_LEVEL: settings.LOG_LEVEL,
     MCP_EGRESS: firewallEgressValue(egress),
     MCP_ENV: Object.keys(settings.serverEnv).join(','),
-    // Where the port is published: nginx derives the instance's own origins from it.
-    ...(settings.template === 'nginx' ? { SANDBOX_HOST_PORT: String(settings.HOST_PORT), SANDBOX_BIND_ADDRESS: settings.BIND_ADDRESS } : {}),
+    // Where the port is published: the gateway derives the instance's own origins from it.
+    ...(publishesPort(settings.template) ? { SANDBOX_HOST_PORT: String(settings.HOST_PORT), SANDBOX_BIND_ADDRESS: settings.BIND_ADDRESS } : {}),
     // Only for the gateway's log line: the mounted pair was signed by the local CA, not brought as CERT_FILE.
     ...(settings.tlsFiles?.localCa ? { SANDBOX_TLS_SOURCE: 'local-ca' } : {}),
     ...(oauthResource ? { AUTH_RESOURCE: oauthResource } : {}),
@@ -153,7 +154,7 @@ function tlsFileBinds(settings: Settings): BindMount[] {
 
 export function sandboxProfile(settings: Settings, names: InstanceNames, options: ProfileOptions): SandboxProfile {
   // A tunnel dials out: nothing is published and there is no certificate to keep.
-  const nginx = settings.template === 'nginx';
+  const published = publishesPort(settings.template);
   return {
     container: names.container,
     image: names.image,
@@ -167,15 +168,18 @@ export function sandboxProfile(settings: Settings, names: InstanceNames, options
     limits: { pids: settings.MCP_PIDS, memory: settings.MCP_MEMORY, cpus: settings.MCP_CPUS, coreFileSize: 0 },
     log: SANDBOX_LOG,
     network: names.network,
-    ...(nginx ? { publish: { hostAddress: settings.BIND_ADDRESS, hostPort: settings.HOST_PORT, containerPort: GATEWAY_PORT } } : {}),
+    ...(published ? { publish: { hostAddress: settings.BIND_ADDRESS, hostPort: settings.HOST_PORT, containerPort: GATEWAY_PORT } } : {}),
     volumes: [
-      ...(nginx ? [{ name: names.tlsVolume, target: TLS_VOLUME_TARGET }] : []),
+      ...(published ? [{ name: names.tlsVolume, target: TLS_VOLUME_TARGET }] : []),
       ...(settings.AUTH === 'oauth' ? [{ name: names.authVolume, target: AUTH_VOLUME_TARGET }] : []),
-      // Without PINGGY_HOST_KEY, the key first seen is kept here, so a restart does not trust a new one.
-      ...(settings.template === 'pinggy' ? [{ name: names.tunnelVolume, target: TUNNEL_VOLUME_TARGET }] : []),
+      // Pinggy without PINGGY_HOST_KEY keeps the key first seen here, so a restart does not trust a new one.
+      ...(templateNamed(settings.template).keepsTunnelState ? [{ name: names.tunnelVolume, target: TUNNEL_VOLUME_TARGET }] : []),
       ...(settings.MCP_DATA ? [{ name: names.dataVolume, target: settings.MCP_DATA, persistent: true as const }] : []),
     ],
-    binds: [...(nginx ? tlsFileBinds(settings) : []), ...settings.mounts.map((m) => ({ source: m.hostPath, target: m.containerPath, readOnly: m.readOnly }))],
+    binds: [
+      ...(published ? tlsFileBinds(settings) : []),
+      ...settings.mounts.map((m) => ({ source: m.hostPath, target: m.containerPath, readOnly: m.readOnly })),
+    ],
     egress: options.egress,
     env: containerEnv(settings, options.egress, options.oauthResource),
     ...(Object.keys(settings.serverEnv).length > 0 ? { serverEnv: { volume: names.serverEnvVolume, values: { ...settings.serverEnv } } } : {}),

@@ -1,6 +1,6 @@
 /**
  * MCP_EGRESS as the user writes it, parsed once into data. Host names are
- * resolved later, on the host (operator/egress.ts); the container receives
+ * resolved later, on the host (instance/egress.ts); the container receives
  * only addresses (sandbox/firewall.ts), so it never parses this grammar.
  */
 

@@ -5,18 +5,9 @@ import { parse } from '@dotenvx/dotenvx';
 import { parseOrThrow, UsageError } from '../errors.js';
 import { envNameProblem } from './env-names.js';
 import { parseMounts, type Mount } from './mounts.js';
-import {
-  ALIASES,
-  AUTH_SETTINGS,
-  buildSettingsSchema,
-  GATEWAY_SECRET_NAMES,
-  GATEWAY_SETTINGS,
-  settingsSchema,
-  settingsUnusedBy,
-  type ParsedSettings,
-  type Template,
-  type TunnelTemplate,
-} from './schema.js';
+import { ALIASES, AUTH_SETTINGS, settingsSchemaFor, type ParsedSettings, type Template } from './schema.js';
+import { gatewaySecretNames, settingsUnusedBy, templateNamed } from '../templates/registry.js';
+import type { TemplateDescriptor } from '../templates/template.js';
 import { resolveSeccompProfile } from './seccomp-file.js';
 import { defaultServerArgs, resolveServer, type ServerSource } from './server.js';
 import { defaultMaxSessions } from './sessions.js';
@@ -57,7 +48,7 @@ export interface Settings extends Omit<ParsedSettings, 'ACCESS_TOKEN' | 'MCP_SER
   unknownSettings: UnknownSetting[];
   /** Variables in the env file that are neither settings nor listed in MCP_ENV: the server will not see them. */
   unpassedVariables: string[];
-  /** The gateway's settings (GATEWAY_SETTINGS of the template) that are set, secrets included. */
+  /** The gateway's settings (its descriptor's settings, templates/) that are set, secrets included. */
   gatewayEnv: Record<string, string>;
   /** The variables listed in MCP_ENV with their values from .env. */
   serverEnv: Record<string, string>;
@@ -110,15 +101,6 @@ function applyAliases(raw: Record<string, string>): Record<string, string> {
   return out;
 }
 
-/**
- * The module that reads a tunnel's settings inside the container, loaded here
- * to apply the very same rules before any docker command runs.
- */
-const TUNNEL_VALIDATORS: Readonly<Record<TunnelTemplate, { module: string; validate: string }>> = {
-  ngrok: { module: 'docker/ngrok/gateway/forward-options.cjs', validate: 'ngrokSettings' },
-  pinggy: { module: 'docker/pinggy/gateway/ssh-config.cjs', validate: 'pinggySettings' },
-};
-
 /** OAUTH_CIMD_ALLOW, by the auth gateway's own rules (docker/common/auth-gateway/src/cimd-address.cjs). */
 function checkCimdAllowance(values: Record<string, string>, projectDir: string): void {
   const rules = createRequire(import.meta.url)(join(projectDir, 'docker', 'common', 'auth-gateway', 'src', 'cimd-address.cjs')) as {
@@ -131,13 +113,19 @@ function checkCimdAllowance(values: Record<string, string>, projectDir: string):
   }
 }
 
-function checkTunnelSettings(template: TunnelTemplate, values: Record<string, string>, projectDir: string): void {
-  const { module, validate } = TUNNEL_VALIDATORS[template];
+/**
+ * A template's own settings, by the module that reads them inside the
+ * container (its descriptor's validator), loaded here to apply the very same
+ * rules before any docker command runs.
+ */
+function checkTemplateSettings(template: TemplateDescriptor, values: Record<string, string>, projectDir: string): void {
+  if (!template.validator) return;
+  const { module, exportName } = template.validator;
   const gateway = createRequire(import.meta.url)(join(projectDir, module)) as Record<string, (env: Record<string, string>) => unknown>;
   try {
-    gateway[validate]!(values);
+    gateway[exportName]!(values);
   } catch (error) {
-    throw new UsageError(`TEMPLATE=${template}: ${(error as Error).message}`);
+    throw new UsageError(`TEMPLATE=${template.name}: ${(error as Error).message}`);
   }
 }
 
@@ -147,7 +135,8 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
   if (ctx.overrides?.template) raw.TEMPLATE = ctx.overrides.template;
   // An empty value means "not set": the default applies.
   const present = Object.fromEntries(Object.entries(raw).filter(([key, value]) => value !== '' || key === 'NPM_MCP'));
-  const parsed = parseOrThrow(ctx.purpose === 'build' ? buildSettingsSchema : settingsSchema, present);
+  const parsed = parseOrThrow(settingsSchemaFor(ctx.purpose ?? 'run'), present);
+  const template = templateNamed(parsed.TEMPLATE);
   const baseDir = dirname(envFile);
   const homeDir = ctx.hostEnv.HOME ?? '/root';
 
@@ -190,13 +179,13 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
   const { ACCESS_TOKEN, MCP_SERVER: _server, NPM_MCP: _npm, MCP_SERVER_ARGS: _args, MCP_MAX_SESSIONS, ...rest } = parsed;
   const accessToken = ACCESS_TOKEN ?? '';
   const gatewayEnv: Record<string, string> = {};
-  for (const name of GATEWAY_SETTINGS[parsed.TEMPLATE]) {
+  for (const name of template.settings) {
     // The OAuth settings reach the container only when OAuth is on (AUTH=bearer is the image's default).
     if ((AUTH_SETTINGS as readonly string[]).includes(name) && parsed.AUTH !== 'oauth') continue;
     const value = (parsed as Record<string, unknown>)[name];
     if (typeof value === 'string' || typeof value === 'number') gatewayEnv[name] = String(value);
   }
-  if (parsed.TEMPLATE !== 'nginx' && ctx.purpose !== 'build') checkTunnelSettings(parsed.TEMPLATE, gatewayEnv, ctx.projectDir);
+  if (ctx.purpose !== 'build') checkTemplateSettings(template, gatewayEnv, ctx.projectDir);
   const mounts = parseMounts(parsed.MCP_MOUNTS, {
     baseDir,
     projectDir: ctx.projectDir,
@@ -210,7 +199,7 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
     throw new UsageError(`MCP_DATA=${data} and the MCP_MOUNTS folder ${overlap.containerPath} overlap: give the data folder a path of its own such as /data`);
   }
   if (gatewayEnv.OAUTH_CIMD_ALLOW) checkCimdAllowance(gatewayEnv, ctx.projectDir);
-  const gatewaySecrets = GATEWAY_SECRET_NAMES.map((name) => gatewayEnv[name] ?? '');
+  const gatewaySecrets = gatewaySecretNames().map((name) => gatewayEnv[name] ?? '');
   return {
     ...rest,
     MCP_MAX_SESSIONS: MCP_MAX_SESSIONS ?? defaultMaxSessions(parsed.MCP_MEMORY, parsed.MCP_PIDS),
@@ -228,13 +217,15 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
     serverEnv,
     tlsFiles: resolveTlsFiles(parsed.CERT_FILE, parsed.KEY_FILE, baseDir),
     seccompProfile: resolveSeccompProfile(parsed.MCP_SECCOMP_PROFILE, baseDir, ctx.projectDir),
-    secrets: [...new Set([accessToken, ...gatewaySecrets, ...basicAuthPasswords(gatewayEnv), ...Object.values(serverEnv)])].filter((s) => s.length >= 4),
+    secrets: [...new Set([accessToken, ...gatewaySecrets, ...basicAuthPasswords(template, gatewayEnv), ...Object.values(serverEnv)])].filter(
+      (s) => s.length >= 4,
+    ),
   };
 }
 
 /** A user:password secret is masked whole and by its password alone. */
-function basicAuthPasswords(gatewayEnv: Record<string, string>): string[] {
-  return ['NGROK_BASIC_AUTH', 'PINGGY_BASIC_AUTH'].map((name) => (gatewayEnv[name] ?? '').split(':').slice(1).join(':'));
+function basicAuthPasswords(template: TemplateDescriptor, gatewayEnv: Record<string, string>): string[] {
+  return (template.basicAuthSecrets ?? []).map((name) => (gatewayEnv[name] ?? '').split(':').slice(1).join(':'));
 }
 
 export function loadSettings(envFile: string, ctx: LoadContext): Settings {

@@ -1,86 +1,24 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { dockerContextIssue, dockerHostIssue } from '../docker/target.js';
+import { dockerContextIssue, dockerHostIssue } from './engine-address.js';
 import { parseEgressSetting, type EgressSetting } from './egress.js';
 import { supergatewayArgsIssue } from './supergateway.js';
 import { dataPathIssue } from './data.js';
+import { DEFAULT_TEMPLATE, findTemplate, templateNames, templateSettingNames } from '../templates/registry.js';
+import { AUTH_SETTINGS } from '../templates/template.js';
 
 /**
  * The .env settings, validated. Every message names the variable and the fix,
  * because it is shown to the user as is.
  */
 
-export const TEMPLATES = ['nginx', 'ngrok', 'pinggy'] as const;
-export type Template = (typeof TEMPLATES)[number];
-export type TunnelTemplate = Exclude<Template, 'nginx'>;
+/** A template's name; its descriptor (templates/registry.ts) says what it reads and how it is reached. */
+export type Template = string;
 
-/**
- * What each template's gateway reads from the container's environment. Tunnel
- * settings are validated by the template's own module (docker/TEMPLATE/gateway),
- * the same code that reads them inside the container.
- */
-/** How clients prove who they are (AUTH=oauth adds the OAuth 2.1 flow next to the static token; docs/GUIDE.md). */
-export const AUTH_SETTINGS = ['AUTH', 'OAUTH_OWNER_PASSPHRASE', 'OAUTH_ACCESS_TTL', 'OAUTH_CIMD_ALLOW'] as const;
+export { AUTH_SETTINGS };
 /** AUTH's values and LOG_LEVEL's: the container's copies are generated from these (settings/container-rules.ts). */
 export const AUTH_MODES = ['bearer', 'oauth'] as const;
 export const LOG_LEVELS = ['info', 'debug', 'none'] as const;
-
-export const GATEWAY_SETTINGS: Readonly<Record<Template, readonly string[]>> = {
-  nginx: ['ACCESS_TOKEN', 'ALLOWED_ORIGINS', 'TLS_HOSTNAMES', ...AUTH_SETTINGS],
-  ngrok: [
-    'ACCESS_TOKEN',
-    ...AUTH_SETTINGS,
-    'NGROK_AUTHTOKEN',
-    'NGROK_URL',
-    'NGROK_BASIC_AUTH',
-    'NGROK_OAUTH_PROVIDER',
-    'NGROK_OAUTH_ALLOW_EMAILS',
-    'NGROK_OAUTH_ALLOW_DOMAINS',
-    'NGROK_ALLOW_CIDRS',
-    'NGROK_SERVER_ADDR',
-    'TUNNEL_RETRIES',
-  ],
-  pinggy: [
-    'ACCESS_TOKEN',
-    ...AUTH_SETTINGS,
-    'PINGGY_ACCESS_TOKEN',
-    'PINGGY_BEARER_TOKEN',
-    'PINGGY_BASIC_AUTH',
-    'PINGGY_ALLOW_CIDRS',
-    'PINGGY_SERVER',
-    'PINGGY_PORT',
-    'PINGGY_HOST_KEY',
-    'TUNNEL_RETRIES',
-  ],
-};
-
-/** Settings read by the nginx gateway or the CLI's nginx path only. */
-export const NGINX_ONLY_SETTINGS = ['HOST_PORT', 'BIND_ADDRESS', 'ALLOWED_ORIGINS', 'TLS_HOSTNAMES', 'CERT_FILE', 'KEY_FILE'] as const;
-
-/**
- * Settings the chosen template does not read: the other templates' own settings
- * (ACCESS_TOKEN and TUNNEL_RETRIES are shared), and nginx's with a tunnel.
- */
-export function settingsUnusedBy(template: Template, setNames: readonly string[]): string[] {
-  const own = new Set<string>([...GATEWAY_SETTINGS[template], ...(template === 'nginx' ? NGINX_ONLY_SETTINGS : [])]);
-  const templateSpecific = new Set<string>([...Object.values(GATEWAY_SETTINGS).flat(), ...NGINX_ONLY_SETTINGS]);
-  return setNames.filter((name) => templateSpecific.has(name) && !own.has(name));
-}
-
-/**
- * Gateway secrets: never in the MCP server's environment, masked in anything
- * shown. docker/common/runtime/bin/entrypoint keeps the same list (a unit test compares).
- */
-export const GATEWAY_SECRET_NAMES = [
-  'ACCESS_TOKEN',
-  'NGINX_ACCESS_TOKEN',
-  'NGROK_AUTHTOKEN',
-  'NGROK_BASIC_AUTH',
-  'PINGGY_ACCESS_TOKEN',
-  'PINGGY_BEARER_TOKEN',
-  'PINGGY_BASIC_AUTH',
-  'OAUTH_OWNER_PASSPHRASE',
-] as const;
 
 export const DEFAULT_NPM_MCP = '@modelcontextprotocol/server-filesystem@2026.8.31';
 export const DEFAULT_MCP_SERVER = `npm:${DEFAULT_NPM_MCP}`;
@@ -164,13 +102,13 @@ const port = (name: string, fallback: number) =>
     .refine((v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535, `${name} must be a port number from 1 to 65535`)
     .transform(Number);
 
-/** Every setting, each checked alone: all a build needs (no runtime secret is required for it). */
+/** Every setting, each checked alone: all a build needs (no runtime secret is required for it). Templates' own settings are added by settingsSchemaFor. */
 export const buildSettingsSchema = z.object({
   TEMPLATE: z
     .string()
-    .default('nginx')
-    .refine((v): v is Template => (TEMPLATES as readonly string[]).includes(v), {
-      message: `TEMPLATE must be one of ${TEMPLATES.join(', ')}`,
+    .default(DEFAULT_TEMPLATE)
+    .refine((v) => findTemplate(v) !== undefined, {
+      error: () => `TEMPLATE must be one of ${templateNames().join(', ')}`,
     }),
   // The server: checked and resolved in server.ts (with the image's own rules).
   MCP_SERVER: z.string().optional(),
@@ -296,24 +234,7 @@ export const buildSettingsSchema = z.object({
   // Hosts and networks beyond the public internet whose client metadata documents the auth
   // gateway may fetch; checked by the auth gateway's own module (load.ts, checkCimdAllowance).
   OAUTH_CIMD_ALLOW: oneLine('OAUTH_CIMD_ALLOW').optional(),
-  // Tunnel settings: checked by the template's gateway module (see GATEWAY_SETTINGS).
-  NGROK_AUTHTOKEN: oneLine('NGROK_AUTHTOKEN').optional(),
-  NGROK_URL: oneLine('NGROK_URL').optional(),
-  NGROK_BASIC_AUTH: oneLine('NGROK_BASIC_AUTH').optional(),
-  NGROK_OAUTH_PROVIDER: oneLine('NGROK_OAUTH_PROVIDER').optional(),
-  NGROK_OAUTH_ALLOW_EMAILS: oneLine('NGROK_OAUTH_ALLOW_EMAILS').optional(),
-  NGROK_OAUTH_ALLOW_DOMAINS: oneLine('NGROK_OAUTH_ALLOW_DOMAINS').optional(),
-  NGROK_ALLOW_CIDRS: oneLine('NGROK_ALLOW_CIDRS').optional(),
-  NGROK_SERVER_ADDR: oneLine('NGROK_SERVER_ADDR').optional(),
-  PINGGY_ACCESS_TOKEN: oneLine('PINGGY_ACCESS_TOKEN').optional(),
-  PINGGY_BEARER_TOKEN: oneLine('PINGGY_BEARER_TOKEN').optional(),
-  PINGGY_BASIC_AUTH: oneLine('PINGGY_BASIC_AUTH').optional(),
-  PINGGY_ALLOW_CIDRS: oneLine('PINGGY_ALLOW_CIDRS').optional(),
-  PINGGY_SERVER: oneLine('PINGGY_SERVER').optional(),
-  PINGGY_PORT: oneLine('PINGGY_PORT').optional(),
-  PINGGY_HOST_KEY: oneLine('PINGGY_HOST_KEY').optional(),
-  TUNNEL_RETRIES: oneLine('TUNNEL_RETRIES').optional(),
-  // The engine every command talks to (docker/target.ts): another machine over SSH, or a Docker context.
+  // The engine every command talks to (docker/target.ts; the values' rules: engine-address.ts): another machine over SSH, or a Docker context.
   // Given to the docker client process's environment only; a wrong one is exit 2 before any docker command.
   DOCKER_HOST: checkedBy(dockerHostIssue),
   DOCKER_CONTEXT: checkedBy(dockerContextIssue),
@@ -326,14 +247,37 @@ export const buildSettingsSchema = z.object({
 /** The bearer-token rule; the gateways keep the same one (test/unit/one-source.test.ts). */
 export const accessTokenSchema = hexToken('ACCESS_TOKEN', true);
 
-export const settingsSchema = buildSettingsSchema.superRefine((s, ctx) => {
+/** What `start` needs beside each setting alone: the token where the container checks it, and an AUTH the template serves. */
+function checkTogether(s: z.output<typeof buildSettingsSchema>, ctx: z.RefinementCtx): void {
+  const template = findTemplate(s.TEMPLATE);
+  if (!template) return;
+  if (!template.authModes.includes(s.AUTH)) {
+    ctx.addIssue({ code: 'custom', message: `AUTH=${s.AUTH} is not served by TEMPLATE=${s.TEMPLATE}: use AUTH=${template.authModes.join(' or AUTH=')}` });
+  }
   // With OAuth the container checks the token itself (tunnels too), and the consent page takes it.
-  if (s.TEMPLATE === 'nginx' || s.AUTH === 'oauth') {
+  if (template.containerChecksToken || s.AUTH === 'oauth') {
     const check = accessTokenSchema.safeParse(s.ACCESS_TOKEN);
     if (!check.success) for (const issue of check.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
   }
   // What AUTH=oauth refuses beside each tunnel's own settings is the tunnel module's rule (load.ts runs it).
-});
+}
+
+export const settingsSchema = buildSettingsSchema.superRefine(checkTogether);
+
+/**
+ * The schema with every registered template's own settings (their values are
+ * checked by the template's module, load.ts; here only that each is one line),
+ * made at call time so that a template registered later is read too.
+ */
+export function settingsSchemaFor(purpose: 'build' | 'run'): typeof buildSettingsSchema {
+  const own = templateSettingNames().filter((name) => !(name in buildSettingsSchema.shape));
+  // Typed as the shared schema: the templates' values are read by name (load.ts), never as fields.
+  const schema = z.object({
+    ...buildSettingsSchema.shape,
+    ...Object.fromEntries(own.map((name) => [name, oneLine(name).optional()])),
+  }) as unknown as typeof buildSettingsSchema;
+  return purpose === 'build' ? schema : schema.superRefine(checkTogether);
+}
 
 export type RawSettings = z.input<typeof settingsSchema>;
 export type ParsedSettings = z.output<typeof settingsSchema>;

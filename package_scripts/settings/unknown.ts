@@ -1,11 +1,16 @@
 import { envNameProblem } from './env-names.js';
+import { gatewayPrefixes, templateSettingNames } from '../templates/registry.js';
 import { ALIASES, settingsSchema } from './schema.js';
 
 /** Every name the env file may hold for this tool (the server's own variables come from MCP_ENV). */
-export const KNOWN_SETTINGS: readonly string[] = [...Object.keys(settingsSchema.shape), ...Object.keys(ALIASES)];
+export function knownSettings(): string[] {
+  return [...new Set([...Object.keys(settingsSchema.shape), ...templateSettingNames(), ...Object.keys(ALIASES)])];
+}
 
 // Names that look like ours: a typo among them is a setting silently not applied.
-const OURS = /^(MCP_|NPM_MCP|NGROK_|PINGGY_|NGINX_|TLS_|PIP_|TUNNEL_)/;
+// NGINX_ is the prefix of an older name (ALIASES), not of a template's settings.
+const SHARED_PREFIXES = ['MCP_', 'NPM_MCP', 'NGINX_', 'TLS_', 'PIP_', 'TUNNEL_'];
+const looksOurs = (name: string) => [...SHARED_PREFIXES, ...gatewayPrefixes()].some((prefix) => name.startsWith(prefix));
 
 function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -33,12 +38,13 @@ export interface UnknownSetting {
  * listed in MCP_ENV are the server's, and never reported.
  */
 export function unknownSettings(names: readonly string[], serverVariables: readonly string[]): UnknownSetting[] {
+  const known = knownSettings();
   return names
-    .filter((name) => !KNOWN_SETTINGS.includes(name) && !serverVariables.includes(name) && !name.startsWith('DOTENV_'))
+    .filter((name) => !known.includes(name) && !serverVariables.includes(name) && !name.startsWith('DOTENV_'))
     .map((name) => {
-      const [best] = KNOWN_SETTINGS.map((known) => ({ known, d: distance(name, known) })).sort((a, b) => a.d - b.d);
+      const [best] = known.map((setting) => ({ known: setting, d: distance(name, setting) })).sort((a, b) => a.d - b.d);
       const close = best && best.d <= Math.max(2, Math.floor(name.length / 4));
-      return close ? { name, suggestion: best.known } : OURS.test(name) ? { name } : undefined;
+      return close ? { name, suggestion: best.known } : looksOurs(name) ? { name } : undefined;
     })
     .filter((u): u is UnknownSetting => u !== undefined);
 }
@@ -54,13 +60,10 @@ export const describeUnknown = (u: UnknownSetting) =>
  */
 export function unpassedVariables(names: readonly string[], serverVariables: readonly string[]): string[] {
   const misspelt = new Set(unknownSettings(names, serverVariables).map((u) => u.name));
+  const known = knownSettings();
   return names.filter(
     (name) =>
-      !KNOWN_SETTINGS.includes(name) &&
-      !serverVariables.includes(name) &&
-      !name.startsWith('DOTENV_') &&
-      !misspelt.has(name) &&
-      envNameProblem(name) === undefined,
+      !known.includes(name) && !serverVariables.includes(name) && !name.startsWith('DOTENV_') && !misspelt.has(name) && envNameProblem(name) === undefined,
   );
 }
 

@@ -4,7 +4,7 @@ import { homedir, hostname, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { UsageError } from '../errors.js';
-import { writeSecretFile } from '../operator/secret-file.js';
+import { writeSecretFile } from '../secret-file.js';
 import type { Env } from '../settings/load.js';
 import {
   REQ_CONFIG,

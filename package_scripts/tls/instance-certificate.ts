@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import type { CommandContext } from '../context.js';
 import type { Settings } from '../settings/load.js';
+import { publishesPort } from '../templates/registry.js';
 import { ensureCa, ensureInstanceCertificate, findCa, hasOpenssl, instanceCertificatePaths } from './ca.js';
 import { systemTrusts } from './trust-state.js';
 
@@ -8,13 +9,13 @@ import { systemTrusts } from './trust-state.js';
 export const instanceDir = (settings: Pick<Settings, 'envFile' | 'NAME'>) => join(dirname(settings.envFile), '.mcp-sandbox', settings.NAME);
 
 /**
- * nginx without CERT_FILE/KEY_FILE: the instance's certificate signed by the
+ * A published port without CERT_FILE/KEY_FILE: the instance's certificate signed by the
  * local CA on the host (made at the first start), handed to the container as
  * CERT_FILE/KEY_FILE would be. Without openssl on the host the gateway makes
  * a self-signed certificate as before, and start says so.
  */
 export async function withLocalCaCertificate(ctx: CommandContext, settings: Settings, options: { dryRun: boolean }): Promise<Settings> {
-  if (settings.template !== 'nginx' || settings.tlsFiles) return settings;
+  if (!publishesPort(settings.template) || settings.tlsFiles) return settings;
   const tlsHostnames = settings.gatewayEnv.TLS_HOSTNAMES ?? '';
   if (options.dryRun) {
     // Nothing is made by a dry run: the mounts are shown as start would make them.

@@ -3,7 +3,6 @@ import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'no
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
-import type { Check } from '../operator/checks.js';
 import type { Env } from '../settings/load.js';
 import type { LocalCa } from './ca.js';
 import { DEBIAN_ANCHORS_DIR, LINUX_BUNDLES, nssDbCandidates, trustQueryArgv, type LinuxStore, type TrustTarget } from './trust-plan.js';
@@ -92,19 +91,4 @@ export async function systemTrusts(ca: LocalCa, env: Env, platform: NodeJS.Platf
   if (!argv) return false;
   const result = await execa(argv[0]!, argv.slice(1), { reject: false, env: { ...env } as Record<string, string> });
   return result.exitCode === 0;
-}
-
-/** doctor's line about the local CA. */
-export function localCaCheck(observed: { caFile?: string; trusted?: boolean; dns?: readonly string[]; ip?: readonly string[] }): Check {
-  if (!observed.caFile) {
-    return { name: 'local CA', verdict: 'pass', detail: 'not made yet: the first start makes it (then `npm run trust` adds it to the trust store)' };
-  }
-  const permits = `permits ${[...(observed.dns ?? []), ...(observed.ip ?? [])].join(', ')}`;
-  if (observed.trusted) return { name: 'local CA', verdict: 'pass', detail: `${observed.caFile} is trusted by the system store (${permits})` };
-  return {
-    name: 'local CA',
-    verdict: 'warn',
-    detail: `${observed.caFile} is not in the system trust store (${permits}): VS Code, Cursor and browsers refuse the instance's certificate`,
-    fix: 'npm run trust (asks before it changes anything; NODE_EXTRA_CA_CERTS=<that file> works for Node clients without it)',
-  };
 }

@@ -12,7 +12,8 @@ import { test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { createDockerEngine } from '../../package_scripts/docker/engine.js';
 import { LABEL_INSTANCE } from '../../package_scripts/docker/names.js';
-import { observePodmanSeccomp, PODMAN_ULIMITS } from '../../package_scripts/docker/podman.js';
+import { observePodmanSeccomp } from '../../package_scripts/docker/podman.js';
+import { engineOfKind } from '../../package_scripts/engines/registry.js';
 import { seccompProfile } from '../../package_scripts/sandbox/seccomp.js';
 import { gatewayPorts } from '../unit/gateway-ports.js';
 import { callJson, cli, connectClient, createInstance, docker, engine, newToken, probeServerDir, removeInstance, type Instance } from './harness.js';
@@ -79,7 +80,7 @@ function normalUlimits(ulimits: readonly { Name: string; Soft: number; Hard: num
 
 /** What start asks for: no core dumps, and on Podman bounded open files and processes. */
 function expectedUlimits() {
-  const asked = ['core=0', ...(engine === 'podman' ? PODMAN_ULIMITS.filter((a) => a !== '--ulimit') : [])];
+  const asked = ['core=0', ...engineOfKind(engine).extraLimitArgs.filter((a) => a !== '--ulimit')];
   return normalUlimits(
     asked.map((a) => {
       const [name, value] = a.split('=') as [string, string];

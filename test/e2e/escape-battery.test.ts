@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { IMAGE_HEALTHCHECK } from '../../package_scripts/sandbox/healthcheck.js';
+import { IMAGE_HEALTHCHECK } from '../../package_scripts/docker/healthcheck.js';
 import { addressOf, connectFromNeighbour, sandboxBattery, startNginxBattery, startTarget, stopBattery, TARGET_IMAGE, type BatteryContext } from './battery.js';
 import {
   callJson,

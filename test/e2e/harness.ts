@@ -14,7 +14,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { execa, type ResultPromise } from 'execa';
 import { Agent, fetch as undiciFetch } from 'undici';
-import type { EngineKind } from '../../package_scripts/docker/podman.js';
+import type { EngineKind } from '../../package_scripts/engines/engine.js';
 
 /**
  * The engine under test: Docker, or Podman through its Docker-compatible API

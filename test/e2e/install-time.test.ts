@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { TEMPLATES } from '../../package_scripts/settings/schema.js';
+import { templateNames } from '../../package_scripts/templates/registry.js';
 import { PROBE_PACKAGE, TARGET_IMAGE } from './battery.js';
 import { cli, createInstance, docker, newToken, probeServerDir, projectDir, type Instance } from './harness.js';
 import { describeEntry, imageManifest, manifestDifferences, type Manifest } from './image-manifest.js';
@@ -33,7 +33,7 @@ describe('install time: a hostile package changes nothing outside its own tree',
     if (images.length) await docker(['rmi', '-f', ...images]);
   });
 
-  for (const template of TEMPLATES) {
+  for (const template of templateNames()) {
     describe(`TEMPLATE=${template}`, () => {
       let hostile: Manifest;
       let benign: Manifest;

@@ -17,7 +17,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { execa } from 'execa';
 import { buildCaBundle, cli, docker, freePort, newToken, projectDir, trustingFetch } from './harness.js';
-import { IMAGE_HEALTHCHECK } from '../../package_scripts/sandbox/healthcheck.js';
+import { IMAGE_HEALTHCHECK } from '../../package_scripts/docker/healthcheck.js';
 
 interface Side {
   name: string;

@@ -25,6 +25,7 @@ import { instanceNames } from '../../package_scripts/docker/names.js';
 import { resolveSettings, type Settings } from '../../package_scripts/settings/load.js';
 import { DEFAULT_NPM_MCP } from '../../package_scripts/settings/schema.js';
 import { makeProjectDir } from './project-fixture.js';
+import { DEFAULT_NGINX_ENV, HEALTHCHECK_COMMAND } from './expected.js';
 
 const TOKEN = '0123456789abcdef'.repeat(4); // 64 hex characters
 const root = mkdtempSync(join(tmpdir(), 'mcp-argv-test-'));
@@ -267,19 +268,7 @@ describe('hardeningArgs', () => {
 
 describe('containerEnv', () => {
   it('holds the gateway settings with their defaults, the token included (values travel beside argv)', () => {
-    assert.deepEqual(containerEnv(settings()), {
-      ACCESS_TOKEN: TOKEN,
-      NPM_MCP_ARGS: '/workspace',
-      MCP_SESSION_IDLE: '300',
-      MCP_MAX_SESSIONS: '18',
-      LOG_LEVEL: 'info',
-      MCP_EGRESS: 'none',
-      MCP_ENV: '',
-      SANDBOX_HOST_PORT: '443',
-      SANDBOX_BIND_ADDRESS: '127.0.0.1',
-      ALLOWED_ORIGINS: '',
-      TLS_HOSTNAMES: '',
-    });
+    assert.deepEqual(containerEnv(settings()), { ...DEFAULT_NGINX_ENV, ACCESS_TOKEN: TOKEN });
   });
 
   it('adds the MCP_ENV variables with their values and lists their names in MCP_ENV', () => {
@@ -577,24 +566,7 @@ describe('small argv helpers', () => {
     ]);
     assert.deepEqual(removeNetworkArgs('mcp-sandbox-net'), ['network', 'rm', 'mcp-sandbox-net']);
     assert.deepEqual(stateArgs('mcp-sandbox'), ['inspect', '--format', '{{.State.Status}}', 'mcp-sandbox']);
-    assert.deepEqual(healthcheckArgs('mcp-sandbox'), [
-      'exec',
-      'mcp-sandbox',
-      ...[
-        '/usr/bin/setpriv',
-        '--reuid=nobody',
-        '--regid=nogroup',
-        '--clear-groups',
-        '--inh-caps=-all',
-        '--bounding-set=-all',
-        '--no-new-privs',
-        '--',
-        '/usr/bin/env',
-        '-i',
-        'PATH=/usr/bin:/bin',
-        '/opt/sandbox/bin/healthcheck',
-      ],
-    ]);
+    assert.deepEqual(healthcheckArgs('mcp-sandbox'), ['exec', 'mcp-sandbox', ...HEALTHCHECK_COMMAND]);
     assert.deepEqual(readCertificateArgs('mcp-sandbox'), ['exec', 'mcp-sandbox', 'cat', '/run/sandbox/served-cert.pem']);
     assert.deepEqual(showLogsArgs('mcp-sandbox', { follow: false, tail: 30 }), ['logs', '--tail', '30', 'mcp-sandbox']);
   });

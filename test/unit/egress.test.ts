@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError } from '../../package_scripts/errors.js';
-import { resolveEgress } from '../../package_scripts/operator/egress.js';
+import { resolveEgress } from '../../package_scripts/instance/egress.js';
 import { acceptRules, egressPolicy, firewallEgressValue, parseFirewallEgress } from '../../package_scripts/sandbox/firewall.js';
 import { describeEgress, egressHostNames, parseEgressSetting, type EgressSetting } from '../../package_scripts/settings/egress.js';
 

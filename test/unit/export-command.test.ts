@@ -6,7 +6,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { exportCommand, type ExportCommandOptions } from '../../package_scripts/commands/export.js';
 import type { CommandContext } from '../../package_scripts/context.js';
 import { UsageError } from '../../package_scripts/errors.js';
-import { writeExport } from '../../package_scripts/operator/export-files.js';
+import { writeExport } from '../../package_scripts/export/export-files.js';
 import { exportRoot, NGROK_TOKEN, TOKEN } from './export-fixture.js';
 import { repoRoot, tlsFixtures } from './project-fixture.js';
 import { recordingOutput } from './recording-output.js';

@@ -13,10 +13,11 @@ import {
   toYaml,
   type ComposeInstance,
 } from '../../package_scripts/sandbox/compose.js';
-import { IMAGE_HEALTHCHECK } from '../../package_scripts/sandbox/healthcheck.js';
-import type { ExportInstance } from '../../package_scripts/operator/export.js';
+import { IMAGE_HEALTHCHECK } from '../../package_scripts/docker/healthcheck.js';
+import type { ExportInstance } from '../../package_scripts/export/export-files.js';
 import { envDir, instanceOf, NGROK_TOKEN, settingsOf, TOKEN } from './export-fixture.js';
 import { repoRoot } from './project-fixture.js';
+import { DEFAULT_NGINX_ENV, HEALTHCHECK_COMMAND } from './expected.js';
 
 const SECCOMP = '/deploy/seccomp.json';
 const composeOf = (instance: ExportInstance): ComposeInstance => ({
@@ -39,23 +40,7 @@ const HARDENING = {
   ulimits: { core: 0 },
   logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } },
   healthcheck: {
-    test: [
-      'CMD',
-      ...[
-        '/usr/bin/setpriv',
-        '--reuid=nobody',
-        '--regid=nogroup',
-        '--clear-groups',
-        '--inh-caps=-all',
-        '--bounding-set=-all',
-        '--no-new-privs',
-        '--',
-        '/usr/bin/env',
-        '-i',
-        'PATH=/usr/bin:/bin',
-        '/opt/sandbox/bin/healthcheck',
-      ],
-    ],
+    test: ['CMD', ...HEALTHCHECK_COMMAND],
     interval: '10s',
     timeout: '5s',
     start_period: '10s',
@@ -101,18 +86,7 @@ describe('export --format compose: the sandbox profile as a Compose service', ()
       ports: ['127.0.0.1:443:8443'],
       volumes: [{ type: 'volume', source: 'mcp-sandbox-tls', target: '/var/lib/mcp-sandbox/tls' }],
       env_file: ['mcp-sandbox.env'],
-      environment: {
-        NPM_MCP_ARGS: '/workspace',
-        MCP_SESSION_IDLE: '300',
-        MCP_MAX_SESSIONS: '18',
-        LOG_LEVEL: 'info',
-        MCP_EGRESS: 'none',
-        MCP_ENV: '',
-        SANDBOX_HOST_PORT: '443',
-        SANDBOX_BIND_ADDRESS: '127.0.0.1',
-        ALLOWED_ORIGINS: '',
-        TLS_HOSTNAMES: '',
-      },
+      environment: DEFAULT_NGINX_ENV,
     });
   });
 

@@ -16,10 +16,11 @@ import {
   quantity,
   type KubernetesInstance,
 } from '../../package_scripts/sandbox/kubernetes.js';
-import type { ExportInstance } from '../../package_scripts/operator/export.js';
+import type { ExportInstance } from '../../package_scripts/export/export-files.js';
 import { acceptRules, parseFirewallEgress, type EgressPolicy, type EgressRule } from '../../package_scripts/sandbox/firewall.js';
 import { EGRESS_CONTAINER_CASES } from './egress-cases.js';
 import { instanceOf, NGROK_TOKEN, settingsOf, TOKEN } from './export-fixture.js';
+import { HEALTHCHECK_COMMAND } from './expected.js';
 
 const k8sOf = (instance: ExportInstance): KubernetesInstance => ({
   profile: instance.profile,
@@ -73,20 +74,7 @@ describe('export --format kubernetes: the sandbox profile as a manifest set', ()
     assert.deepEqual(c.resources, { limits: { cpu: '0.5', memory: '768Mi' }, requests: { cpu: '0.5', memory: '768Mi' } });
     const probe = {
       exec: {
-        command: [
-          '/usr/bin/setpriv',
-          '--reuid=nobody',
-          '--regid=nogroup',
-          '--clear-groups',
-          '--inh-caps=-all',
-          '--bounding-set=-all',
-          '--no-new-privs',
-          '--',
-          '/usr/bin/env',
-          '-i',
-          'PATH=/usr/bin:/bin',
-          '/opt/sandbox/bin/healthcheck',
-        ],
+        command: HEALTHCHECK_COMMAND,
       },
       initialDelaySeconds: 10,
       periodSeconds: 10,

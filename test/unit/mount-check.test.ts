@@ -14,8 +14,8 @@ import { start } from '../../package_scripts/commands/start.js';
 import type { CommandContext } from '../../package_scripts/context.js';
 import type { DockerEngine, DockerResult } from '../../package_scripts/docker/engine.js';
 import { DockerError, StateError } from '../../package_scripts/errors.js';
-import { writeCheckArgs } from '../../package_scripts/operator/mount-check.js';
-import type { ProbeOutcome } from '../../package_scripts/operator/readiness.js';
+import { writeCheckArgs } from '../../package_scripts/start/mount-check.js';
+import type { ProbeOutcome } from '../../package_scripts/mcp-probe.js';
 import { CERT_PEM, repoRoot } from './project-fixture.js';
 import { recordingOutput } from './recording-output.js';
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { oauthResourceUrl } from '../../package_scripts/operator/oauth.js';
+import { oauthResourceUrl } from '../../package_scripts/instance/oauth.js';
 import { resolveSettings } from '../../package_scripts/settings/load.js';
 import { repoRoot } from './project-fixture.js';
 

@@ -10,7 +10,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../../package_scripts/commands/connect.js';
 import { init } from '../../package_scripts/commands/init.js';
-import { applyAnswers, checkAnswer } from '../../package_scripts/operator/env-init.js';
+import { applyAnswers, checkAnswer } from '../../package_scripts/init/env-init.js';
 import { logs } from '../../package_scripts/commands/logs.js';
 import { status } from '../../package_scripts/commands/status.js';
 import { revoke } from '../../package_scripts/commands/revoke.js';

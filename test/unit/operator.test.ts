@@ -8,7 +8,6 @@ import { inspectContainersArgs, listInstancesArgs, readPublicUrlArgs, showLogsAr
 import {
   baseImageCheck,
   caCheck,
-  describeEngine,
   diskCheck,
   engineCheck,
   envFileModeCheck,
@@ -16,7 +15,7 @@ import {
   GIB,
   portCheck,
   tokenCheck,
-} from '../../package_scripts/operator/checks.js';
+} from '../../package_scripts/doctor/checks.js';
 import {
   claudeCodeArgv,
   claudeDesktopConfig,
@@ -28,10 +27,14 @@ import {
   shellLine,
   vscodeConfig,
   type Endpoint,
-} from '../../package_scripts/operator/clients.js';
+} from '../../package_scripts/clients/clients.js';
 import { shellQuote } from '../../package_scripts/shell.js';
-import { credentialFor, dialHost, servesOwnCertificate, tunnelUrl, urlSource } from '../../package_scripts/operator/endpoint.js';
-import { formatDuration, formatStatusTable, instanceStatus, publishedUrl, type ContainerInspect } from '../../package_scripts/operator/instances.js';
+import { dockerEngine } from '../../package_scripts/engines/docker.js';
+import { podmanEngine } from '../../package_scripts/engines/podman.js';
+import { describeEngine } from '../../package_scripts/engines/registry.js';
+import { dialHost, servesOwnCertificate, tunnelUrl, urlSource } from '../../package_scripts/instance/endpoint.js';
+import { credentialFor } from '../../package_scripts/templates/registry.js';
+import { formatDuration, formatStatusTable, instanceStatus, publishedUrl, type ContainerInspect } from '../../package_scripts/instance/instances.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const TOKEN = 'ab'.repeat(32);
@@ -270,8 +273,8 @@ describe('doctor verdicts', () => {
     const busy = portCheck(443, '127.0.0.1', 'in-use', {});
     assert.equal(busy.verdict, 'fail');
     assert.match(busy.fix!, /HOST_PORT/);
-    assert.equal(portCheck(443, '127.0.0.1', 'denied', { engineKind: 'Docker' }).verdict, 'pass');
-    assert.equal(portCheck(443, '127.0.0.1', 'denied', { engineKind: 'Podman' }).verdict, 'warn');
+    assert.equal(portCheck(443, '127.0.0.1', 'denied', { engine: dockerEngine }).verdict, 'pass');
+    assert.equal(portCheck(443, '127.0.0.1', 'denied', { engine: podmanEngine }).verdict, 'warn');
     assert.equal(portCheck(8443, '127.0.0.1', 'free', {}).detail, '127.0.0.1:8443 is free');
   });
 

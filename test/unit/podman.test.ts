@@ -16,7 +16,7 @@ import {
   unixSocketOf,
 } from '../../package_scripts/docker/podman.js';
 import { StateError } from '../../package_scripts/errors.js';
-import { engineCheck } from '../../package_scripts/operator/checks.js';
+import { engineCheck } from '../../package_scripts/doctor/checks.js';
 import { dockerRunArgs, hardeningArgs } from '../../package_scripts/sandbox/docker-run.js';
 import { egressPolicy } from '../../package_scripts/sandbox/firewall.js';
 import { sandboxProfile } from '../../package_scripts/sandbox/profile.js';

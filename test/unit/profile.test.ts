@@ -9,6 +9,7 @@ import { egressPolicy } from '../../package_scripts/sandbox/firewall.js';
 import { sandboxProfile, type SandboxProfile } from '../../package_scripts/sandbox/profile.js';
 import { resolveSettings, type Settings } from '../../package_scripts/settings/load.js';
 import { repoRoot } from './project-fixture.js';
+import { DEFAULT_NGINX_ENV } from './expected.js';
 
 const TOKEN = 'cd34'.repeat(16);
 const root = mkdtempSync(join(tmpdir(), 'mcp-profile-test-'));
@@ -49,19 +50,7 @@ describe('the sandbox profile as data', () => {
       volumes: [{ name: 'mcp-sandbox-tls', target: '/var/lib/mcp-sandbox/tls' }],
       binds: [],
       egress: { mode: 'none' },
-      env: {
-        NPM_MCP_ARGS: '/workspace',
-        MCP_SESSION_IDLE: '300',
-        MCP_MAX_SESSIONS: '18',
-        LOG_LEVEL: 'info',
-        MCP_EGRESS: 'none',
-        MCP_ENV: '',
-        SANDBOX_HOST_PORT: '443',
-        SANDBOX_BIND_ADDRESS: '127.0.0.1',
-        ACCESS_TOKEN: TOKEN,
-        ALLOWED_ORIGINS: '',
-        TLS_HOSTNAMES: '',
-      },
+      env: { ...DEFAULT_NGINX_ENV, ACCESS_TOKEN: TOKEN },
     });
   });
 

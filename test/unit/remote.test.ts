@@ -11,22 +11,15 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { connect } from '../../package_scripts/commands/connect.js';
 import { start } from '../../package_scripts/commands/start.js';
-import { refuseLocalPaths, tlsHostnamesWithRemote, loadCommand } from '../../package_scripts/operator/remote.js';
+import { refuseLocalPaths, tlsHostnamesWithRemote, loadCommand } from '../../package_scripts/instance/remote.js';
 import type { CommandContext } from '../../package_scripts/context.js';
 import { createDockerEngine, type DockerEngine, type DockerResult } from '../../package_scripts/docker/engine.js';
 import { engineFailure } from '../../package_scripts/docker/engine-failure.js';
-import {
-  dockerHostIssue,
-  endpointOf,
-  selectEngine,
-  selectionEnv,
-  sshForwardCommand,
-  type EngineEndpoint,
-  type EngineSelection,
-} from '../../package_scripts/docker/target.js';
+import { endpointOf, selectEngine, selectionEnv, sshForwardCommand, type EngineEndpoint, type EngineSelection } from '../../package_scripts/docker/target.js';
 import { DockerError, UsageError } from '../../package_scripts/errors.js';
-import { remoteReach } from '../../package_scripts/operator/endpoint.js';
-import { remoteBaseImageCheck, remoteCertificateCheck, remotePortCheck } from '../../package_scripts/operator/remote-checks.js';
+import { dockerHostIssue } from '../../package_scripts/settings/engine-address.js';
+import { remoteReach } from '../../package_scripts/instance/endpoint.js';
+import { remoteBaseImageCheck, remoteCertificateCheck, remotePortCheck } from '../../package_scripts/doctor/remote-checks.js';
 import { loadSettings } from '../../package_scripts/settings/load.js';
 import { CERT_PEM, repoRoot } from './project-fixture.js';
 import { recordingOutput } from './recording-output.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { DockerCallOptions, DockerEngine, DockerResult } from '../../package_scripts/docker/engine.js';
-import { removeServerEnv, writeServerEnv } from '../../package_scripts/operator/server-env.js';
+import { removeServerEnv, writeServerEnv } from '../../package_scripts/instance/server-env.js';
 import { sandboxProfile } from '../../package_scripts/sandbox/profile.js';
 import { egressPolicy } from '../../package_scripts/sandbox/firewall.js';
 import { SERVER_ENV_FILE, serverEnvText, serverEnvWriterArgs } from '../../package_scripts/sandbox/server-env.js';

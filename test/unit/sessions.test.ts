@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { attachedExitCode, describeProbe, parseProbeOutput, serverFailure } from '../../package_scripts/operator/readiness.js';
+import { attachedExitCode, describeProbe, parseProbeOutput, serverFailure } from '../../package_scripts/instance/readiness.js';
 import { durationSeconds } from '../../package_scripts/settings/schema.js';
 import { defaultMaxSessions } from '../../package_scripts/settings/sessions.js';
 

@@ -14,7 +14,7 @@ import { start } from '../../package_scripts/commands/start.js';
 import type { CommandContext } from '../../package_scripts/context.js';
 import type { DockerEngine, DockerResult } from '../../package_scripts/docker/engine.js';
 import { NotServingError, UsageError } from '../../package_scripts/errors.js';
-import type { EndpointProbeTarget, ProbeOutcome } from '../../package_scripts/operator/readiness.js';
+import type { EndpointProbeTarget, ProbeOutcome } from '../../package_scripts/mcp-probe.js';
 import { CERT_PEM, tlsFixtures } from './project-fixture.js';
 import { recordingOutput } from './recording-output.js';
 

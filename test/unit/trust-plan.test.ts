@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { clientSnippets, nodeTrustEnv, shellLine, type Endpoint } from '../../package_scripts/operator/clients.js';
+import { clientSnippets, nodeTrustEnv, shellLine, type Endpoint } from '../../package_scripts/clients/clients.js';
 import {
   caExtensionsConfig,
   cidrToMask,
@@ -13,7 +13,8 @@ import {
   sanText,
 } from '../../package_scripts/tls/names.js';
 import { trustPlan, trustQueryArgv, untrustPlan, type TrustTarget } from '../../package_scripts/tls/trust-plan.js';
-import { bundleHolds, localCaCheck } from '../../package_scripts/tls/trust-state.js';
+import { localCaCheck } from '../../package_scripts/doctor/checks.js';
+import { bundleHolds } from '../../package_scripts/tls/trust-state.js';
 
 const CA = '/home/ada/.config/mcp-sandbox/ca/ca.pem';
 const base: TrustTarget = { platform: 'linux', caFile: CA, caId: '0123456789abcdef', home: '/home/ada' };

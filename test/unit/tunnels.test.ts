@@ -14,7 +14,9 @@ import { evaluate } from '@marcbachmann/cel-js';
 import { envOf as containerEnv, runArgs } from './sandbox-fixture.js';
 import { instanceNames } from '../../package_scripts/docker/names.js';
 import { resolveSettings } from '../../package_scripts/settings/load.js';
-import { GATEWAY_SECRET_NAMES, GATEWAY_SETTINGS, settingsSchema } from '../../package_scripts/settings/schema.js';
+import { settingsSchemaFor } from '../../package_scripts/settings/schema.js';
+import { allTemplates, gatewayPrefixes, gatewaySecretNames } from '../../package_scripts/templates/registry.js';
+import { DEFAULT_CONTAINER_ENV } from './expected.js';
 
 const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const load = createRequire(import.meta.url);
@@ -346,17 +348,27 @@ describe('tunnel settings in the CLI', () => {
     assert.deepEqual(nginx.unusedSettings, ['PINGGY_SERVER', 'TUNNEL_RETRIES']);
   });
 
-  it('every gateway setting is a declared .env setting (the schema lists them once more for their types)', () => {
-    const undeclared = Object.values(GATEWAY_SETTINGS)
-      .flat()
-      .filter((name) => !(name in settingsSchema.shape));
+  it("every gateway setting is a declared .env setting (the schema reads every template descriptor's settings)", () => {
+    const { shape } = settingsSchemaFor('run');
+    const undeclared = allTemplates()
+      .flatMap((t) => [...t.settings, ...(t.hostSettings ?? [])])
+      .filter((name) => !(name in shape));
     assert.deepEqual(undeclared, []);
   });
 
-  it('GATEWAY_SECRET_NAMES is the list the entrypoint strips', () => {
+  it("the templates' gateway secrets are the list the entrypoint strips", () => {
     const entrypoint = readFileSync(join(projectDir, 'docker', 'common', 'runtime', 'lib', 'sandbox.sh'), 'utf8');
     const list = entrypoint.match(/^readonly GATEWAY_SECRETS="([^"]+)"$/m)?.[1]?.split(' ');
-    assert.deepEqual(list, [...GATEWAY_SECRET_NAMES]);
+    assert.deepEqual(list, gatewaySecretNames());
+  });
+
+  it("the entrypoint's tunnel-setting prefixes are the templates' own (descriptors' settingPrefix)", () => {
+    const lib = readFileSync(join(projectDir, 'docker', 'common', 'runtime', 'lib', 'sandbox.sh'), 'utf8');
+    const prefixes = /case "\$name" in ([A-Z_*|]+)\) die "MCP_ENV names \$name, a tunnel setting/.exec(lib)?.[1]?.split('|');
+    assert.deepEqual(
+      prefixes?.map((p) => p.replace(/\*$/, '')),
+      gatewayPrefixes(),
+    );
   });
 
   it('a tunnel publishes no port and mounts no certificate volume (Pinggy: only its host-key volume); only its own settings reach the container', () => {
@@ -375,12 +387,7 @@ describe('tunnel settings in the CLI', () => {
       ['mcp-sandbox-tunnel:/var/lib/mcp-sandbox/tunnel'],
     );
     assert.deepEqual(containerEnv(settings), {
-      NPM_MCP_ARGS: '/workspace',
-      MCP_SESSION_IDLE: '300',
-      MCP_MAX_SESSIONS: '18',
-      LOG_LEVEL: 'info',
-      MCP_EGRESS: 'none',
-      MCP_ENV: '',
+      ...DEFAULT_CONTAINER_ENV,
       ACCESS_TOKEN: TOKEN,
       PINGGY_ACCESS_TOKEN: 'tok3n',
       PINGGY_BASIC_AUTH: 'me:secret-pass',

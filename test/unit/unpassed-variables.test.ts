@@ -12,7 +12,7 @@ import { build } from '../../package_scripts/commands/build.js';
 import { start } from '../../package_scripts/commands/start.js';
 import type { CommandContext } from '../../package_scripts/context.js';
 import type { DockerEngine, DockerResult } from '../../package_scripts/docker/engine.js';
-import type { ProbeOutcome } from '../../package_scripts/operator/readiness.js';
+import type { ProbeOutcome } from '../../package_scripts/mcp-probe.js';
 import { unpassedVariables } from '../../package_scripts/settings/unknown.js';
 import { CERT_PEM, repoRoot } from './project-fixture.js';
 import { recordingOutput } from './recording-output.js';

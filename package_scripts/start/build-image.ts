@@ -5,8 +5,8 @@ import { engineEndpoint, formatCommand } from '../docker/engine.js';
 import { instanceNames } from '../docker/names.js';
 import type { Settings } from '../settings/load.js';
 import { settingsReport } from '../settings/report.js';
-import { engineFor, type EngineOptions } from './engine-select.js';
-import { remoteBaseImageNote } from './remote.js';
+import { engineFor, type EngineOptions } from '../instance/engine-select.js';
+import { remoteBaseImageNote } from '../instance/remote.js';
 
 export interface BuildImageOptions extends EngineOptions {
   tag: string;

@@ -7,28 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { probeInsideArgs } from '../docker/argv.js';
 import type { DockerEngine } from '../docker/engine.js';
-
-export interface ProbeResult {
-  protocolVersion: string;
-  serverName?: string;
-  tools: string[];
-  toolsListed: boolean;
-  ms: number;
-}
-
-export interface ProbeOutcome {
-  ok: boolean;
-  /** Where the round trip went: the client's endpoint, or the container's loopback. */
-  path: 'endpoint' | 'internal';
-  result?: ProbeResult;
-  error?: string;
-  /** The MCP server's own stderr lines, when it failed. */
-  serverLines: string[];
-  /** Worth another try (the endpoint is not up yet), as opposed to a failed server. */
-  retryable: boolean;
-  /** The endpoint answered HTTP (whatever the status): it is reachable from here. */
-  httpAnswered?: boolean;
-}
+import type { EndpointProbeTarget, ProbeOutcome, ProbeResult } from '../mcp-probe.js';
 
 interface ProbeModule {
   // A module's export: a plain function, not a method (it uses no `this`).
@@ -45,15 +24,6 @@ export function describeProbe(result: ProbeResult, shown = 6): string {
   const names = result.tools.slice(0, shown).join(', ');
   const more = result.tools.length > shown ? ', ...' : '';
   return `${result.tools.length} tool${result.tools.length === 1 ? '' : 's'}${names ? ` (${names}${more})` : ''}`;
-}
-
-export interface EndpointProbeTarget {
-  url: string;
-  /** The whole Authorization header. */
-  authorization: string;
-  /** SHA-256 fingerprint of the saved certificate the endpoint must present. */
-  fingerprint?: string;
-  timeoutSeconds: number;
 }
 
 /** Through the endpoint a client uses: TLS pinned to the saved certificate, the token. */

@@ -1,3 +1,6 @@
+import type { EngineDescriptor, EngineVersion } from '../engines/engine.js';
+import { describeEngine } from '../engines/registry.js';
+
 /**
  * `npm run doctor`'s verdicts, as pure functions of what was observed, so each
  * rule is tested without a machine in that state.
@@ -10,20 +13,6 @@ export interface Check {
   detail: string;
   /** What to do, for warn and fail. */
   fix?: string;
-}
-
-export interface EngineVersion {
-  Client?: { Version?: string };
-  Server?: { Version?: string; ApiVersion?: string; Platform?: { Name?: string }; Components?: Array<{ Name?: string; Version?: string }> } | null;
-}
-
-/** Docker or Podman (Podman's docker-compatible CLI and API say so in the component names), and its version. */
-export function describeEngine(version: EngineVersion, operatingSystem = ''): { kind: 'Docker' | 'Docker Desktop' | 'Podman'; version: string } {
-  const names = [version.Server?.Platform?.Name ?? '', ...(version.Server?.Components ?? []).map((c) => c.Name ?? '')].join(' ');
-  const podman = /podman/i.test(names);
-  const kind = podman ? 'Podman' : /docker desktop/i.test(`${names} ${operatingSystem}`) ? 'Docker Desktop' : 'Docker';
-  const component = (version.Server?.Components ?? []).find((c) => /podman/i.test(c.Name ?? ''));
-  return { kind, version: (podman && component?.Version) || version.Server?.Version || 'unknown' };
 }
 
 /**
@@ -80,7 +69,12 @@ export function envFileModeCheck(file: string, mode: number): Check | undefined 
 
 export type PortProbe = 'free' | 'in-use' | 'denied';
 
-export function portCheck(port: number, address: string, probe: PortProbe, options: { ownedBy?: string; engineKind?: string }): Check {
+export function portCheck(
+  port: number,
+  address: string,
+  probe: PortProbe,
+  options: { ownedBy?: string | undefined; engine?: EngineDescriptor | undefined },
+): Check {
   if (options.ownedBy) return { name: 'port', verdict: 'pass', detail: `${address}:${port} is published by ${options.ownedBy} (this instance)` };
   if (probe === 'in-use') {
     return {
@@ -90,11 +84,11 @@ export function portCheck(port: number, address: string, probe: PortProbe, optio
       fix: `Set HOST_PORT to a free port (e.g. 8443) in the env file, or stop what listens there (\`ss -ltnp 'sport = :${port}'\` shows it)`,
     };
   }
-  if (probe === 'denied' && options.engineKind === 'Podman') {
+  if (probe === 'denied' && options.engine?.rootlessCannotPublishPrivileged) {
     return {
       name: 'port',
       verdict: 'warn',
-      detail: `ports below 1024 need privileges; rootless Podman cannot publish ${port}`,
+      detail: `ports below 1024 need privileges; rootless ${options.engine.displayName} cannot publish ${port}`,
       fix: 'Set HOST_PORT=8443 (or another port from 1024 up)',
     };
   }
@@ -182,4 +176,19 @@ export function formatChecks(checks: readonly Check[]): string {
     failed === 0 ? `All checks passed${warned ? ` (${warned} warning${warned > 1 ? 's' : ''})` : ''}.` : `${failed} check${failed > 1 ? 's' : ''} failed.`,
   );
   return lines.join('\n');
+}
+
+/** doctor's line about the local CA. */
+export function localCaCheck(observed: { caFile?: string; trusted?: boolean; dns?: readonly string[]; ip?: readonly string[] }): Check {
+  if (!observed.caFile) {
+    return { name: 'local CA', verdict: 'pass', detail: 'not made yet: the first start makes it (then `npm run trust` adds it to the trust store)' };
+  }
+  const permits = `permits ${[...(observed.dns ?? []), ...(observed.ip ?? [])].join(', ')}`;
+  if (observed.trusted) return { name: 'local CA', verdict: 'pass', detail: `${observed.caFile} is trusted by the system store (${permits})` };
+  return {
+    name: 'local CA',
+    verdict: 'warn',
+    detail: `${observed.caFile} is not in the system trust store (${permits}): VS Code, Cursor and browsers refuse the instance's certificate`,
+    fix: 'npm run trust (asks before it changes anything; NODE_EXTRA_CA_CERTS=<that file> works for Node clients without it)',
+  };
 }

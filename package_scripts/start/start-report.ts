@@ -1,23 +1,24 @@
 import type { CommandContext } from '../context.js';
 import type { Settings } from '../settings/load.js';
 import { settingsReport } from '../settings/report.js';
-import type { RemoteHost } from '../docker/target.js';
-import { credentialFor, remoteReach } from './endpoint.js';
-import { npmRun } from './env-file.js';
+import { instanceNames } from '../docker/names.js';
+import { credentialFor, publishesPort, templateNamed } from '../templates/registry.js';
+
+import { npmRun } from '../instance/env-file.js';
 
 /** What a client needs, printed once the instance is healthy. */
 export interface ConnectionInfo {
   url: string;
   /** Where the client finds its credential. */
   credential: string;
-  /** nginx only: the certificate the client must trust. */
+  /** A published port only: the certificate the client must trust. */
   certificateFile?: string;
   fingerprint?: string;
   /** What the readiness round trip found, e.g. "14 tools (read_file, ...)". */
   ready?: string;
   /** A remote engine publishing on its loopback: the `ssh -L` line that makes the URL work here. */
   sshForward?: string;
-  /** AUTH=oauth with nginx: the protected resource web connectors must add (operator/oauth.ts). */
+  /** AUTH=oauth on a published port: the protected resource web connectors must add (instance/oauth.ts). */
   oauthResource?: string;
 }
 
@@ -26,25 +27,19 @@ export function weakeningWarnings(settings: Settings): string[] {
   const warnings: string[] = [];
   if (settings.MCP_EGRESS.mode === 'open') warnings.push('MCP_EGRESS=open: the MCP server may connect to any address, your local network included');
   if (settings.LOG_LEVEL === 'debug') warnings.push('LOG_LEVEL=debug: every JSON-RPC message, file contents included, goes to the container log');
-  if (settings.template === 'nginx' && !['127.0.0.1', '::1'].includes(settings.BIND_ADDRESS)) {
+  if (publishesPort(settings.template) && !['127.0.0.1', '::1'].includes(settings.BIND_ADDRESS)) {
     warnings.push(`BIND_ADDRESS=${settings.BIND_ADDRESS}: the server is reachable from other machines (still only with the token)`);
   }
   for (const mount of settings.mounts.filter((m) => !m.readOnly)) {
-    // Said of the setting, not of the folder: whether uid 10002 can write there is checked for real (operator/mount-check.ts).
+    // Said of the setting, not of the folder: whether uid 10002 can write there is checked for real (start/mount-check.ts).
     warnings.push(`MCP_MOUNTS: ${mount.hostPath} is mounted writable (rw): the MCP server may change or delete what is in it`);
   }
-  if (settings.template === 'pinggy' && !settings.gatewayEnv.PINGGY_HOST_KEY) {
-    warnings.push(
-      `PINGGY_HOST_KEY is not set: the server's SSH key is trusted on first use and kept in the volume ${settings.NAME}-tunnel (a different key is refused after that); the log shows the line to pin it`,
-    );
-  }
-  if (settings.template !== 'nginx' && settings.AUTH === 'oauth') {
+  const template = templateNamed(settings.template);
+  warnings.push(...(template.startWarnings?.(settings.gatewayEnv, { name: settings.NAME, tunnelVolume: instanceNames(settings.NAME).tunnelVolume }) ?? []));
+  if (!publishesPort(settings.template) && settings.AUTH === 'oauth') {
     warnings.push(
       `AUTH=oauth: the tunnel's edge no longer checks a token (discovery and registration must reach the container); the container's auth gateway checks every request instead`,
     );
-  }
-  if (settings.template === 'ngrok' && settings.gatewayEnv.NGROK_BASIC_AUTH) {
-    warnings.push('NGROK_BASIC_AUTH replaces the bearer token check (both use the Authorization header): clients send user:password');
   }
   return warnings;
 }
@@ -56,19 +51,9 @@ export function startWarnings(settings: Settings): string[] {
 
 /** Which setting holds what a client must send (the same choice `connect` makes). */
 export function credentialSource(settings: Settings): string {
-  const { setting } = credentialFor(settings.template, { ACCESS_TOKEN: settings.accessToken, ...settings.gatewayEnv });
-  const how = setting === 'NGROK_BASIC_AUTH' ? 'HTTP basic auth' : 'header: Authorization: Bearer <token>';
+  const { setting, scheme } = credentialFor(settings.template, { ACCESS_TOKEN: settings.accessToken, ...settings.gatewayEnv });
+  const how = scheme === 'Basic' ? 'HTTP basic auth' : 'header: Authorization: Bearer <token>';
   return `${setting} in ${settings.envFile} (${how})`;
-}
-
-export function connectionUrl(settings: Settings, remote?: RemoteHost): string {
-  if (remote) return remoteReach(settings.BIND_ADDRESS, settings.HOST_PORT, remote).url;
-  const host = ['0.0.0.0', '::'].includes(settings.BIND_ADDRESS)
-    ? '127.0.0.1'
-    : settings.BIND_ADDRESS.includes(':')
-      ? `[${settings.BIND_ADDRESS}]`
-      : settings.BIND_ADDRESS;
-  return `https://${host}:${settings.HOST_PORT}/mcp`;
 }
 
 /** How clients come to trust a certificate of the local CA. */

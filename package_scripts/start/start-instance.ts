@@ -3,23 +3,25 @@ import { createNetworkArgs, findContainerArgs, findNetworkArgs, imageExistsArgs,
 import { engineEndpoint, formatCommand, type DockerEngine } from '../docker/engine.js';
 import { instanceNames, type InstanceNames } from '../docker/names.js';
 import { detectEngineKind, ensurePodmanSeccomp } from '../docker/podman.js';
+import { engineOfKind } from '../engines/registry.js';
 import { StateError } from '../errors.js';
 import { dockerRunArgs } from '../sandbox/docker-run.js';
 import { sandboxProfile } from '../sandbox/profile.js';
 import type { Settings } from '../settings/load.js';
 import { settingsReport } from '../settings/report.js';
+import { publishesPort } from '../templates/registry.js';
 import { withLocalCaCertificate } from '../tls/instance-certificate.js';
 import { runAttached } from './attached.js';
 import { saveServedCertificate } from './certificate.js';
-import { resolveEgress } from './egress.js';
-import { remoteReach } from './endpoint.js';
+import { resolveEgress } from '../instance/egress.js';
+import { connectionUrl, remoteReach } from '../instance/endpoint.js';
 import { checkWritableMounts } from './mount-check.js';
-import { oauthResourceUrl } from './oauth.js';
-import { engineFor, type EngineOptions } from './engine-select.js';
-import { refuseLocalPaths, remoteMountWarning, tlsHostnamesWithRemote } from './remote.js';
-import { describeProbe } from './readiness.js';
-import { removeServerEnv, writeServerEnv } from './server-env.js';
-import { connectionUrl, credentialSource, readyReport, startWarnings, type ConnectionInfo } from './start-report.js';
+import { oauthResourceUrl } from '../instance/oauth.js';
+import { engineFor, type EngineOptions } from '../instance/engine-select.js';
+import { refuseLocalPaths, remoteMountWarning, tlsHostnamesWithRemote } from '../instance/remote.js';
+import { describeProbe } from '../instance/readiness.js';
+import { removeServerEnv, writeServerEnv } from '../instance/server-env.js';
+import { credentialSource, readyReport, startWarnings, type ConnectionInfo } from './start-report.js';
 import { readTunnelUrl, waitUntilHealthy, waitUntilServed } from './wait.js';
 
 /** How long `start -d` waits by default. */
@@ -56,14 +58,15 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
   const { remote, address } = await engineEndpoint(docker);
   if (remote) refuseLocalPaths(loaded, address);
   // On a remote engine the certificate also names the remote host, which clients dial; it is made there
-  // (the local CA's files are on this machine). Locally, nginx without CERT_FILE/KEY_FILE serves the
-  // certificate the local CA signs on this machine, mounted like them.
+  // (the local CA's files are on this machine). Locally, a published port without CERT_FILE/KEY_FILE serves
+  // the certificate the local CA signs on this machine, mounted like them.
+  const published = publishesPort(loaded.template);
   const settings: Settings = remote
-    ? loaded.template === 'nginx'
+    ? published
       ? { ...loaded, gatewayEnv: { ...loaded.gatewayEnv, TLS_HOSTNAMES: tlsHostnamesWithRemote(loaded.gatewayEnv.TLS_HOSTNAMES, remote) } }
       : loaded
     : await withLocalCaCertificate(ctx, loaded, { dryRun: options.dryRun });
-  const oauthResource = settings.AUTH === 'oauth' && settings.template === 'nginx' ? oauthResourceUrl(settings, remote) : undefined;
+  const oauthResource = settings.AUTH === 'oauth' && published ? oauthResourceUrl(settings, remote) : undefined;
   const profile = sandboxProfile(settings, names, { detached: options.detach, egress, ...(oauthResource ? { oauthResource } : {}) });
   // The same lines with --dry-run as without (on stderr; the argv alone is data).
   for (const note of settingsReport(settings).notes) ctx.out.note(note);
@@ -77,9 +80,9 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
   if (mountWarning) ctx.out.warn(mountWarning);
   if (remote) ctx.out.info(`Engine: ${address} (another machine); the container runs there.`);
 
-  // The argv differs a little on Podman (docker/podman.ts), and its seccomp profile is checked first.
+  // The argv differs a little by engine (engines/), and where the engine applies its own seccomp default, that is checked first.
   const engine = await detectEngineKind(docker);
-  if (engine === 'podman') await ensurePodmanSeccomp(docker, profile.seccompProfile);
+  if (engineOfKind(engine).seccomp === 'engine-default') await ensurePodmanSeccomp(docker, profile.seccompProfile);
   const run = dockerRunArgs(profile, engine);
   const image = await docker.run(imageExistsArgs(names.image), { allowFailure: true });
   if (image.exitCode !== 0) throw new StateError(`The image ${names.image} does not exist yet. Build it first: npm run build`);
@@ -89,7 +92,7 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
   await writeServerEnv(docker, profile, names.serverEnvVolume);
 
   if (!options.detach) {
-    const endpoint = settings.template === 'nginx' ? connectionUrl(settings, remote) : 'the tunnel logs its public URL once connected';
+    const endpoint = published ? connectionUrl(settings, remote) : 'the tunnel logs its public URL once connected';
     ctx.out.info(`Starting ${names.container} attached; Ctrl-C stops it. Endpoint: ${endpoint}`);
     try {
       await runAttached(docker, names.container, run);
@@ -105,7 +108,7 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
   const deadline = Date.now() + options.timeout * 1000;
   await waitUntilHealthy(ctx, docker, settings, names.container, deadline, options.timeout);
   const info: ConnectionInfo = { url: '', credential: credentialSource(settings), ...(oauthResource ? { oauthResource } : {}) };
-  if (settings.template === 'nginx') {
+  if (published) {
     const { file, certificate } = await saveServedCertificate(docker, settings);
     const forward = remote ? remoteReach(settings.BIND_ADDRESS, settings.HOST_PORT, remote).sshForward : undefined;
     Object.assign(info, {

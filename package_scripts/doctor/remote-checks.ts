@@ -1,4 +1,4 @@
-import { remoteReach } from './endpoint.js';
+import { remoteReach } from '../instance/endpoint.js';
 import type { Check } from './checks.js';
 import type { EngineEndpoint, RemoteHost } from '../docker/target.js';
 

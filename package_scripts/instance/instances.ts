@@ -29,7 +29,7 @@ export interface ContainerInspect {
   NetworkSettings?: { Ports?: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> | null };
 }
 
-/** The published nginx URL, from the container's own port binding (not from .env, which may have changed since). */
+/** The published URL, from the container's own port binding (not from .env, which may have changed since). */
 export function publishedUrl(inspect: ContainerInspect, remote?: RemoteHost): string | undefined {
   const binding = inspect.NetworkSettings?.Ports?.[`${GATEWAY_PORT}/tcp`]?.[0];
   if (!binding?.HostPort) return undefined;

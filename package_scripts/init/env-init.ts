@@ -4,7 +4,7 @@ import type { CommandContext } from '../context.js';
 import { PLACEHOLDER_SECRET, settingsSchema } from '../settings/schema.js';
 import { serverValueProblem } from '../settings/server.js';
 import { generateKey } from './keys.js';
-import { writeSecretFile } from './secret-file.js';
+import { writeSecretFile } from '../secret-file.js';
 
 /** .env from .env.example with a fresh token in place of each placeholder. */
 export function envFromExample(example: string, newKey: () => string = generateKey): string {

@@ -1,40 +1,22 @@
 import { PUBLIC_URL_PATH } from '../docker/argv.js';
 import { sshForwardCommand, urlHost, type RemoteHost } from '../docker/target.js';
+import type { Settings } from '../settings/load.js';
+import { publishesPort } from '../templates/registry.js';
 
 /**
- * Where a client finds an instance, by template. nginx publishes a host port
- * with a self-signed (or CERT_FILE) certificate; the tunnel templates have no
- * host port and a public certificate, and write their URL inside the container
- * once the tunnel is up.
+ * Where a client finds an instance, by its template's reach (templates/): a
+ * published host port with the gateway's own certificate, or a public URL the
+ * gateway writes inside the container once its tunnel is up.
  */
 export type UrlSource = { kind: 'published-port' } | { kind: 'tunnel-file'; path: string };
 
 export function urlSource(template: string): UrlSource {
-  return template === 'ngrok' || template === 'pinggy' ? { kind: 'tunnel-file', path: PUBLIC_URL_PATH } : { kind: 'published-port' };
+  return publishesPort(template) ? { kind: 'published-port' } : { kind: 'tunnel-file', path: PUBLIC_URL_PATH };
 }
 
-/** Only nginx serves a certificate clients must be told to trust. */
+/** A published port's gateway serves a certificate clients must be told to trust; a tunnel's is public. */
 export function servesOwnCertificate(template: string): boolean {
-  return urlSource(template).kind === 'published-port';
-}
-
-/** What a client sends, and the setting it comes from. */
-export interface Credential {
-  setting: 'ACCESS_TOKEN' | 'PINGGY_BEARER_TOKEN' | 'NGROK_BASIC_AUTH';
-  /** The whole Authorization header value. */
-  authorization: string;
-}
-
-/**
- * The credential of a template: the bearer token (Pinggy may have its own,
- * else ACCESS_TOKEN), or basic auth when NGROK_BASIC_AUTH replaces it.
- */
-export function credentialFor(template: string, values: { ACCESS_TOKEN?: string; PINGGY_BEARER_TOKEN?: string; NGROK_BASIC_AUTH?: string }): Credential {
-  if (template === 'ngrok' && values.NGROK_BASIC_AUTH) {
-    return { setting: 'NGROK_BASIC_AUTH', authorization: `Basic ${Buffer.from(values.NGROK_BASIC_AUTH).toString('base64')}` };
-  }
-  if (template === 'pinggy' && values.PINGGY_BEARER_TOKEN) return { setting: 'PINGGY_BEARER_TOKEN', authorization: `Bearer ${values.PINGGY_BEARER_TOKEN}` };
-  return { setting: 'ACCESS_TOKEN', authorization: `Bearer ${values.ACCESS_TOKEN ?? ''}` };
+  return publishesPort(template);
 }
 
 /** A host address as a client should dial it: wildcard binds mean "this machine". */
@@ -75,4 +57,15 @@ export function remoteReach(bindAddress: string, port: number, remote: RemoteHos
   }
   const host = isWildcard(bindAddress) ? urlHost(remote.hostname) : urlHost(bindAddress);
   return { url: `https://${host}:${port}/mcp` };
+}
+
+/** A published port's URL as start prints it: this machine's address, or the remote's (remoteReach). */
+export function connectionUrl(settings: Settings, remote?: RemoteHost): string {
+  if (remote) return remoteReach(settings.BIND_ADDRESS, settings.HOST_PORT, remote).url;
+  const host = ['0.0.0.0', '::'].includes(settings.BIND_ADDRESS)
+    ? '127.0.0.1'
+    : settings.BIND_ADDRESS.includes(':')
+      ? `[${settings.BIND_ADDRESS}]`
+      : settings.BIND_ADDRESS;
+  return `https://${host}:${settings.HOST_PORT}/mcp`;
 }

@@ -1,7 +1,9 @@
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync, statSync, chmodSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { writeSecretFile } from './secret-file.js';
+import type { SandboxProfile } from '../sandbox/profile.js';
+import { writeSecretFile } from '../secret-file.js';
+import type { Settings } from '../settings/load.js';
 
 /** One file of an export, by its name inside the output folder. */
 export interface ExportFile {
@@ -56,4 +58,21 @@ export function writeExport(out: string, files: readonly ExportFile[], force: bo
     if (error instanceof UsageError) throw error;
     throw new UsageError(`Cannot write the export to ${out}: ${(error as Error).message}`);
   }
+}
+
+/** One instance ready to render: its settings and the very profile `start -d` would run. */
+export interface ExportInstance {
+  settings: Settings;
+  profile: SandboxProfile;
+  /** The image `npm run build` made (NAME:latest). */
+  localImage: string;
+  /** Names of the container's variables whose values are secrets. */
+  secretNames: string[];
+}
+
+/** A rendered export: its files, and the same files for the screen (secret values masked). */
+export interface RenderedExport {
+  files: ExportFile[];
+  /** What to run once written, one line each. */
+  nextSteps: string[];
 }

@@ -8,7 +8,7 @@ import { settingsSchema } from '../settings/schema.js';
 /** Options every command that reads .env accepts. */
 export interface EnvOptions {
   envFile?: string;
-  /** --context NAME: the Docker context every docker command goes to (operator/engine-select.ts). */
+  /** --context NAME: the Docker context every docker command goes to (instance/engine-select.ts). */
   context?: string;
   template?: string;
   allowDangerousMounts?: boolean;

@@ -1,7 +1,7 @@
 import type { DockerEngine } from '../docker/engine.js';
 import type { DockerInvocation } from '../sandbox/docker-run.js';
 import { NotServingError } from '../errors.js';
-import { attachedExitCode } from './readiness.js';
+import { attachedExitCode } from '../instance/readiness.js';
 
 /**
  * `start` without -d: the container runs in the foreground with its log on

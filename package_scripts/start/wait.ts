@@ -4,9 +4,11 @@ import { healthcheckArgs, readPublicUrlArgs, showLogsArgs, stateArgs } from '../
 import { formatCommand, type DockerEngine } from '../docker/engine.js';
 import { DockerError, NotServingError } from '../errors.js';
 import type { Settings } from '../settings/load.js';
-import { credentialFor, tunnelUrl } from './endpoint.js';
-import { npmRun } from './env-file.js';
-import { probeEndpoint, probeInside, serverFailure, type ProbeOutcome } from './readiness.js';
+import { credentialFor, publishesPort } from '../templates/registry.js';
+import { tunnelUrl } from '../instance/endpoint.js';
+import { npmRun } from '../instance/env-file.js';
+import type { ProbeOutcome } from '../mcp-probe.js';
+import { probeEndpoint, probeInside, serverFailure } from '../instance/readiness.js';
 import type { ConnectionInfo } from './start-report.js';
 
 /** How often the waits below look again. */
@@ -60,7 +62,7 @@ export async function waitUntilHealthy(
 
 /**
  * Second wait: ready means a new client is served. One MCP round trip through
- * the endpoint a client uses: nginx's URL with TLS pinned to the saved
+ * the endpoint a client uses: a published port's URL with TLS pinned to the saved
  * certificate and the token; a tunnel's public URL with its credential, or,
  * when that URL cannot be reached from this machine, the container's loopback.
  * Retried while the endpoint is not up yet; a failed server ends it at once.
@@ -81,7 +83,7 @@ export async function waitUntilServed(
   let publicUnreachable = info.sshForward !== undefined;
   for (;;) {
     const timeoutSeconds = Math.max(1, (deadline - Date.now()) / 1000);
-    if (settings.template === 'nginx' && !remote) {
+    if (publishesPort(settings.template) && !remote) {
       outcome = await viaEndpoint({ url: info.url, authorization, ...(info.fingerprint ? { fingerprint: info.fingerprint } : {}), timeoutSeconds });
     } else if (!publicUnreachable) {
       // A short try: a public URL (or a remote host's port) that does not answer from here is common (firewalls, test stand-ins).

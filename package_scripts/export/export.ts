@@ -3,16 +3,16 @@ import type { CommandContext } from '../context.js';
 import { formatCommand, maskSecrets } from '../docker/engine.js';
 import { instanceNames } from '../docker/names.js';
 import { UsageError } from '../errors.js';
-import { oauthResourceUrl } from './oauth.js';
+import { oauthResourceUrl } from '../instance/oauth.js';
 import { composeEnvFile, composeFile, COMPOSE_HEADER, envFileValueProblem, splitEnv, toYaml, type ComposeInstance } from '../sandbox/compose.js';
-import { sandboxProfile, type SandboxProfile } from '../sandbox/profile.js';
+import { sandboxProfile } from '../sandbox/profile.js';
 import { serverEnvText } from '../sandbox/server-env.js';
 import { kubernetesExport } from './export-kubernetes.js';
 import type { Settings } from '../settings/load.js';
-import { GATEWAY_SECRET_NAMES } from '../settings/schema.js';
-import { resolveEgress } from './egress.js';
-import { envFilePath, settingsFor } from './env-file.js';
-import { checkOutputDir, writeExport, type ExportFile } from './export-files.js';
+import { gatewaySecretNames, publishesPort } from '../templates/registry.js';
+import { resolveEgress } from '../instance/egress.js';
+import { envFilePath, settingsFor } from '../instance/env-file.js';
+import { checkOutputDir, writeExport, type ExportFile, type ExportInstance, type RenderedExport } from './export-files.js';
 
 export const EXPORT_FORMATS = ['compose', 'kubernetes'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -32,25 +32,8 @@ export interface ExportOptions {
   allowDangerousMounts: boolean;
 }
 
-/** One instance ready to render: its settings and the very profile `start -d` would run. */
-export interface ExportInstance {
-  settings: Settings;
-  profile: SandboxProfile;
-  /** The image `npm run build` made (NAME:latest). */
-  localImage: string;
-  /** Names of the container's variables whose values are secrets. */
-  secretNames: string[];
-}
-
-/** A rendered export: its files, and the same files for the screen (secret values masked). */
-export interface RenderedExport {
-  files: ExportFile[];
-  /** What to run once written, one line each. */
-  nextSteps: string[];
-}
-
 export function secretNamesOf(settings: Settings): string[] {
-  return [...GATEWAY_SECRET_NAMES, ...Object.keys(settings.serverEnv)].filter((name, i, all) => all.indexOf(name) === i);
+  return [...gatewaySecretNames(), ...Object.keys(settings.serverEnv)].filter((name, i, all) => all.indexOf(name) === i);
 }
 
 const IMAGE_REF =
@@ -152,8 +135,8 @@ export async function exportInstances(ctx: CommandContext, options: ExportOption
   const instances: ExportInstance[] = [];
   for (const settings of all) {
     const names = instanceNames(settings.NAME);
-    // As start decides it (operator/oauth.ts): the exported instance announces the same resource.
-    const oauthResource = settings.AUTH === 'oauth' && settings.template === 'nginx' ? oauthResourceUrl(settings) : undefined;
+    // As start decides it (instance/oauth.ts): the exported instance announces the same resource.
+    const oauthResource = settings.AUTH === 'oauth' && publishesPort(settings.template) ? oauthResourceUrl(settings) : undefined;
     const profile = sandboxProfile(settings, names, {
       detached: true,
       egress: await resolveEgress(settings.MCP_EGRESS),

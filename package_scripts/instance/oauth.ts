@@ -1,6 +1,6 @@
 import type { RemoteHost } from '../docker/target.js';
 import type { Settings } from '../settings/load.js';
-import { connectionUrl } from './start-report.js';
+import { connectionUrl } from './endpoint.js';
 
 /**
  * The protected resource an nginx instance with AUTH=oauth announces (RFC 9728)

@@ -1,5 +1,5 @@
 import { chmodSync, writeFileSync } from 'node:fs';
-import { UsageError } from '../errors.js';
+import { UsageError } from './errors.js';
 
 /**
  * Writes a file that holds a secret: mode 0600 from the first byte, so it is

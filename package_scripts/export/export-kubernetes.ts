@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { publishesPort } from '../templates/registry.js';
 import {
   kubernetesObjects,
   kubernetesSecret,
@@ -9,8 +10,7 @@ import {
   secretName,
   type KubernetesInstance,
 } from '../sandbox/kubernetes.js';
-import type { ExportInstance, RenderedExport } from './export.js';
-import type { ExportFile } from './export-files.js';
+import type { ExportFile, ExportInstance, RenderedExport } from './export-files.js';
 
 /** A Kubernetes object name (DNS-1123 label): NAME names the Deployment, the Service and the policy. */
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -49,7 +49,7 @@ export function kubernetesExport(instances: readonly ExportInstance[], out: stri
   const k8s: KubernetesInstance[] = instances.map(({ settings, profile, secretNames }) => ({
     profile,
     template: settings.template,
-    ...(settings.template === 'nginx' ? { servicePort: settings.HOST_PORT } : {}),
+    ...(publishesPort(settings.template) ? { servicePort: settings.HOST_PORT } : {}),
     seccompLocalhostProfile: `${SECCOMP_DIR}/${copies.get(settings.seccompProfile)}`,
     secretNames,
   }));
