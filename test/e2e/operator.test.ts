@@ -239,7 +239,8 @@ describe('operator commands with two instances side by side (steps in order, on 
     }
     assert.match(build.stdout, /^docker build --force-rm --file \S+\/Dockerfile --tag ops-e2e-dry:latest /);
     assert.match(start.stdout, /^docker run --name ops-e2e-dry --detach --restart unless-stopped .* --env ACCESS_TOKEN .* ops-e2e-dry:latest$/);
-    assert.equal(stop.stdout, 'docker rm --force ops-e2e-dry\ndocker network rm ops-e2e-dry-net');
+    // stop also removes the volume that holds MCP_ENV's values (start writes it before run).
+    assert.equal(stop.stdout, 'docker rm --force ops-e2e-dry\ndocker network rm ops-e2e-dry-net\ndocker volume rm ops-e2e-dry-server-env');
     assert.equal((await docker(['image', 'ls', '--quiet', 'ops-e2e-dry'])).stdout, '', 'no image built');
     assert.equal((await docker(['ps', '--all', '--quiet', '--filter', 'name=^/ops-e2e-dry$'])).stdout, '', 'no container made');
     const all = await cli(['stop', '--all', '--dry-run']);
