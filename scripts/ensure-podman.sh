@@ -88,7 +88,9 @@ fi
 if [ -z "$service_pid" ]; then
   echo "Starting podman system service on $socket ..."
   mkdir -p "$(dirname "$socket")" /var/log
-  nohup podman system service --time=0 "unix://$socket" >"$log" 2>&1 &
+  # Started from the socket's folder, not the checkout: conmon writes files such as
+  # "oom" into its working directory when a container is OOM-killed.
+  (cd "$(dirname "$socket")" && nohup podman system service --time=0 "unix://$socket" >"$log" 2>&1 &)
 fi
 for _ in $(seq 1 60); do
   answers && break
