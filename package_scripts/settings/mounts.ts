@@ -25,7 +25,6 @@ const RESERVED_TARGETS = [
   '/',
   '/opt',
   '/opt/sandbox',
-  '/opt/supergateway',
   '/opt/mcp-server',
   '/usr',
   '/bin',
