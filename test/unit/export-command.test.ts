@@ -8,7 +8,7 @@ import type { CommandContext } from '../../package_scripts/context.js';
 import { UsageError } from '../../package_scripts/errors.js';
 import { writeExport } from '../../package_scripts/export/export-files.js';
 import { exportRoot, NGROK_TOKEN, TOKEN } from './export-fixture.js';
-import { repoRoot, tlsFixtures } from './project-fixture.js';
+import { repoRoot, tlsFixtures, writeEnvFile } from './project-fixture.js';
 import { recordingOutput } from './recording-output.js';
 
 let counter = 0;
@@ -20,14 +20,7 @@ function folderWith(instances: Record<string, Record<string, string>>): { dir: s
   const envFiles = Object.entries(instances).map(([name, settings]) => {
     const file = join(dir, `.env.${name}`);
     const values = { NAME: name, ACCESS_TOKEN: TOKEN, ...settings };
-    writeFileSync(
-      file,
-      Object.entries(values)
-        .map(([k, v]) => `${k}=${v}\n`)
-        .join(''),
-      { mode: 0o600 },
-    );
-    return file;
+    return writeEnvFile(file, values);
   });
   return { dir, envFiles };
 }

@@ -16,15 +16,15 @@ import { exportCommand } from '../../package_scripts/commands/export.js';
 import { start } from '../../package_scripts/commands/start.js';
 import { status } from '../../package_scripts/commands/status.js';
 import type { CommandContext } from '../../package_scripts/context.js';
-import type { DockerEngine, DockerResult } from '../../package_scripts/docker/engine.js';
+import type { DockerEngine } from '../../package_scripts/docker/engine.js';
 import { TUNNEL_VOLUME_TARGET } from '../../package_scripts/docker/names.js';
 import { UsageError } from '../../package_scripts/errors.js';
-import type { EndpointProbeTarget, ProbeOutcome } from '../../package_scripts/mcp-probe.js';
+import type { EndpointProbeTarget } from '../../package_scripts/mcp-probe.js';
 import { loadSettings } from '../../package_scripts/settings/load.js';
 import { TEMPLATE_FILES } from '../../package_scripts/templates/files.js';
 import { registerTemplate } from '../../package_scripts/templates/registry.js';
 import { AUTH_SETTINGS, type TemplateDescriptor } from '../../package_scripts/templates/template.js';
-import { makeProjectDir, repoRoot } from './project-fixture.js';
+import { makeProjectDir, ok, repoRoot, SERVED, writeEnvFile } from './project-fixture.js';
 import { recordingOutput } from './recording-output.js';
 
 const root = mkdtempSync(join(tmpdir(), 'mcp-fake-template-'));
@@ -87,24 +87,8 @@ function envFileWith(lines: Record<string, string>): string {
   mkdirSync(join(dir, 'home'), { recursive: true });
   const file = join(dir, '.env');
   const values = { NAME: `relay-${counter}`, TEMPLATE: 'relay', ACCESS_TOKEN: TOKEN, RELAY_KEY, ...lines };
-  writeFileSync(
-    file,
-    Object.entries(values)
-      .map(([k, v]) => `${k}=${v}\n`)
-      .join(''),
-    { mode: 0o600 },
-  );
-  return file;
+  return writeEnvFile(file, values);
 }
-
-const ok = (stdout = ''): DockerResult => ({ stdout, stderr: '', exitCode: 0 });
-const SERVED: ProbeOutcome = {
-  ok: true,
-  path: 'endpoint',
-  result: { protocolVersion: '2025-06-18', tools: ['read_file'], toolsListed: true, ms: 3 },
-  serverLines: [],
-  retryable: false,
-};
 
 /** A recording engine with one running relay instance, as Docker would describe it. */
 function recording(envFile: string, onCall: (args: string[]) => void = () => {}) {

@@ -6,29 +6,19 @@
  * test/e2e/data.test.ts runs the real check on a root-owned 0755 folder and a chowned one.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { start } from '../../package_scripts/commands/start.js';
-import type { CommandContext } from '../../package_scripts/context.js';
-import type { DockerEngine, DockerResult } from '../../package_scripts/docker/engine.js';
+import type { DockerResult } from '../../package_scripts/docker/engine.js';
 import { DockerError, StateError } from '../../package_scripts/errors.js';
 import { writeCheckArgs } from '../../package_scripts/start/mount-check.js';
-import type { ProbeOutcome } from '../../package_scripts/mcp-probe.js';
-import { CERT_PEM, repoRoot } from './project-fixture.js';
-import { recordingOutput } from './recording-output.js';
+import { commandContext, recordingEngine, writeEnvFile } from './project-fixture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'mcp-mount-check-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const TOKEN = 'cd'.repeat(32);
-const SERVED: ProbeOutcome = {
-  ok: true,
-  path: 'endpoint',
-  result: { protocolVersion: '2025-06-18', tools: ['read_file'], toolsListed: true, ms: 3 },
-  serverLines: [],
-  retryable: false,
-};
 
 const isWriteCheck = (args: string[]) => args[0] === 'run' && args.includes('--user') && args.includes('/bin/sh');
 const isInstanceRun = (args: string[]) => args[0] === 'run' && args.includes('--name');
@@ -37,30 +27,11 @@ let counter = 0;
 function harness(mounts: string, writeCheck: DockerResult) {
   counter += 1;
   const dir = join(root, `case-${counter}`);
-  mkdirSync(join(dir, 'home'), { recursive: true });
-  mkdirSync(join(dir, 'rw'));
+  mkdirSync(join(dir, 'rw'), { recursive: true });
   mkdirSync(join(dir, 'ro'));
-  const envFile = join(dir, '.env');
-  writeFileSync(envFile, `NAME=mounts\nACCESS_TOKEN=${TOKEN}\nMCP_MOUNTS=${mounts}\n`, { mode: 0o600 });
-  const calls: string[][] = [];
-  const messages: string[] = [];
-  const engine: DockerEngine = {
-    async run(args) {
-      calls.push(args);
-      const ok = (stdout = ''): DockerResult => ({ stdout, stderr: '', exitCode: 0 });
-      if (isWriteCheck(args)) return writeCheck;
-      if (args[0] === 'inspect') return ok('running');
-      if (args[0] === 'exec' && args[2] === 'cat') return ok(CERT_PEM);
-      return ok();
-    },
-  };
-  const ctx: CommandContext = {
-    projectDir: repoRoot,
-    hostEnv: { HOME: join(dir, 'home') },
-    out: recordingOutput(messages),
-    docker: () => engine,
-    probeEndpoint: async () => SERVED,
-  };
+  const envFile = writeEnvFile(join(dir, '.env'), `NAME=mounts\nACCESS_TOKEN=${TOKEN}\nMCP_MOUNTS=${mounts}\n`);
+  const { engine, calls } = recordingEngine((args) => (isWriteCheck(args) ? writeCheck : undefined));
+  const { ctx, messages } = commandContext(dir, engine);
   return { ctx, envFile, dir, calls, messages };
 }
 

@@ -5,61 +5,25 @@
  * checked on the container's loopback instead; one that answers is checked there.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { start } from '../../package_scripts/commands/start.js';
-import type { CommandContext } from '../../package_scripts/context.js';
-import type { DockerEngine, DockerResult } from '../../package_scripts/docker/engine.js';
+import type { DockerResult } from '../../package_scripts/docker/engine.js';
 import { NotServingError, UsageError } from '../../package_scripts/errors.js';
 import type { EndpointProbeTarget, ProbeOutcome } from '../../package_scripts/mcp-probe.js';
-import { CERT_PEM, tlsFixtures } from './project-fixture.js';
-import { recordingOutput } from './recording-output.js';
+import { commandContext, ok, recordingEngine, SERVED, tlsFixtures, writeEnvFile } from './project-fixture.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const root = mkdtempSync(join(tmpdir(), 'mcp-start-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const TOKEN = 'ab'.repeat(32);
 
-const ok = (stdout = ''): DockerResult => ({ stdout, stderr: '', exitCode: 0 });
-const SERVED: ProbeOutcome = {
-  ok: true,
-  path: 'endpoint',
-  result: { protocolVersion: '2025-06-18', tools: ['read_file'], toolsListed: true, ms: 3 },
-  serverLines: [],
-  retryable: false,
-};
-
 function harness(env: string, answer: (args: string[]) => DockerResult | undefined, probe: (target: EndpointProbeTarget) => ProbeOutcome) {
   const dir = mkdtempSync(join(root, 'instance-'));
-  mkdirSync(join(dir, 'home'));
-  const envFile = join(dir, '.env');
-  writeFileSync(envFile, env, { mode: 0o600 });
-  const calls: string[][] = [];
-  const probes: EndpointProbeTarget[] = [];
-  const messages: string[] = [];
-  const engine: DockerEngine = {
-    async run(args) {
-      calls.push(args);
-      const special = answer(args);
-      if (special) return special;
-      if (args[0] === 'inspect') return ok('running');
-      if (args[0] === 'exec' && args[2] === 'cat') return ok(CERT_PEM);
-      return ok();
-    },
-  };
-  const ctx: CommandContext = {
-    projectDir: repoRoot,
-    hostEnv: { HOME: join(dir, 'home') },
-    out: recordingOutput(messages),
-    docker: () => engine,
-    probeEndpoint: async (target) => {
-      probes.push(target);
-      return probe(target);
-    },
-  };
+  const envFile = writeEnvFile(join(dir, '.env'), env);
+  const { engine, calls } = recordingEngine(answer);
+  const { ctx, messages, probes } = commandContext(dir, engine, probe);
   return { ctx, envFile, calls, probes, messages };
 }
 

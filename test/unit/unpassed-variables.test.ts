@@ -4,56 +4,28 @@
  * MCP_ENV line that passes it, and never print its value.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { build } from '../../package_scripts/commands/build.js';
 import { start } from '../../package_scripts/commands/start.js';
-import type { CommandContext } from '../../package_scripts/context.js';
-import type { DockerEngine, DockerResult } from '../../package_scripts/docker/engine.js';
-import type { ProbeOutcome } from '../../package_scripts/mcp-probe.js';
 import { unpassedVariables } from '../../package_scripts/settings/unknown.js';
-import { CERT_PEM, repoRoot } from './project-fixture.js';
-import { recordingOutput } from './recording-output.js';
+import { commandContext, recordingEngine, writeEnvFile } from './project-fixture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'mcp-unpassed-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const TOKEN = 'ab'.repeat(32);
 const VALUE = 'ghp_NeverPrintThisValue1234';
-const SERVED: ProbeOutcome = {
-  ok: true,
-  path: 'endpoint',
-  result: { protocolVersion: '2025-06-18', tools: ['read_file'], toolsListed: true, ms: 3 },
-  serverLines: [],
-  retryable: false,
-};
 
 let counter = 0;
 function harness(env: string) {
   counter += 1;
   const dir = join(root, `case-${counter}`);
-  mkdirSync(join(dir, 'home'), { recursive: true });
-  const envFile = join(dir, '.env');
-  writeFileSync(envFile, `NAME=unpassed\nACCESS_TOKEN=${TOKEN}\n${env}`, { mode: 0o600 });
-  const calls: string[][] = [];
-  const messages: string[] = [];
-  const ok = (stdout = ''): DockerResult => ({ stdout, stderr: '', exitCode: 0 });
-  const engine: DockerEngine = {
-    async run(args) {
-      calls.push(args);
-      if (args[0] === 'inspect') return ok('running');
-      if (args[0] === 'exec' && args[2] === 'cat') return ok(CERT_PEM);
-      return ok();
-    },
-  };
-  const ctx: CommandContext = {
-    projectDir: repoRoot,
-    hostEnv: { HOME: join(dir, 'home') },
-    out: recordingOutput(messages),
-    docker: () => engine,
-    probeEndpoint: async () => SERVED,
-  };
+  mkdirSync(dir, { recursive: true });
+  const envFile = writeEnvFile(join(dir, '.env'), `NAME=unpassed\nACCESS_TOKEN=${TOKEN}\n${env}`);
+  const { engine, calls } = recordingEngine();
+  const { ctx, messages } = commandContext(dir, engine);
   return { ctx, envFile, calls, messages };
 }
 
