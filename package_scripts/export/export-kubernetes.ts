@@ -35,6 +35,11 @@ function checkForCluster({ settings, profile }: ExportInstance): void {
   if (settings.mounts.length > 0) {
     throw new UsageError(`${file}: MCP_MOUNTS binds folders of this machine, which a cluster's nodes do not have; leave it empty to export for Kubernetes`);
   }
+  if (settings.networks.length > 0) {
+    throw new UsageError(
+      `${file}: MCP_NETWORKS joins engine networks, which a cluster does not have (a pod reaches a database by its Service name); leave it empty to export for Kubernetes and allow the Service in MCP_EGRESS`,
+    );
+  }
 }
 
 /** Where the kubelet finds a seccomp profile, under its seccomp root; the export holds it under seccomp/ in the same layout. */

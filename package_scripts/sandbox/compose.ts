@@ -52,7 +52,8 @@ export interface ComposeService {
 
 export interface ComposeFile {
   services: Record<string, ComposeService>;
-  networks: Record<string, { name: string; labels: Record<string, string> }>;
+  /** The instance's own network (made by Compose, labelled), and MCP_NETWORKS' networks (external: they must exist). */
+  networks: Record<string, { name: string; labels: Record<string, string> } | { name: string; external: true }>;
   volumes?: Record<string, { name: string }>;
   secrets?: Record<string, { file: string }>;
 }
@@ -99,7 +100,7 @@ export function composeService(instance: ComposeInstance): ComposeService {
     cpus: Number(profile.limits.cpus),
     ulimits: { core: profile.limits.coreFileSize },
     logging: { driver: profile.log.driver, options: { 'max-size': profile.log.maxSize, 'max-file': String(profile.log.maxFiles) } },
-    networks: [profile.network],
+    networks: [profile.network, ...profile.extraNetworks],
     ...(profile.publish ? { ports: [publishSpec(profile.publish)] } : {}),
     ...(volumes.length > 0 ? { volumes } : {}),
     ...(pinned.length > 0 ? { extra_hosts: pinned.flatMap(([host, addresses]) => addresses.map((a) => `${host}:${a}`)) } : {}),
@@ -124,6 +125,7 @@ export function composeFile(instances: readonly ComposeInstance[]): ComposeFile 
     file.services[profile.container] = composeService(instance);
     // Named exactly as `npm run start` names it, so `npm run stop` removes it too.
     file.networks[profile.network] = { name: profile.network, labels: { ...pickInstanceLabel(profile.labels) } };
+    for (const network of profile.extraNetworks) file.networks[network] = { name: network, external: true };
     for (const volume of profile.volumes) (file.volumes ??= {})[volume.name] = { name: volume.name };
     // docker-compose binds the file read-only at the target; the entrypoint reads it as its owner.
     if (profile.serverEnv) (file.secrets ??= {})[profile.serverEnv.volume] = { file: `./${instance.serverEnvFile ?? `${profile.container}.server-env`}` };

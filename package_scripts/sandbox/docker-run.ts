@@ -87,3 +87,21 @@ export function dockerRunArgs(profile: SandboxProfile, engine: EngineKind = 'doc
   ];
   return { args, env: profile.env };
 }
+
+/**
+ * Every engine command that starts the profile, in order; the last one is the
+ * container's own (attached, it stays in the foreground). Without MCP_NETWORKS
+ * that is one `docker run`. With it, `docker run` cannot join more than one
+ * network before the container starts (Docker 20.10's CLI, Podman's compat API),
+ * so the container is created, joins each network, and only then starts: the
+ * server never runs without the networks it was promised.
+ */
+export function launchSteps(profile: SandboxProfile, engine: EngineKind = 'docker'): DockerInvocation[] {
+  const run = dockerRunArgs(profile, engine);
+  if (profile.extraNetworks.length === 0) return [run];
+  const [, ...rest] = run.args;
+  const create = { args: ['create', ...rest.filter((arg) => arg !== '--detach')], env: run.env };
+  const joins = profile.extraNetworks.map((network) => ({ args: ['network', 'connect', network, profile.container], env: {} }));
+  const detached = rest.includes('--detach');
+  return [create, ...joins, { args: ['start', ...(detached ? [] : ['--attach']), profile.container], env: {} }];
+}

@@ -1,6 +1,8 @@
 import type { InstanceNames } from '../docker/names.js';
 import { AUTH_VOLUME_TARGET, GATEWAY_PORT, LABEL_INSTANCE, LABEL_TEMPLATE, TLS_VOLUME_TARGET, TUNNEL_VOLUME_TARGET, USER_TLS_TARGET } from '../docker/names.js';
+import { UsageError } from '../errors.js';
 import type { Settings } from '../settings/load.js';
+import { ownNetworkIssue } from '../settings/networks.js';
 import { publishesPort, templateNamed } from '../templates/registry.js';
 import { firewallEgressValue, type EgressPolicy } from './firewall.js';
 import type { ServerEnvChannel } from './server-env.js';
@@ -27,6 +29,8 @@ export interface SandboxProfile {
   limits: Limits;
   log: LogBound;
   network: string;
+  /** MCP_NETWORKS: existing networks joined beside `network` before the container starts (docker-run.ts's joinNetworkArgs). */
+  extraNetworks: readonly string[];
   /** A template reached on a published port only: where the gateway port is published on the host. */
   publish?: { hostAddress: string; hostPort: number; containerPort: number };
   /** Named volumes (the TLS state of a published port, the OAuth state of AUTH=oauth, a tunnel's state such as Pinggy's host key, the server's MCP_DATA). */
@@ -168,6 +172,7 @@ export function sandboxProfile(settings: Settings, names: InstanceNames, options
     limits: { pids: settings.MCP_PIDS, memory: settings.MCP_MEMORY, cpus: settings.MCP_CPUS, coreFileSize: 0 },
     log: SANDBOX_LOG,
     network: names.network,
+    extraNetworks: joinedNetworks(settings.networks, names.network),
     ...(published ? { publish: { hostAddress: settings.BIND_ADDRESS, hostPort: settings.HOST_PORT, containerPort: GATEWAY_PORT } } : {}),
     volumes: [
       ...(published ? [{ name: names.tlsVolume, target: TLS_VOLUME_TARGET }] : []),
@@ -184,4 +189,11 @@ export function sandboxProfile(settings: Settings, names: InstanceNames, options
     env: containerEnv(settings, options.egress, options.oauthResource),
     ...(Object.keys(settings.serverEnv).length > 0 ? { serverEnv: { volume: names.serverEnvVolume, values: { ...settings.serverEnv } } } : {}),
   };
+}
+
+/** MCP_NETWORKS as the profile holds it; the instance's own network is named there only when the name is known. */
+function joinedNetworks(networks: readonly string[], own: string): readonly string[] {
+  const issue = ownNetworkIssue(networks, own);
+  if (issue) throw new UsageError(issue);
+  return networks;
 }

@@ -4,6 +4,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from '@dotenvx/dotenvx';
 import { parseOrThrow, UsageError } from '../errors.js';
 import { envNameProblem } from './env-names.js';
+import { parseNetworks } from './networks.js';
 import { parseMounts, type Mount } from './mounts.js';
 import { ALIASES, AUTH_SETTINGS, settingsSchemaFor, type ParsedSettings, type Template } from './schema.js';
 import { gatewaySecretNames, settingsUnusedBy, templateNamed } from '../templates/registry.js';
@@ -42,6 +43,8 @@ export interface Settings extends Omit<ParsedSettings, 'ACCESS_TOKEN' | 'MCP_SER
   /** Absolute path of the CA bundle for builds, if any. */
   extraCaCert?: string;
   mounts: Mount[];
+  /** MCP_NETWORKS: engine networks the instance joins beside its own (networks.ts). */
+  networks: string[];
   /** Settings given in the env file that the chosen template does not read. */
   unusedSettings: string[];
   /** Names in the env file that look like settings but are none (typos), with the nearest known name. */
@@ -198,6 +201,7 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
   if (overlap) {
     throw new UsageError(`MCP_DATA=${data} and the MCP_MOUNTS folder ${overlap.containerPath} overlap: give the data folder a path of its own such as /data`);
   }
+  const networks = parseNetworks(parsed.MCP_NETWORKS ?? '');
   if (gatewayEnv.OAUTH_CIMD_ALLOW) checkCimdAllowance(gatewayEnv, ctx.projectDir);
   const gatewaySecrets = gatewaySecretNames().map((name) => gatewayEnv[name] ?? '');
   return {
@@ -210,6 +214,7 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
     MCP_SERVER_ARGS: parsed.MCP_SERVER_ARGS || defaultServerArgs(server),
     extraCaCert,
     mounts,
+    networks,
     unusedSettings: settingsUnusedBy(parsed.TEMPLATE, Object.keys(present)),
     unknownSettings: unknownSettings(Object.keys(rawValues), names),
     unpassedVariables: unpassedVariables(Object.keys(rawValues), names),

@@ -5,7 +5,7 @@ import { instanceNames, type InstanceNames } from '../docker/names.js';
 import { detectEngineKind, ensurePodmanSeccomp } from '../docker/podman.js';
 import { engineOfKind } from '../engines/registry.js';
 import { StateError } from '../errors.js';
-import { dockerRunArgs } from '../sandbox/docker-run.js';
+import { launchSteps, type DockerInvocation } from '../sandbox/docker-run.js';
 import { sandboxProfile } from '../sandbox/profile.js';
 import type { Settings } from '../settings/load.js';
 import { settingsReport } from '../settings/report.js';
@@ -47,6 +47,28 @@ async function ensureNetwork(docker: DockerEngine, names: InstanceNames, instanc
   if (found.stdout.trim() === '') await docker.run(createNetworkArgs(names.network, instance));
 }
 
+/** MCP_NETWORKS names networks that must exist already: the instance joins them, it never makes them. */
+async function checkJoinedNetworks(docker: DockerEngine, networks: readonly string[]): Promise<void> {
+  for (const network of networks) {
+    const found = await docker.run(findNetworkArgs(network));
+    if (found.stdout.trim() === '') {
+      throw new StateError(
+        `MCP_NETWORKS lists ${network}, which the engine does not have. Start the containers that make it (or: docker network create ${network}), or fix the name in MCP_NETWORKS`,
+      );
+    }
+  }
+}
+
+/** The steps before the container starts (create, join networks); a failure removes the container it created. */
+async function prepareContainer(docker: DockerEngine, container: string, steps: readonly DockerInvocation[]): Promise<void> {
+  try {
+    for (const step of steps) await docker.run(step.args, { env: step.env });
+  } catch (error) {
+    if (steps.length > 0) await docker.run(removeContainerArgs(container), { allowFailure: true });
+    throw error;
+  }
+}
+
 /**
  * Runs the instance's sandbox profile: attached (log on screen until Ctrl-C),
  * or detached and then waits until a new MCP client is served.
@@ -73,7 +95,7 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
   for (const warning of startWarnings(settings)) ctx.out.warn(warning);
   if (options.dryRun) {
     // Runs no docker command, so it cannot ask which engine answers: Docker's argv (Podman's differs, docs/GUIDE.md).
-    ctx.out.data(formatCommand(dockerRunArgs(profile).args, settings.secrets));
+    for (const step of launchSteps(profile)) ctx.out.data(formatCommand(step.args, settings.secrets));
     return undefined;
   }
   const mountWarning = remote ? remoteMountWarning(settings, address) : undefined;
@@ -83,10 +105,12 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
   // The argv differs a little by engine (engines/), and where the engine applies its own seccomp default, that is checked first.
   const engine = await detectEngineKind(docker);
   if (engineOfKind(engine).seccomp === 'engine-default') await ensurePodmanSeccomp(docker, profile.seccompProfile);
-  const run = dockerRunArgs(profile, engine);
+  const steps = launchSteps(profile, engine);
+  const run = steps.at(-1)!;
   const image = await docker.run(imageExistsArgs(names.image), { allowFailure: true });
   if (image.exitCode !== 0) throw new StateError(`The image ${names.image} does not exist yet. Build it first: npm run build`);
   await checkWritableMounts(docker, names.image, settings.mounts, !remote);
+  await checkJoinedNetworks(docker, profile.extraNetworks);
   if (await removeExisting(docker, names)) ctx.out.info(`Replaced the existing container ${names.container}.`);
   await ensureNetwork(docker, names, settings.NAME);
   await writeServerEnv(docker, profile, names.serverEnvVolume);
@@ -95,6 +119,7 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
     const endpoint = published ? connectionUrl(settings, remote) : 'the tunnel logs its public URL once connected';
     ctx.out.info(`Starting ${names.container} attached; Ctrl-C stops it. Endpoint: ${endpoint}`);
     try {
+      await prepareContainer(docker, names.container, steps.slice(0, -1));
       await runAttached(docker, names.container, run);
     } finally {
       // The container removed itself (--rm): its variables go with it. A failure here is named but does not hide the
@@ -104,6 +129,7 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
     return undefined;
   }
 
+  await prepareContainer(docker, names.container, steps.slice(0, -1));
   await docker.run(run.args, { env: run.env });
   const deadline = Date.now() + options.timeout * 1000;
   await waitUntilHealthy(ctx, docker, settings, names.container, deadline, options.timeout);

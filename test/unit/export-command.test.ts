@@ -160,6 +160,17 @@ describe('npm run export', () => {
     assert.deepEqual(readdirSync(out).sort(), ['compose.yaml', 'one.env', 'seccomp.json', 'two.env']);
   });
 
+  it('MCP_NETWORKS: the service joins them as external networks (they must exist), beside its own', async () => {
+    const { dir, envFiles } = folderWith({ one: { MCP_NETWORKS: 'db-net' }, two: {} });
+    const out = join(dir, 'deploy');
+    await run({ format: 'compose', out, envFile: envFiles });
+    const compose = parse(readFileSync(join(out, 'compose.yaml'), 'utf8'));
+    assert.deepEqual(compose.services.one.networks, ['one-net', 'db-net']);
+    assert.deepEqual(compose.services.two.networks, ['two-net'], 'control: only the instance that asked');
+    assert.deepEqual(compose.networks['db-net'], { name: 'db-net', external: true });
+    assert.equal(compose.networks['one-net'].external, undefined);
+  });
+
   it('--registry names where each image is pulled from and prints the tag and push lines; --push runs them', async () => {
     const { envFiles } = folderWith({ one: {} });
     const printed = await run({ format: 'kubernetes', envFile: envFiles, registry: 'registry.example.com/team' });
@@ -199,6 +210,7 @@ describe('npm run export', () => {
           /CERT_FILE and KEY_FILE name files on this machine, which a cluster cannot see; leave them empty/,
         ],
         [{ MCP_MOUNTS: `${join(exportRoot, 'instance', 'data')}:/workspace` }, /MCP_MOUNTS binds folders of this machine/],
+        [{ MCP_NETWORKS: 'db-net' }, /MCP_NETWORKS joins engine networks, which a cluster does not have.*allow the Service in MCP_EGRESS/],
       ];
       for (const [settings, message] of cases) {
         const { dir, envFiles } = folderWith({ one: settings });

@@ -46,6 +46,7 @@ describe('the sandbox profile as data', () => {
       limits: { pids: 256, memory: '1g', cpus: '1', coreFileSize: 0 },
       log: { driver: 'json-file', maxSize: '10m', maxFiles: 3 },
       network: 'mcp-sandbox-net',
+      extraNetworks: [],
       publish: { hostAddress: '127.0.0.1', hostPort: 443, containerPort: 8443 },
       volumes: [{ name: 'mcp-sandbox-tls', target: '/var/lib/mcp-sandbox/tls' }],
       binds: [],
