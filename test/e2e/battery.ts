@@ -299,11 +299,21 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
     for (const opened of ['memRead', 'memWrite', 'environ']) {
       assert.deepEqual([probe[opened].ok, probe[opened].code], [false, 'EACCES'], `${opened}: ${JSON.stringify(probe[opened])}`);
     }
-    // The gateway is mcp with no capability left (it dropped from root itself, which made it non-dumpable).
+    // The gateway is "warden", not the server's "mcp", holding CAP_SETUID and CAP_SETGID alone (to start each server as mcp).
     const status = probe.parentStatus as Record<string, string>;
-    assert.equal(status.Uid, '10002\t10002\t10002\t10002');
-    assert.equal(status.Gid, '10002\t10002\t10002\t10002');
-    for (const set of ['CapEff', 'CapPrm', 'CapBnd', 'CapAmb']) assert.equal(status[set], '0000000000000000', set);
+    assert.equal(status.Uid, '10004\t10004\t10004\t10004');
+    assert.equal(status.Gid, '10004\t10004\t10004\t10004');
+    for (const set of ['CapEff', 'CapPrm', 'CapAmb']) assert.equal(status[set], '00000000000000c0', set);
+    assert.equal(status.CapBnd, '0000000000000000');
+  });
+
+  test('the enforcer: the server can neither stop nor kill the session gateway, which signals the server freely (control: its own child)', async () => {
+    const { client } = context();
+    const result = await callJson(client, 'signal_parent');
+    assert.deepEqual(result.probe, { ok: false, code: 'EPERM' }, `signal 0 to the gateway: ${JSON.stringify(result)}`);
+    for (const signal of ['SIGSTOP', 'SIGTERM', 'SIGKILL']) assert.deepEqual(result.sent[signal], { ok: false, code: 'EPERM' }, signal);
+    for (const signal of ['0', 'SIGSTOP', 'SIGKILL']) assert.deepEqual(result.own[signal], { ok: true }, `control: ${signal} to its own child`);
+    assert.deepEqual(await callJson(client, 'echo', { text: 'still here' }), { text: 'still here' }, 'the gateway still serves this session');
   });
 
   test('8. MCP_EGRESS=none: no connection out, while a neighbour reaches the same host', async () => {

@@ -32,7 +32,7 @@ const SWEEP_MS = 2000;
  *   transport: StreamableHTTPServerTransport,
  *   server: import('./server-process.mjs').ServerProcess,
  * }} Session
- * @typedef {{ command: string, args: string[], env: NodeJS.ProcessEnv }} Launch
+ * @typedef {{ command: string, args: string[], env: NodeJS.ProcessEnv, uid?: number, gid?: number }} Launch
  */
 
 /** @param {string} id */
@@ -41,9 +41,16 @@ const short = (id) => id.slice(0, 8);
 /**
  * The live sessions and the state health is made of.
  * @param {{ maxSessions: number, idleMs: number, launch: Launch, log: import('./log.mjs').GatewayLog,
- *   initializeDeadlineMs?: number, ownUid?: number }} options
+ *   initializeDeadlineMs?: number, serverUid?: number }} options
  */
-export function createSessions({ maxSessions, idleMs, launch, log, initializeDeadlineMs = INITIALIZE_DEADLINE_MS, ownUid = process.getuid?.() ?? -1 }) {
+export function createSessions({
+  maxSessions,
+  idleMs,
+  launch,
+  log,
+  initializeDeadlineMs = INITIALIZE_DEADLINE_MS,
+  serverUid = launch.uid ?? process.getuid?.() ?? -1,
+}) {
   /** @type {Map<string, Session>} */
   const sessions = new Map();
   let selfCheckDone = false;
@@ -66,7 +73,7 @@ export function createSessions({ maxSessions, idleMs, launch, log, initializeDea
     }
   }
 
-  /** End what no live session owns: processes of this user reparented to PID 1 that no session noted. */
+  /** End what no live session owns: processes of the servers' user reparented to PID 1 that no session noted. */
   function sweepStrays() {
     let table;
     try {
@@ -77,7 +84,7 @@ export function createSessions({ maxSessions, idleMs, launch, log, initializeDea
     }
     noteTrees(table, sessions.values());
     const noted = new Set([...sessions.values()].flatMap((s) => [...s.noted]));
-    const killed = killNoted(strays(table, { uid: ownUid, self: process.pid, noted }));
+    const killed = killNoted(strays(table, { uid: serverUid, self: process.pid, noted }));
     if (killed > 0) log.info(`ended ${killed} process(es) that no live session owns`);
   }
 
@@ -232,6 +239,8 @@ export function createSessions({ maxSessions, idleMs, launch, log, initializeDea
       command: launch.command,
       args: launch.args,
       env: launch.env,
+      uid: launch.uid,
+      gid: launch.gid,
       onMessage: (message) => toClient(session, message),
       onNonJson: (line) => log.error(`session ${short(id)}: the server wrote a line that is not JSON-RPC to stdout (${line.length} characters, dropped)`),
       onStderrLine: (line) => log.serverLine(short(id), line),
@@ -268,7 +277,7 @@ export function createSessions({ maxSessions, idleMs, launch, log, initializeDea
       Math.min(Math.max(idleMs / 4, 250), 15_000),
     );
     expiry.unref();
-    const sweep = ownUid !== 0 ? setInterval(sweepStrays, SWEEP_MS) : undefined;
+    const sweep = serverUid !== 0 ? setInterval(sweepStrays, SWEEP_MS) : undefined;
     sweep?.unref();
     return () => {
       clearInterval(expiry);
