@@ -30,12 +30,12 @@ try {
   console.error(`[gateway] error: ${error.message}`);
   process.exit(78);
 }
-const { port, maxSessions, idleMs, level, command, args, serverEnv } = config;
+const { port, maxSessions, idleMs, level, command, args, serverEnv, tools } = config;
 const log = createLog(level);
 // Each server starts as "mcp" with no capability (privileges.mjs says why this process holds two).
 const { prefix, uid, gid } = serverLaunch();
 const [launchCommand = command, ...launchArgs] = [...prefix, command, ...args];
-const sessions = createSessions({ maxSessions, idleMs, launch: { command: launchCommand, args: launchArgs, env: serverEnv, uid, gid }, log });
+const sessions = createSessions({ maxSessions, idleMs, launch: { command: launchCommand, args: launchArgs, env: serverEnv, uid, gid }, tools, log });
 const server = createHttpServer({ sessions, log });
 sessions.startHousekeeping();
 

@@ -9,6 +9,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { expiredSessions, healthOf, makeRoom } from './pool.mjs';
 import { killNoted, readProcessTable, strays, treeOf } from './process-tree.mjs';
 import { startServer } from './server-process.mjs';
+import { toolFilter, toolPolicy } from './tool-policy.mjs';
 
 /** A server that has not answered initialize after this long is reported as failing. */
 export const INITIALIZE_DEADLINE_MS = 60_000;
@@ -31,6 +32,7 @@ const SWEEP_MS = 2000;
  *   initializeTimer?: NodeJS.Timeout,
  *   transport: StreamableHTTPServerTransport,
  *   server: import('./server-process.mjs').ServerProcess,
+ *   tools: ReturnType<typeof toolFilter>,
  * }} Session
  * @typedef {{ command: string, args: string[], env: NodeJS.ProcessEnv, uid?: number, gid?: number }} Launch
  */
@@ -41,7 +43,7 @@ const short = (id) => id.slice(0, 8);
 /**
  * The live sessions and the state health is made of.
  * @param {{ maxSessions: number, idleMs: number, launch: Launch, log: import('./log.mjs').GatewayLog,
- *   initializeDeadlineMs?: number, serverUid?: number }} options
+ *   initializeDeadlineMs?: number, serverUid?: number, tools?: import('./tool-policy.mjs').ToolLists }} options
  */
 export function createSessions({
   maxSessions,
@@ -49,6 +51,7 @@ export function createSessions({
   launch,
   log,
   initializeDeadlineMs = INITIALIZE_DEADLINE_MS,
+  tools = { allow: [], deny: [] },
   serverUid = launch.uid ?? process.getuid?.() ?? -1,
 }) {
   /** @type {Map<string, Session>} */
@@ -57,6 +60,17 @@ export function createSessions({
   /** The last server start: did it answer initialize? @type {StartOutcome | undefined} */
   let lastStart;
   let closing = false;
+  const policy = toolPolicy(tools);
+  /** Policy entries already warned about as matching no tool. @type {Set<string>} */
+  const warnedUnmatched = new Set();
+
+  /** A complete listing came back: warn once about each entry that matches none of its tools. @param {string[]} names */
+  function checkUnmatched(names) {
+    const fresh = policy.unmatched(names).filter((entry) => !warnedUnmatched.has(entry));
+    for (const entry of fresh) warnedUnmatched.add(entry);
+    if (fresh.length > 0)
+      log.error(`warning: ${fresh.join(', ')} match${fresh.length === 1 ? 'es' : ''} no tool of this server (its tools: ${names.join(', ') || 'none'})`);
+  }
 
   /**
    * Note every process now in the trees of these sessions' servers ("pid:start"), and forget the ones gone.
@@ -122,10 +136,12 @@ export function createSessions({
   /**
    * Server to client: responses by their id; everything else beside the request it most likely belongs to.
    * @param {Session} session
-   * @param {any} message a JSON-RPC message as the server wrote it
+   * @param {any} raw a JSON-RPC message as the server wrote it
    */
-  function toClient(session, message) {
-    log.debug(`server -> client ${short(session.id)}: ${JSON.stringify(message)}`);
+  function toClient(session, raw) {
+    log.debug(`server -> client ${short(session.id)}: ${JSON.stringify(raw)}`);
+    const { message, listed } = session.tools.fromServer(raw);
+    if (listed) checkUnmatched(listed);
     const isResponse = 'id' in message && !('method' in message);
     if (isResponse) {
       if (message.id === session.initializeId && !session.answeredInitialize) {
@@ -219,6 +235,7 @@ export function createSessions({
       noted: new Set(),
       initializeId,
       answeredInitialize: false,
+      tools: toolFilter(policy),
     });
     session.transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
@@ -226,6 +243,13 @@ export function createSessions({
     });
     session.transport.onmessage = (/** @type {any} */ message) => {
       log.debug(`client ${short(id)} -> server: ${JSON.stringify(message)}`);
+      // A call the tool policy withholds is answered here and never reaches the server.
+      const refusal = session.tools.fromClient(message);
+      if (refusal) {
+        log.info(`session ${short(id)}: refused a call of '${String(message.params?.name)}' (tool policy)`);
+        session.transport.send(/** @type {JSONRPCMessage} */ (refusal)).catch((e) => log.debug(`undeliverable refusal (${messageOf(e)})`));
+        return;
+      }
       if ('method' in message && 'id' in message) {
         session.pending.set(message.id, true);
         const token = message.params?._meta?.progressToken;
