@@ -5,6 +5,7 @@
  * refused by the session gateway with an error naming the setting, beside the
  * allowed tools, which are listed and answer; an entry matching no tool is
  * warned about in the log; a bad list stops `start` (exit 2) before any container.
+ * The same policy through a tunnel: the pinggy template dialling the SSH stand-in.
  * The JSON-RPC details (every page, list_changed, the call never reaching the
  * server) are shown in process: test/unit/session-gateway/tool-policy.test.ts.
  */
@@ -20,13 +21,17 @@ import {
   connectClient,
   createInstance,
   docker,
+  buildAndStart,
   newToken,
   probeServerDir,
+  publishedUrl,
   removeInstance,
   trustingFetch,
   type Instance,
 } from './harness.js';
-import { consentingProvider } from './oauth-client.js';
+import { consentingProvider, type Fetch } from './oauth-client.js';
+import { addressOf } from './battery.js';
+import { standInPinggy } from './ssh-stand-in.js';
 
 const PASSPHRASE = `owner passphrase ${newToken().slice(0, 8)}`;
 
@@ -135,5 +140,51 @@ describe('tool policy (MCP_TOOLS, MCP_TOOLS_DENY) through nginx, both AUTH modes
       await staticClient.close();
     }
     assert.ok(!/MCP_TOOLS 'parent_\*' match/.test(await logs()), 'an allow entry that matches a tool is not warned about');
+  });
+});
+
+describe('tool policy through a tunnel (pinggy, the SSH stand-in)', { timeout: 900_000 }, () => {
+  const name = 'mcps-e2e-tools-pinggy';
+  const network = `${name}-net`;
+  const sshd = 'mcps-e2e-tools-sshd';
+  let instance: Instance;
+  let client: Client;
+
+  before(async () => {
+    const pinggy = await standInPinggy(sshd, name, network);
+    instance = await createInstance(name, {
+      ...pinggy,
+      MCP_SERVER: probeServerDir,
+      MCP_SERVER_ARGS: '',
+      MCP_TOOLS: 'echo,read_*',
+      MCP_TOOLS_DENY: 'read_secret*',
+    });
+    await buildAndStart(instance);
+    const url = `${await publishedUrl(name)}/mcp`;
+    const address = await addressOf(sshd, network);
+    // The host cannot resolve the stand-in's name: requests go to its address, URLs unchanged.
+    const fetchVia = ((input: string | URL, init?: RequestInit) => fetch(String(input).replace(`//${sshd}:`, `//${address}:`), init)) as Fetch;
+    client = new Client({ name: 'tools-tunnel-e2e', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(url), { fetch: fetchVia, requestInit: { headers: { Authorization: `Bearer ${instance.token}` } } }),
+    );
+  });
+
+  after(async () => {
+    await client?.close().catch(() => undefined);
+    if (instance) await removeInstance(instance);
+    await docker(['rm', '-f', sshd]);
+    await docker(['network', 'rm', network]);
+  });
+
+  test('only the allowed tools are listed and answer; another is refused naming MCP_TOOLS', async () => {
+    assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ['echo', 'read_file']);
+    await assert.rejects(
+      client.callTool({ name: 'list_dir', arguments: { path: '/' } }),
+      /Tool 'list_dir' is withheld by this sandbox's tool policy: MCP_TOOLS does not list it/,
+    );
+    assert.match(JSON.stringify((await client.callTool({ name: 'echo', arguments: { text: 'through the tunnel' } })).content), /through the tunnel/);
+    const logs = await docker(['logs', name]);
+    assert.match(logs.stdout + logs.stderr, /warning: MCP_TOOLS_DENY 'read_secret\*' matches no tool of this server/);
   });
 });

@@ -124,6 +124,24 @@ describe('toolFilter: the JSON-RPC messages', () => {
     );
     assert.deepEqual(second.listed, ['read_file', 'write_file', 'write_secret', 'list_directory']);
   });
+  it("filters an answer whose id is the request's as a string (the SDK client matches by Number(id)), and answers inside a batch", () => {
+    const f = filter();
+    f.fromClient({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    const asString = f.fromServer({ ...list(1, ['write_file', 'read_file']), id: '1' });
+    assert.deepEqual(
+      asString.message.result.tools.map((t: any) => t.name),
+      ['read_file'],
+    );
+    f.fromClient({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    const batch = f.fromServer([{ jsonrpc: '2.0', id: 5, result: {} }, list(2, ['write_file', 'list_directory'])]);
+    assert.deepEqual(
+      batch.message[1].result.tools.map((t: any) => t.name),
+      ['list_directory'],
+    );
+    assert.deepEqual(batch.message[0], { jsonrpc: '2.0', id: 5, result: {} }, 'control: the other answer in the batch is untouched');
+    assert.deepEqual(batch.listed, ['write_file', 'list_directory']);
+  });
+
   it('leaves answers to other requests alone, even when they carry tools (control)', () => {
     const f = filter();
     f.fromClient({ jsonrpc: '2.0', id: 1, method: 'ping' });

@@ -83,7 +83,11 @@ export function toolPolicy(lists) {
  * @param {ToolPolicy} policy
  */
 export function toolFilter(policy) {
-  /** ids of the client's tools/list requests still unanswered @type {Set<unknown>} */
+  /**
+   * ids of the client's tools/list requests still unanswered, as strings: the SDK's client
+   * matches a response to a request by Number(id), so an answer with id "1" to request 1 must
+   * be filtered as well. @type {Set<string>}
+   */
   const lists = new Set();
   /** names seen over the pages of the listing in progress @type {string[]} */
   let pages = [];
@@ -91,7 +95,7 @@ export function toolFilter(policy) {
     /** @param {any} message @returns {object | undefined} */
     fromClient(message) {
       if (!policy.active || message === null || typeof message !== 'object' || !('id' in message)) return undefined;
-      if (message.method === 'tools/list') lists.add(message.id);
+      if (message.method === 'tools/list') lists.add(String(message.id));
       if (message.method !== 'tools/call') return undefined;
       const name = message.params?.name;
       const why = policy.withheldBy(name);
@@ -108,10 +112,16 @@ export function toolFilter(policy) {
     },
     /** @param {any} message @returns {{ message: any, listed?: string[] }} */
     fromServer(message) {
-      if (!policy.active || message === null || typeof message !== 'object' || !('id' in message) || 'method' in message || !lists.has(message.id)) {
+      // A batch (JSON-RPC arrays, which some clients still take): each of its answers is filtered.
+      if (Array.isArray(message)) {
+        const each = message.map((m) => this.fromServer(m));
+        const listed = each.flatMap((e) => e.listed ?? []);
+        return { message: each.map((e) => e.message), ...(each.some((e) => e.listed) ? { listed } : {}) };
+      }
+      if (!policy.active || message === null || typeof message !== 'object' || !('id' in message) || 'method' in message || !lists.has(String(message.id))) {
         return { message };
       }
-      lists.delete(message.id);
+      lists.delete(String(message.id));
       const tools = message.result?.tools;
       if (!Array.isArray(tools)) return { message };
       pages.push(...tools.map((t) => t?.name).filter((n) => typeof n === 'string'));
