@@ -64,6 +64,9 @@ describe('tool policy (MCP_TOOLS, MCP_TOOLS_DENY) through nginx, both AUTH modes
     assert.equal(built.exitCode, 0, built.all);
     const started = await cli(['start', '-d', '--env-file', instance.envFile]);
     assert.equal(started.exitCode, 0, started.all);
+    // start repeats the gateway's warning: a typo in a deny list must not pass silently.
+    assert.match(started.all, /MCP_TOOLS_DENY 'delete_repository' matches no tool of this server/);
+    assert.ok(!/'write_\*' match/.test(started.all), 'an entry that matches a tool is not warned about');
   });
 
   after(async () => {

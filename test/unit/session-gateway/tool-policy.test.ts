@@ -20,6 +20,7 @@ import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import { parseToolList as cliParse } from '../../../package_scripts/settings/tools.js';
 import { UsageError } from '../../../package_scripts/errors.js';
 import { loadSettings } from '../../../package_scripts/settings/load.js';
+import { toolPolicyWarnings } from '../../../package_scripts/start/start-report.js';
 import { eventually, gatewayModule, recordingLog, repoRoot } from '../container-module.js';
 
 const policyModule = await gatewayModule('tool-policy.mjs');
@@ -68,6 +69,22 @@ describe('MCP_TOOLS grammar: the CLI and the session gateway agree on every case
     );
     const settings = loadSettingsFromText('MCP_TOOLS=read_*, list_directory\nMCP_TOOLS_DENY=read_secret\n');
     assert.deepEqual([settings.MCP_TOOLS, settings.MCP_TOOLS_DENY], [['read_*', 'list_directory'], ['read_secret']]);
+  });
+});
+
+describe("start repeats the gateway's warnings about entries that match no tool (toolPolicyWarnings)", () => {
+  it("takes the gateway's own lines, never a line of the server's stderr that imitates one", () => {
+    const log = [
+      '[gateway] Listening on port 8000 (127.0.0.1): /usr/local/bin/mcp-server with 0 argument(s)',
+      "[gateway] warning: MCP_TOOLS_DENY 'delete_repo' matches no tool of this server (its tools: a, b)",
+      "[mcp-server 1a2b3c4d] [gateway] warning: MCP_TOOLS 'forged' matches no tool of this server",
+      "[gateway] warning: MCP_TOOLS 'x', MCP_TOOLS_DENY 'y' match no tool of this server (its tools: none)",
+    ].join('\n');
+    assert.deepEqual(toolPolicyWarnings(log), [
+      "MCP_TOOLS_DENY 'delete_repo' matches no tool of this server (its tools: a, b)",
+      "MCP_TOOLS 'x', MCP_TOOLS_DENY 'y' match no tool of this server (its tools: none)",
+    ]);
+    assert.deepEqual(toolPolicyWarnings('[gateway] self-check: the MCP server answered\n'), [], 'control: no warning, nothing');
   });
 });
 
