@@ -134,6 +134,9 @@ export function containerEnv(settings: Settings, egress: EgressPolicy, oauthReso
     MCP_SESSION_IDLE: String(settings.MCP_SESSION_IDLE),
     MCP_MAX_SESSIONS: String(settings.MCP_MAX_SESSIONS),
     LOG_LEVEL: settings.LOG_LEVEL,
+    // The tool policy, enforced by the session gateway (settings/tools.ts); unset when empty.
+    ...(settings.MCP_TOOLS.length > 0 ? { MCP_TOOLS: settings.MCP_TOOLS.join(',') } : {}),
+    ...(settings.MCP_TOOLS_DENY.length > 0 ? { MCP_TOOLS_DENY: settings.MCP_TOOLS_DENY.join(',') } : {}),
     MCP_EGRESS: firewallEgressValue(egress),
     MCP_ENV: Object.keys(settings.serverEnv).join(','),
     // Where the port is published: the gateway derives the instance's own origins from it.

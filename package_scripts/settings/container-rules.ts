@@ -1,4 +1,5 @@
 import { AUTH_MODES, LOG_LEVELS, MAX_TOKEN_HEX, MIN_TOKEN_HEX } from './schema.js';
+import { TOOL_PATTERN } from './tools.js';
 
 /**
  * The settings rules the container's JavaScript applies too (the tunnels' modules, the auth
@@ -22,8 +23,10 @@ export function renderSettingRules(): string {
     `const LOG_LEVELS = ${list(LOG_LEVELS)};`,
     `/** ACCESS_TOKEN, the bearer token: ${MIN_TOKEN_HEX} to ${MAX_TOKEN_HEX} hex characters (npm run gen_key makes one). */`,
     `const ACCESS_TOKEN_PATTERN = ${ACCESS_TOKEN_PATTERN.toString()};`,
+    '/** One entry of MCP_TOOLS and MCP_TOOLS_DENY (comma-separated): a tool name, * for any run of characters. */',
+    `const TOOL_PATTERN = ${TOOL_PATTERN.toString()};`,
     '',
-    'module.exports = { AUTH_MODES, LOG_LEVELS, ACCESS_TOKEN_PATTERN };',
+    'module.exports = { AUTH_MODES, LOG_LEVELS, ACCESS_TOKEN_PATTERN, TOOL_PATTERN };',
     '',
   ].join('\n');
 }

@@ -5,6 +5,7 @@ import { parseEgressSetting, type EgressSetting } from './egress.js';
 import { supergatewayArgsIssue } from './supergateway.js';
 import { dataPathIssue } from './data.js';
 import { networksIssue } from './networks.js';
+import { parseToolList } from './tools.js';
 import { DEFAULT_TEMPLATE, findTemplate, templateNames, templateSettingNames } from '../templates/registry.js';
 import { AUTH_SETTINGS } from '../templates/template.js';
 
@@ -148,6 +149,9 @@ export const buildSettingsSchema = z.object({
     .default('mcp-sandbox')
     .refine((v) => /^[a-z0-9][a-z0-9_.-]{0,62}$/.test(v), 'NAME must be lowercase letters, digits, ".", "_" or "-" (it names the container and the image)'),
   EXTRA_CA_CERT: z.string().default(''),
+  // The tool policy (settings/tools.ts): which tools clients see and may call; the deny list wins.
+  MCP_TOOLS: toolList('MCP_TOOLS'),
+  MCP_TOOLS_DENY: toolList('MCP_TOOLS_DENY'),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: 'LOG_LEVEL must be info (default: no message bodies), debug (everything) or none' }).default('info'),
   ALLOWED_ORIGINS: z
     .string()
@@ -284,3 +288,18 @@ export function settingsSchemaFor(purpose: 'build' | 'run'): typeof buildSetting
 
 export type RawSettings = z.input<typeof settingsSchema>;
 export type ParsedSettings = z.output<typeof settingsSchema>;
+
+/** MCP_TOOLS or MCP_TOOLS_DENY: a list of tool names and patterns (settings/tools.ts), empty when unset. */
+function toolList(setting: string) {
+  return z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const parsed = parseToolList(setting, value);
+      if ('issue' in parsed) {
+        ctx.addIssue({ code: 'custom', message: parsed.issue });
+        return z.NEVER;
+      }
+      return parsed.entries;
+    });
+}

@@ -1,5 +1,5 @@
 import type { CommandContext } from '../context.js';
-import { createNetworkArgs, findContainerArgs, findNetworkArgs, imageExistsArgs, removeContainerArgs } from '../docker/argv.js';
+import { createNetworkArgs, findContainerArgs, findNetworkArgs, imageExistsArgs, removeContainerArgs, showLogsArgs } from '../docker/argv.js';
 import { engineEndpoint, formatCommand, type DockerEngine } from '../docker/engine.js';
 import { instanceNames, type InstanceNames } from '../docker/names.js';
 import { detectEngineKind, ensurePodmanSeccomp } from '../docker/podman.js';
@@ -21,7 +21,7 @@ import { engineFor, type EngineOptions } from '../instance/engine-select.js';
 import { refuseLocalPaths, remoteMountWarning, tlsHostnamesWithRemote } from '../instance/remote.js';
 import { describeProbe } from '../instance/readiness.js';
 import { removeServerEnv, writeServerEnv } from '../instance/server-env.js';
-import { credentialSource, readyReport, startWarnings, type ConnectionInfo } from './start-report.js';
+import { credentialSource, readyReport, startWarnings, toolPolicyWarnings, type ConnectionInfo } from './start-report.js';
 import { readTunnelUrl, waitUntilHealthy, waitUntilServed } from './wait.js';
 
 /** How long `start -d` waits by default. */
@@ -150,6 +150,11 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
   info.ready = describeProbe(served.result!);
   ctx.out.success(`${names.container} is running and healthy.`);
   ctx.out.info(`Ready: ${info.ready}${served.path === 'internal' ? " (checked on the container's loopback)" : ''}`);
+  if (settings.MCP_TOOLS.length + settings.MCP_TOOLS_DENY.length > 0) {
+    // A typo in a deny list must not pass silently: the gateway logged it at the listing just made.
+    const logs = await docker.run(showLogsArgs(names.container, { follow: false, tail: 500 }), { allowFailure: true });
+    for (const warning of toolPolicyWarnings(`${logs.stdout}\n${logs.stderr}`)) ctx.out.warn(warning);
+  }
   ctx.out.info(readyReport(ctx, settings, info));
   return info;
 }

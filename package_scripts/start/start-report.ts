@@ -89,3 +89,13 @@ export function readyReport(ctx: CommandContext, settings: Settings, info: Conne
     `  Stop it with: ${npmRun('stop', ctx, settings)}`,
   ].join('\n');
 }
+
+/**
+ * The session gateway's warnings about MCP_TOOLS or MCP_TOOLS_DENY entries that match no tool
+ * (session-gateway/src/sessions.mjs logs them at the first listing, which start's own round trip
+ * makes), found in the container's log. Only the gateway's own lines count: the server's stderr
+ * reaches the log prefixed "[mcp-server ...]", so it cannot forge one.
+ */
+export function toolPolicyWarnings(log: string): string[] {
+  return [...log.matchAll(/^\[gateway\] warning: (MCP_TOOLS(?:_DENY)? '.*match(?:es)? no tool of this server.*)$/gm)].map((m) => m[1]!);
+}

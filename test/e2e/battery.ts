@@ -27,6 +27,7 @@ const CONNECT = (host: string, port: number) =>
   `const s=require('net').connect(${port},'${host}');s.setTimeout(3000,()=>{console.log('TIMEOUT');process.exit()});s.on('connect',()=>{console.log('CONNECTED');process.exit()});s.on('error',(e)=>{console.log(e.code);process.exit()})`;
 
 const MCP_UID = 10002; // docker/common/build/setup-os
+const WARDEN_UID = 10004; // the session gateway's user (docker/common/build/setup-os)
 const SESSION_GATEWAY_PORT = 8000;
 const DOCKER_DNS = '127.0.0.11';
 
@@ -299,11 +300,26 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
     for (const opened of ['memRead', 'memWrite', 'environ']) {
       assert.deepEqual([probe[opened].ok, probe[opened].code], [false, 'EACCES'], `${opened}: ${JSON.stringify(probe[opened])}`);
     }
-    // The gateway is mcp with no capability left (it dropped from root itself, which made it non-dumpable).
+    // The gateway is "warden", not the server's "mcp", holding CAP_SETUID and CAP_SETGID alone (to start each server as mcp).
     const status = probe.parentStatus as Record<string, string>;
-    assert.equal(status.Uid, '10002\t10002\t10002\t10002');
-    assert.equal(status.Gid, '10002\t10002\t10002\t10002');
-    for (const set of ['CapEff', 'CapPrm', 'CapBnd', 'CapAmb']) assert.equal(status[set], '0000000000000000', set);
+    assert.equal(status.Uid, '10004\t10004\t10004\t10004');
+    assert.equal(status.Gid, '10004\t10004\t10004\t10004');
+    for (const set of ['CapEff', 'CapPrm', 'CapAmb']) assert.equal(status[set], '00000000000000c0', set);
+    assert.equal(status.CapBnd, '0000000000000000');
+  });
+
+  test('the enforcer: the server can neither stop nor kill the session gateway, which signals the server freely (control: its own child)', async () => {
+    const { client } = context();
+    const result = await callJson(client, 'signal_parent');
+    assert.deepEqual(result.probe, { ok: false, code: 'EPERM' }, `signal 0 to the gateway: ${JSON.stringify(result)}`);
+    for (const signal of ['SIGSTOP', 'SIGTERM', 'SIGKILL']) assert.deepEqual(result.sent[signal], { ok: false, code: 'EPERM' }, signal);
+    for (const signal of ['0', 'SIGSTOP', 'SIGKILL']) assert.deepEqual(result.own[signal], { ok: true }, `control: ${signal} to its own child`);
+    assert.deepEqual(await callJson(client, 'echo', { text: 'still here' }), { text: 'still here' }, 'the gateway still serves this session');
+    // Its port: the gateway binds it before any server starts, and the server cannot take it from it.
+    for (const host of ['127.0.0.1', '0.0.0.0']) {
+      assert.deepEqual(await callJson(client, 'listen', { host, port: SESSION_GATEWAY_PORT, holdMs: 100 }), { listening: false, code: 'EADDRINUSE' }, host);
+    }
+    assert.deepEqual(await callJson(client, 'listen', { host: '127.0.0.1', port: 7102, holdMs: 100 }), { listening: true }, 'control: another port');
   });
 
   test('8. MCP_EGRESS=none: no connection out, while a neighbour reaches the same host', async () => {
@@ -431,12 +447,12 @@ export function frontDoorItems(context: () => Pick<BatteryContext, 'client' | 'i
     const table = gatewayPorts().map((p) => p.port);
     const { listeners } = await callJson<{ listeners: { family: string; address: string; port: number; uid: number }[] }>(client, 'listeners');
     assert.ok(
-      listeners.some((l) => l.port === SESSION_GATEWAY_PORT && l.uid === MCP_UID),
-      `the session gateway is in view: ${JSON.stringify(listeners)}`,
+      listeners.some((l) => l.port === SESSION_GATEWAY_PORT && l.uid === WARDEN_UID),
+      `the session gateway (warden) is in view: ${JSON.stringify(listeners)}`,
     );
-    // The table is complete: whatever listens and is not the mcp user's own is on one of its ports.
+    // The table is complete: whatever listens and is neither the mcp user's own nor the session gateway is on one of its ports.
     // Docker's embedded DNS resolver listens in the container's namespace on 127.0.0.11 (a random port, uid 0): not a gateway.
-    const gateways = listeners.filter((l) => l.uid !== MCP_UID && l.address !== DOCKER_DNS);
+    const gateways = listeners.filter((l) => l.uid !== MCP_UID && l.address !== DOCKER_DNS && !(l.uid === WARDEN_UID && l.port === SESSION_GATEWAY_PORT));
     assert.deepEqual(
       gateways.filter((l) => !table.includes(l.port)),
       [],

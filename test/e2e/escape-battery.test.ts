@@ -226,11 +226,14 @@ describe(onEngine('escape battery against the nginx template (steps in order, on
   });
 
   // Last: the container restarts.
-  test('a stopped session gateway (SIGSTOP by the server) restarts the instance, which serves again', async () => {
+  // The server cannot stop it (battery: "the enforcer"); its own user can, from outside.
+  test('a stopped session gateway (SIGSTOP as its own user, warden) restarts the instance, which serves again', async () => {
     const { instance } = context;
-    const stopper = await context.connect();
-    const { parent } = await callJson<{ parent: number }>(stopper, 'stop_parent');
-    await stopper.close().catch(() => undefined);
+    const finder = await context.connect();
+    const { parent } = await callJson<{ parent: number }>(finder, 'parent_memory');
+    await finder.close().catch(() => undefined);
+    const stop = await docker(['exec', '--user', '10004', instance.name, 'bash', '-c', `kill -STOP ${parent}`]);
+    assert.equal(stop.exitCode, 0, stop.stderr);
     await waitFor(
       'the instance to restart',
       async () => {

@@ -284,6 +284,8 @@ describe('containerEnv', () => {
       TLS_HOSTNAMES: 'DNS:my-host,IP:192.0.2.10',
       MCP_SESSION_IDLE: '2m',
       MCP_MAX_SESSIONS: '4',
+      MCP_TOOLS: ' read_*, list_directory',
+      MCP_TOOLS_DENY: 'read_secret',
     });
     // The container receives addresses only: the name was resolved on the host.
     assert.deepEqual(containerEnv(s, { 'api.github.com': ['140.82.112.5'] }), {
@@ -292,6 +294,9 @@ describe('containerEnv', () => {
       MCP_SESSION_IDLE: '120',
       MCP_MAX_SESSIONS: '4',
       LOG_LEVEL: 'debug',
+      // The tool policy, normalized; the session gateway enforces it.
+      MCP_TOOLS: 'read_*,list_directory',
+      MCP_TOOLS_DENY: 'read_secret',
       MCP_EGRESS: '140.82.112.5/32:443',
       MCP_ENV: 'GITHUB_TOKEN,API_BASE',
       SANDBOX_HOST_PORT: '443',

@@ -90,6 +90,12 @@ describe('export --format compose: the sandbox profile as a Compose service', ()
     });
   });
 
+  it('the tool policy travels in the environment as start passes it (the session gateway enforces it); none set, none there (control)', () => {
+    const service = serviceOf({ MCP_TOOLS: 'read_*, list_directory', MCP_TOOLS_DENY: 'read_secret' });
+    assert.deepEqual([service.environment?.MCP_TOOLS, service.environment?.MCP_TOOLS_DENY], ['read_*,list_directory', 'read_secret']);
+    assert.ok(!('MCP_TOOLS' in (serviceOf().environment ?? {})) && !('MCP_TOOLS_DENY' in (serviceOf().environment ?? {})));
+  });
+
   it('a tunnel: no port, no TLS volume; the token and the tunnel secret go to the env file', () => {
     const instance = instanceOf(settingsOf({ TEMPLATE: 'ngrok', NGROK_AUTHTOKEN: NGROK_TOKEN, NAME: 'tun' }));
     const service = composeService(composeOf(instance));

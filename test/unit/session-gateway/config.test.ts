@@ -21,6 +21,7 @@ describe('session gateway settings (config.mjs)', () => {
       command: '/usr/local/bin/mcp-server',
       args: [],
       serverEnv: { PATH: '/usr/bin', HOME: '/tmp/mcp-home' },
+      tools: { allow: [], deny: [] },
     });
   });
 
@@ -52,7 +53,16 @@ describe('session gateway settings (config.mjs)', () => {
     env.NPM_MCP_ARGS = 'a';
     const config = readConfig(env);
     assert.deepEqual(config.serverEnv, { PATH: '/bin', HOME: '/h', API_KEY: 'k' });
-    assert.deepEqual([...GATEWAY_SETTINGS].sort(), ['GATEWAY_PORT', 'LOG_LEVEL', 'MCP_MAX_SESSIONS', 'MCP_SERVER_COMMAND', 'MCP_SESSION_IDLE', 'NPM_MCP_ARGS']);
+    assert.deepEqual([...GATEWAY_SETTINGS].sort(), [
+      'GATEWAY_PORT',
+      'LOG_LEVEL',
+      'MCP_MAX_SESSIONS',
+      'MCP_SERVER_COMMAND',
+      'MCP_SESSION_IDLE',
+      'MCP_TOOLS',
+      'MCP_TOOLS_DENY',
+      'NPM_MCP_ARGS',
+    ]);
     assert.equal(env.GATEWAY_PORT, '7', 'the environment it was given is left as it was');
   });
 
@@ -62,6 +72,12 @@ describe('session gateway settings (config.mjs)', () => {
     ['an idle time with a unit', { MCP_SESSION_IDLE: '5m' }, /^MCP_SESSION_IDLE must be a whole number of at least 1 \(got '5m'\)$/],
     ['a negative idle time', { MCP_SESSION_IDLE: '-1' }, /^MCP_SESSION_IDLE must be a whole number/],
     ['an unknown LOG_LEVEL', { LOG_LEVEL: 'verbose' }, /^LOG_LEVEL 'verbose' is not info, debug or none$/],
+    [
+      'a bad MCP_TOOLS_DENY entry',
+      { MCP_TOOLS_DENY: 'delete_*, rm -rf' },
+      /^MCP_TOOLS_DENY has 'rm -rf', which is not a tool name or pattern: .*read_\*,list_directory/,
+    ],
+    ['an empty MCP_TOOLS entry', { MCP_TOOLS: 'read_file,,list_directory' }, /^MCP_TOOLS has an empty entry: /],
     ['an unmatched quote in NPM_MCP_ARGS', { NPM_MCP_ARGS: `--root 'open` }, /^NPM_MCP_ARGS has an unmatched ' quote$/],
   ];
   for (const [name, env, message] of refused) {
@@ -72,6 +88,13 @@ describe('session gateway settings (config.mjs)', () => {
       );
     });
   }
+
+  it('reads the tool policy: entries trimmed, in order', () => {
+    assert.deepEqual(readConfig({ MCP_TOOLS: ' read_*, list_directory ', MCP_TOOLS_DENY: 'read_secret' }).tools, {
+      allow: ['read_*', 'list_directory'],
+      deny: ['read_secret'],
+    });
+  });
 
   it('an empty setting means its default, as before (the entrypoint passes unset ones as empty)', () => {
     const config = readConfig({ GATEWAY_PORT: '', MCP_MAX_SESSIONS: '', LOG_LEVEL: '', MCP_SERVER_COMMAND: '' });

@@ -27,7 +27,7 @@ async function startGateway({
   maxBody,
 }: { maxSessions?: number; idleMs?: number; args?: string[]; maxBody?: number } = {}) {
   const log = recordingLog();
-  const sessions = createSessions({ maxSessions, idleMs, launch: { command: process.execPath, args, env: { PATH: process.env.PATH } }, log, ownUid: 0 });
+  const sessions = createSessions({ maxSessions, idleMs, launch: { command: process.execPath, args, env: { PATH: process.env.PATH } }, log, serverUid: 0 });
   const server = createHttpServer({ sessions, log, ...(maxBody ? { maxBody } : {}) });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;

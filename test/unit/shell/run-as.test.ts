@@ -50,6 +50,8 @@ describe('run_as: only PATH and the listed names reach the command', { concurren
       NPM_MCP_ARGS: `/workspace --flag 'quoted value'`,
       MCP_MAX_SESSIONS: '4',
       MCP_SESSION_IDLE: '60',
+      MCP_TOOLS: 'read_*',
+      MCP_TOOLS_DENY: 'read_secret',
       MCP_ENV: 'GITHUB_TOKEN,API_BASE',
       GITHUB_TOKEN: 'ghp_forwarded',
       API_BASE: 'https://api.example',
@@ -64,13 +66,24 @@ describe('run_as: only PATH and the listed names reach the command', { concurren
       NPM_MCP_ARGS: `/workspace --flag 'quoted value'`,
       MCP_MAX_SESSIONS: '4',
       MCP_SESSION_IDLE: '60',
+      MCP_TOOLS: 'read_*',
+      MCP_TOOLS_DENY: 'read_secret',
       GITHUB_TOKEN: 'ghp_forwarded',
       API_BASE: 'https://api.example',
     });
-    // Root with CAP_SETUID and CAP_SETGID alone: it drops to mcp itself (session-gateway/src/entry.mjs), which leaves it non-dumpable.
+    // "warden" (not the servers' "mcp") with CAP_SETUID and CAP_SETGID alone, ambient so that node keeps them (session-gateway/src/privileges.mjs).
+    const warden = [
+      'setpriv',
+      '--reuid=warden',
+      '--regid=warden',
+      '--clear-groups',
+      '--ambient-caps=-all,+setuid,+setgid',
+      '--bounding-set=-all',
+      '--no-new-privs',
+    ];
     assert.deepEqual(run.calls, [
-      ['setpriv', '--inh-caps=-all,+setuid,+setgid', '--', 'setpriv', '--bounding-set=-all', '--no-new-privs', '--', 'printf', 'started'],
-      ['setpriv', '--bounding-set=-all', '--no-new-privs', '--', 'printf', 'started'],
+      ['setpriv', '--inh-caps=-all,+setuid,+setgid', '--', ...warden, '--', 'printf', 'started'],
+      [...warden, '--', 'printf', 'started'],
     ]);
     // The second setpriv is run by the first (a sh script here, which adds PWD, _ and SHLVL of its own).
     const shells = ['PWD', '_', 'SHLVL'];

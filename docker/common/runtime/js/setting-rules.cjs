@@ -8,5 +8,7 @@ const AUTH_MODES = ['bearer', 'oauth'];
 const LOG_LEVELS = ['info', 'debug', 'none'];
 /** ACCESS_TOKEN, the bearer token: 32 to 256 hex characters (npm run gen_key makes one). */
 const ACCESS_TOKEN_PATTERN = /^[0-9A-Fa-f]{32,256}$/;
+/** One entry of MCP_TOOLS and MCP_TOOLS_DENY (comma-separated): a tool name, * for any run of characters. */
+const TOOL_PATTERN = /^[A-Za-z0-9_./:*-]{1,128}$/;
 
-module.exports = { AUTH_MODES, LOG_LEVELS, ACCESS_TOKEN_PATTERN };
+module.exports = { AUTH_MODES, LOG_LEVELS, ACCESS_TOKEN_PATTERN, TOOL_PATTERN };

@@ -9,7 +9,7 @@
 readonly GATEWAY_SECRETS="ACCESS_TOKEN NGINX_ACCESS_TOKEN NGROK_AUTHTOKEN NGROK_BASIC_AUTH PINGGY_ACCESS_TOKEN PINGGY_BEARER_TOKEN PINGGY_BASIC_AUTH OAUTH_OWNER_PASSPHRASE"
 # What the session gateway (and through it the MCP server) may read, besides
 # PATH and the names listed in MCP_ENV.
-readonly MCP_KEEP_ENV="HOME LOG_LEVEL NPM_MCP_ARGS MCP_MAX_SESSIONS MCP_SESSION_IDLE"
+readonly MCP_KEEP_ENV="HOME LOG_LEVEL NPM_MCP_ARGS MCP_MAX_SESSIONS MCP_SESSION_IDLE MCP_TOOLS MCP_TOOLS_DENY"
 # The PATH of every process run_as starts. A plain shell variable, set here and
 # never read from the environment; only the tests change it (to find fakes).
 SANDBOX_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -75,20 +75,22 @@ run_as() {
     --inh-caps=-all --bounding-set=-all --no-new-privs -- "$@"
 }
 
-# The session gateway, which starts the MCP servers: it reads only MCP_KEEP_ENV
-# and the names in MCP_ENV; no gateway secret is ever among them. It starts as
-# root holding CAP_SETUID and CAP_SETGID alone (permitted and inheritable; the
-# bounding set empty, no new privileges) and drops to "mcp" itself, first thing
-# (session-gateway/src/entry.mjs): a process whose uid changes from 0 is made
-# non-dumpable, so the servers, "mcp" too, cannot open its /proc/PID/mem or
-# environ. Two setpriv: the inheritable set can gain only what the bounding set
-# still holds, and root's capabilities after the exec come from it alone.
+# The session gateway, which enforces the tool policy and starts the MCP
+# servers: it reads only MCP_KEEP_ENV and the names in MCP_ENV; no gateway secret
+# is ever among them. It runs as "warden", not as the servers' "mcp", holding
+# CAP_SETUID and CAP_SETGID alone (ambient, so they survive the exec of node;
+# the bounding set empty, no new privileges): enough to start each server as
+# "mcp" and to signal it, nothing else. The servers cannot signal it, read its
+# memory or environ, or touch its files (docs/SECURITY.md, "The enforcer").
+# Two setpriv: the inheritable set (which ambient capabilities need) can gain
+# only what the bounding set still holds, and the second one empties it.
 run_session_gateway() {
   local names="${MCP_ENV:-}"
   keep_only_env "$MCP_KEEP_ENV ${names//,/ }"
   load_server_env "$SERVER_ENV_FILE" "$names"
   exec setpriv --inh-caps=-all,+setuid,+setgid -- \
-    setpriv --bounding-set=-all --no-new-privs -- "$@"
+    setpriv --reuid=warden --regid=warden --clear-groups --ambient-caps=-all,+setuid,+setgid \
+    --bounding-set=-all --no-new-privs -- "$@"
 }
 
 # MCP_DATA: the mount point of the instance's data volume (NAME-data), handed to

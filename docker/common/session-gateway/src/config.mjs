@@ -3,6 +3,7 @@
 // what the entrypoint let through (run_session_gateway in
 // docker/common/runtime/lib/sandbox.sh). Pure: an environment in, a
 // configuration out, or a ConfigError whose message names the setting.
+import { parseToolList } from './tool-policy.mjs';
 import { splitWords } from './words.mjs';
 
 /** A setting the gateway cannot run with; main.mjs prints it and exits 78. */
@@ -18,7 +19,16 @@ export const LOG_LEVELS = ['info', 'debug', 'none'];
 const DEFAULT_COMMAND = '/usr/local/bin/mcp-server';
 
 /** The gateway's own settings: removed from the environment its servers get. */
-export const GATEWAY_SETTINGS = ['GATEWAY_PORT', 'MCP_MAX_SESSIONS', 'MCP_SESSION_IDLE', 'LOG_LEVEL', 'MCP_SERVER_COMMAND', 'NPM_MCP_ARGS'];
+export const GATEWAY_SETTINGS = [
+  'GATEWAY_PORT',
+  'MCP_MAX_SESSIONS',
+  'MCP_SESSION_IDLE',
+  'LOG_LEVEL',
+  'MCP_SERVER_COMMAND',
+  'NPM_MCP_ARGS',
+  'MCP_TOOLS',
+  'MCP_TOOLS_DENY',
+];
 
 /**
  * @typedef {'info' | 'debug' | 'none'} LogLevel
@@ -30,6 +40,7 @@ export const GATEWAY_SETTINGS = ['GATEWAY_PORT', 'MCP_MAX_SESSIONS', 'MCP_SESSIO
  *   command: string,
  *   args: string[],
  *   serverEnv: NodeJS.ProcessEnv,
+ *   tools: import('./tool-policy.mjs').ToolLists,
  * }} GatewayConfig
  */
 
@@ -56,11 +67,18 @@ export function readConfig(env) {
   } catch (error) {
     throw new ConfigError(error instanceof Error ? error.message : String(error));
   }
+  /** @type {(name: string) => string[]} */
+  const toolList = (name) => {
+    const parsed = parseToolList(name, env[name] ?? '');
+    if ('issue' in parsed) throw new ConfigError(parsed.issue);
+    return parsed.entries;
+  };
+  const tools = { allow: toolList('MCP_TOOLS'), deny: toolList('MCP_TOOLS_DENY') };
   // The server sees only what the entrypoint let through (PATH, HOME, MCP_ENV),
   // minus the gateway's own settings.
   const serverEnv = { ...env };
   for (const name of GATEWAY_SETTINGS) delete serverEnv[name];
-  return { port, maxSessions, idleMs, level, command, args, serverEnv };
+  return { port, maxSessions, idleMs, level, command, args, serverEnv, tools };
 }
 
 /**

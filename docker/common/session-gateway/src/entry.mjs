@@ -1,12 +1,12 @@
 // @ts-check
-// The session gateway's entry (/opt/session-gateway/entry.mjs): drop from root
-// to "mcp" and check that this process is non-dumpable (drop-privileges.mjs),
-// then load the gateway. Static imports run first, so the gateway's bundle is
-// imported dynamically, after the drop: none of its code ever runs as root.
-import { dropPrivileges } from './drop-privileges.mjs';
+// The session gateway's entry (/opt/session-gateway/entry.mjs): prove that this
+// process is "warden" with CAP_SETUID and CAP_SETGID alone and non-dumpable
+// (privileges.mjs), then load the gateway. Static imports run first, so the
+// gateway's bundle is imported dynamically, after the check.
+import { checkPrivileges } from './privileges.mjs';
 
 try {
-  dropPrivileges();
+  checkPrivileges();
 } catch (error) {
   console.error(`[gateway] error: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(78);

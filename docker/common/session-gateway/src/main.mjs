@@ -12,11 +12,11 @@
 //     (process-tree.mjs);
 //   - health that means "a new client would be served" (/healthz);
 //   - one log line per session event, never per message (LOG_LEVEL=debug adds them).
-// This file only starts it (the bundle's entry, loaded by entry.mjs after the
-// drop to "mcp"): config.mjs reads the settings, sessions.mjs holds the
+// This file only starts it (the bundle's entry, loaded by entry.mjs after it
+// checked that it runs as "warden"): config.mjs reads the settings, sessions.mjs holds the
 // sessions, http-server.mjs answers HTTP, self-check.mjs makes the first round trip.
 import { ConfigError, readConfig } from './config.mjs';
-import { serverLauncher } from './drop-privileges.mjs';
+import { serverLaunch } from './privileges.mjs';
 import { createHttpServer } from './http-server.mjs';
 import { createLog } from './log.mjs';
 import { SELF_CHECK_DELAY_MS, selfCheck } from './self-check.mjs';
@@ -30,11 +30,12 @@ try {
   console.error(`[gateway] error: ${error.message}`);
   process.exit(78);
 }
-const { port, maxSessions, idleMs, level, command, args, serverEnv } = config;
+const { port, maxSessions, idleMs, level, command, args, serverEnv, tools } = config;
 const log = createLog(level);
-// Each server starts with no inheritable capability (drop-privileges.mjs says why this process holds two).
-const [launchCommand = command, ...launchArgs] = [...serverLauncher(), command, ...args];
-const sessions = createSessions({ maxSessions, idleMs, launch: { command: launchCommand, args: launchArgs, env: serverEnv }, log });
+// Each server starts as "mcp" with no capability (privileges.mjs says why this process holds two).
+const { prefix, uid, gid } = serverLaunch();
+const [launchCommand = command, ...launchArgs] = [...prefix, command, ...args];
+const sessions = createSessions({ maxSessions, idleMs, launch: { command: launchCommand, args: launchArgs, env: serverEnv, uid, gid }, tools, log });
 const server = createHttpServer({ sessions, log });
 sessions.startHousekeeping();
 

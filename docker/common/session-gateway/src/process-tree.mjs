@@ -8,6 +8,7 @@
 // its own user that were reparented to PID 1 and that no live session noted.
 // Pure functions over a table read from /proc, so they can be tested alone.
 import { readdirSync, readFileSync } from 'node:fs';
+import { asServerUser } from './privileges.mjs';
 
 /** @typedef {{ pid: number, ppid: number, uid: number, state: string, start: string }} ProcessEntry */
 
@@ -104,7 +105,7 @@ export function killNoted(keys, root = '/proc') {
     try {
       const stat = parseStat(readFileSync(`${root}/${pid}/stat`, 'utf8'));
       if (stat.start !== start || stat.state === 'Z') continue;
-      process.kill(Number(pid), 'SIGKILL');
+      asServerUser(() => process.kill(Number(pid), 'SIGKILL'));
       killed++;
     } catch {
       // Gone already, or not ours to signal.

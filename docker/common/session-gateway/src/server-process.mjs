@@ -4,6 +4,7 @@
 // newline-delimited JSON-RPC; stderr lines are handed back one by one and the
 // last few are kept, so that a server that dies can be explained by its own words.
 import { spawn } from 'node:child_process';
+import { asServerUser } from './privileges.mjs';
 
 const STDERR_TAIL = 20;
 const STOP_GRACE_MS = 3000;
@@ -15,12 +16,14 @@ const STOP_GRACE_MS = 3000;
 
 /**
  * @returns {ServerProcess}
- * @param {{command: string, args: string[], env: NodeJS.ProcessEnv,
+ * @param {{command: string, args: string[], env: NodeJS.ProcessEnv, uid?: number, gid?: number,
  *   onMessage: (message: any) => void, onNonJson: (line: string) => void,
  *   onStderrLine: (line: string) => void, onExit: (code: number|null, signal: string|null, error?: Error) => void}} options
  */
 export function startServer(options) {
-  const child = spawn(options.command, options.args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  // uid and gid: the servers' user, when the gateway runs as its own (privileges.mjs).
+  const identity = options.uid === undefined ? {} : { uid: options.uid, gid: options.gid };
+  const child = spawn(options.command, options.args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true, ...identity });
   /** @type {string[]} */
   const tail = [];
   let exited = false;
@@ -78,8 +81,9 @@ export function startServer(options) {
   const signalGroup = (signal) => {
     // Without a pid the server never started: there is no group to signal.
     if (child.pid === undefined) return;
+    const pid = child.pid;
     try {
-      process.kill(-child.pid, signal);
+      asServerUser(() => process.kill(-pid, signal));
     } catch {
       // ESRCH: the group is gone already.
     }

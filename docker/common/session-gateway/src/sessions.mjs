@@ -9,6 +9,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { expiredSessions, healthOf, makeRoom } from './pool.mjs';
 import { killNoted, readProcessTable, strays, treeOf } from './process-tree.mjs';
 import { startServer } from './server-process.mjs';
+import { toolFilter, toolPolicy } from './tool-policy.mjs';
 
 /** A server that has not answered initialize after this long is reported as failing. */
 export const INITIALIZE_DEADLINE_MS = 60_000;
@@ -31,8 +32,9 @@ const SWEEP_MS = 2000;
  *   initializeTimer?: NodeJS.Timeout,
  *   transport: StreamableHTTPServerTransport,
  *   server: import('./server-process.mjs').ServerProcess,
+ *   tools: ReturnType<typeof toolFilter>,
  * }} Session
- * @typedef {{ command: string, args: string[], env: NodeJS.ProcessEnv }} Launch
+ * @typedef {{ command: string, args: string[], env: NodeJS.ProcessEnv, uid?: number, gid?: number }} Launch
  */
 
 /** @param {string} id */
@@ -41,15 +43,34 @@ const short = (id) => id.slice(0, 8);
 /**
  * The live sessions and the state health is made of.
  * @param {{ maxSessions: number, idleMs: number, launch: Launch, log: import('./log.mjs').GatewayLog,
- *   initializeDeadlineMs?: number, ownUid?: number }} options
+ *   initializeDeadlineMs?: number, serverUid?: number, tools?: import('./tool-policy.mjs').ToolLists }} options
  */
-export function createSessions({ maxSessions, idleMs, launch, log, initializeDeadlineMs = INITIALIZE_DEADLINE_MS, ownUid = process.getuid?.() ?? -1 }) {
+export function createSessions({
+  maxSessions,
+  idleMs,
+  launch,
+  log,
+  initializeDeadlineMs = INITIALIZE_DEADLINE_MS,
+  tools = { allow: [], deny: [] },
+  serverUid = launch.uid ?? process.getuid?.() ?? -1,
+}) {
   /** @type {Map<string, Session>} */
   const sessions = new Map();
   let selfCheckDone = false;
   /** The last server start: did it answer initialize? @type {StartOutcome | undefined} */
   let lastStart;
   let closing = false;
+  const policy = toolPolicy(tools);
+  /** Policy entries already warned about as matching no tool. @type {Set<string>} */
+  const warnedUnmatched = new Set();
+
+  /** A complete listing came back: warn once about each entry that matches none of its tools. @param {string[]} names */
+  function checkUnmatched(names) {
+    const fresh = policy.unmatched(names).filter((entry) => !warnedUnmatched.has(entry));
+    for (const entry of fresh) warnedUnmatched.add(entry);
+    if (fresh.length > 0)
+      log.error(`warning: ${fresh.join(', ')} match${fresh.length === 1 ? 'es' : ''} no tool of this server (its tools: ${names.join(', ') || 'none'})`);
+  }
 
   /**
    * Note every process now in the trees of these sessions' servers ("pid:start"), and forget the ones gone.
@@ -66,7 +87,7 @@ export function createSessions({ maxSessions, idleMs, launch, log, initializeDea
     }
   }
 
-  /** End what no live session owns: processes of this user reparented to PID 1 that no session noted. */
+  /** End what no live session owns: processes of the servers' user reparented to PID 1 that no session noted. */
   function sweepStrays() {
     let table;
     try {
@@ -77,7 +98,7 @@ export function createSessions({ maxSessions, idleMs, launch, log, initializeDea
     }
     noteTrees(table, sessions.values());
     const noted = new Set([...sessions.values()].flatMap((s) => [...s.noted]));
-    const killed = killNoted(strays(table, { uid: ownUid, self: process.pid, noted }));
+    const killed = killNoted(strays(table, { uid: serverUid, self: process.pid, noted }));
     if (killed > 0) log.info(`ended ${killed} process(es) that no live session owns`);
   }
 
@@ -115,10 +136,12 @@ export function createSessions({ maxSessions, idleMs, launch, log, initializeDea
   /**
    * Server to client: responses by their id; everything else beside the request it most likely belongs to.
    * @param {Session} session
-   * @param {any} message a JSON-RPC message as the server wrote it
+   * @param {any} raw a JSON-RPC message as the server wrote it
    */
-  function toClient(session, message) {
-    log.debug(`server -> client ${short(session.id)}: ${JSON.stringify(message)}`);
+  function toClient(session, raw) {
+    log.debug(`server -> client ${short(session.id)}: ${JSON.stringify(raw)}`);
+    const { message, listed } = session.tools.fromServer(raw);
+    if (listed) checkUnmatched(listed);
     const isResponse = 'id' in message && !('method' in message);
     if (isResponse) {
       if (message.id === session.initializeId && !session.answeredInitialize) {
@@ -212,6 +235,7 @@ export function createSessions({ maxSessions, idleMs, launch, log, initializeDea
       noted: new Set(),
       initializeId,
       answeredInitialize: false,
+      tools: toolFilter(policy),
     });
     session.transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
@@ -219,6 +243,13 @@ export function createSessions({ maxSessions, idleMs, launch, log, initializeDea
     });
     session.transport.onmessage = (/** @type {any} */ message) => {
       log.debug(`client ${short(id)} -> server: ${JSON.stringify(message)}`);
+      // A call the tool policy withholds is answered here and never reaches the server.
+      const refusal = session.tools.fromClient(message);
+      if (refusal) {
+        log.info(`session ${short(id)}: refused a call of '${String(message.params?.name)}' (tool policy)`);
+        session.transport.send(/** @type {JSONRPCMessage} */ (refusal)).catch((e) => log.debug(`undeliverable refusal (${messageOf(e)})`));
+        return;
+      }
       if ('method' in message && 'id' in message) {
         session.pending.set(message.id, true);
         const token = message.params?._meta?.progressToken;
@@ -232,6 +263,8 @@ export function createSessions({ maxSessions, idleMs, launch, log, initializeDea
       command: launch.command,
       args: launch.args,
       env: launch.env,
+      uid: launch.uid,
+      gid: launch.gid,
       onMessage: (message) => toClient(session, message),
       onNonJson: (line) => log.error(`session ${short(id)}: the server wrote a line that is not JSON-RPC to stdout (${line.length} characters, dropped)`),
       onStderrLine: (line) => log.serverLine(short(id), line),
@@ -268,7 +301,7 @@ export function createSessions({ maxSessions, idleMs, launch, log, initializeDea
       Math.min(Math.max(idleMs / 4, 250), 15_000),
     );
     expiry.unref();
-    const sweep = ownUid !== 0 ? setInterval(sweepStrays, SWEEP_MS) : undefined;
+    const sweep = serverUid !== 0 ? setInterval(sweepStrays, SWEEP_MS) : undefined;
     sweep?.unref();
     return () => {
       clearInterval(expiry);
