@@ -11,8 +11,13 @@ import type { ProbeOutcome } from '../mcp-probe.js';
 import { probeEndpoint, probeInside, serverFailure } from '../instance/readiness.js';
 import type { ConnectionInfo } from './start-report.js';
 
-/** How often the waits below look again. */
-const POLL_MS = 500;
+/**
+ * The pause between two looks of the waits below. Short: each look is itself a
+ * `docker exec` or an MCP round trip (tens to hundreds of milliseconds), and
+ * the pause is time `start -d` waits after the container is ready (issue 26:
+ * 500 ms added up to half a second to every start).
+ */
+const POLL_MS = 100;
 
 export function notServing(ctx: CommandContext, settings: Settings, message: string, serverLines: readonly string[]): NotServingError {
   return new NotServingError(
@@ -24,7 +29,7 @@ export function notServing(ctx: CommandContext, settings: Settings, message: str
 
 /**
  * First wait: the image's own health check, run directly with `docker exec`
- * every half second rather than waiting for Docker's first scheduled check.
+ * again and again (POLL_MS apart) rather than waiting for Docker's first scheduled check.
  * It passes once the gateway's self-check (one MCP round trip inside the
  * container) succeeded; when the server failed instead, it says so with the
  * server's own lines, and the wait ends at once.
