@@ -198,7 +198,7 @@ describe(onEngine('MCP_EGRESS by name: checked on the TLS name, the HTTP Host an
   });
 
   test('the enforcer runs as "egress", not as the server\'s user, and the server cannot signal it', async () => {
-    const find = `for d in /proc/[0-9]*; do if grep -q egress-gateway/src/main.mjs "$d/cmdline" 2>/dev/null; then echo "\${d#/proc/} $(stat -c %U "$d")"; fi; done`;
+    const find = `for d in /proc/[0-9]*; do if grep -q 'egress-gateway/src/[m]ain.mjs' "$d/cmdline" 2>/dev/null; then echo "\${d#/proc/} $(stat -c %U "$d")"; fi; done`;
     const found = (await docker(['exec', NAME, 'sh', '-c', find])).stdout.trim().split('\n');
     assert.equal(found.length, 1, found.join('; '));
     const [pid, user] = found[0]!.split(' ');
