@@ -18,7 +18,7 @@ export async function egressLearned(ctx: CommandContext, options: EgressLearnedO
   const name = instanceName(ctx, options);
   const docker = engineFromEnvFile(ctx, options);
   const instance = await requireInstance(docker, name);
-  const read = await docker.run(learnedEgressArgs(instance.container));
+  const read = await docker.run(learnedEgressArgs(instance.container), { allowFailure: true });
   const line = read.stdout.trim();
   if (read.exitCode !== 0 || !line.startsWith('MCP_EGRESS=')) {
     throw new StateError(

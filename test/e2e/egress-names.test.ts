@@ -227,4 +227,17 @@ describe(onEngine('MCP_EGRESS by name: checked on the TLS name, the HTTP Host an
     assert.equal(none.exitCode, 1, none.all);
     assert.match(none.all ?? '', /does not run with MCP_EGRESS=learn/);
   });
+
+  test('a dead enforcer means refused connections and a stopped container (its restart policy acts), never open egress', async () => {
+    const find = `for d in /proc/[0-9]*; do if grep -q 'egress-gateway/src/[m]ain.mjs' "$d/cmdline" 2>/dev/null; then echo "\${d#/proc/}"; fi; done`;
+    const pid = (await docker(['exec', NAME, 'sh', '-c', find])).stdout.trim();
+    assert.match(pid, /^\d+$/);
+    const restarts = async () => Number((await docker(['inspect', '--format', '{{.RestartCount}}', NAME])).stdout.trim());
+    const before = await restarts();
+    // Its own user may signal it (the server's may not, above).
+    assert.equal((await docker(['exec', '--user', 'egress', NAME, 'sh', '-c', `kill -KILL ${pid}`])).exitCode, 0);
+    await waitFor('the container restarted', async () => ((await restarts()) > before ? true : undefined));
+    const logs = await docker(['logs', NAME]);
+    assert.match(logs.stderr + logs.stdout, /egress-gateway exited; stopping the container/);
+  });
 });

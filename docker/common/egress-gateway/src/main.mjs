@@ -11,7 +11,7 @@
 //            (`npm run egress-learned` reads it)
 // If it dies the firewall's redirect stays: the server's connections are
 // refused, never let through, and the watcher stops the container.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { startEnforcer } from './enforcer.mjs';
@@ -24,7 +24,10 @@ const debug = process.env.LOG_LEVEL === 'debug';
 /** Written whole or not at all: the readers never see half a file. @param {string} name @param {string} text */
 function writeState(name, text) {
   const file = join(stateDir, name);
-  writeFileSync(`${file}.tmp`, text, { mode: 0o644 });
+  writeFileSync(`${file}.tmp`, text);
+  // Readable by all (the CLI's docker exec, the health check as nobody): the
+  // entrypoint's umask 077 would otherwise make it the enforcer's alone.
+  chmodSync(`${file}.tmp`, 0o644);
   renameSync(`${file}.tmp`, file);
 }
 
