@@ -29,16 +29,25 @@ const fs = require('fs'), https = require('https'), http = require('http');
 const answer = (req, res) => res.end(JSON.stringify({ who: process.env.WHO, sni: req.socket.servername || null, host: req.headers.host }));
 https.createServer({ cert: fs.readFileSync('/certs/cert.pem'), key: fs.readFileSync('/certs/key.pem') }, answer).listen(443);
 http.createServer(answer).listen(80);
+const udp = require('dgram').createSocket('udp4');
+udp.on('message', (m, from) => udp.send('echo', from.port, from.address));
+udp.bind(9999);
 `;
 
 // Run inside the instance by the probe server (as the MCP server's user):
-//   https HOST SNI|'' HOSTHEADER   http HOST HOSTHEADER   dns NAME
+//   https HOST SNI|'' HOSTHEADER   http HOST HOSTHEADER   dns NAME   udp HOST PORT
 // Prints one JSON line: { ok: true, ... } or { ok: false, code }.
 const CLIENT = `
 const [kind, host, a, b] = process.argv.slice(1);
 const done = (r) => { console.log(JSON.stringify(r)); process.exit(0); };
 setTimeout(() => done({ ok: false, code: 'TIMEOUT' }), 12000);
-if (kind === 'dns') {
+if (kind === 'udp') {
+  const socket = require('dgram').createSocket('udp4');
+  socket.on('message', (m) => done({ ok: true, text: String(m) }));
+  socket.on('error', (e) => done({ ok: false, code: e.code }));
+  socket.send('ping', Number(a), host);
+  setTimeout(() => done({ ok: false, code: 'NO_ANSWER' }), 3000);
+} else if (kind === 'dns') {
   require('dns').promises.lookup(host).then((r) => done({ ok: true, address: r.address }), (e) => done({ ok: false, code: e.code }));
 } else {
   const mod = require(kind);
@@ -167,6 +176,12 @@ describe(onEngine('MCP_EGRESS by name: checked on the TLS name, the HTTP Host an
 
   test('a port that is no name port is refused even to the allowed address (control: 443 there passes, above)', async () => {
     assert.equal((await callJson(client, 'connect', { host: targetAddress, port: 8080 })).connected, false);
+  });
+
+  test('UDP other than DNS is refused to the allowed address (control: a neighbour on the network gets the echo)', async () => {
+    const neighbour = await docker(['run', '--rm', '--network', NETWORK, TARGET_IMAGE, 'node', '-e', CLIENT, 'udp', targetAddress, '9999']);
+    assert.deepEqual(JSON.parse(neighbour.stdout.trim()), { ok: true, text: 'echo' }, neighbour.stderr);
+    assert.equal((await inside('udp', targetAddress, '9999')).ok, false);
   });
 
   test('the wildcard *.wild.test covers a.wild.test, not wild.test itself', async () => {
