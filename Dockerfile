@@ -37,6 +37,16 @@ COPY docker/common/runtime/js/mcp-probe.mjs docker/common/runtime/js/setting-rul
 RUN /opt/sandbox/bin/with-build-ca npm ci --prefix /build/common/session-gateway --no-audit --no-fund \
  && /build/common/session-gateway/bundle /build/common/session-gateway /opt/session-gateway/gateway.mjs
 
+# --- Stage 1b, thrown away: the egress enforcer (docker/common/egress-gateway,
+# docs/design/EGRESS.md): its modules and their two dependencies, pinned by
+# its lockfile, without development packages.
+FROM ${BASE_IMAGE} AS egress-gateway
+COPY build-extra/ca/ /opt/sandbox/ca/
+COPY docker/common/build/with-build-ca /opt/sandbox/bin/with-build-ca
+COPY docker/common/egress-gateway/package.json docker/common/egress-gateway/package-lock.json /opt/egress-gateway/
+RUN /opt/sandbox/bin/with-build-ca npm ci --prefix /opt/egress-gateway --omit=dev --no-audit --no-fund
+COPY docker/common/egress-gateway/src/ /opt/egress-gateway/src/
+
 # --- Stage 2, thrown away: the MCP server, installed as "builder" (uid 10003)
 # into /opt/mcp-server, the only folder that user may write. Install scripts
 # run here (MCP_INSTALL_SCRIPTS=false skips them); whatever else they change in
@@ -88,6 +98,8 @@ COPY build-extra/ca/ /opt/sandbox/ca/
 # The session gateway: one bundled file. (Supergateway, the bench's reference,
 # is not here: bench/supergateway/Dockerfile adds it on top of this image.)
 COPY --from=session-gateway /opt/session-gateway/ /opt/session-gateway/
+# The egress enforcer, started as "egress" when MCP_EGRESS names hosts or is learn.
+COPY --from=egress-gateway --chown=0:0 /opt/egress-gateway/ /opt/egress-gateway/
 COPY docker/common/build/with-build-ca /opt/sandbox/bin/with-build-ca
 
 # The template's gateway, and its npm packages when it has a lockfile.

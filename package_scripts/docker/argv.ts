@@ -80,6 +80,9 @@ export const inspectContainersArgs = (ids: readonly string[]) => ['container', '
 /** Tunnel templates write their public URL here once the tunnel is up (world-readable). */
 export const PUBLIC_URL_PATH = '/run/sandbox/public-url';
 export const readPublicUrlArgs = (name: string) => ['exec', name, 'cat', PUBLIC_URL_PATH];
+/** Where the egress enforcer keeps, in learn mode, the MCP_EGRESS line of what was reached (egress-gateway/src/main.mjs). */
+export const LEARNED_EGRESS_PATH = '/run/sandbox/egress/learned';
+export const learnedEgressArgs = (name: string) => ['exec', name, 'cat', LEARNED_EGRESS_PATH];
 export interface LogsOptions {
   follow: boolean;
   /** A number of lines, or undefined for all of them. */

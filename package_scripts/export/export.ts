@@ -10,7 +10,6 @@ import { serverEnvText } from '../sandbox/server-env.js';
 import { kubernetesExport } from './export-kubernetes.js';
 import type { Settings } from '../settings/load.js';
 import { gatewaySecretNames, publishesPort } from '../templates/registry.js';
-import { resolveEgress } from '../instance/egress.js';
 import { envFilePath, settingsFor } from '../instance/env-file.js';
 import { checkOutputDir, writeExport, type ExportFile, type ExportInstance, type RenderedExport } from './export-files.js';
 
@@ -139,7 +138,7 @@ export async function exportInstances(ctx: CommandContext, options: ExportOption
     const oauthResource = settings.AUTH === 'oauth' && publishesPort(settings.template) ? oauthResourceUrl(settings) : undefined;
     const profile = sandboxProfile(settings, names, {
       detached: true,
-      egress: await resolveEgress(settings.MCP_EGRESS),
+      egress: settings.MCP_EGRESS,
       ...(oauthResource ? { oauthResource } : {}),
     });
     instances.push({

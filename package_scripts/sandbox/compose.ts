@@ -42,7 +42,6 @@ export interface ComposeService {
   networks: string[];
   ports?: string[];
   volumes?: Array<{ type: 'volume' | 'bind'; source: string; target: string; read_only?: true }>;
-  extra_hosts?: string[];
   env_file?: string[];
   environment: Record<string, string>;
   /** MCP_ENV's values, mounted as a file for the server alone (server-env.ts): never in environment or env_file. */
@@ -81,7 +80,6 @@ export function composeService(instance: ComposeInstance): ComposeService {
     ...profile.volumes.map((v) => ({ type: 'volume' as const, source: v.name, target: v.target })),
     ...profile.binds.map((b) => ({ type: 'bind' as const, source: b.source, target: b.target, ...(b.readOnly ? { read_only: true as const } : {}) })),
   ];
-  const pinned = profile.egress.mode === 'allowlist' ? Object.entries(profile.egress.pinnedHosts) : [];
   const h = IMAGE_HEALTHCHECK;
   return {
     container_name: profile.container,
@@ -103,7 +101,6 @@ export function composeService(instance: ComposeInstance): ComposeService {
     networks: [profile.network, ...profile.extraNetworks],
     ...(profile.publish ? { ports: [publishSpec(profile.publish)] } : {}),
     ...(volumes.length > 0 ? { volumes } : {}),
-    ...(pinned.length > 0 ? { extra_hosts: pinned.flatMap(([host, addresses]) => addresses.map((a) => `${host}:${a}`)) } : {}),
     ...(Object.keys(secret).length > 0 ? { env_file: [instance.envFile] } : {}),
     environment: Object.fromEntries(Object.entries(inline).map(([name, value]) => [name, literal(value)])),
     ...(profile.serverEnv ? { secrets: [{ source: profile.serverEnv.volume, target: SERVER_ENV_FILE }] } : {}),

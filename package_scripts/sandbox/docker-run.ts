@@ -63,11 +63,6 @@ function publishArgs(publish: SandboxProfile['publish']): string[] {
   return ['--publish', `${host}:${publish.hostPort}:${publish.containerPort}`];
 }
 
-function pinnedHostArgs(profile: SandboxProfile): string[] {
-  if (profile.egress.mode !== 'allowlist') return [];
-  return Object.entries(profile.egress.pinnedHosts).flatMap(([host, addresses]) => addresses.flatMap((a) => ['--add-host', `${host}:${a}`]));
-}
-
 export function dockerRunArgs(profile: SandboxProfile, engine: EngineKind = 'docker'): DockerInvocation {
   const args = [
     'run',
@@ -81,7 +76,6 @@ export function dockerRunArgs(profile: SandboxProfile, engine: EngineKind = 'doc
     // MCP_ENV's values: a file in a volume written before this run (server-env.ts), never --env.
     ...(profile.serverEnv ? ['--volume', serverEnvMount(profile.serverEnv)] : []),
     ...profile.binds.flatMap(bindArgs),
-    ...pinnedHostArgs(profile),
     ...Object.keys(profile.env).flatMap((name) => ['--env', name]),
     profile.image,
   ];

@@ -1,7 +1,8 @@
 import { Document, isMap } from 'yaml';
 import { GATEWAY_PORT, LABEL_INSTANCE } from '../docker/names.js';
 import { IMAGE_HEALTHCHECK } from '../docker/healthcheck.js';
-import { acceptRules } from './firewall.js';
+import { acceptRules, networkRules } from './firewall.js';
+import { namePorts } from '../settings/egress.js';
 import type { SandboxProfile } from './profile.js';
 
 /**
@@ -107,9 +108,6 @@ export function kubernetesDeployment(instance: KubernetesInstance): Obj {
       source: v.persistent ? { persistentVolumeClaim: { claimName: v.name } } : { emptyDir: {} },
     })),
   ];
-  const pinned = profile.egress.mode === 'allowlist' ? Object.entries(profile.egress.pinnedHosts) : [];
-  const byAddress = new Map<string, string[]>();
-  for (const [host, addresses] of pinned) for (const a of addresses) byAddress.set(a, [...(byAddress.get(a) ?? []), host]);
   const limits = { cpu: profile.limits.cpus, memory: quantity(profile.limits.memory) };
   return {
     apiVersion: 'apps/v1',
@@ -125,7 +123,6 @@ export function kubernetesDeployment(instance: KubernetesInstance): Obj {
         spec: {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          ...(byAddress.size > 0 ? { hostAliases: [...byAddress].map(([ip, hostnames]) => ({ ip, hostnames })) } : {}),
           containers: [
             {
               name: 'sandbox',
@@ -180,13 +177,27 @@ export function kubernetesNetworkPolicy(instance: KubernetesInstance): Obj {
   const { profile } = instance;
   const ingress = profile.publish ? [{ ports: [{ protocol: 'TCP', port: GATEWAY_PORT }] }] : [];
   let egress: Obj[];
-  if (!profile.publish || profile.egress.mode === 'open') egress = [{}];
+  // learn is open but for the recording (the container's enforcer does it).
+  if (!profile.publish || profile.egress.mode === 'open' || profile.egress.mode === 'learn') egress = [{}];
   else if (profile.egress.mode === 'none') egress = [];
   else {
-    egress = profile.egress.rules.map((rule) => ({
-      to: [{ ipBlock: { cidr: rule.cidr } }],
+    egress = networkRules(profile.egress).map((rule) => ({
+      to: [{ ipBlock: { cidr: `${rule.address}/${rule.prefix}` } }],
       ...(rule.port ? { ports: acceptRules([rule]).map((r) => ({ protocol: r.protocol!.toUpperCase(), port: r.port })) } : {}),
     }));
+    // Names: a NetworkPolicy cannot say them, so the enforcer in the pod's
+    // container checks them (the same image and entrypoint); the policy lets
+    // its name ports and its DNS out, anywhere (docs/DEPLOY.md).
+    const ports = namePorts(profile.egress);
+    if (ports.length > 0) {
+      egress.push({ ports: ports.map((port) => ({ protocol: 'TCP', port })) });
+      egress.push({
+        ports: [
+          { protocol: 'UDP', port: 53 },
+          { protocol: 'TCP', port: 53 },
+        ],
+      });
+    }
   }
   return {
     apiVersion: 'networking.k8s.io/v1',

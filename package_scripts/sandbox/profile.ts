@@ -4,7 +4,8 @@ import { UsageError } from '../errors.js';
 import type { Settings } from '../settings/load.js';
 import { ownNetworkIssue } from '../settings/networks.js';
 import { publishesPort, templateNamed } from '../templates/registry.js';
-import { firewallEgressValue, type EgressPolicy } from './firewall.js';
+import { firewallEgressValue } from './firewall.js';
+import type { EgressSetting } from '../settings/egress.js';
 import type { ServerEnvChannel } from './server-env.js';
 
 /**
@@ -37,7 +38,8 @@ export interface SandboxProfile {
   volumes: readonly NamedVolume[];
   /** Host paths bound into the container: MCP_MOUNTS and CERT_FILE/KEY_FILE. */
   binds: readonly BindMount[];
-  egress: EgressPolicy;
+  /** MCP_EGRESS as parsed: names are checked in the container, on the name (docs/design/EGRESS.md). */
+  egress: EgressSetting;
   /** The container's environment. Only the names go on a command line; values travel beside it. */
   env: Record<string, string>;
   /** MCP_ENV's values: a file for the server alone (server-env.ts), never in `env`. Absent when MCP_ENV is empty. */
@@ -113,8 +115,8 @@ export const SANDBOX_TMPFS: readonly TmpfsMount[] = [
 
 export interface ProfileOptions {
   detached: boolean;
-  /** MCP_EGRESS resolved on the host (instance/egress.ts). */
-  egress: EgressPolicy;
+  /** MCP_EGRESS as parsed (settings/egress.ts); nothing is resolved on the host. */
+  egress: EgressSetting;
   /**
    * AUTH=oauth on a published port: the protected resource's URL (instance/oauth.ts), which
    * tokens are bound to; never taken from a request. Tunnels read theirs in the container.
@@ -127,7 +129,7 @@ export interface ProfileOptions {
  * values) of the server's variables, and the normalized egress rules. The
  * values go through the profile's serverEnv channel instead.
  */
-export function containerEnv(settings: Settings, egress: EgressPolicy, oauthResource?: string): Record<string, string> {
+export function containerEnv(settings: Settings, egress: EgressSetting, oauthResource?: string): Record<string, string> {
   return {
     // The container's name for MCP_SERVER_ARGS.
     NPM_MCP_ARGS: settings.MCP_SERVER_ARGS,

@@ -198,7 +198,7 @@ export const buildSettingsSchema = z.object({
       'MCP_MAX_SESSIONS must be a whole number from 1 to 1024 (leave it empty for a default sized to MCP_MEMORY and MCP_PIDS)',
     )
     .transform((v) => (v === undefined ? undefined : Number(v))),
-  // Parsed into data once (egress.ts); host names are resolved on the host at start.
+  // Parsed into data once (egress.ts, the enforcer's grammar); names are checked in the container.
   MCP_EGRESS: z
     .string()
     .default('none')

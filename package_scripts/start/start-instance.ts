@@ -13,7 +13,6 @@ import { publishesPort } from '../templates/registry.js';
 import { withLocalCaCertificate } from '../tls/instance-certificate.js';
 import { runAttached } from './attached.js';
 import { saveServedCertificate } from './certificate.js';
-import { resolveEgress } from '../instance/egress.js';
 import { connectionUrl, remoteReach } from '../instance/endpoint.js';
 import { checkWritableMounts } from './mount-check.js';
 import { oauthResourceUrl } from '../instance/oauth.js';
@@ -75,7 +74,7 @@ async function prepareContainer(docker: DockerEngine, container: string, steps: 
  */
 export async function startInstance(ctx: CommandContext, loaded: Settings, options: StartInstanceOptions): Promise<ConnectionInfo | undefined> {
   const names = instanceNames(loaded.NAME, options.tag);
-  const egress = await resolveEgress(loaded.MCP_EGRESS);
+  const egress = loaded.MCP_EGRESS;
   const docker = engineFor(ctx, options, loaded, loaded.secrets);
   const { remote, address } = await engineEndpoint(docker);
   if (remote) refuseLocalPaths(loaded, address);

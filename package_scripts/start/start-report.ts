@@ -26,6 +26,11 @@ export interface ConnectionInfo {
 export function weakeningWarnings(settings: Settings): string[] {
   const warnings: string[] = [];
   if (settings.MCP_EGRESS.mode === 'open') warnings.push('MCP_EGRESS=open: the MCP server may connect to any address, your local network included');
+  if (settings.MCP_EGRESS.mode === 'learn') {
+    warnings.push(
+      'MCP_EGRESS=learn: egress is open (every name and address, your local network included) while the names the server reaches are recorded; `npm run egress-learned` prints the line to lock it down',
+    );
+  }
   if (settings.LOG_LEVEL === 'debug') warnings.push('LOG_LEVEL=debug: every JSON-RPC message, file contents included, goes to the container log');
   if (publishesPort(settings.template) && !['127.0.0.1', '::1'].includes(settings.BIND_ADDRESS)) {
     warnings.push(`BIND_ADDRESS=${settings.BIND_ADDRESS}: the server is reachable from other machines (still only with the token)`);

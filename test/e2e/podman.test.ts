@@ -1,5 +1,5 @@
 /**
- * The foundation e2e and the escape battery, unchanged, against Podman: rootful,
+ * The foundation e2e, the escape battery and egress by name, unchanged, against Podman: rootful,
  * reached through its Docker-compatible API with the same docker CLI
  * (docs/GUIDE.md, "Podman"). Where Podman differs, the product adapts its argv
  * and the shared assertions read what the engine applied (battery.ts, item 16).
@@ -44,4 +44,5 @@ if (!existsSync(socket) || !statSync(socket).isSocket()) {
   });
   await import('./foundation.test.js');
   await import('./escape-battery.test.js');
+  await import('./egress-names.test.js');
 }

@@ -17,7 +17,6 @@ import {
   stateArgs,
 } from '../../package_scripts/docker/argv.js';
 import { hardeningArgs } from '../../package_scripts/sandbox/docker-run.js';
-import { egressPolicy } from '../../package_scripts/sandbox/firewall.js';
 import { ENTRYPOINT_CAPABILITIES, sandboxProfile } from '../../package_scripts/sandbox/profile.js';
 import { envOf as containerEnv, runArgs } from './sandbox-fixture.js';
 import { formatCommand, maskSecrets } from '../../package_scripts/docker/engine.js';
@@ -44,7 +43,7 @@ function settings(raw: Record<string, string> = {}): Settings {
 
 /** The hardening part of the run argv for these settings. */
 function hardeningOf(s: Settings): string[] {
-  return hardeningArgs(sandboxProfile(s, instanceNames(s.NAME), { detached: true, egress: egressPolicy(s.MCP_EGRESS, {}) }));
+  return hardeningArgs(sandboxProfile(s, instanceNames(s.NAME), { detached: true, egress: s.MCP_EGRESS }));
 }
 
 const DEFAULT_HARDENING = [
@@ -287,8 +286,8 @@ describe('containerEnv', () => {
       MCP_TOOLS: ' read_*, list_directory',
       MCP_TOOLS_DENY: 'read_secret',
     });
-    // The container receives addresses only: the name was resolved on the host.
-    assert.deepEqual(containerEnv(s, { 'api.github.com': ['140.82.112.5'] }), {
+    // The container receives the name: it is checked there, at connection time.
+    assert.deepEqual(containerEnv(s), {
       ACCESS_TOKEN: TOKEN,
       NPM_MCP_ARGS: '--verbose /workspace',
       MCP_SESSION_IDLE: '120',
@@ -297,7 +296,7 @@ describe('containerEnv', () => {
       // The tool policy, normalized; the session gateway enforces it.
       MCP_TOOLS: 'read_*,list_directory',
       MCP_TOOLS_DENY: 'read_secret',
-      MCP_EGRESS: '140.82.112.5/32:443',
+      MCP_EGRESS: 'api.github.com:443',
       MCP_ENV: 'GITHUB_TOKEN,API_BASE',
       SANDBOX_HOST_PORT: '443',
       SANDBOX_BIND_ADDRESS: '127.0.0.1',
@@ -305,7 +304,7 @@ describe('containerEnv', () => {
       TLS_HOSTNAMES: 'DNS:my-host,IP:192.0.2.10',
     });
     // The values are the server's alone: they travel in the profile's file channel (sandbox/server-env.ts), never in the container's environment.
-    const profile = sandboxProfile(s, instanceNames(s.NAME), { detached: true, egress: egressPolicy(s.MCP_EGRESS, { 'api.github.com': ['140.82.112.5'] }) });
+    const profile = sandboxProfile(s, instanceNames(s.NAME), { detached: true, egress: s.MCP_EGRESS });
     assert.deepEqual(profile.serverEnv, {
       volume: 'mcp-sandbox-server-env',
       values: { GITHUB_TOKEN: 'ghp_notarealsecretvalue', API_BASE: 'https://api.example.com' },
@@ -460,12 +459,9 @@ describe('runArgs', () => {
     assert.ok(v4.args.includes('0.0.0.0:443:8443'));
   });
 
-  it('egressHosts pins each resolved address with --add-host, after the mounts and before the --env names', () => {
-    const s = settings({ MCP_EGRESS: 'api.github.com:443,registry.npmjs.org', MCP_MOUNTS: './data:/workspace' });
-    const run = runArgs(s, instanceNames(s.NAME), {
-      detached: true,
-      egressHosts: { 'api.github.com': ['140.82.112.5', '140.82.112.6'], 'registry.npmjs.org': ['104.16.0.35'] },
-    });
+  it('MCP_EGRESS names reach the container as names: no --add-host pin, the canonical value in its environment', () => {
+    const s = settings({ MCP_EGRESS: 'api.github.com:443,registry.npmjs.org,*.githubusercontent.com', MCP_MOUNTS: './data:/workspace' });
+    const run = runArgs(s, instanceNames(s.NAME), { detached: true });
     assert.deepEqual(run.args, [
       'run',
       '--name',
@@ -486,22 +482,13 @@ describe('runArgs', () => {
       'mcp-sandbox-tls:/var/lib/mcp-sandbox/tls',
       '--mount',
       `type=bind,source=${join(envDir, 'data')},target=/workspace,readonly`,
-      '--add-host',
-      'api.github.com:140.82.112.5',
-      '--add-host',
-      'api.github.com:140.82.112.6',
-      '--add-host',
-      'registry.npmjs.org:104.16.0.35',
       ...DEFAULT_ENV_FLAGS,
       'mcp-sandbox:latest',
     ]);
-    // The firewall gets one normalized rule per resolved address and port.
-    assert.equal(run.env.MCP_EGRESS, '140.82.112.5/32:443,140.82.112.6/32:443,104.16.0.35/32');
-    // Addresses only: no --add-host at all.
+    assert.equal(run.env.MCP_EGRESS, 'api.github.com:443,registry.npmjs.org,*.githubusercontent.com');
     const byAddress = settings({ MCP_EGRESS: '10.1.2.0/24:5432, 192.0.2.7' });
     const direct = runArgs(byAddress, instanceNames(byAddress.NAME), { detached: true });
-    assert.ok(!direct.args.includes('--add-host'));
-    assert.equal(direct.env.MCP_EGRESS, '10.1.2.0/24:5432,192.0.2.7/32');
+    assert.equal(direct.env.MCP_EGRESS, '10.1.2.0/24:5432,192.0.2.7');
   });
 
   it('the token value never appears in any argv element; only the name ACCESS_TOKEN does', () => {

@@ -1,154 +1,95 @@
+/**
+ * MCP_EGRESS in the CLI: a thin wrapper over the enforcer's grammar
+ * (docker/common/egress-gateway/src/grammar.cjs, tested on its own in
+ * test/unit/egress-gateway/grammar.test.ts). Here: the wrapper gives back
+ * what the container will read, nothing is resolved on the host, and the
+ * container's firewall table (table.mjs) agrees with what the CLI parsed.
+ */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { UsageError } from '../../package_scripts/errors.js';
-import { resolveEgress } from '../../package_scripts/instance/egress.js';
-import { acceptRules, egressPolicy, firewallEgressValue, parseFirewallEgress } from '../../package_scripts/sandbox/firewall.js';
-import { describeEgress, egressHostNames, parseEgressSetting, type EgressSetting } from '../../package_scripts/settings/egress.js';
+import { acceptRules, firewallEgressValue, networkRules } from '../../package_scripts/sandbox/firewall.js';
+import { describeEgress, EGRESS_SYNTAX, namePorts, parseEgressSetting, type EgressSetting } from '../../package_scripts/settings/egress.js';
+import { egressModule } from './egress-gateway/module.js';
 
-/** MCP_EGRESS as users write it: accepted with its canonical form, or refused with a phrase of the message. */
 const USER_CASES: Array<{ value: string; canonical?: string; refused?: string }> = [
   { value: 'none', canonical: 'none' },
   { value: 'open', canonical: 'open' },
+  { value: 'learn', canonical: 'learn' },
   { value: ' none ', canonical: 'none' },
   { value: 'api.github.com:443', canonical: 'api.github.com:443' },
   { value: 'API.GitHub.com', canonical: 'api.github.com' },
-  { value: 'localhost', canonical: 'localhost' },
+  { value: '*.githubusercontent.com', canonical: '*.githubusercontent.com' },
   { value: '10.1.2.0/24:5432, 192.0.2.7', canonical: '10.1.2.0/24:5432,192.0.2.7' },
-  { value: '192.0.2.7/32', canonical: '192.0.2.7' },
-  { value: '0.0.0.0/0:53', canonical: '0.0.0.0/0:53' },
-  { value: '255.255.255.255:65535', canonical: '255.255.255.255:65535' },
-  { value: 'example.com/24', refused: 'puts a /prefix on a host name' },
-  { value: '10.0.0.0/33', refused: 'has a /prefix that is not 0 to 32' },
-  { value: '10.0.0.256', refused: 'is neither a host name nor an IPv4 address' },
-  { value: '010.0.0.1', refused: 'is neither a host name nor an IPv4 address' },
-  { value: '10.0.0.1:0', refused: 'has a port that is not a number from 1 to 65535' },
-  { value: '10.0.0.1:65536', refused: 'has a port that is not a number from 1 to 65535' },
-  { value: '10.0.0.1:080', refused: 'has a port that is not a number from 1 to 65535' },
-  { value: 'http://example.com', refused: 'is a URL' },
+  { value: '[2001:db8::1]:443,2001:db8::/32', canonical: '[2001:db8::1]:443,2001:db8::/32' },
+  { value: 'example.com/24', refused: 'puts a /prefix on a name' },
+  { value: '*.com', refused: 'is a wildcard over the public suffix com' },
+  { value: '*', refused: "MCP_EGRESS entry '*'" },
+  { value: 'a..b', refused: 'has an empty label' },
+  { value: 'example.com.', refused: 'ends with a dot: write example.com' },
+  { value: 'bücher.example', refused: 'xn--bcher-kva.example' },
+  { value: '10.0.0.1:65536', refused: "MCP_EGRESS entry '10.0.0.1:65536'" },
   { value: 'example.com,,other.org', refused: 'has an empty entry' },
-  { value: 'example.com,', refused: 'has an empty entry' },
   { value: '', refused: 'has an empty entry' },
-  { value: '2001:db8::1', refused: 'MCP_EGRESS entry' },
-  { value: 'a b.com', refused: 'is neither a host name nor an IPv4 address' },
-  { value: 'x.com;reboot', refused: 'is neither a host name nor an IPv4 address' },
-  { value: '-bad.com', refused: 'is neither a host name nor an IPv4 address' },
-  { value: '10.0.0.1/24/8', refused: 'has more than one /' },
+  { value: 'x.com;reboot', refused: "MCP_EGRESS entry 'x.com;reboot'" },
 ];
 
-describe('MCP_EGRESS as written (settings/egress.ts)', () => {
+describe('MCP_EGRESS as written (settings/egress.ts over grammar.cjs)', () => {
   for (const { value, canonical, refused } of USER_CASES) {
     it(`${JSON.stringify(value)} ${refused ? 'is refused' : `reads as ${canonical}`}`, () => {
       const parsed = parseEgressSetting(value);
       if (refused) {
         assert.ok('error' in parsed, 'refused');
-        assert.match(parsed.error, new RegExp(refused.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
-        assert.match(parsed.error, /MCP_EGRESS must be none, open, or a comma-separated list/, 'the message says how to write it');
+        assert.ok(parsed.error.includes(refused), parsed.error);
+        assert.ok(parsed.error.includes(EGRESS_SYNTAX), 'the message says how to write it');
       } else {
         assert.ok(!('error' in parsed), JSON.stringify(parsed));
         assert.equal(describeEgress(parsed), canonical);
+        // The container receives the canonical value: names stay names.
+        assert.equal(firewallEgressValue(parsed), canonical);
       }
     });
   }
 });
 
-const allowlist = (value: string): EgressSetting => {
+const setting = (value: string): EgressSetting => {
   const parsed = parseEgressSetting(value);
-  assert.ok(!('error' in parsed));
+  assert.ok(!('error' in parsed), JSON.stringify(parsed));
   return parsed;
 };
 
-describe('egress policy: names become addresses on the host (sandbox/firewall.ts)', () => {
-  it('one rule per address and port, each once, in the order written; names pinned', () => {
-    const setting = allowlist('api.github.com:443,10.1.2.0/24:5432,api.github.com:22,192.0.2.7,api.github.com:443');
-    assert.deepEqual(egressHostNames(setting), ['api.github.com']);
-    const policy = egressPolicy(setting, { 'api.github.com': ['140.82.112.5', '140.82.112.6'] });
-    assert.deepEqual(policy, {
-      mode: 'allowlist',
-      rules: [
-        { cidr: '140.82.112.5/32', port: 443 },
-        { cidr: '140.82.112.6/32', port: 443 },
-        { cidr: '10.1.2.0/24', port: 5432 },
-        { cidr: '140.82.112.5/32', port: 22 },
-        { cidr: '140.82.112.6/32', port: 22 },
-        { cidr: '192.0.2.7/32' },
-      ],
-      pinnedHosts: { 'api.github.com': ['140.82.112.5', '140.82.112.6'] },
+describe("the CLI and the container's firewall table agree (one grammar, table.mjs)", () => {
+  const resolvConf = readFileSync('/etc/resolv.conf', 'utf8');
+  for (const value of ['none', 'open', 'learn', 'api.example.com,*.cdn.example.com:8443,10.1.2.0/24:5432,[2001:db8::1]:443', '192.0.2.7']) {
+    it(value, async () => {
+      const { firewallLines } = await egressModule('table.mjs');
+      const lines: string[] = firewallLines(value, resolvConf);
+      const parsed = setting(value);
+      assert.equal(lines[0], `mode ${parsed.mode}`);
+      const redirected = lines.filter((l) => l.startsWith('redirect ')).map((l) => Number(l.split(' ')[1]));
+      assert.deepEqual(redirected, parsed.mode === 'learn' ? [80, 443] : namePorts(parsed));
+      const addresses = lines.filter((l) => l.startsWith('address ')).map((l) => l.split(' ').slice(2).join(' '));
+      assert.deepEqual(
+        addresses,
+        acceptRules(networkRules(parsed))
+          .filter((r) => r.protocol !== 'udp')
+          .map((r) => `${r.destination} ${r.port ?? '-'}`),
+      );
+      if (parsed.mode === 'allowlist' || parsed.mode === 'learn') assert.ok(lines.some((l) => l.startsWith('resolver ')));
     });
-    assert.equal(firewallEgressValue(policy), '140.82.112.5/32:443,140.82.112.6/32:443,10.1.2.0/24:5432,140.82.112.5/32:22,140.82.112.6/32:22,192.0.2.7/32');
+  }
+
+  it('a refused value throws in the container as it is refused in the CLI (control: an accepted one does not)', async () => {
+    const { firewallLines } = await egressModule('table.mjs');
+    assert.throws(() => firewallLines('*.com', resolvConf), /MCP_EGRESS entry '\*\.com'/);
+    assert.doesNotThrow(() => firewallLines('example.com', resolvConf));
   });
 
-  it('none and open pass through unchanged, with no rules', () => {
-    for (const mode of ['none', 'open'] as const) {
-      const policy = egressPolicy({ mode }, {});
-      assert.deepEqual(policy, { mode });
-      assert.equal(firewallEgressValue(policy), mode);
-    }
-  });
-
-  it('a name that was not resolved is a bug, not a silent gap in the allowlist', () => {
-    assert.throws(() => egressPolicy(allowlist('api.github.com'), {}), /api\.github\.com was not resolved/);
-  });
-
-  it('whatever the host sends, the container reads back as the same rules (the two sides of one contract)', () => {
-    for (const { value, refused } of USER_CASES) {
-      if (refused) continue;
-      const setting = allowlist(value);
-      const addresses = Object.fromEntries(egressHostNames(setting).map((h, i) => [h, [`198.51.100.${i + 1}`]]));
-      const policy = egressPolicy(setting, addresses);
-      const read = parseFirewallEgress(firewallEgressValue(policy));
-      assert.deepEqual(read, policy.mode === 'allowlist' ? { mode: 'allowlist', rules: policy.rules } : policy, value);
-    }
-  });
-
-  it('the container refuses the user grammar it no longer parses: names, missing prefixes, bad numbers', () => {
-    for (const value of [
-      'api.github.com:443',
-      '10.0.0.1',
-      '10.0.0.1:443',
-      '10.0.0.1/33',
-      '010.0.0.1/32',
-      '10.0.0.1/32:0',
-      '10.0.0.1/32:65536',
-      '',
-      'a,b',
-      '10.0.0.1/32,',
-      ' 10.0.0.1/32',
-    ]) {
-      assert.equal(parseFirewallEgress(value), undefined, value);
-    }
-  });
-
-  it('accept rules: a port means TCP and UDP to it; no port means every protocol', () => {
-    assert.deepEqual(acceptRules([{ cidr: '10.1.2.0/24', port: 5432 }, { cidr: '192.0.2.7/32' }]), [
-      { destination: '10.1.2.0/24', protocol: 'tcp', port: 5432 },
-      { destination: '10.1.2.0/24', protocol: 'udp', port: 5432 },
-      { destination: '192.0.2.7/32' },
-    ]);
-  });
-});
-
-describe('resolveEgress (names resolved on the host; no DNS in this test)', () => {
-  it('asks for each name once and builds the policy', async () => {
-    const asked: string[] = [];
-    const policy = await resolveEgress(allowlist('a.example:443,a.example:80,10.0.0.0/8'), async (host) => {
-      asked.push(host);
-      return ['192.0.2.10'];
-    });
-    assert.deepEqual(asked, ['a.example']);
-    assert.equal(firewallEgressValue(policy), '192.0.2.10/32:443,192.0.2.10/32:80,10.0.0.0/8');
-  });
-
-  it('a name that does not resolve, or has no IPv4 address: a UsageError naming MCP_EGRESS and the fix', async () => {
-    const failing = Object.assign(new Error('x'), { code: 'ENOTFOUND' });
-    await assert.rejects(
-      resolveEgress(allowlist('no-such.invalid'), async () => {
-        throw failing;
-      }),
-      (e: unknown) => e instanceof UsageError && /MCP_EGRESS names no-such\.invalid, which does not resolve on this machine \(ENOTFOUND\)/.test(e.message),
-    );
-    await assert.rejects(
-      resolveEgress(allowlist('v6only.example'), async () => []),
-      (e: unknown) => e instanceof UsageError && /has no IPv4 address/.test(e.message),
-    );
+  it('the resolver is the first nameserver given by address in resolv.conf; none is an error', async () => {
+    const { resolverOf } = await egressModule('resolv-conf.mjs');
+    assert.equal(resolverOf('# docker\nsearch x\nnameserver 127.0.0.11\nnameserver 1.1.1.1\noptions ndots:0\n'), '127.0.0.11');
+    assert.equal(resolverOf('nameserver fd00::1\n'), 'fd00::1');
+    assert.throws(() => resolverOf('search example\n'), /names no nameserver/);
+    assert.throws(() => resolverOf('nameserver dns.example\n'), /names no nameserver/);
   });
 });

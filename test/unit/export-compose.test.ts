@@ -26,8 +26,7 @@ const composeOf = (instance: ExportInstance): ComposeInstance => ({
   seccompFile: SECCOMP,
   secretNames: instance.secretNames,
 });
-const serviceOf = (raw: Record<string, string> = {}, addresses: Record<string, string[]> = {}) =>
-  composeService(composeOf(instanceOf(settingsOf(raw), addresses)));
+const serviceOf = (raw: Record<string, string> = {}) => composeService(composeOf(instanceOf(settingsOf(raw))));
 
 /** The hardening every service carries, whatever the template or settings. */
 const HARDENING = {
@@ -135,11 +134,11 @@ describe('export --format compose: the sandbox profile as a Compose service', ()
     ]);
   });
 
-  it('an allowlist pins its names with extra_hosts and gives the firewall addresses only', () => {
-    const service = serviceOf({ MCP_EGRESS: 'api.example.com:443,10.1.2.0/24' }, { 'api.example.com': ['192.0.2.7', '192.0.2.8'] });
-    assert.deepEqual(service.extra_hosts, ['api.example.com:192.0.2.7', 'api.example.com:192.0.2.8']);
-    assert.equal(service.environment.MCP_EGRESS, '192.0.2.7/32:443,192.0.2.8/32:443,10.1.2.0/24');
-    assert.equal(serviceOf({ MCP_EGRESS: 'open' }).extra_hosts, undefined);
+  it('an allowlist travels as written (canonical): the same image and entrypoint check the names in the container, nothing is pinned', () => {
+    const service = serviceOf({ MCP_EGRESS: 'API.example.com:443,*.cdn.example.com,10.1.2.0/24' });
+    assert.equal(service.environment.MCP_EGRESS, 'api.example.com:443,*.cdn.example.com,10.1.2.0/24');
+    assert.ok(!('extra_hosts' in service));
+    assert.equal(serviceOf({ MCP_EGRESS: 'learn' }).environment.MCP_EGRESS, 'learn');
   });
 
   it("the server's variables (MCP_ENV): a file-based secret mounted for the server alone, in neither environment nor env file; a $ inline is written $$", () => {
@@ -181,16 +180,16 @@ describe('export --format compose: the sandbox profile as a Compose service', ()
   });
 
   it('every template and setting combination validates against the Compose specification schema', () => {
-    const cases: Array<[Record<string, string>, Record<string, string[]>?]> = [
+    const cases: Array<[Record<string, string>]> = [
       [{}],
       [{ TEMPLATE: 'ngrok', NGROK_AUTHTOKEN: NGROK_TOKEN }],
       [{ TEMPLATE: 'pinggy', PINGGY_ACCESS_TOKEN: 'pinggyTok3n' }],
       [{ MCP_MOUNTS: './data:/workspace:rw', BIND_ADDRESS: '::1' }],
-      [{ MCP_EGRESS: 'api.example.com:443' }, { 'api.example.com': ['192.0.2.7'] }],
+      [{ MCP_EGRESS: 'api.example.com:443' }],
       [{ MCP_EGRESS: 'open', MCP_ENV: 'K', K: 'v4lue', MCP_MEMORY: '1.5g', MCP_CPUS: '2' }],
     ];
-    for (const [raw, addresses] of cases) {
-      const file = composeFile([composeOf(instanceOf(settingsOf(raw), addresses))]);
+    for (const [raw] of cases) {
+      const file = composeFile([composeOf(instanceOf(settingsOf(raw)))]);
       assertValidCompose(file);
       // What a YAML 1.1 reader (docker-compose's PyYAML) gets back is the same object.
       assert.deepEqual(parse(toYaml(file), { version: '1.1' }), JSON.parse(JSON.stringify(file)));

@@ -5,7 +5,6 @@ import { after } from 'node:test';
 import { instanceNames } from '../../package_scripts/docker/names.js';
 import type { ExportInstance } from '../../package_scripts/export/export-files.js';
 import { secretNamesOf } from '../../package_scripts/export/export.js';
-import { egressPolicy } from '../../package_scripts/sandbox/firewall.js';
 import { sandboxProfile } from '../../package_scripts/sandbox/profile.js';
 import { resolveSettings, type Settings } from '../../package_scripts/settings/load.js';
 import { repoRoot } from './project-fixture.js';
@@ -22,12 +21,12 @@ export function settingsOf(raw: Record<string, string> = {}): Settings {
   return resolveSettings({ ACCESS_TOKEN: TOKEN, ...raw }, join(envDir, '.env'), { hostEnv: { HOME: join(exportRoot, 'home') }, projectDir: repoRoot });
 }
 
-/** One instance as `export` prepares it, names "resolved" to the given addresses. */
-export function instanceOf(settings: Settings, addresses: Record<string, string[]> = {}): ExportInstance {
+/** One instance as `export` prepares it (names stay names: the container checks them). */
+export function instanceOf(settings: Settings): ExportInstance {
   const names = instanceNames(settings.NAME);
   return {
     settings,
-    profile: sandboxProfile(settings, names, { detached: true, egress: egressPolicy(settings.MCP_EGRESS, addresses) }),
+    profile: sandboxProfile(settings, names, { detached: true, egress: settings.MCP_EGRESS }),
     localImage: names.image,
     secretNames: secretNamesOf(settings),
   };

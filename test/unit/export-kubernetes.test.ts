@@ -17,8 +17,6 @@ import {
   type KubernetesInstance,
 } from '../../package_scripts/sandbox/kubernetes.js';
 import type { ExportInstance } from '../../package_scripts/export/export-files.js';
-import { acceptRules, parseFirewallEgress, type EgressPolicy, type EgressRule } from '../../package_scripts/sandbox/firewall.js';
-import { EGRESS_CONTAINER_CASES } from './egress-cases.js';
 import { instanceOf, NGROK_TOKEN, settingsOf, TOKEN } from './export-fixture.js';
 import { HEALTHCHECK_COMMAND } from './expected.js';
 
@@ -29,16 +27,8 @@ const k8sOf = (instance: ExportInstance): KubernetesInstance => ({
   seccompLocalhostProfile: 'mcp-sandbox/seccomp.json',
   secretNames: instance.secretNames,
 });
-const of = (raw: Record<string, string> = {}, addresses: Record<string, string[]> = {}) => k8sOf(instanceOf(settingsOf({ NAME: 'k8s', ...raw }), addresses));
+const of = (raw: Record<string, string> = {}) => k8sOf(instanceOf(settingsOf({ NAME: 'k8s', ...raw })));
 const container = (deployment: any) => deployment.spec.template.spec.containers[0];
-
-/** What the container's firewall accepts (its ACCEPT rules), as NetworkPolicy egress rules. */
-const acceptRulesAsPolicy = (rules: readonly EgressRule[]) =>
-  rules.map((rule) => {
-    const accepts = acceptRules([rule]);
-    const ports = accepts.filter((a) => a.port).map((a) => ({ protocol: a.protocol!.toUpperCase(), port: a.port! }));
-    return { to: [{ ipBlock: { cidr: rule.cidr } }], ...(ports.length > 0 ? { ports } : {}) };
-  });
 
 /** Each object through the kubernetes-models schema of its kind. */
 function assertValid(object: any): void {
@@ -134,82 +124,58 @@ describe('export --format kubernetes: the sandbox profile as a manifest set', ()
     );
   });
 
-  it('the NetworkPolicy, checked as data: ingress to 8443 only; egress none, the allowlist as ipBlocks with ports, or open', () => {
-    const spec = (raw: Record<string, string>, addresses?: Record<string, string[]>) => (kubernetesNetworkPolicy(of(raw, addresses)) as any).spec;
+  it('the NetworkPolicy, checked as data: ingress to 8443 only; egress none, address rules as ipBlocks with ports, name ports and DNS for the enforcer in the pod, or open', () => {
+    const spec = (raw: Record<string, string>) => (kubernetesNetworkPolicy(of(raw)) as any).spec;
     const base = { podSelector: { matchLabels: { 'io.mcp-sandbox.instance': 'k8s' } }, policyTypes: ['Ingress', 'Egress'] };
     const ingress = [{ ports: [{ protocol: 'TCP', port: 8443 }] }];
     assert.deepEqual(spec({}), { ...base, ingress, egress: [] });
     assert.deepEqual(spec({ MCP_EGRESS: 'open' }), { ...base, ingress, egress: [{}] });
-    assert.deepEqual(spec({ MCP_EGRESS: 'api.example.com:443,10.1.2.0/24' }, { 'api.example.com': ['192.0.2.7'] }), {
+    assert.deepEqual(spec({ MCP_EGRESS: 'learn' }), { ...base, ingress, egress: [{}] });
+    // Addresses only: no name port, no DNS (the server gets no resolution).
+    assert.deepEqual(spec({ MCP_EGRESS: '10.1.2.0/24,198.51.100.7:5432' }), {
       ...base,
       ingress,
       egress: [
+        { to: [{ ipBlock: { cidr: '10.1.2.0/24' } }] },
         {
-          to: [{ ipBlock: { cidr: '192.0.2.7/32' } }],
+          to: [{ ipBlock: { cidr: '198.51.100.7/32' } }],
           ports: [
-            { protocol: 'TCP', port: 443 },
-            { protocol: 'UDP', port: 443 },
+            { protocol: 'TCP', port: 5432 },
+            { protocol: 'UDP', port: 5432 },
           ],
         },
+      ],
+    });
+    // Names: a NetworkPolicy cannot say them; the enforcer in the container checks them, the policy lets its ports and DNS out.
+    assert.deepEqual(spec({ MCP_EGRESS: 'api.example.com,*.cdn.example.com:8443,10.1.2.0/24' }), {
+      ...base,
+      ingress,
+      egress: [
         { to: [{ ipBlock: { cidr: '10.1.2.0/24' } }] },
+        {
+          ports: [
+            { protocol: 'TCP', port: 80 },
+            { protocol: 'TCP', port: 443 },
+            { protocol: 'TCP', port: 8443 },
+          ],
+        },
+        {
+          ports: [
+            { protocol: 'UDP', port: 53 },
+            { protocol: 'TCP', port: 53 },
+          ],
+        },
       ],
     });
     // A tunnel: nothing comes in; its agent dials out, so the pod's egress is open (the container's firewall holds the server).
     assert.deepEqual(spec({ TEMPLATE: 'ngrok', NGROK_AUTHTOKEN: NGROK_TOKEN }), { ...base, ingress: [], egress: [{}] });
   });
 
-  it('the NetworkPolicy says what the container firewall is told: one intended policy per MCP_EGRESS, for every accepted case of the table', () => {
-    // The intended egress, written out here from the rules (not through the renderer's helpers):
-    // none lets nothing out, open everything, an allowlist each network, on TCP and UDP to its port when it has one.
-    const intended = (rules: readonly EgressRule[] | undefined) =>
-      rules === undefined
-        ? [{}]
-        : rules.map(({ cidr, port }) => ({
-            to: [{ ipBlock: { cidr } }],
-            ...(port
-              ? {
-                  ports: [
-                    { protocol: 'TCP', port },
-                    { protocol: 'UDP', port },
-                  ],
-                }
-              : {}),
-          }));
-    const accepted = EGRESS_CONTAINER_CASES.filter((c) => c.accepted);
-    assert.ok(accepted.length >= 8 && accepted.some((c) => c.rules === undefined) && accepted.some((c) => c.rules?.length === 0));
-    for (const { value, rules } of accepted) {
-      const parsed = parseFirewallEgress(value)!;
-      const base = of();
-      const egress: EgressPolicy = parsed.mode === 'allowlist' ? { ...parsed, pinnedHosts: {} } : parsed;
-      const instance = { ...base, profile: { ...base.profile, egress } };
-      assert.deepEqual((kubernetesNetworkPolicy(instance) as any).spec.egress, intended(rules), value);
-    }
-  });
-
-  it("the two layers agree: the NetworkPolicy's egress is the MCP_EGRESS the Deployment hands the container's firewall", () => {
-    const settings: Array<[string, Record<string, string[]>?]> = [
-      ['none'],
-      ['open'],
-      ['api.example.com:443,10.1.2.0/24,198.51.100.0/24:5432', { 'api.example.com': ['192.0.2.7', '192.0.2.8'] }],
-    ];
-    for (const [value, addresses] of settings) {
-      const instance = of({ MCP_EGRESS: value }, addresses);
-      const env = container(kubernetesDeployment(instance)).env as Array<{ name: string; value: string }>;
-      const told = parseFirewallEgress(env.find((e) => e.name === 'MCP_EGRESS')!.value)!;
-      const expected = told.mode === 'allowlist' ? acceptRulesAsPolicy(told.rules) : told.mode === 'none' ? [] : [{}];
-      assert.deepEqual((kubernetesNetworkPolicy(instance) as any).spec.egress, expected, value);
-    }
-    // The names are gone: both layers hold the addresses they resolved to, once each.
-    const [value, addresses] = settings[2]!;
-    const env = container(kubernetesDeployment(of({ MCP_EGRESS: value }, addresses))).env as Array<{ name: string; value: string }>;
-    assert.equal(env.find((e) => e.name === 'MCP_EGRESS')!.value, '192.0.2.7/32:443,192.0.2.8/32:443,10.1.2.0/24,198.51.100.0/24:5432');
-  });
-
-  it('pinned names of the allowlist become hostAliases', () => {
-    const deployment: any = kubernetesDeployment(
-      of({ MCP_EGRESS: 'a.example.com:443,b.example.com:443' }, { 'a.example.com': ['192.0.2.7'], 'b.example.com': ['192.0.2.7'] }),
-    );
-    assert.deepEqual(deployment.spec.template.spec.hostAliases, [{ ip: '192.0.2.7', hostnames: ['a.example.com', 'b.example.com'] }]);
+  it('the Deployment hands the container MCP_EGRESS as written (canonical), names included, and no hostAliases', () => {
+    const deployment: any = kubernetesDeployment(of({ MCP_EGRESS: 'A.example.com:443,b.example.com,10.1.2.0/24' }));
+    const env = container(deployment).env as Array<{ name: string; value: string }>;
+    assert.equal(env.find((e) => e.name === 'MCP_EGRESS')!.value, 'a.example.com:443,b.example.com,10.1.2.0/24');
+    assert.equal(deployment.spec.template.spec.hostAliases, undefined);
   });
 
   it('quantities: Docker sizes are binary units', () => {
@@ -217,15 +183,15 @@ describe('export --format kubernetes: the sandbox profile as a manifest set', ()
   });
 
   it('every template and setting combination validates against the Kubernetes schemas (kubernetes-models)', () => {
-    const cases: Array<[Record<string, string>, Record<string, string[]>?]> = [
-      [{}],
-      [{ TEMPLATE: 'ngrok', NGROK_AUTHTOKEN: NGROK_TOKEN }],
-      [{ TEMPLATE: 'pinggy', PINGGY_ACCESS_TOKEN: 'pinggyTok3n' }],
-      [{ MCP_EGRESS: 'api.example.com:443,10.0.0.0/8' }, { 'api.example.com': ['192.0.2.7'] }],
-      [{ MCP_EGRESS: 'open', MCP_ENV: 'K', K: 'v4lue', MCP_MEMORY: '1.5g', MCP_CPUS: '2' }],
+    const cases: Array<Record<string, string>> = [
+      {},
+      { TEMPLATE: 'ngrok', NGROK_AUTHTOKEN: NGROK_TOKEN },
+      { TEMPLATE: 'pinggy', PINGGY_ACCESS_TOKEN: 'pinggyTok3n' },
+      { MCP_EGRESS: 'api.example.com:443,10.0.0.0/8,[2001:db8::/32]:5432' },
+      { MCP_EGRESS: 'open', MCP_ENV: 'K', K: 'v4lue', MCP_MEMORY: '1.5g', MCP_CPUS: '2' },
     ];
-    for (const [raw, addresses] of cases) {
-      const instance = of(raw, addresses);
+    for (const raw of cases) {
+      const instance = of(raw);
       const objects = [...kubernetesObjects(instance), kubernetesSecret(instance)!];
       objects.forEach(assertValid);
       // The YAML reads back as the same objects, comments aside.

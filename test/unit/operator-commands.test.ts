@@ -12,6 +12,7 @@ import { connect } from '../../package_scripts/commands/connect.js';
 import { init } from '../../package_scripts/commands/init.js';
 import { applyAnswers, checkAnswer } from '../../package_scripts/init/env-init.js';
 import { logs } from '../../package_scripts/commands/logs.js';
+import { egressLearned } from '../../package_scripts/commands/egress-learned.js';
 import { status } from '../../package_scripts/commands/status.js';
 import { revoke } from '../../package_scripts/commands/revoke.js';
 import { stop } from '../../package_scripts/commands/stop.js';
@@ -274,6 +275,24 @@ describe('status, logs, stop --all and connect with a recording engine', () => {
     await logs(ctx, { name: 'known', follow: true, tail: '5' });
     assert.deepEqual(calls.at(-1), ['logs', '--follow', '--tail', '5', 'known']);
     await assert.rejects(logs(ctx, { name: 'known', tail: 'lots' }), /--tail must be a number of lines or all/);
+  });
+
+  it("egress-learned: reads the enforcer's line with docker exec and prints it canonical; an unknown name execs nothing; no learn file or a line the grammar refuses is a state error", async () => {
+    const line =
+      (stdout: string, exitCode = 0): Answer =>
+      (args) =>
+        args[0] === 'exec' ? { stdout, exitCode } : undefined;
+    const unknown = recordingContext(engineWith([{ name: 'known', port: 9001 }]));
+    await assert.rejects(egressLearned(unknown.ctx, { name: 'unknown' }), /No mcp-sandbox instance named unknown/);
+    assert.ok(!unknown.calls.some((c) => c[0] === 'exec'));
+    const learned = recordingContext(engineWith([{ name: 'known', port: 9001 }], line('MCP_EGRESS=API.example.com,b.example.com:443\n')));
+    await egressLearned(learned.ctx, { name: 'known' });
+    assert.deepEqual(learned.calls.at(-1), ['exec', 'known', 'cat', '/run/sandbox/egress/learned']);
+    assert.deepEqual(learned.messages, ['data: MCP_EGRESS=api.example.com,b.example.com:443']);
+    const notLearning = recordingContext(engineWith([{ name: 'known', port: 9001 }], line('', 1)));
+    await assert.rejects(egressLearned(notLearning.ctx, { name: 'known' }), /known records no egress: it does not run with MCP_EGRESS=learn/);
+    const bad = recordingContext(engineWith([{ name: 'known', port: 9001 }], line('MCP_EGRESS=*.com')));
+    await assert.rejects(egressLearned(bad.ctx, { name: 'known' }), /recorded egress line is not valid/);
   });
 
   it('revoke: the auth gateway revokes through docker exec as gateway; a missing instance or a bearer-only one is a state error', async () => {

@@ -18,7 +18,6 @@ import {
 import { StateError } from '../../package_scripts/errors.js';
 import { engineCheck } from '../../package_scripts/doctor/checks.js';
 import { dockerRunArgs, hardeningArgs } from '../../package_scripts/sandbox/docker-run.js';
-import { egressPolicy } from '../../package_scripts/sandbox/firewall.js';
 import { sandboxProfile } from '../../package_scripts/sandbox/profile.js';
 import { seccompProfile } from '../../package_scripts/sandbox/seccomp.js';
 import { resolveSettings, type Settings } from '../../package_scripts/settings/load.js';
@@ -42,7 +41,7 @@ function settings(raw: Record<string, string> = {}): Settings {
 /** The engine-independent profile of these settings. */
 function profile(raw: Record<string, string> = {}) {
   const s = settings(raw);
-  return sandboxProfile(s, instanceNames(s.NAME), { detached: true, egress: egressPolicy(s.MCP_EGRESS, {}) });
+  return sandboxProfile(s, instanceNames(s.NAME), { detached: true, egress: s.MCP_EGRESS });
 }
 
 /** `docker version --format '{{json .}}'` as Docker CLI 28 printed it against Podman 4.3.1's API (trimmed). */

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { instanceNames } from '../../package_scripts/docker/names.js';
 import { bindArgs, dockerRunArgs, mountField } from '../../package_scripts/sandbox/docker-run.js';
-import { egressPolicy } from '../../package_scripts/sandbox/firewall.js';
 import { sandboxProfile, type SandboxProfile } from '../../package_scripts/sandbox/profile.js';
 import { resolveSettings, type Settings } from '../../package_scripts/settings/load.js';
 import { repoRoot } from './project-fixture.js';
@@ -24,8 +23,8 @@ function settings(raw: Record<string, string> = {}): Settings {
   return resolveSettings({ ACCESS_TOKEN: TOKEN, ...raw }, join(envDir, '.env'), { hostEnv: { HOME: join(root, 'home') }, projectDir: repoRoot });
 }
 
-function profileOf(s: Settings, detached = true, addresses: Record<string, string[]> = {}): SandboxProfile {
-  return sandboxProfile(s, instanceNames(s.NAME), { detached, egress: egressPolicy(s.MCP_EGRESS, addresses) });
+function profileOf(s: Settings, detached = true): SandboxProfile {
+  return sandboxProfile(s, instanceNames(s.NAME), { detached, egress: s.MCP_EGRESS });
 }
 
 describe('the sandbox profile as data', () => {
@@ -98,10 +97,16 @@ describe('the sandbox profile as data', () => {
     assert.ok(!Object.keys(bearer.env).some((name) => name.startsWith('AUTH') || name.startsWith('OAUTH')), Object.keys(bearer.env).join(','));
   });
 
-  it('MCP_EGRESS reaches the profile as resolved rules, and the container env as the firewall form', () => {
-    const p = profileOf(settings({ MCP_EGRESS: 'api.github.com:443' }), true, { 'api.github.com': ['140.82.112.5'] });
-    assert.deepEqual(p.egress, { mode: 'allowlist', rules: [{ cidr: '140.82.112.5/32', port: 443 }], pinnedHosts: { 'api.github.com': ['140.82.112.5'] } });
-    assert.equal(p.env.MCP_EGRESS, '140.82.112.5/32:443');
+  it('MCP_EGRESS reaches the profile as parsed (nothing resolved on the host), and the container env in the canonical form', () => {
+    const p = profileOf(settings({ MCP_EGRESS: 'API.github.com:443, 10.1.2.0/24:5432' }));
+    assert.deepEqual(p.egress, {
+      mode: 'allowlist',
+      rules: [
+        { kind: 'name', name: 'api.github.com', wildcard: false, ports: [443] },
+        { kind: 'network', family: 4, address: '10.1.2.0', prefix: 24, port: 5432 },
+      ],
+    });
+    assert.equal(p.env.MCP_EGRESS, 'api.github.com:443,10.1.2.0/24:5432');
   });
 });
 

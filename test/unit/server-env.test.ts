@@ -12,7 +12,6 @@ import { after, describe, it } from 'node:test';
 import type { DockerCallOptions, DockerEngine, DockerResult } from '../../package_scripts/docker/engine.js';
 import { removeServerEnv, writeServerEnv } from '../../package_scripts/instance/server-env.js';
 import { sandboxProfile } from '../../package_scripts/sandbox/profile.js';
-import { egressPolicy } from '../../package_scripts/sandbox/firewall.js';
 import { SERVER_ENV_FILE, serverEnvText, serverEnvWriterArgs } from '../../package_scripts/sandbox/server-env.js';
 import { instanceNames } from '../../package_scripts/docker/names.js';
 import { resolveSettings } from '../../package_scripts/settings/load.js';
@@ -30,7 +29,7 @@ const AWKWARD = { BARS_VAR: 'line one\nline "two" $HOME \\ \'x\'\n', EMPTY: '', 
 
 function profileWith(env: Record<string, string>) {
   const settings = resolveSettings({ ACCESS_TOKEN: TOKEN, ...env }, join(root, '.env'), { hostEnv: { HOME: join(root, 'home') }, projectDir: project });
-  return sandboxProfile(settings, instanceNames(settings.NAME), { detached: true, egress: egressPolicy(settings.MCP_EGRESS, {}) });
+  return sandboxProfile(settings, instanceNames(settings.NAME), { detached: true, egress: settings.MCP_EGRESS });
 }
 
 function recordingEngine(existing: readonly string[] = []) {

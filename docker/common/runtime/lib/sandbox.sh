@@ -75,6 +75,22 @@ run_as() {
     --inh-caps=-all --bounding-set=-all --no-new-privs -- "$@"
 }
 
+# Wait until FILE exists, polling every 0.1 s up to TRIES times; fail at once
+# when PID (the process that writes it) has exited. Read from /proc: root here
+# has no CAP_KILL, so kill -0 cannot ask about another user's process.
+wait_for_file() {
+  local file="$1" pid="$2" tries="$3" stat
+  while [ "$tries" -gt 0 ]; do
+    [ -e "$file" ] && return 0
+    stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
+    stat="${stat##*) }"
+    [ "${stat%% *}" != Z ] || return 1
+    sleep 0.1
+    tries=$((tries - 1))
+  done
+  return 1
+}
+
 # The session gateway, which enforces the tool policy and starts the MCP
 # servers: it reads only MCP_KEEP_ENV and the names in MCP_ENV; no gateway secret
 # is ever among them. It runs as "warden", not as the servers' "mcp", holding
