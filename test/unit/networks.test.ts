@@ -12,7 +12,6 @@ import { start } from '../../package_scripts/commands/start.js';
 import { instanceNames } from '../../package_scripts/docker/names.js';
 import { StateError, UsageError } from '../../package_scripts/errors.js';
 import { launchSteps } from '../../package_scripts/sandbox/docker-run.js';
-import { egressPolicy } from '../../package_scripts/sandbox/firewall.js';
 import { sandboxProfile } from '../../package_scripts/sandbox/profile.js';
 import { loadSettings } from '../../package_scripts/settings/load.js';
 import { networksIssue, parseNetworks } from '../../package_scripts/settings/networks.js';
@@ -31,7 +30,7 @@ function instance(networks: string) {
 function profileFor(networks: string, detached = true) {
   const { dir, envFile } = instance(networks);
   const settings = loadSettings(envFile, { hostEnv: { HOME: dir }, projectDir: repoRoot });
-  return sandboxProfile(settings, instanceNames(settings.NAME), { detached, egress: egressPolicy(settings.MCP_EGRESS, {}) });
+  return sandboxProfile(settings, instanceNames(settings.NAME), { detached, egress: settings.MCP_EGRESS });
 }
 
 describe('MCP_NETWORKS: the setting', () => {
