@@ -4,6 +4,7 @@ import { dockerContextIssue, dockerHostIssue } from './engine-address.js';
 import { parseEgressSetting, type EgressSetting } from './egress.js';
 import { supergatewayArgsIssue } from './supergateway.js';
 import { dataPathIssue } from './data.js';
+import { packageListIssue } from './debian-packages.js';
 import { DEFAULT_TEMPLATE, findTemplate, templateNames, templateSettingNames } from '../templates/registry.js';
 import { AUTH_SETTINGS } from '../templates/template.js';
 
@@ -212,6 +213,9 @@ export const buildSettingsSchema = z.object({
   MCP_MOUNTS: z.string().default(''),
   // The server's persistent folder (a named volume), checked in data.ts; empty: none.
   MCP_DATA: checkedBy(dataPathIssue),
+  // Debian packages the owner names (debian-packages.ts): in the image, or in the install stage only (a compiler for node-gyp).
+  MCP_SYSTEM_PACKAGES: checkedBy((v) => packageListIssue('MCP_SYSTEM_PACKAGES', v)),
+  MCP_BUILD_PACKAGES: checkedBy((v) => packageListIssue('MCP_BUILD_PACKAGES', v)),
   // A path, checked in seccomp-file.ts; empty means the shipped profiles/seccomp.json.
   MCP_SECCOMP_PROFILE: z.string().default(''),
   AUTH: z
