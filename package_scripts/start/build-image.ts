@@ -1,5 +1,7 @@
 import type { CommandContext } from '../context.js';
 import { buildArgs, readSystemPackagesArgs } from '../docker/argv.js';
+import { diagnoseBuildFailure, outputTail } from '../docker/build-failure.js';
+import { DockerError } from '../errors.js';
 import { stageBuildContext } from '../docker/context.js';
 import { engineEndpoint, formatCommand } from '../docker/engine.js';
 import { instanceNames } from '../docker/names.js';
@@ -49,7 +51,16 @@ export async function buildImage(ctx: CommandContext, settings: Settings, option
     // The build's output carries the server's own text (its install scripts, a failing install's log): rendered
     // like the server's log, so it cannot steer the terminal (terminal-text.ts), without the colours Docker's
     // classic builder puts around a step's stderr. Piped, BuildKit prints plain progress.
-    await docker.run(args, { inherit: true, untrustedOutput: true, dropColours: true });
+    const tail = outputTail();
+    try {
+      await docker.run(args, { inherit: true, untrustedOutput: true, dropColours: true, onOutput: tail.push });
+    } catch (error) {
+      // The last lines name the cause found in the output, and its fix.
+      const found = error instanceof DockerError ? diagnoseBuildFailure(tail.text()) : undefined;
+      if (!found) throw error;
+      const failed = error as DockerError;
+      throw new DockerError(`${failed.message}: ${found.cause}`, failed.command, failed.detail, `Fix: ${found.fix}`);
+    }
     if (settings.MCP_SYSTEM_PACKAGES) {
       // Printed even when the step came from the cache (then the build printed nothing): what this image holds.
       const record = await docker.run(readSystemPackagesArgs(names.image), { allowFailure: true });
