@@ -51,16 +51,14 @@ COPY docker/common/egress-gateway/src/ /opt/egress-gateway/src/
 # into /opt/mcp-server, the only folder that user may write. Install scripts
 # run here (MCP_INSTALL_SCRIPTS=false skips them); whatever else they change in
 # this stage is discarded with it. Python servers (SERVER_RUNTIME=python) get
-# Debian's Python with venv, setuptools and wheel here, to build offline.
+# Debian's Python with venv, setuptools and wheel here, to build offline, and
+# MCP_BUILD_PACKAGES (e.g. python3,make,g++ for node-gyp) are installed here
+# only: the compiler never reaches the image.
 FROM ${BASE_IMAGE} AS server
 ARG SERVER_RUNTIME=node
-RUN if [ "$SERVER_RUNTIME" = python ]; then \
-      apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        ca-certificates python3 python3-venv python3-setuptools python3-wheel \
-      && rm -rf /var/lib/apt/lists/*; \
-    fi \
- && useradd --no-log-init --uid 10003 --user-group --create-home --home-dir /home/builder --shell /usr/sbin/nologin builder \
- && install -d -o builder -g builder -m 0755 /opt/mcp-server
+ARG MCP_BUILD_PACKAGES=
+COPY docker/common/build/package-names docker/common/build/setup-install-stage /build/setup/
+RUN /build/setup/setup-install-stage "$SERVER_RUNTIME" "$MCP_BUILD_PACKAGES"
 COPY build-extra/ca/ /build/ca/
 COPY docker/common/build/server/plan.cjs docker/common/build/server/installer.mjs docker/common/build/server/install.mjs /build/bin/
 # MCP_SERVER is npm:NAME[@VERSION], pypi:REQUIREMENT, or npm:./FILE.tgz,
@@ -85,11 +83,14 @@ FROM ${BASE_IMAGE}
 ARG TEMPLATE=nginx
 
 # Operating system: tini, iptables and two unprivileged users for every
-# template, plus the template's own packages, and Python's interpreter for
-# Python servers only; no setuid or setgid file is left.
+# template, plus the template's own packages, Python's interpreter for
+# Python servers only, and the owner's MCP_SYSTEM_PACKAGES (their versions are
+# printed and kept in /opt/sandbox/build/system-packages); no setuid or setgid
+# file is left.
 ARG SERVER_RUNTIME=node
-COPY docker/common/build/setup-os docker/${TEMPLATE}/packages /opt/sandbox/build/
-RUN /opt/sandbox/build/setup-os /opt/sandbox/build/packages "$SERVER_RUNTIME"
+ARG MCP_SYSTEM_PACKAGES=
+COPY docker/common/build/setup-os docker/common/build/package-names docker/${TEMPLATE}/packages /opt/sandbox/build/
+RUN /opt/sandbox/build/setup-os /opt/sandbox/build/packages "$SERVER_RUNTIME" "$MCP_SYSTEM_PACKAGES"
 
 # A CA bundle for networks that inspect TLS (EXTRA_CA_CERT). Public data; the
 # folder holds only a README when no bundle is given.

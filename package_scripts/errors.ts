@@ -42,8 +42,9 @@ export class DockerError extends ReportedError {
     message: string,
     readonly command: string,
     readonly detail?: string,
+    hint?: string,
   ) {
-    super(message);
+    super(message, hint);
     this.name = 'DockerError';
   }
 }

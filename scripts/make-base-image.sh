@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Build node:<major>-bookworm-slim locally when it is absent and no registry can
 # provide it (air-gapped machines, this project's CI). The result is a minimal
-# Debian bookworm root with the official Node.js binary and npm, imported under
-# the same tag the Dockerfiles expect, so nothing else has to change.
+# Debian bookworm root with the official Node.js binary, its headers (for
+# node-gyp, offline: scripts/add-node-headers.sh) and npm, imported under the
+# same tag the Dockerfiles expect, so nothing else has to change. A local image
+# made before it carried the headers gets them added.
 #
 #   scripts/make-base-image.sh [NODE_MAJOR]     (default 22)
 set -euo pipefail
@@ -12,7 +14,7 @@ tag="node:${node_major}-bookworm-slim"
 
 if docker image inspect "$tag" >/dev/null 2>&1; then
   echo "$tag is present."
-  exit 0
+  exec "$(dirname "$0")/add-node-headers.sh" "$tag" "$tag"
 fi
 if timeout 60 docker pull "$tag" >/dev/null 2>&1; then
   echo "$tag pulled."
@@ -41,6 +43,9 @@ case "$(uname -m)" in
 esac
 (cd "$work" && npm pack --silent "${node_pkg}@${node_major}" >/dev/null && mkdir node && tar -xzf "${node_pkg}"-*.tgz -C node)
 install -m 0755 "$work/node/package/bin/node" "$root/usr/local/bin/node"
+# Its headers, from the same package (so of the same version): node-gyp needs no download.
+mkdir -p "$root/usr/local/include"
+cp -R "$work/node/package/include/node" "$root/usr/local/include/node"
 
 (cd "$work" && npm pack --silent "npm@10" >/dev/null && mkdir npm && tar -xzf npm-*.tgz -C npm)
 mkdir -p "$root/usr/local/lib/node_modules"

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Settings } from '../settings/load.js';
 import { LABEL_INSTANCE, LABEL_TEMPLATE, type InstanceNames } from './names.js';
 import { IMAGE_HEALTHCHECK } from './healthcheck.js';
+import { packageNames } from '../settings/debian-packages.js';
 
 /**
  * Pure builders of docker argv. Arguments are always separate array elements
@@ -19,6 +20,10 @@ export interface BuildOptions {
 
 export function buildArgs(settings: Settings, names: InstanceNames, options: BuildOptions): string[] {
   const buildArg = (name: string, value: string) => ['--build-arg', `${name}=${value}`];
+  const packageArg = (name: string, value: string | undefined) => {
+    const list = packageNames(value ?? '').join(',');
+    return list ? buildArg(name, list) : [];
+  };
   return [
     'build',
     '--force-rm',
@@ -35,12 +40,28 @@ export function buildArgs(settings: Settings, names: InstanceNames, options: Bui
     ...buildArg('MCP_SERVER', options.serverSpec),
     ...buildArg('MCP_SERVER_BIN', settings.MCP_SERVER_BIN),
     ...buildArg('MCP_INSTALL_SCRIPTS', settings.MCP_INSTALL_SCRIPTS),
+    // Only when set, so that an image that names none keeps its cache and gets none.
+    ...packageArg('MCP_SYSTEM_PACKAGES', settings.MCP_SYSTEM_PACKAGES),
+    ...packageArg('MCP_BUILD_PACKAGES', settings.MCP_BUILD_PACKAGES),
     // Only when set: their values are kept in the (thrown-away) server stage's history.
     ...(settings.PIP_INDEX_URL ? buildArg('PIP_INDEX_URL', settings.PIP_INDEX_URL) : []),
     ...(settings.PIP_EXTRA_INDEX_URL ? buildArg('PIP_EXTRA_INDEX_URL', settings.PIP_EXTRA_INDEX_URL) : []),
     options.contextDir,
   ];
 }
+
+/** Where setup-os keeps MCP_SYSTEM_PACKAGES' NAME=VERSION lines in the image: the build's record. */
+export const SYSTEM_PACKAGES_RECORD = '/opt/sandbox/build/system-packages';
+/** The record read from the image just built, without its entrypoint, network or root. */
+export const readSystemPackagesArgs = (image: string) => [
+  'run',
+  '--rm',
+  ...['--network', 'none'],
+  ...['--user', '65534:65534'],
+  ...['--entrypoint', 'cat'],
+  image,
+  SYSTEM_PACKAGES_RECORD,
+];
 
 /** Docker names a container "/NAME" in this filter, Podman "NAME": the optional slash matches both, and only NAME. */
 export const findContainerArgs = (name: string) => ['ps', '--all', '--quiet', '--filter', `name=^/?${name}$`];

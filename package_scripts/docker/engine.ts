@@ -30,6 +30,8 @@ export interface DockerCallOptions {
   untrustedOutput?: boolean;
   /** With untrustedOutput: colour changes are removed (a build's output, which Docker's classic builder colours). */
   dropColours?: boolean;
+  /** With untrustedOutput: also handed every chunk of the output as text (a build keeps its tail to explain a failure). */
+  onOutput?: (text: string) => void;
   /** Resolve with the exit code instead of throwing (for probes such as "does it exist"). */
   allowFailure?: boolean;
   /** Text for the command's stdin (a secret file's content, which must never be on a command line). */
@@ -114,7 +116,10 @@ export function createDockerEngine(secrets: readonly string[] = [], selection: E
         [child.stderr, process.stderr],
       ] as const) {
         const stream = visibleStream((text) => to.write(text), { dropColours: options.dropColours ?? false });
-        from?.on('data', (chunk: Buffer) => stream.push(chunk));
+        from?.on('data', (chunk: Buffer) => {
+          stream.push(chunk);
+          options.onOutput?.(chunk.toString('utf8'));
+        });
         from?.on('end', () => stream.end());
       }
     }

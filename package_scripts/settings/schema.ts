@@ -6,6 +6,7 @@ import { supergatewayArgsIssue } from './supergateway.js';
 import { dataPathIssue } from './data.js';
 import { networksIssue } from './networks.js';
 import { parseToolList } from './tools.js';
+import { packageListIssue } from './debian-packages.js';
 import { DEFAULT_TEMPLATE, findTemplate, templateNames, templateSettingNames } from '../templates/registry.js';
 import { AUTH_SETTINGS } from '../templates/template.js';
 
@@ -219,6 +220,9 @@ export const buildSettingsSchema = z.object({
   MCP_DATA: checkedBy(dataPathIssue),
   // Existing engine networks to join beside the instance's own, checked in networks.ts; empty: none.
   MCP_NETWORKS: checkedBy(networksIssue),
+  // Debian packages the owner names (debian-packages.ts): in the image, or in the install stage only (a compiler for node-gyp).
+  MCP_SYSTEM_PACKAGES: checkedBy((v) => packageListIssue('MCP_SYSTEM_PACKAGES', v)),
+  MCP_BUILD_PACKAGES: checkedBy((v) => packageListIssue('MCP_BUILD_PACKAGES', v)),
   // A path, checked in seccomp-file.ts; empty means the shipped profiles/seccomp.json.
   MCP_SECCOMP_PROFILE: z.string().default(''),
   AUTH: z

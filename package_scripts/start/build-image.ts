@@ -1,5 +1,7 @@
 import type { CommandContext } from '../context.js';
-import { buildArgs } from '../docker/argv.js';
+import { buildArgs, readSystemPackagesArgs } from '../docker/argv.js';
+import { diagnoseBuildFailure, outputTail } from '../docker/build-failure.js';
+import { DockerError } from '../errors.js';
 import { stageBuildContext } from '../docker/context.js';
 import { engineEndpoint, formatCommand } from '../docker/engine.js';
 import { instanceNames } from '../docker/names.js';
@@ -14,6 +16,9 @@ export interface BuildImageOptions extends EngineOptions {
   platform?: string | undefined;
   dryRun: boolean;
 }
+
+/** A line of the record: Debian's NAME[:ARCH]=VERSION, and nothing else is shown. */
+const PACKAGE_VERSION = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9]+)?=[A-Za-z0-9.+~:-]+$/;
 
 /** docker build of the template with the server inside, from a staged context that holds no secret (docker/context.ts). */
 export async function buildImage(ctx: CommandContext, settings: Settings, options: BuildImageOptions): Promise<void> {
@@ -46,7 +51,22 @@ export async function buildImage(ctx: CommandContext, settings: Settings, option
     // The build's output carries the server's own text (its install scripts, a failing install's log): rendered
     // like the server's log, so it cannot steer the terminal (terminal-text.ts), without the colours Docker's
     // classic builder puts around a step's stderr. Piped, BuildKit prints plain progress.
-    await docker.run(args, { inherit: true, untrustedOutput: true, dropColours: true });
+    const tail = outputTail();
+    try {
+      await docker.run(args, { inherit: true, untrustedOutput: true, dropColours: true, onOutput: tail.push });
+    } catch (error) {
+      // The last lines name the cause found in the output, and its fix.
+      const found = error instanceof DockerError ? diagnoseBuildFailure(tail.text()) : undefined;
+      if (!found) throw error;
+      const failed = error as DockerError;
+      throw new DockerError(`${failed.message}: ${found.cause}`, failed.command, failed.detail, `Fix: ${found.fix}`);
+    }
+    if (settings.MCP_SYSTEM_PACKAGES) {
+      // Printed even when the step came from the cache (then the build printed nothing): what this image holds.
+      const record = await docker.run(readSystemPackagesArgs(names.image), { allowFailure: true });
+      const versions = record.stdout.split('\n').filter((line) => PACKAGE_VERSION.test(line));
+      ctx.out.info(`MCP_SYSTEM_PACKAGES in ${names.image}: ${versions.length > 0 ? versions.join(', ') : 'no record found'}`);
+    }
     ctx.out.success(`Built ${names.image}. Next: npm run start -- -d`);
   } finally {
     staged.dispose();

@@ -9,6 +9,7 @@ import { tunnelUrl } from '../instance/endpoint.js';
 import { npmRun } from '../instance/env-file.js';
 import type { ProbeOutcome } from '../mcp-probe.js';
 import { probeEndpoint, probeInside, serverFailure } from '../instance/readiness.js';
+import { explainServerFailure } from '../instance/server-error.js';
 import type { ConnectionInfo } from './start-report.js';
 
 /**
@@ -52,7 +53,10 @@ export async function waitUntilHealthy(
       const probe = await docker.run(healthcheckArgs(name), { allowFailure: true });
       if (probe.exitCode === 0) return;
       const failed = serverFailure(`${probe.stdout}\n${probe.stderr}`);
-      if (failed) throw notServing(ctx, settings, `${name} runs, but its MCP server failed: ${failed.reason}`, failed.serverLines);
+      if (failed) {
+        const lines = await explainServerFailure(docker, name, failed.serverLines);
+        throw notServing(ctx, settings, `${name} runs, but its MCP server failed: ${failed.reason}`, lines);
+      }
       ctx.out.waiting(`Waiting for ${name} to become healthy`, (Date.now() - started) / 1000);
       await sleep(POLL_MS);
     }
@@ -111,7 +115,8 @@ export async function waitUntilServed(
   }
   if (!outcome.ok) {
     const where = outcome.path === 'endpoint' ? info.url : `${name}'s internal endpoint`;
-    throw notServing(ctx, settings, `${name} runs, but an MCP client is not served at ${where}: ${outcome.error}`, outcome.serverLines);
+    const lines = await explainServerFailure(docker, name, outcome.serverLines);
+    throw notServing(ctx, settings, `${name} runs, but an MCP client is not served at ${where}: ${outcome.error}`, lines);
   }
   return outcome;
 }

@@ -560,6 +560,21 @@ const BAD_CASES: BadCase[] = [
     envFileName: 'missing/.env',
     expect: (dir) => [`The env file ${join(dir, 'missing', '.env')} does not exist`, 'npm run up'],
   },
+  {
+    name: 'build: MCP_SYSTEM_PACKAGES with an apt option',
+    command: 'build',
+    env: `${OK}MCP_SYSTEM_PACKAGES=chromium,-o=APT::Get::AllowUnauthenticated=1\n`,
+    expect: [
+      'MCP_SYSTEM_PACKAGES must be a comma-separated list of Debian package names such as chromium,procps',
+      "'-o=APT::Get::AllowUnauthenticated=1' is not one",
+    ],
+  },
+  {
+    name: 'build: MCP_BUILD_PACKAGES with a version pin',
+    command: 'build',
+    env: `${OK}MCP_BUILD_PACKAGES=g++=4:12.2.0-3\n`,
+    expect: ['MCP_BUILD_PACKAGES must be a comma-separated list of Debian package names such as python3,make,g++', "'g++=4:12.2.0-3' is not one"],
+  },
   { name: 'build: --tag with a space', command: 'build', env: OK, extraArgs: ['--tag', 'bad tag'], expect: ['--tag must be a Docker tag'] },
   { name: 'build: bad --platform', command: 'build', env: OK, extraArgs: ['--platform', 'arm64'], expect: ['--platform must look like linux/amd64'] },
 ];

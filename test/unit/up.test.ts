@@ -183,7 +183,10 @@ describe('up (with a recording docker engine)', () => {
     const runCall = calls.find((c) => c.args[0] === 'run')!;
     assert.equal(runCall.options.env?.ACCESS_TOKEN, token);
     // The build's output is the server's install scripts' too: streamed with control characters made visible.
-    assert.deepEqual(calls.find((c) => c.args[0] === 'build')!.options, { inherit: true, untrustedOutput: true, dropColours: true });
+    // Its tail is kept too (onOutput), to name the cause of a failed build (docker/build-failure.ts).
+    const { onOutput, ...buildOptions } = calls.find((c) => c.args[0] === 'build')!.options;
+    assert.deepEqual(buildOptions, { inherit: true, untrustedOutput: true, dropColours: true });
+    assert.equal(typeof onOutput, 'function');
     assert.ok(runCall.args.includes('--detach'));
     assert.ok(
       secretsSeen.every((s) => s.includes(token)),

@@ -10,9 +10,9 @@
 // nothing of the sandbox runtime and "builder" can write only this tree; the
 // final stage takes the tree alone, owned by root (see seal).
 import { existsSync } from 'node:fs';
-import { InstallError, PREFIX, carryOut, linkServer, npmExecutables, pythonExecutables, requestedServer, stepsFor } from './installer.mjs';
+import { InstallError, PREFIX, carryOut, linkServer, nodeHeadersEnv, npmExecutables, pythonExecutables, requestedServer, stepsFor } from './installer.mjs';
 
-const env = process.env;
+const env = { ...process.env, ...nodeHeadersEnv() };
 try {
   if (process.getuid?.() === 0) throw new InstallError('refusing to install the MCP server as root');
   const request = requestedServer(env);

@@ -78,6 +78,17 @@ export function stepsFor({ server, scripts }, { env, prefix = PREFIX, caFile = '
 }
 
 /**
+ * node-gyp builds against the base image's own Node headers, with no download
+ * (scripts/make-base-image.sh ships them; the official images have them too):
+ * npm hands npm_config_nodedir to node-gyp. Without them node-gyp downloads as before.
+ * @param {string} [root] stands for / in the fast tests
+ * @returns {Record<string, string>}
+ */
+export function nodeHeadersEnv(root = '') {
+  return existsSync(join(root, '/usr/local/include/node/common.gypi')) ? { npm_config_nodedir: '/usr/local' } : {};
+}
+
+/**
  * The one file a `DIR/*SUFFIX` pattern names (the wheel a source build made).
  * @param {string} pattern
  */
