@@ -69,9 +69,11 @@ describe(onEngine('MCP_NETWORKS: a database on another network'), { timeout: 1_2
     });
     instance = await createInstance('mcps-e2e-networks', {
       MCP_SERVER: POSTGRES_SERVER,
-      MCP_SERVER_ARGS: `postgresql://postgres@${address}:5432/postgres`,
+      // By name: the container's resolver answers it on the joined network, and 5432 is
+      // db's own port in MCP_EGRESS, so PostgreSQL's protocol (no TLS name, no Host) goes to it.
+      MCP_SERVER_ARGS: `postgresql://postgres@${DATABASE}:5432/postgres`,
       MCP_NETWORKS: NETWORK,
-      MCP_EGRESS: `${address}:5432`,
+      MCP_EGRESS: `${DATABASE}:5432`,
     });
     const builtInstance = await cli(['build', '--env-file', instance.envFile]);
     assert.equal(builtInstance.exitCode, 0, builtInstance.all);
@@ -93,6 +95,15 @@ describe(onEngine('MCP_NETWORKS: a database on another network'), { timeout: 1_2
     assert.match(answer.text, new RegExp(GREETING));
   });
 
+  test('by address instead of name: the same query (an address rule is let through by the firewall, not the enforcer)', async () => {
+    setEnv(instance, { MCP_SERVER_ARGS: `postgresql://postgres@${address}:5432/postgres`, MCP_EGRESS: `${address}:5432` });
+    const started = await cli(['start', '-d', '--env-file', instance.envFile]);
+    assert.equal(started.exitCode, 0, started.all);
+    const answer = await query(instance, `SELECT '${GREETING}' AS greeting`);
+    assert.match(answer.text, new RegExp(GREETING), answer.text);
+    setEnv(instance, { MCP_SERVER_ARGS: `postgresql://postgres@${DATABASE}:5432/postgres`, MCP_EGRESS: `${DATABASE}:5432` });
+  });
+
   test('a join undone by hand is made again by the next start', async () => {
     assert.equal((await docker(['network', 'disconnect', NETWORK, instance.name])).exitCode, 0);
     const started = await cli(['start', '-d', '--env-file', instance.envFile]);
@@ -102,7 +113,7 @@ describe(onEngine('MCP_NETWORKS: a database on another network'), { timeout: 1_2
   });
 
   test('joined but not allowed: the firewall refuses the database', async () => {
-    setEnv(instance, { MCP_EGRESS: `${address}:5433` });
+    setEnv(instance, { MCP_EGRESS: `${DATABASE}:5433` });
     const started = await cli(['start', '-d', '--env-file', instance.envFile]);
     assert.equal(started.exitCode, 0, started.all);
     const answer = await query(instance, 'SELECT 1');
@@ -112,7 +123,7 @@ describe(onEngine('MCP_NETWORKS: a database on another network'), { timeout: 1_2
   });
 
   test('a network that does not exist: start stops with the fix, and the running instance is left as it was', async () => {
-    setEnv(instance, { MCP_EGRESS: `${address}:5432` });
+    setEnv(instance, { MCP_EGRESS: `${DATABASE}:5432` });
     const before = (await docker(['inspect', '--format', '{{.Id}}', instance.name])).stdout.trim();
     setEnv(instance, { MCP_NETWORKS: 'mcps-e2e-no-such-net' });
     const refused = await cli(['start', '-d', '--env-file', instance.envFile]);

@@ -39,6 +39,7 @@ export const grammar = createRequire(import.meta.url)(join(egressSourceDir, 'gra
   allowsName: (rules: readonly EgressRule[], name: string) => boolean;
   allowsAddress: (rules: readonly EgressRule[], ip: string, port: number) => boolean;
   namePorts: (rules: readonly EgressRule[]) => number[];
+  portOwner: (rules: readonly EgressRule[], port: number) => string | undefined;
 };
 
 /** The rules of an allowlist, or a failed assertion naming the value. */

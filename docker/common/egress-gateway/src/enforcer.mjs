@@ -12,7 +12,7 @@ import { startProxy } from './proxy.mjs';
 import { createRefusalLog } from './refusal-log.mjs';
 import { upstreamResolver } from './resolve.mjs';
 
-const { DEFAULT_NAME_PORTS, allows, allowsName, namePorts, parseEgress } = grammar;
+const { DEFAULT_NAME_PORTS, allows, allowsName, namePorts, parseEgress, portOwner } = grammar;
 
 /** The first listen port; destination ports are numbered from it in ascending order. */
 export const LISTEN_BASE = 15001;
@@ -84,6 +84,7 @@ export async function startEnforcer({
     hosts.flatMap((host) => redirects.map(({ destinationPort, listenPort }) => ({ destinationPort, listenPort: listenBase === 0 ? 0 : listenPort, host }))),
     {
       allows: learn ? () => true : (name, port) => allows(rules, name, port),
+      owner: (port) => (learn ? undefined : portOwner(rules, port)),
       resolve: upstreamResolver(upstream),
       onEvent,
       ...proxyOptions,

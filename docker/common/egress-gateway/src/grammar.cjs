@@ -269,4 +269,21 @@ function namePorts(rules) {
   return [...new Set(rules.flatMap((rule) => (rule.kind === 'name' ? rule.ports : [])))].sort((a, b) => a - b);
 }
 
-module.exports = { DEFAULT_NAME_PORTS, SYNTAX, parseEgress, formatEgress, formatRule, canonicalName, allows, allowsName, allowsAddress, namePorts };
+/**
+ * The one name a port belongs to, or undefined. A port is a name's own when
+ * exactly one rule covers it and that rule is an exact name (`db:5432`, not
+ * `*.example.com:5432`, not two names on 443). On such a port a protocol that
+ * carries no name (PostgreSQL, MySQL, Redis, SMTP: anything but TLS and HTTP)
+ * can still be sent somewhere only the owner allowed: to that name, resolved
+ * now. TLS and HTTP on it are checked on their own name as everywhere.
+ * @param {readonly EgressRule[]} rules
+ * @param {number} port
+ * @returns {string | undefined}
+ */
+function portOwner(rules, port) {
+  const covering = rules.filter((rule) => rule.kind === 'name' && rule.ports.includes(port));
+  const [only] = covering;
+  return covering.length === 1 && only && only.kind === 'name' && !only.wildcard ? only.name : undefined;
+}
+
+module.exports = { DEFAULT_NAME_PORTS, SYNTAX, parseEgress, formatEgress, formatRule, canonicalName, allows, allowsName, allowsAddress, namePorts, portOwner };

@@ -14,7 +14,7 @@
 // deadline on both sides once piped.
 import net from 'node:net';
 import { MAX_BUFFERED_BYTES, readClientHello } from './client-hello.mjs';
-import { readHttpHost } from './http-host.mjs';
+import { looksLikeHttp, readHttpHost } from './http-host.mjs';
 import { isForbiddenUpstream } from './upstream-guard.mjs';
 
 /**
@@ -23,6 +23,8 @@ import { isForbiddenUpstream } from './upstream-guard.mjs';
  * @typedef {(name: string) => Promise<string[]>} Resolve  addresses for a name, now
  * @typedef {{
  *   allows: (name: string, port: number) => boolean,
+ *   owner?: (port: number) => string | undefined,
+ *   ownerSilenceMs?: number,
  *   resolve: Resolve,
  *   onEvent?: (event: ProxyEvent) => void,
  *   maxConnections?: number,
@@ -35,7 +37,18 @@ import { isForbiddenUpstream } from './upstream-guard.mjs';
  *   listenPort 0 takes a free port (tests); the bound port is in `ports` of the result.
  */
 
-export const DEFAULTS = Object.freeze({ maxConnections: 512, handshakeTimeoutMs: 10_000, connectTimeoutMs: 10_000, idleTimeoutMs: 15 * 60_000 });
+// ownerSilenceMs: on a port one name owns (grammar.cjs, portOwner), a client that
+// sends nothing this long is taken to wait for the server to speak first (MySQL,
+// SMTP) and is connected to the owner. TLS and HTTP clients speak at once.
+export const DEFAULTS = Object.freeze({
+  maxConnections: 512,
+  handshakeTimeoutMs: 10_000,
+  connectTimeoutMs: 10_000,
+  idleTimeoutMs: 15 * 60_000,
+  ownerSilenceMs: 300,
+  /** @type {(port: number) => string | undefined} */
+  owner: () => undefined,
+});
 
 /**
  * Opens one listener per destination port.
@@ -97,10 +110,28 @@ function handle(client, port, settings, open) {
     if (done) return;
     done = true;
     clearTimeout(deadline);
+    clearTimeout(silence);
     settings.onEvent({ type: 'refused', ...(name === undefined ? {} : { name }), port, reason });
     client.resetAndDestroy();
   };
   const deadline = setTimeout(() => refuse('no TLS server name or HTTP Host in time'), settings.handshakeTimeoutMs);
+  // A port one name owns also carries protocols that name nothing: to that name only.
+  const owner = settings.owner(port);
+  /** @param {Buffer} replay */
+  const toOwner = (replay) => {
+    if (done || named || owner === undefined) return;
+    clearTimeout(silence);
+    client.off('data', onData);
+    client.pause();
+    named = true;
+    void forward(client, owner, port, replay, settings, open, refuse).then((ok) => {
+      if (ok) {
+        done = true;
+        clearTimeout(deadline);
+      }
+    });
+  };
+  const silence = owner === undefined ? undefined : setTimeout(() => toOwner(Buffer.alloc(0)), settings.ownerSilenceMs);
   client.on('error', () => refuse('client error'));
   // A FIN after the name is a half-close (HTTP/1.0 style): passed on once piped.
   client.on('end', () => (named ? undefined : refuse('closed before sending a name')));
@@ -109,6 +140,8 @@ function handle(client, port, settings, open) {
     chunks.push(chunk);
     size += chunk.length;
     const bytes = Buffer.concat(chunks, size);
+    if (owner !== undefined && bytes[0] !== 0x16 && !looksLikeHttp(bytes)) return toOwner(bytes);
+    clearTimeout(silence);
     const read = bytes[0] === 0x16 ? readClientHello(bytes) : readHttpHost(bytes);
     if (read.status === 'more') {
       if (size >= MAX_BUFFERED_BYTES) refuse('too many bytes without a name');
