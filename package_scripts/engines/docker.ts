@@ -9,5 +9,7 @@ export const dockerEngine: EngineDescriptor = {
   seccomp: 'per-container',
   extraTmpfsArgs: [],
   extraLimitArgs: [],
+  // Docker 20.10 and later resolve host-gateway to the host's address on the default bridge.
+  hostAliasArgs: ['--add-host', 'host.docker.internal:host-gateway'],
   rootlessCannotPublishPrivileged: false,
 };

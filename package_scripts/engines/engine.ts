@@ -26,6 +26,13 @@ export interface EngineDescriptor {
   readonly extraTmpfsArgs: readonly string[];
   /** Limits it needs bounded beside the profile's, because it raises them otherwise. */
   readonly extraLimitArgs: readonly string[];
+  /**
+   * What names the host machine inside the container, so that a database on the host is
+   * `host.docker.internal` in the server's URL and in MCP_EGRESS (the egress enforcer reads it
+   * from /etc/hosts: docker/common/egress-gateway/src/host-aliases.mjs). Joining a name reaches
+   * nothing by itself: MCP_EGRESS decides.
+   */
+  readonly hostAliasArgs: readonly string[];
   /** Rootless, it cannot publish a port below 1024 (doctor warns before start fails). */
   readonly rootlessCannotPublishPrivileged: boolean;
 }

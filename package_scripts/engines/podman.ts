@@ -18,5 +18,8 @@ export const podmanEngine: EngineDescriptor = {
   // connections per worker), and refused where root lacks CAP_SYS_RESOURCE (Podman inside a
   // container or a locked-down VM). Both are bounded; --pids-limit stays the real bound on processes.
   extraLimitArgs: ['--ulimit', 'nofile=8192:8192', '--ulimit', 'nproc=16384:16384'],
+  // Podman writes host.containers.internal into every container's /etc/hosts itself; 4.3 refuses
+  // host-gateway in --add-host, so host.docker.internal is Docker's name only.
+  hostAliasArgs: [],
   rootlessCannotPublishPrivileged: true,
 };

@@ -76,6 +76,7 @@ export function dockerRunArgs(profile: SandboxProfile, engine: EngineKind = 'doc
     // MCP_ENV's values: a file in a volume written before this run (server-env.ts), never --env.
     ...(profile.serverEnv ? ['--volume', serverEnvMount(profile.serverEnv)] : []),
     ...profile.binds.flatMap(bindArgs),
+    ...engineOfKind(engine).hostAliasArgs,
     ...Object.keys(profile.env).flatMap((name) => ['--env', name]),
     profile.image,
   ];

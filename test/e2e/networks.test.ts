@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
-import { cli, connectClient, createInstance, docker, onEngine, removeInstance, waitFor, type Instance } from './harness.js';
+import { cli, connectClient, createInstance, docker, freePort, onEngine, removeInstance, waitFor, type Instance } from './harness.js';
 
 const NETWORK = 'mcps-e2e-dbnet';
 const DATABASE = 'mcps-e2e-pg';
@@ -52,6 +52,8 @@ async function query(instance: Instance, sql: string): Promise<{ isError: boolea
 describe(onEngine('MCP_NETWORKS: a database on another network'), { timeout: 1_200_000 }, () => {
   let instance: Instance;
   let address: string;
+  let hostGateway: string;
+  let hostPort: number;
 
   before(async () => {
     await docker(['rm', '-f', DATABASE]);
@@ -59,7 +61,12 @@ describe(onEngine('MCP_NETWORKS: a database on another network'), { timeout: 1_2
     const built = await execa('docker', ['build', '--quiet', '--tag', DATABASE_IMAGE, '-'], { input: DATABASE_DOCKERFILE, reject: false, all: true });
     assert.equal(built.exitCode, 0, built.all);
     assert.equal((await docker(['network', 'create', NETWORK])).exitCode, 0);
-    const ran = await docker(['run', '-d', '--name', DATABASE, '--network', NETWORK, DATABASE_IMAGE]);
+    // Also published on the host's address on Docker's default bridge (that host's own address,
+    // where host-gateway points): the database "on the host" for host.docker.internal.
+    hostGateway = (await docker(['network', 'inspect', 'bridge', '--format', '{{(index .IPAM.Config 0).Gateway}}'])).stdout.trim();
+    assert.match(hostGateway, /^\d+\.\d+\.\d+\.\d+$/);
+    hostPort = await freePort();
+    const ran = await docker(['run', '-d', '--name', DATABASE, '--network', NETWORK, '--publish', `${hostGateway}:${hostPort}:5432`, DATABASE_IMAGE]);
     assert.equal(ran.exitCode, 0, ran.stderr);
     address = (await docker(['inspect', '--format', `{{(index .NetworkSettings.Networks "${NETWORK}").IPAddress}}`, DATABASE])).stdout.trim();
     assert.match(address, /^\d+\.\d+\.\d+\.\d+$/);
@@ -120,6 +127,25 @@ describe(onEngine('MCP_NETWORKS: a database on another network'), { timeout: 1_2
     assert.equal(answer.isError, true, answer.text);
     assert.match(answer.text, /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH/, answer.text);
     assert.ok(!answer.text.includes(GREETING));
+  });
+
+  test('the host by name: host.docker.internal with a port in MCP_EGRESS reaches a database on the host; another port is refused', async () => {
+    setEnv(instance, {
+      MCP_NETWORKS: '',
+      MCP_SERVER_ARGS: `postgresql://postgres@host.docker.internal:${hostPort}/postgres`,
+      MCP_EGRESS: `host.docker.internal:${hostPort + 1}`,
+    });
+    let started = await cli(['start', '-d', '--env-file', instance.envFile]);
+    assert.equal(started.exitCode, 0, started.all);
+    const refused = await query(instance, 'SELECT 1');
+    assert.equal(refused.isError, true, refused.text);
+    assert.ok(!refused.text.includes(GREETING));
+    setEnv(instance, { MCP_EGRESS: `host.docker.internal:${hostPort}` });
+    started = await cli(['start', '-d', '--env-file', instance.envFile]);
+    assert.equal(started.exitCode, 0, started.all);
+    const answer = await query(instance, `SELECT '${GREETING}' AS greeting`);
+    assert.match(answer.text, new RegExp(GREETING), answer.text);
+    setEnv(instance, { MCP_NETWORKS: NETWORK, MCP_SERVER_ARGS: `postgresql://postgres@${DATABASE}:5432/postgres`, MCP_EGRESS: `${DATABASE}:5432` });
   });
 
   test('a network that does not exist: start stops with the fix, and the running instance is left as it was', async () => {

@@ -82,6 +82,9 @@ const DEFAULT_HARDENING = [
   ...['--log-driver', 'json-file', '--log-opt', 'max-size=10m', '--log-opt', 'max-file=3'],
 ];
 
+/** Docker names the host machine inside the container (engines/docker.ts). */
+const HOST_ALIAS = ['--add-host', 'host.docker.internal:host-gateway'];
+
 const DEFAULT_ENV_FLAGS = [
   '--env',
   'NPM_MCP_ARGS',
@@ -333,6 +336,7 @@ describe('runArgs', () => {
       '127.0.0.1:443:8443',
       '--volume',
       'mcp-sandbox-tls:/var/lib/mcp-sandbox/tls',
+      ...HOST_ALIAS,
       ...DEFAULT_ENV_FLAGS,
       'mcp-sandbox:latest',
     ]);
@@ -361,6 +365,7 @@ describe('runArgs', () => {
       '127.0.0.1:8443:8443',
       '--volume',
       'mcp-files-tls:/var/lib/mcp-sandbox/tls',
+      ...HOST_ALIAS,
       ...DEFAULT_ENV_FLAGS,
       'mcp-files:v3',
     ]);
@@ -392,6 +397,7 @@ describe('runArgs', () => {
       `type=bind,source=${join(envDir, 'data')},target=/workspace,readonly`,
       '--mount',
       `type=bind,source=${join(envDir, 'out')},target=/output`,
+      ...HOST_ALIAS,
       ...DEFAULT_ENV_FLAGS,
       'mcp-sandbox:latest',
     ]);
@@ -418,6 +424,7 @@ describe('runArgs', () => {
       'mcp-sandbox-tls:/var/lib/mcp-sandbox/tls',
       '--volume',
       'mcp-sandbox-server-env:/etc/mcp-sandbox/server-env:ro',
+      ...HOST_ALIAS,
       ...DEFAULT_ENV_FLAGS,
       'mcp-sandbox:latest',
     ]);
@@ -450,6 +457,7 @@ describe('runArgs', () => {
       '[::1]:9443:8443',
       '--volume',
       'mcp-sandbox-tls:/var/lib/mcp-sandbox/tls',
+      ...HOST_ALIAS,
       ...DEFAULT_ENV_FLAGS,
       'mcp-sandbox:latest',
     ]);
@@ -482,6 +490,7 @@ describe('runArgs', () => {
       'mcp-sandbox-tls:/var/lib/mcp-sandbox/tls',
       '--mount',
       `type=bind,source=${join(envDir, 'data')},target=/workspace,readonly`,
+      ...HOST_ALIAS,
       ...DEFAULT_ENV_FLAGS,
       'mcp-sandbox:latest',
     ]);

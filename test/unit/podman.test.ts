@@ -108,11 +108,11 @@ describe('Podman: the argv', () => {
     assert.ok(onPodman.includes('/var/tmp:ro,nosuid,nodev,noexec,size=4k'));
     assert.ok(!onPodman.some((a) => a.startsWith('seccomp=')));
     assert.deepEqual(dockerRunArgs(profile()), dockerRunArgs(profile(), 'docker'));
-    // Nothing else moves: take out the three Podman additions and the inline profile, and the rest is the same argv.
+    // Nothing else moves: take out the three Podman additions, and Docker's inline profile and host alias, and the rest is the same argv.
     const without = (args: string[], values: string[]) => args.filter((a, i) => !values.includes(a) && !values.includes(args[i + 1] ?? ''));
     assert.deepEqual(
       without(onPodman, ['/var/tmp:ro,nosuid,nodev,noexec,size=4k', 'nofile=8192:8192', 'nproc=16384:16384']),
-      without(dockerRunArgs(profile()).args, [`seccomp=${shipped}`]),
+      without(dockerRunArgs(profile()).args, [`seccomp=${shipped}`, 'host.docker.internal:host-gateway']),
     );
   });
 });

@@ -11,6 +11,7 @@ import { createLearnRecorder } from './learn.mjs';
 import { startProxy } from './proxy.mjs';
 import { createRefusalLog } from './refusal-log.mjs';
 import { upstreamResolver } from './resolve.mjs';
+import { withHostAliases } from './host-aliases.mjs';
 
 const { DEFAULT_NAME_PORTS, allows, allowsName, namePorts, parseEgress, portOwner } = grammar;
 
@@ -52,9 +53,11 @@ export function redirectTable(value, { listenBase = LISTEN_BASE, dnsPort = DNS_P
  *   listenBase?: number,
  *   dnsPort?: number,
  *   learnPorts?: readonly number[],
+ *   hostAliases?: ReadonlyMap<string, string[]>,
  *   proxyOptions?: Partial<import('./proxy.mjs').ProxyOptions>,
  * }} config
  *   hosts: where to listen (REDIRECT sends IPv4 to 127.0.0.1 and IPv6 to ::1).
+ *   hostAliases: the engine's names for the host, from /etc/hosts (host-aliases.mjs).
  *   listenBase/dnsPort 0: free ports (tests); the bound ones are in the result.
  */
 export async function startEnforcer({
@@ -66,6 +69,7 @@ export async function startEnforcer({
   listenBase = LISTEN_BASE,
   dnsPort = DNS_PORT,
   learnPorts,
+  hostAliases = new Map(),
   proxyOptions = {},
 }) {
   const table = redirectTable(egress, { listenBase: listenBase || 1, dnsPort, ...(learnPorts ? { learnPorts } : {}) });
@@ -85,7 +89,7 @@ export async function startEnforcer({
     {
       allows: learn ? () => true : (name, port) => allows(rules, name, port),
       owner: (port) => (learn ? undefined : portOwner(rules, port)),
-      resolve: upstreamResolver(upstream),
+      resolve: withHostAliases(upstreamResolver(upstream), hostAliases),
       onEvent,
       ...proxyOptions,
     },

@@ -15,6 +15,7 @@ import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { startEnforcer } from './enforcer.mjs';
+import { hostAliasesOf } from './host-aliases.mjs';
 import { resolverOf } from './resolv-conf.mjs';
 
 const stateDir = process.env.EGRESS_STATE_DIR || '/run/sandbox/egress';
@@ -44,6 +45,7 @@ const enforcer = await startEnforcer({
   hosts: hasIpv6Loopback() ? ['127.0.0.1', '::1'] : ['127.0.0.1'],
   write: (line) => process.stderr.write(`[egress] ${line}\n`),
   debug,
+  hostAliases: hostAliasesOf(readFileSync('/etc/hosts', 'utf8')),
 });
 
 if (enforcer.mode === 'learn') {
