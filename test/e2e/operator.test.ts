@@ -185,9 +185,11 @@ describe('operator commands with two instances side by side (steps in order, on 
   });
 
   test('a timeout while waiting prints the last log lines and exits 1; the certificate survives the restarts', async () => {
-    const slow = await cli(['start', '-d', '--timeout', '0.1', '--env-file', sides.a.envFile]);
+    // 1 s: long enough for the entrypoint's first log lines, too short for health, which the
+    // session gateway reports at the earliest 1 s after it listens (SELF_CHECK_DELAY_MS).
+    const slow = await cli(['start', '-d', '--timeout', '1', '--env-file', sides.a.envFile]);
     assert.equal(slow.exitCode, 1, slow.all);
-    assert.match(slow.stderr, /did not become healthy within 0\.1 s/);
+    assert.match(slow.stderr, /did not become healthy within 1 s/);
     assert.ok(slow.stderr.includes(`command: docker exec ops-e2e-a ${IMAGE_HEALTHCHECK.command.join(' ')}\n`), slow.stderr);
     assert.match(slow.stderr, /\[sandbox\]/, 'the container log lines are shown');
     const again = await cli(['start', '-d', '--env-file', sides.a.envFile]);
