@@ -174,7 +174,7 @@ describe('toolFilter: the JSON-RPC messages', () => {
       error: {
         code: -32602,
         message: "Tool 'write_file' is withheld by this sandbox's tool policy: MCP_TOOLS_DENY matches it ('write_*')",
-        data: { tool: 'write_file', withheld: "MCP_TOOLS_DENY matches it ('write_*')" },
+        data: { tool: 'write_file', withheld: "MCP_TOOLS_DENY matches it ('write_*')", by: 'tool policy' },
       },
     });
     assert.equal(f.fromClient({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'read_file' } }), undefined);

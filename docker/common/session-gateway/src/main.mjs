@@ -19,6 +19,7 @@ import { ConfigError, readConfig } from './config.mjs';
 import { serverLaunch } from './privileges.mjs';
 import { createHttpServer } from './http-server.mjs';
 import { createLog } from './log.mjs';
+import { createPins } from './pins.mjs';
 import { SELF_CHECK_DELAY_MS, selfCheck } from './self-check.mjs';
 import { INITIALIZE_DEADLINE_MS, createSessions } from './sessions.mjs';
 
@@ -35,7 +36,9 @@ const log = createLog(level);
 // Each server starts as "mcp" with no capability (privileges.mjs says why this process holds two).
 const { prefix, uid, gid } = serverLaunch();
 const [launchCommand = command, ...launchArgs] = [...prefix, command, ...args];
-const sessions = createSessions({ maxSessions, idleMs, launch: { command: launchCommand, args: launchArgs, env: serverEnv, uid, gid }, tools, log });
+// Tool definitions pinned in the warden's folder (pins.mjs), out of the servers' reach.
+const pins = createPins({ log });
+const sessions = createSessions({ maxSessions, idleMs, launch: { command: launchCommand, args: launchArgs, env: serverEnv, uid, gid }, tools, pins, log });
 const server = createHttpServer({ sessions, log });
 sessions.startHousekeeping();
 

@@ -43,7 +43,8 @@ const short = (id) => id.slice(0, 8);
 /**
  * The live sessions and the state health is made of.
  * @param {{ maxSessions: number, idleMs: number, launch: Launch, log: import('./log.mjs').GatewayLog,
- *   initializeDeadlineMs?: number, serverUid?: number, tools?: import('./tool-policy.mjs').ToolLists }} options
+ *   initializeDeadlineMs?: number, serverUid?: number, tools?: import('./tool-policy.mjs').ToolLists,
+ *   pins?: import('./pins.mjs').Pins }} options
  */
 export function createSessions({
   maxSessions,
@@ -52,6 +53,7 @@ export function createSessions({
   log,
   initializeDeadlineMs = INITIALIZE_DEADLINE_MS,
   tools = { allow: [], deny: [] },
+  pins,
   serverUid = launch.uid ?? process.getuid?.() ?? -1,
 }) {
   /** @type {Map<string, Session>} */
@@ -235,7 +237,7 @@ export function createSessions({
       noted: new Set(),
       initializeId,
       answeredInitialize: false,
-      tools: toolFilter(policy),
+      tools: toolFilter(policy, pins),
     });
     session.transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
@@ -243,10 +245,10 @@ export function createSessions({
     });
     session.transport.onmessage = (/** @type {any} */ message) => {
       log.debug(`client ${short(id)} -> server: ${JSON.stringify(message)}`);
-      // A call the tool policy withholds is answered here and never reaches the server.
+      // A call the tool policy or the pins withhold is answered here and never reaches the server.
       const refusal = session.tools.fromClient(message);
       if (refusal) {
-        log.info(`session ${short(id)}: refused a call of '${String(message.params?.name)}' (tool policy)`);
+        log.info(`session ${short(id)}: refused a call of '${String(message.params?.name)}' (${refusal.error.data.by})`);
         session.transport.send(/** @type {JSONRPCMessage} */ (refusal)).catch((e) => log.debug(`undeliverable refusal (${messageOf(e)})`));
         return;
       }

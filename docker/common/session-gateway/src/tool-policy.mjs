@@ -5,6 +5,8 @@
 // an error naming the setting, never reaching the server. A list_changed
 // notification passes: the client's next tools/list is filtered like the first.
 // Prompts and resources are not filtered (docs/GUIDE.md, "Limiting and auditing tools").
+// The pinned tool definitions (pins.mjs) withhold through the same filter: a
+// changed or new tool is left out of listings and its calls refused the same way.
 // Pure: the session (sessions.mjs) sends what these functions return.
 import rules from '../../runtime/js/setting-rules.cjs';
 
@@ -80,9 +82,12 @@ export function toolPolicy(lists) {
  * policy refuses (the caller sends it to the client and nothing to the server),
  * else undefined; `fromServer` returns the message as the client may see it, and
  * the tool names of a complete listing (`listed`, after its last page).
+ * With `pins`, a tool is also withheld when its definition differs from its pin
+ * (judged by the definition this session's server last listed for it).
  * @param {ToolPolicy} policy
+ * @param {import('./pins.mjs').Pins} [pins]
  */
-export function toolFilter(policy) {
+export function toolFilter(policy, pins) {
   /**
    * ids of the client's tools/list requests still unanswered, as strings: the SDK's client
    * matches a response to a request by Number(id), so an answer with id "1" to request 1 must
@@ -91,22 +96,32 @@ export function toolFilter(policy) {
   const lists = new Set();
   /** names seen over the pages of the listing in progress @type {string[]} */
   let pages = [];
+  /** this session's tools as its server last listed them, by name @type {Map<string, any>} */
+  const seen = new Map();
+  const active = policy.active || pins !== undefined;
+  /** Which guard withholds this tool and why, or undefined. @param {unknown} name @param {any} [tool] */
+  const withheld = (name, tool) => {
+    const why = policy.withheldBy(name);
+    if (why !== undefined) return { by: 'tool policy', why };
+    const pinned = pins?.withheldBy(name, tool);
+    return pinned === undefined ? undefined : { by: 'pinned tool definitions', why: pinned };
+  };
   return {
     /** @param {any} message @returns {object | undefined} */
     fromClient(message) {
-      if (!policy.active || message === null || typeof message !== 'object' || !('id' in message)) return undefined;
+      if (!active || message === null || typeof message !== 'object' || !('id' in message)) return undefined;
       if (message.method === 'tools/list') lists.add(String(message.id));
       if (message.method !== 'tools/call') return undefined;
       const name = message.params?.name;
-      const why = policy.withheldBy(name);
-      if (why === undefined) return undefined;
+      const found = withheld(name, typeof name === 'string' ? seen.get(name) : undefined);
+      if (found === undefined) return undefined;
       return {
         jsonrpc: '2.0',
         id: message.id,
         error: {
           code: WITHHELD_CODE,
-          message: `Tool '${String(name)}' is withheld by this sandbox's tool policy: ${why}`,
-          data: { tool: name, withheld: why },
+          message: `Tool '${String(name)}' is withheld by this sandbox's ${found.by}: ${found.why}`,
+          data: { tool: name, withheld: found.why, by: found.by },
         },
       };
     },
@@ -118,16 +133,19 @@ export function toolFilter(policy) {
         const listed = each.flatMap((e) => e.listed ?? []);
         return { message: each.map((e) => e.message), ...(each.some((e) => e.listed) ? { listed } : {}) };
       }
-      if (!policy.active || message === null || typeof message !== 'object' || !('id' in message) || 'method' in message || !lists.has(String(message.id))) {
+      if (!active || message === null || typeof message !== 'object' || !('id' in message) || 'method' in message || !lists.has(String(message.id))) {
         return { message };
       }
       lists.delete(String(message.id));
       const tools = message.result?.tools;
       if (!Array.isArray(tools)) return { message };
       pages.push(...tools.map((t) => t?.name).filter((n) => typeof n === 'string'));
-      const kept = tools.filter((t) => policy.withheldBy(t?.name) === undefined);
+      const last = message.result.nextCursor === undefined;
+      pins?.observe(tools, last);
+      for (const t of tools) if (typeof t?.name === 'string') seen.set(t.name, t);
+      const kept = tools.filter((t) => withheld(t?.name, t) === undefined);
       const filtered = { ...message, result: { ...message.result, tools: kept } };
-      if (message.result.nextCursor !== undefined) return { message: filtered };
+      if (!last) return { message: filtered };
       const listed = pages;
       pages = [];
       return { message: filtered, listed };
