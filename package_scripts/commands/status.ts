@@ -5,6 +5,7 @@ import { engineFromEnvFile, type EngineOptions } from '../instance/engine-select
 import { findInstances } from '../instance/find.js';
 import { formatStatusTable, type InstanceStatus } from '../instance/instances.js';
 import { describeProbe, probeInside } from '../instance/readiness.js';
+import { pendingSummary, readPinState } from '../instance/tool-pins.js';
 
 export const statusOptionsSchema = z.object({ json: z.boolean().default(false), probe: z.boolean().default(false) });
 export type StatusOptions = z.input<typeof statusOptionsSchema> & EngineOptions & { envFile?: string };
@@ -23,6 +24,13 @@ export async function status(ctx: CommandContext, rawOptions: StatusOptions): Pr
   // The engine named in the env file (DOCKER_HOST, DOCKER_CONTEXT), --context, or the shell's.
   const docker = engineFromEnvFile(ctx, rawOptions);
   const rows = await findInstances(docker);
+  // Tools withheld since they changed or are new since pinned: one exec per running instance.
+  for (const row of rows) {
+    if (row.state !== 'running') continue;
+    const pins = await readPinState(docker, row.container);
+    const summary = pins && pendingSummary(pins);
+    if (summary) row.toolPins = summary;
+  }
   if (options.probe) {
     for (const row of rows) {
       if (row.state !== 'running') continue;
@@ -38,6 +46,8 @@ export async function status(ctx: CommandContext, rawOptions: StatusOptions): Pr
     ctx.out.info('No mcp-sandbox instance on this engine. Start one with: npm run up');
   } else {
     ctx.out.data(formatStatusTable(rows));
+    if (rows.some((r) => r.toolPins))
+      ctx.out.info('Tools changed or new since pinned are withheld: `npm run tools -- NAME` shows what changed and accepts them.');
   }
   if (options.probe && rows.some((r) => r.probe && !r.probe.ok)) process.exitCode = 1;
   return rows;

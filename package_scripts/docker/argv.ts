@@ -104,6 +104,9 @@ export const readPublicUrlArgs = (name: string) => ['exec', name, 'cat', PUBLIC_
 /** Where the egress enforcer keeps, in learn mode, the MCP_EGRESS line of what was reached (egress-gateway/src/main.mjs). */
 export const LEARNED_EGRESS_PATH = '/run/sandbox/egress/learned';
 export const learnedEgressArgs = (name: string) => ['exec', name, 'cat', LEARNED_EGRESS_PATH];
+/** The pins tool the session gateway ships (pins-tool.mjs), run as warden, who owns the pins. */
+export const PINS_TOOL_PATH = '/opt/session-gateway/pins-tool.mjs';
+export const toolPinsArgs = (name: string, args: readonly string[]) => ['exec', '--user', 'warden', name, 'node', PINS_TOOL_PATH, ...args];
 export interface LogsOptions {
   follow: boolean;
   /** A number of lines, or undefined for all of them. */

@@ -16,6 +16,8 @@ export interface InstanceStatus {
   url?: string;
   image: string;
   container: string;
+  /** Tools withheld by the pins, such as "2 tools changed since pinned" (instance/tool-pins.ts); undefined when none. */
+  toolPins?: string;
   /** `status --probe`: one MCP round trip on the internal path. */
   probe?: { ok: boolean; summary: string; tools?: string[]; ms?: number; serverLines?: readonly string[] };
 }
@@ -92,7 +94,8 @@ export function formatDuration(seconds: number): string {
 /** A plain table (no colour): one line per instance, sorted by name. */
 export function formatStatusTable(rows: readonly InstanceStatus[]): string {
   const probed = rows.some((r) => r.probe);
-  const header = ['NAME', 'TEMPLATE', 'HEALTH', 'UPTIME', 'RESTARTS', 'URL', 'IMAGE', ...(probed ? ['MCP'] : [])];
+  const pinned = rows.some((r) => r.toolPins);
+  const header = ['NAME', 'TEMPLATE', 'HEALTH', 'UPTIME', 'RESTARTS', 'URL', 'IMAGE', ...(pinned ? ['TOOLS'] : []), ...(probed ? ['MCP'] : [])];
   const cells = [...rows]
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((r) => [
@@ -103,6 +106,7 @@ export function formatStatusTable(rows: readonly InstanceStatus[]): string {
       String(r.restarts),
       r.url ?? (urlSource(r.template).kind === 'tunnel-file' && r.state === 'running' ? '(tunnel connecting)' : '-'),
       r.image,
+      ...(pinned ? [r.toolPins ?? '-'] : []),
       ...(probed ? [r.probe?.summary ?? '-'] : []),
     ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));

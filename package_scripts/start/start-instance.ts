@@ -20,6 +20,7 @@ import { engineFor, type EngineOptions } from '../instance/engine-select.js';
 import { refuseLocalPaths, remoteMountWarning, tlsHostnamesWithRemote } from '../instance/remote.js';
 import { describeProbe } from '../instance/readiness.js';
 import { removeServerEnv, writeServerEnv } from '../instance/server-env.js';
+import { pendingSummary, readPinState } from '../instance/tool-pins.js';
 import { credentialSource, readyReport, startWarnings, toolPolicyWarnings, type ConnectionInfo } from './start-report.js';
 import { readTunnelUrl, waitUntilHealthy, waitUntilServed } from './wait.js';
 
@@ -154,6 +155,11 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
     const logs = await docker.run(showLogsArgs(names.container, { follow: false, tail: 500 }), { allowFailure: true });
     for (const warning of toolPolicyWarnings(`${logs.stdout}\n${logs.stderr}`)) ctx.out.warn(warning);
   }
+  // Tools changed or new since pinned (an upgrade, or a rug pull) are withheld: the round trip just made listed them.
+  const pins = await readPinState(docker, names.container);
+  const withheld = pins && pendingSummary(pins);
+  if (withheld)
+    ctx.out.warn(`${withheld}: withheld until accepted. See what changed: npm run tools -- ${settings.NAME}; then --accept NAME... or --accept-all`);
   ctx.out.info(readyReport(ctx, settings, info));
   return info;
 }

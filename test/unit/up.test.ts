@@ -176,6 +176,8 @@ describe('up (with a recording docker engine)', () => {
         ['inspect', '--format'],
         healthcheckArgs('mcp-sandbox'),
         ['exec', 'mcp-sandbox', 'cat'],
+        // The tools withheld since pinned, if any (instance/tool-pins.ts), read as warden.
+        ['exec', '--user', 'warden', 'mcp-sandbox', 'node', '/opt/session-gateway/pins-tool.mjs', 'show'],
       ],
     );
     // The token reaches docker only through the environment of the run call.
