@@ -294,7 +294,7 @@ container's own non-zero status.`,
     options: [envFileOption(), contextOption()],
     help: examples('npm run up'),
     run: async (ctx, options) => {
-      await (await commands.up()).up(ctx, options);
+      await (await commands.up()).up(ctx, options, await terminalAsk(options));
     },
   },
   {

@@ -12,8 +12,16 @@ import type { ConnectionInfo } from '../start/start-report.js';
 export const upOptionsSchema = z.object({ envFile: z.string().optional(), context: z.string().optional() });
 export type UpOptions = z.input<typeof upOptionsSchema>;
 
-/** One command from a fresh clone to a running, authenticated sandbox. */
-export async function up(ctx: CommandContext, rawOptions: UpOptions): Promise<ConnectionInfo | undefined> {
+/**
+ * One command from a fresh clone to a running, authenticated sandbox. After an
+ * upgrade, tools changed since pinned are shown with their diff and, with `ask`
+ * (a terminal), accepted with one answer; without one, start's warning names the command.
+ */
+export async function up(
+  ctx: CommandContext,
+  rawOptions: UpOptions,
+  ask?: (question: string, defaultValue: string) => Promise<string>,
+): Promise<ConnectionInfo | undefined> {
   const options = parseOrThrow(upOptionsSchema, rawOptions);
   const envFile = envFilePath(ctx, options.envFile);
   if (existsSync(envFile)) {
@@ -26,5 +34,13 @@ export async function up(ctx: CommandContext, rawOptions: UpOptions): Promise<Co
   const settings = settingsFor(ctx, { envFile });
   const engine = engineOption(options);
   await buildImage(ctx, settings, { tag: 'latest', cache: true, dryRun: false, ...engine });
-  return startInstance(ctx, settings, { detach: true, tag: 'latest', dryRun: false, timeout: DEFAULT_START_TIMEOUT_SECONDS, ...engine });
+  const confirmPins = ask ? async (question: string) => /^y(es)?$/i.test((await ask(question, 'n')).trim()) : undefined;
+  return startInstance(ctx, settings, {
+    detach: true,
+    tag: 'latest',
+    dryRun: false,
+    timeout: DEFAULT_START_TIMEOUT_SECONDS,
+    ...engine,
+    ...(confirmPins ? { confirmPins } : {}),
+  });
 }

@@ -20,7 +20,7 @@ import { engineFor, type EngineOptions } from '../instance/engine-select.js';
 import { refuseLocalPaths, remoteMountWarning, tlsHostnamesWithRemote } from '../instance/remote.js';
 import { describeProbe } from '../instance/readiness.js';
 import { removeServerEnv, writeServerEnv } from '../instance/server-env.js';
-import { pendingSummary, readPinState } from '../instance/tool-pins.js';
+import { acceptPins, formatPinState, pendingSummary, readPinState } from '../instance/tool-pins.js';
 import { credentialSource, readyReport, startWarnings, toolPolicyWarnings, type ConnectionInfo } from './start-report.js';
 import { readTunnelUrl, waitUntilHealthy, waitUntilServed } from './wait.js';
 
@@ -33,6 +33,8 @@ export interface StartInstanceOptions extends EngineOptions {
   dryRun: boolean;
   /** Seconds -d waits, counted from the container's start (health and the MCP round trip share it). */
   timeout: number;
+  /** `up` on a terminal: tools withheld since pinned are shown with their diff and this asks once whether to accept them all. */
+  confirmPins?: (question: string) => Promise<boolean>;
 }
 
 async function removeExisting(docker: DockerEngine, names: InstanceNames): Promise<boolean> {
@@ -158,8 +160,16 @@ export async function startInstance(ctx: CommandContext, loaded: Settings, optio
   // Tools changed or new since pinned (an upgrade, or a rug pull) are withheld: the round trip just made listed them.
   const pins = await readPinState(docker, names.container);
   const withheld = pins && pendingSummary(pins);
-  if (withheld)
+  if (pins && withheld) {
     ctx.out.warn(`${withheld}: withheld until accepted. See what changed: npm run tools -- ${settings.NAME}; then --accept NAME... or --accept-all`);
+    if (options.confirmPins) {
+      ctx.out.data(formatPinState(settings.NAME, pins));
+      if (await options.confirmPins(`Serve these ${Object.keys(pins.pending).length} tool definition(s) as they are now? (y/N)`)) {
+        const accepted = await acceptPins(docker, names.container, 'all');
+        ctx.out.success(`Pinned ${accepted.join(', ')}: served from the next tools/list.`);
+      } else ctx.out.info('Left withheld.');
+    }
+  }
   ctx.out.info(readyReport(ctx, settings, info));
   return info;
 }

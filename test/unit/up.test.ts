@@ -105,7 +105,7 @@ function fakeProject(dir: string): string {
 }
 
 /** A CommandContext whose docker records every call and answers like a healthy engine. */
-function recordingContext(projectDir: string, imageExists: boolean) {
+function recordingContext(projectDir: string, imageExists: boolean, pinState?: object) {
   const calls: Call[] = [];
   const messages: string[] = [];
   const secretsSeen: string[][] = [];
@@ -117,6 +117,8 @@ function recordingContext(projectDir: string, imageExists: boolean) {
       if (args[0] === 'image') return imageExists ? ok('sha256:1234') : { stdout: '', stderr: 'No such image', exitCode: 1 };
       if (args[0] === 'inspect') return ok('running');
       if (args[0] === 'exec' && args[2] === 'cat') return ok(CERT_PEM);
+      if (pinState && args[0] === 'exec' && args.at(-1) === 'show') return ok(JSON.stringify(pinState));
+      if (pinState && args[0] === 'exec' && args.at(-1) === 'accept-all') return ok('{"accepted":["read_file"]}');
       return ok();
     },
   };
@@ -143,6 +145,40 @@ function recordingContext(projectDir: string, imageExists: boolean) {
   };
   return { ctx, calls, messages, secretsSeen, probes };
 }
+
+describe('up after an upgrade: tools changed since pinned, one confirmation', () => {
+  const pinState = {
+    pinnedYet: true,
+    pinned: { read_file: { hash: 'a', definition: { name: 'read_file', description: 'Read a file.' } } },
+    pending: { read_file: { kind: 'changed', hash: 'b', definition: { name: 'read_file', description: 'Read a file, any file.' } } },
+  };
+  for (const [answer, accepts] of [
+    ['y', true],
+    ['', false],
+  ] as const) {
+    it(`shows the diff and asks once; answer '${answer}' ${accepts ? 'accepts them all (as warden, in the container)' : 'leaves them withheld'}`, async () => {
+      const project = fakeProject(join(root, `project-pins-${accepts}`));
+      const envDir = join(root, `instance-pins-${accepts}`);
+      mkdirSync(envDir);
+      const { ctx, calls, messages } = recordingContext(project, true, pinState);
+      const questions: string[] = [];
+      await up(ctx, { envFile: join(envDir, '.env') }, async (question, defaultValue) => {
+        questions.push(question);
+        return answer === '' ? defaultValue : answer;
+      });
+      assert.deepEqual(questions, ['Serve these 1 tool definition(s) as they are now? (y/N)']);
+      assert.ok(messages.some((m) => m.startsWith('warn: 1 tool changed since pinned: withheld until accepted')));
+      assert.ok(
+        messages.some((m) => m.startsWith('data: ') && m.includes('changed  read_file') && /\{\+[^}]*any/.test(m)),
+        messages.join('\n'),
+      );
+      assert.equal(
+        calls.some((c) => c.args.at(-1) === 'accept-all' && c.args.includes('warden')),
+        accepts,
+      );
+    });
+  }
+});
 
 describe('up (with a recording docker engine)', () => {
   it('creates .env (0600, new token), builds, starts detached, waits for health and saves the certificate', async () => {
