@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { createDockerEngine } from '../../package_scripts/docker/engine.js';
-import { LABEL_INSTANCE } from '../../package_scripts/docker/names.js';
+import { LABEL_INSTANCE, WARDEN_VOLUME_TARGET } from '../../package_scripts/docker/names.js';
 import { observePodmanSeccomp } from '../../package_scripts/docker/podman.js';
 import { engineOfKind } from '../../package_scripts/engines/registry.js';
 import { seccompProfile } from '../../package_scripts/sandbox/seccomp.js';
@@ -320,6 +320,25 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
       assert.deepEqual(await callJson(client, 'listen', { host, port: SESSION_GATEWAY_PORT, holdMs: 100 }), { listening: false, code: 'EADDRINUSE' }, host);
     }
     assert.deepEqual(await callJson(client, 'listen', { host: '127.0.0.1', port: 7102, holdMs: 100 }), { listening: true }, 'control: another port');
+  });
+
+  test("the enforcer's files: the server can neither read, write nor delete the tool pins or the warden's folder (control: the same in /tmp)", async () => {
+    const { client } = context();
+    const attempts: Array<[string, Record<string, string>]> = [
+      ['read_file', { path: `${WARDEN_VOLUME_TARGET}/pins.json` }],
+      ['write_file', { path: `${WARDEN_VOLUME_TARGET}/pins.json`, content: '{"tools":{}}' }],
+      ['write_file', { path: `${WARDEN_VOLUME_TARGET}/pending.json`, content: '{"tools":{}}' }],
+      ['remove_path', { path: `${WARDEN_VOLUME_TARGET}/pins.json` }],
+      ['remove_path', { path: WARDEN_VOLUME_TARGET }],
+    ];
+    for (const [tool, args] of attempts) {
+      const result = (await callJson(client, tool, args)) as { ok: boolean; code?: string };
+      assert.equal(result.ok, false, `${tool} ${args.path}: ${JSON.stringify(result)}`);
+      assert.ok(['EACCES', 'EPERM', 'EBUSY'].includes(result.code ?? ''), `${tool} ${args.path}: ${JSON.stringify(result)}`);
+    }
+    assert.equal(((await callJson(client, 'write_file', { path: '/tmp/warden-control', content: 'mine' })) as { ok: boolean }).ok, true, 'control: write');
+    assert.deepEqual(await callJson(client, 'read_file', { path: '/tmp/warden-control' }), { ok: true, value: 'mine' }, 'control: read');
+    assert.equal(((await callJson(client, 'remove_path', { path: '/tmp/warden-control' })) as { ok: boolean }).ok, true, 'control: delete');
   });
 
   test('8. MCP_EGRESS=none: no connection out, while a neighbour reaches the same host', async () => {
