@@ -24,8 +24,9 @@ const WORD_DIFF_LIMIT = 1500;
 
 /** A word diff of two texts: unchanged words as they are, removed as [-...-], added as {+...+}. */
 export function wordDiff(before: string, after: string): string {
-  const a = before.split(/(\s+)/).filter((w) => w !== '');
-  const b = after.split(/(\s+)/).filter((w) => w !== '');
+  // Words, runs of space and punctuation marks are tokens of their own: "back" and "back." share "back".
+  const tokens = (text: string) => text.split(/(\s+|[^\w\s])/).filter((w) => w !== '');
+  const [a, b] = [tokens(before), tokens(after)];
   if (a.length > WORD_DIFF_LIMIT || b.length > WORD_DIFF_LIMIT) return `[-${before}-]\n{+${after}+}`;
   // Longest common subsequence, table from the end.
   const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
