@@ -73,12 +73,14 @@ describe('firewall: what each mode installs', { concurrency: true }, () => {
   test('open: the gateway ports only, nothing for egress', async () => {
     const run = await runWithFakes(FIREWALL, ['open']);
     assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'open\n', 'the mode it installed, for the entrypoint');
     assert.deepEqual(run.calls, expectedCalls(kernelIpv6));
   });
 
   test('none: loopback 127.0.0.1 (and ::1), then REJECT', async () => {
     const run = await runWithFakes(FIREWALL, ['none']);
     assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'none\n');
     assert.deepEqual(
       run.calls,
       expectedCalls(
@@ -92,6 +94,7 @@ describe('firewall: what each mode installs', { concurrency: true }, () => {
   test('names and addresses: name ports and DNS redirected to the enforcer for mcp (addresses exempt), the enforcer limited, addresses accepted, the rest rejected', async () => {
     const run = await runWithFakes(FIREWALL, ['allowed.test,*.wild.test:8443,10.1.2.0/24:5432,192.0.2.7'], { FAKE_FAIL: 'ip6tables' });
     assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'allowlist\n');
     const rules = rulesOf(run.calls, 'iptables');
     // After the gateway ports (checked in every mode above), in this order:
     assert.deepEqual(rules.slice(rules.indexOf('-t nat -N SANDBOX_EGRESS')), [
@@ -144,6 +147,7 @@ describe('firewall: what each mode installs', { concurrency: true }, () => {
   test('learn: 443, 80 and DNS redirected to the enforcer, nothing else closed for mcp (learn is open)', async () => {
     const run = await runWithFakes(FIREWALL, ['learn'], { FAKE_FAIL: 'ip6tables' });
     assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'learn\n');
     const rules = rulesOf(run.calls, 'iptables');
     assert.ok(rules.includes('-t nat -A SANDBOX_EGRESS -p tcp --dport 443 -j REDIRECT --to-ports 15002'));
     assert.ok(rules.includes('-t nat -A SANDBOX_EGRESS -p udp --dport 53 -j REDIRECT --to-ports 15053'));
