@@ -21,6 +21,8 @@ export interface BenchNames {
   floorContainer: string;
   guideImage: string;
   guideContainer: string;
+  /** The local HTTPS server the egress scenario fetches from, on `network`. */
+  egressTarget: string;
   network: string;
 }
 
@@ -35,6 +37,7 @@ export function benchNames(prefix: string): BenchNames {
     floorContainer: `${prefix}-floor`,
     guideImage: `${prefix}-guide:latest`,
     guideContainer: `${prefix}-guide`,
+    egressTarget: `${prefix}-egress-target`,
     network: `${prefix}-net`,
   };
 }

@@ -5,7 +5,8 @@
  * The same MCP server reached several ways, side by side on this machine: a
  * staircase from direct stdio through the floor (the session gateway on the
  * host, then in the container) to the full product chain and its OAuth form;
- * then Supergateway alone (the reference) and the guide's npx runtime.
+ * then an HTTPS fetch from inside the instance through the egress enforcer
+ * against MCP_EGRESS=open, Supergateway alone (the reference) and the guide's npx runtime.
  * Writes DIR/latest.json and DIR/latest.md and prints the Markdown.
  */
 import { randomBytes } from 'node:crypto';
@@ -17,6 +18,8 @@ import { Command } from 'commander';
 import { DEFAULT_NPM_MCP } from '../package_scripts/settings/schema.js';
 import { benchNames, createNetworkArgs, removeContainerArgs, removeImageArgs, removeNetworkArgs, serverVersionArgs } from './docker-args.js';
 import { buildGuideImage, buildSupergatewayReference, copyGatewayBundle, measureCli, measureImage } from './images.js';
+import { egressPlan, egressSanityProblems, egressTargets } from './egress.js';
+import { egressScenario } from './egress-scenario.js';
 import { TOOL } from './mcp-load.js';
 import { benchOptionsSchema, planFor, type Plan } from './options.js';
 import { renderMarkdown } from './report.js';
@@ -138,6 +141,7 @@ async function main(argv: string[]): Promise<number> {
     await dockerQuiet(removeContainerArgs(names.quietSupergatewayContainer));
     await dockerQuiet(removeContainerArgs(names.floorContainer));
     await dockerQuiet(removeContainerArgs(names.guideContainer));
+    await dockerQuiet(removeContainerArgs(names.egressTarget));
     await dockerQuiet(removeNetworkArgs(names.network));
     await dockerQuiet(['volume', 'rm', '--force', `${names.chain}-tls`]);
     await dockerQuiet(['volume', 'rm', '--force', `${names.chain}-auth`]);
@@ -208,6 +212,11 @@ async function main(argv: string[]): Promise<number> {
         loadPlan(plan, false),
       ),
     );
+    log(`egress by name: HTTPS from inside the instance, MCP_EGRESS=open then through the enforcer`);
+    const egress = await egressScenario(
+      { instance: names.chain, baseEnv, network: names.network, targetContainer: names.egressTarget, targetImage: BASE_IMAGE, work },
+      egressPlan(options.quick),
+    );
     for (const quiet of [false, true]) {
       log(`Supergateway alone${quiet ? ', --logLevel none' : ''}`);
       scenarios.push(
@@ -232,7 +241,8 @@ async function main(argv: string[]): Promise<number> {
       ratiosToDirect: ratiosToDirect(scenarios),
       image,
       cli: cliResult,
-      targets: evaluateTargets(scenarios, image, cliResult),
+      egress,
+      targets: [...evaluateTargets(scenarios, image, cliResult), ...egressTargets(egress)],
     };
     const markdown = renderMarkdown(report);
     const outDir = isAbsolute(options.out) ? options.out : resolve(process.env.INIT_CWD ?? process.cwd(), options.out);
@@ -242,7 +252,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(markdown);
     log(`wrote ${join(outDir, 'latest.json')} and latest.md`);
 
-    const problems = sanityProblems(report);
+    const problems = [...sanityProblems(report), ...egressSanityProblems(report.egress)];
     for (const problem of problems) console.error(`error: ${problem}`);
     return problems.length === 0 ? 0 : 1;
   } finally {

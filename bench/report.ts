@@ -1,3 +1,4 @@
+import { renderEgress } from './egress.js';
 import { cliOverhead, staircase } from './stats.js';
 import type { BenchReport, LoadSummary, Ratio, ScenarioResult } from './types.js';
 
@@ -127,6 +128,10 @@ export function renderMarkdown(report: BenchReport): string {
         ['`npm run cli`', `${ms(cli.npmRunCliMs)} ms`],
       ],
     ),
+    '',
+    '## Egress by name: the enforcer against MCP_EGRESS=open',
+    '',
+    renderEgress(report.egress),
     '',
     '## Targets',
     '',

@@ -108,6 +108,29 @@ export interface MachineInfo {
   dockerServer: string;
 }
 
+/** One MCP_EGRESS value's run of the egress scenario (bench/egress.ts). */
+export interface EgressPhase {
+  egress: string;
+  connections: number;
+  /** A new HTTPS connection: DNS, TCP, TLS with the certificate checked, one small GET, timed inside the instance. */
+  connectP50Ms: number;
+  connectP99Ms: number;
+  bulkBytes: number;
+  bulkRuns: number;
+  bulkMedianMs: number;
+  /** bulkBytes over the median run, MB (10^6 bytes) per second. */
+  bulkMBps: number;
+}
+
+export interface EgressResult {
+  /** Exactly what ran. */
+  description: string;
+  open: EgressPhase;
+  /** MCP_EGRESS=<the test server's name>: through the enforcer. */
+  named: EgressPhase;
+  enforcerMemory: { idleRssBytes: number; rssBytes: number; peakRssBytes: number; source: string };
+}
+
 export interface BenchReport {
   version: 1;
   mode: 'full' | 'quick';
@@ -120,5 +143,7 @@ export interface BenchReport {
   ratiosToDirect: Ratio[];
   image: ImageResult;
   cli: CliResult;
+  /** Egress by name (issue 23): the enforcer against MCP_EGRESS=open. */
+  egress: EgressResult;
   targets: TargetVerdict[];
 }

@@ -10,6 +10,6 @@ export const dockerEngine: EngineDescriptor = {
   extraTmpfsArgs: [],
   extraLimitArgs: [],
   // Docker 20.10 and later resolve host-gateway to the host's address on the default bridge.
-  hostAliasArgs: ['--add-host', 'host.docker.internal:host-gateway'],
+  hostAliases: [{ name: 'host.docker.internal', address: 'host-gateway' }],
   rootlessCannotPublishPrivileged: false,
 };

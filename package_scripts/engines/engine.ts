@@ -32,10 +32,20 @@ export interface EngineDescriptor {
    * from /etc/hosts: docker/common/egress-gateway/src/host-aliases.mjs). Joining a name reaches
    * nothing by itself: MCP_EGRESS decides.
    */
-  readonly hostAliasArgs: readonly string[];
+  readonly hostAliases: readonly HostAlias[];
   /** Rootless, it cannot publish a port below 1024 (doctor warns before start fails). */
   readonly rootlessCannotPublishPrivileged: boolean;
 }
+
+/** One line the engine adds to the container's /etc/hosts: `docker run --add-host NAME:ADDRESS`, Compose's `extra_hosts`. */
+export interface HostAlias {
+  name: string;
+  /** An address, or `host-gateway` (the engine resolves it to the host's address). */
+  address: string;
+}
+
+/** NAME:ADDRESS, as `--add-host` and Compose's `extra_hosts` both take it. */
+export const hostAliasSpec = (alias: HostAlias) => `${alias.name}:${alias.address}`;
 
 /** `docker version --format json`, the part read here (Docker and Podman both answer it). */
 export interface EngineVersion {

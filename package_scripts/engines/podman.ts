@@ -20,6 +20,6 @@ export const podmanEngine: EngineDescriptor = {
   extraLimitArgs: ['--ulimit', 'nofile=8192:8192', '--ulimit', 'nproc=16384:16384'],
   // Podman writes host.containers.internal into every container's /etc/hosts itself; 4.3 refuses
   // host-gateway in --add-host, so host.docker.internal is Docker's name only.
-  hostAliasArgs: [],
+  hostAliases: [],
   rootlessCannotPublishPrivileged: true,
 };

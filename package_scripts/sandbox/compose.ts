@@ -1,5 +1,7 @@
 import { stringify } from 'yaml';
 import { IMAGE_HEALTHCHECK } from '../docker/healthcheck.js';
+import { hostAliasSpec } from '../engines/engine.js';
+import { engineOfKind } from '../engines/registry.js';
 import type { SandboxProfile } from './profile.js';
 import { SERVER_ENV_FILE } from './server-env.js';
 
@@ -40,6 +42,8 @@ export interface ComposeService {
   ulimits: Record<string, number>;
   logging: { driver: string; options: { 'max-size': string; 'max-file': string } };
   networks: string[];
+  /** The engine's names for the host (host.docker.internal), as `npm run start` adds them on Docker. */
+  extra_hosts?: string[];
   ports?: string[];
   volumes?: Array<{ type: 'volume' | 'bind'; source: string; target: string; read_only?: true }>;
   env_file?: string[];
@@ -81,6 +85,8 @@ export function composeService(instance: ComposeInstance): ComposeService {
     ...profile.binds.map((b) => ({ type: 'bind' as const, source: b.source, target: b.target, ...(b.readOnly ? { read_only: true as const } : {}) })),
   ];
   const h = IMAGE_HEALTHCHECK;
+  // Compose is Docker's (docker-compose 1.29, `docker compose` v2): Docker's host aliases, from its engine descriptor.
+  const hostAliases = engineOfKind('docker').hostAliases.map(hostAliasSpec);
   return {
     container_name: profile.container,
     image: profile.image,
@@ -99,6 +105,7 @@ export function composeService(instance: ComposeInstance): ComposeService {
     ulimits: { core: profile.limits.coreFileSize },
     logging: { driver: profile.log.driver, options: { 'max-size': profile.log.maxSize, 'max-file': String(profile.log.maxFiles) } },
     networks: [profile.network, ...profile.extraNetworks],
+    ...(hostAliases.length > 0 ? { extra_hosts: hostAliases } : {}),
     ...(profile.publish ? { ports: [publishSpec(profile.publish)] } : {}),
     ...(volumes.length > 0 ? { volumes } : {}),
     ...(Object.keys(secret).length > 0 ? { env_file: [instance.envFile] } : {}),

@@ -1,4 +1,4 @@
-import type { EngineKind } from '../engines/engine.js';
+import { hostAliasSpec, type EngineKind } from '../engines/engine.js';
 import { engineOfKind } from '../engines/registry.js';
 import type { BindMount, LogBound, SandboxProfile } from './profile.js';
 import { serverEnvMount } from './server-env.js';
@@ -76,7 +76,7 @@ export function dockerRunArgs(profile: SandboxProfile, engine: EngineKind = 'doc
     // MCP_ENV's values: a file in a volume written before this run (server-env.ts), never --env.
     ...(profile.serverEnv ? ['--volume', serverEnvMount(profile.serverEnv)] : []),
     ...profile.binds.flatMap(bindArgs),
-    ...engineOfKind(engine).hostAliasArgs,
+    ...engineOfKind(engine).hostAliases.flatMap((alias) => ['--add-host', hostAliasSpec(alias)]),
     ...Object.keys(profile.env).flatMap((name) => ['--env', name]),
     profile.image,
   ];

@@ -1,6 +1,6 @@
 /**
  * The bench in quick mode, end to end, so that it cannot rot: it must build,
- * start and measure all six scenarios and write a sane report. Timing targets
+ * start and measure every scenario (the egress enforcer's too) and write a sane report. Timing targets
  * are the bench's business, not this test's: only structure and sanity here.
  */
 import assert from 'node:assert/strict';
@@ -80,8 +80,17 @@ test('npm run bench -- --quick measures every scenario and writes a sane report'
       'npm-mcp-layers',
       'image-size',
       'cli-start',
+      'egress-connect-p50',
+      'egress-bulk',
     ],
   );
+  // Egress by name (issue 23): both runs fetched everything from inside the instance, and the enforcer was found and measured.
+  for (const phase of [report.egress.open, report.egress.named]) {
+    assert.ok(phase.connections === 20 && phase.connectP50Ms > 0 && phase.connectP99Ms >= phase.connectP50Ms, JSON.stringify(phase));
+    assert.ok(phase.bulkRuns === 2 && phase.bulkMBps > 0, JSON.stringify(phase));
+  }
+  assert.deepEqual([report.egress.open.egress, report.egress.named.egress], ['open', 'egress-target.bench.test']);
+  assert.ok(report.egress.enforcerMemory.idleRssBytes > 1e6 && report.egress.enforcerMemory.rssBytes > 1e6, JSON.stringify(report.egress.enforcerMemory));
   for (const target of report.targets) assert.equal(typeof target.pass, 'boolean');
 
   // The Markdown went to stdout and to latest.md, the same text.
@@ -89,6 +98,7 @@ test('npm run bench -- --quick measures every scenario and writes a sane report'
   assert.ok(run.stdout.includes(markdown.trim()));
   assert.match(markdown, /\| Full chain \(TLS \+ token\) \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
   assert.match(markdown, /## Targets/);
+  assert.match(markdown, /\| MCP_EGRESS=egress-target\.bench\.test \| [\d.]+ \| [\d.]+ \| 20 \|/);
   assert.match(markdown, /## Staircase: from the floor to the chain/);
   assert.match(markdown, /\| Floor: session gateway on the host \| [\d.]+ \| \+?-?[\d.]+ \|/);
 

@@ -8,80 +8,16 @@
  * control. No traffic leaves the test's own network.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { execa } from 'execa';
-import { addressOf, TARGET_IMAGE } from './battery.js';
+import { TARGET_IMAGE } from './battery.js';
+import { inside as insideOf, makeTargetCertificates, NAME_CLIENT, startNameTarget } from './egress-target.js';
 import { callJson, cli, connectClient, createInstance, docker, onEngine, probeServerDir, removeInstance, waitFor, type Instance } from './harness.js';
 
-const NAMES = ['allowed.test', 'other.test', 'wild.test', 'a.wild.test'];
 const NAME = 'mcps-e2e-names';
 const NETWORK = `${NAME}-net`;
 const TARGETS = ['mcps-e2e-names-target', 'mcps-e2e-names-target2'];
-
-// The target: HTTPS on 443 and HTTP on 80, each answering with what it was asked
-// (the TLS server name it saw, the Host header) and its own container name.
-const TARGET_SERVER = `
-const fs = require('fs'), https = require('https'), http = require('http');
-const answer = (req, res) => res.end(JSON.stringify({ who: process.env.WHO, sni: req.socket.servername || null, host: req.headers.host }));
-https.createServer({ cert: fs.readFileSync('/certs/cert.pem'), key: fs.readFileSync('/certs/key.pem') }, answer).listen(443);
-http.createServer(answer).listen(80);
-const udp = require('dgram').createSocket('udp4');
-udp.on('message', (m, from) => udp.send('echo', from.port, from.address));
-udp.bind(9999);
-`;
-
-// Run inside the instance by the probe server (as the MCP server's user):
-//   https HOST SNI|'' HOSTHEADER   http HOST HOSTHEADER   dns NAME   udp HOST PORT
-// Prints one JSON line: { ok: true, ... } or { ok: false, code }.
-const CLIENT = `
-const [kind, host, a, b] = process.argv.slice(1);
-const done = (r) => { console.log(JSON.stringify(r)); process.exit(0); };
-setTimeout(() => done({ ok: false, code: 'TIMEOUT' }), 12000);
-if (kind === 'udp') {
-  const socket = require('dgram').createSocket('udp4');
-  socket.on('message', (m) => done({ ok: true, text: String(m) }));
-  socket.on('error', (e) => done({ ok: false, code: e.code }));
-  socket.send('ping', Number(a), host);
-  setTimeout(() => done({ ok: false, code: 'NO_ANSWER' }), 3000);
-} else if (kind === 'dns') {
-  require('dns').promises.lookup(host).then((r) => done({ ok: true, address: r.address }), (e) => done({ ok: false, code: e.code }));
-} else {
-  const mod = require(kind);
-  const options = kind === 'https'
-    ? { host, port: 443, servername: a, rejectUnauthorized: false, headers: { host: b } }
-    : { host, port: 80, headers: { host: a } };
-  const req = mod.get(options, (res) => { let body = ''; res.on('data', (d) => (body += d)); res.on('end', () => done({ ok: true, status: res.statusCode, ...JSON.parse(body) })); });
-  req.on('error', (e) => done({ ok: false, code: e.code }));
-}
-`;
-
-async function startTarget(container: string, certs: string): Promise<string> {
-  await docker(['rm', '-f', container]);
-  const aliases = NAMES.flatMap((n) => ['--network-alias', n]);
-  const started = await docker([
-    'run',
-    '-d',
-    '--name',
-    container,
-    '--network',
-    NETWORK,
-    ...aliases,
-    '-e',
-    `WHO=${container}`,
-    '-v',
-    `${certs}:/certs:ro`,
-    TARGET_IMAGE,
-    'node',
-    '-e',
-    TARGET_SERVER,
-  ]);
-  assert.equal(started.exitCode, 0, started.stderr);
-  return addressOf(container, NETWORK);
-}
 
 describe(onEngine('MCP_EGRESS by name: checked on the TLS name, the HTTP Host and DNS, in the container'), { timeout: 900_000 }, () => {
   let instance: Instance;
@@ -89,11 +25,7 @@ describe(onEngine('MCP_EGRESS by name: checked on the TLS name, the HTTP Host an
   let certs: string;
   let targetAddress: string;
 
-  const inside = async (...args: string[]): Promise<any> => {
-    const run = await callJson(client, 'run_binary', { path: '/usr/local/bin/node', args: ['-e', CLIENT, ...args] });
-    assert.equal(run.status, 0, JSON.stringify(run));
-    return JSON.parse(run.stdout.trim());
-  };
+  const inside = (...args: string[]) => insideOf(client, ...args);
   const startWith = async (egress: string) => {
     writeFileSync(instance.envFile, readFileSync(instance.envFile, 'utf8').replace(/^MCP_EGRESS=.*$/m, `MCP_EGRESS=${egress}`));
     const started = await cli(['start', '-d', '--env-file', instance.envFile]);
@@ -104,31 +36,11 @@ describe(onEngine('MCP_EGRESS by name: checked on the TLS name, the HTTP Host an
   };
 
   before(async () => {
-    certs = mkdtempSync(join(tmpdir(), 'mcps-e2e-names-certs-'));
-    await execa('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '2',
-      '-keyout',
-      join(certs, 'key.pem'),
-      '-out',
-      join(certs, 'cert.pem'),
-      '-subj',
-      '/CN=allowed.test',
-      '-addext',
-      `subjectAltName=${NAMES.map((n) => `DNS:${n}`).join(',')}`,
-    ]);
-    await execa('chmod', ['0644', join(certs, 'key.pem')]);
+    certs = await makeTargetCertificates();
     await docker(['rm', '-f', ...TARGETS]);
     await docker(['network', 'rm', NETWORK]);
     assert.equal((await docker(['network', 'create', NETWORK])).exitCode, 0);
-    targetAddress = await startTarget(TARGETS[0]!, certs);
+    targetAddress = await startNameTarget(TARGETS[0]!, NETWORK, certs);
     instance = await createInstance(NAME, { NPM_MCP: probeServerDir, NPM_MCP_ARGS: '', MCP_EGRESS: 'allowed.test,*.wild.test' });
     const built = await cli(['build', '--env-file', instance.envFile]);
     assert.equal(built.exitCode, 0, built.all);
@@ -179,7 +91,7 @@ describe(onEngine('MCP_EGRESS by name: checked on the TLS name, the HTTP Host an
   });
 
   test('UDP other than DNS is refused to the allowed address (control: a neighbour on the network gets the echo)', async () => {
-    const neighbour = await docker(['run', '--rm', '--network', NETWORK, TARGET_IMAGE, 'node', '-e', CLIENT, 'udp', targetAddress, '9999']);
+    const neighbour = await docker(['run', '--rm', '--network', NETWORK, TARGET_IMAGE, 'node', '-e', NAME_CLIENT, 'udp', targetAddress, '9999']);
     assert.deepEqual(JSON.parse(neighbour.stdout.trim()), { ok: true, text: 'echo' }, neighbour.stderr);
     assert.equal((await inside('udp', targetAddress, '9999')).ok, false);
   });
@@ -201,7 +113,7 @@ describe(onEngine('MCP_EGRESS by name: checked on the TLS name, the HTTP Host an
 
   test('the address moves (a new container under the alias), and the name follows it without a restart', async () => {
     const startedAt = (await docker(['inspect', '--format', '{{.State.StartedAt}}', NAME])).stdout.trim();
-    const newAddress = await startTarget(TARGETS[1]!, certs);
+    const newAddress = await startNameTarget(TARGETS[1]!, NETWORK, certs);
     await docker(['rm', '-f', TARGETS[0]!]);
     assert.notEqual(newAddress, targetAddress);
     const moved = await waitFor('allowed.test served by the new container', async () => {

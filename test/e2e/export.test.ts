@@ -6,10 +6,12 @@
  * finds it by its labels; `down -v` leaves nothing behind.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
+import { TARGET_IMAGE } from './battery.js';
+import { insideAsServerUser, makeTargetCertificates, startNameTarget } from './egress-target.js';
 import { assertServesDefaultServer, cli, createInstance, docker, inspect, projectDir, removeInstance, waitFor, type Instance } from './harness.js';
 
 const SERVER_SECRET = 'srv-s3cret-value';
@@ -175,5 +177,69 @@ describe('export --format compose, run by docker-compose (steps in order, on sha
     assert.equal((await docker(['ps', '-a', '-q', '--filter', `name=^/${exported.name}$`])).stdout, '');
     assert.equal((await docker(['network', 'ls', '-q', '--filter', `name=^${exported.name}-net$`])).stdout, '');
     assert.equal((await docker(['volume', 'ls', '-q', '--filter', `name=^${exported.name}-tls$`])).stdout, '');
+  });
+});
+
+describe('export --format compose with MCP_EGRESS by name: the exported service carries the enforcer', { timeout: 600_000 }, () => {
+  const network = 'mcps-e2e-exp-names-net';
+  const target = 'mcps-e2e-exp-names-target';
+  let instance: Instance;
+  let out: string;
+  let certs: string;
+  let targetAddress: string;
+  const compose = async (args: string[]) => {
+    const result = await execa('docker-compose', ['-f', join(out, 'compose.yaml'), ...args], { cwd: projectDir, reject: false, all: true });
+    return { exitCode: result.exitCode, all: String(result.all) };
+  };
+
+  before(async () => {
+    certs = await makeTargetCertificates();
+    await docker(['rm', '-f', target]);
+    await docker(['network', 'rm', network]);
+    assert.equal((await docker(['network', 'create', network])).exitCode, 0);
+    targetAddress = await startNameTarget(target, network, certs);
+    // The target's network joined as MCP_NETWORKS (an external network in compose.yaml).
+    instance = await createInstance('exp-e2e-names', { MCP_EGRESS: 'allowed.test', MCP_NETWORKS: network });
+    out = join(instance.dir, 'deploy');
+    const built = await cli(['build', '--env-file', instance.envFile]);
+    assert.equal(built.exitCode, 0, built.all);
+    const written = await cli(['export', '--format', 'compose', '--env-file', instance.envFile, '--out', out]);
+    assert.equal(written.exitCode, 0, written.all);
+    const up = await compose(['up', '-d']);
+    assert.equal(up.exitCode, 0, up.all);
+    await waitFor(
+      'the compose instance to be healthy',
+      async () => ((await inspect<Inspect>(instance.name)).State.Health?.Status === 'healthy' ? true : undefined),
+      120_000,
+    );
+  });
+
+  after(async () => {
+    if (out) await compose(['down', '--volumes']);
+    if (instance) await removeInstance(instance);
+    await docker(['rm', '-f', target]);
+    await docker(['network', 'rm', network]);
+    if (certs) rmSync(certs, { recursive: true, force: true });
+  });
+
+  test("the server's user reaches allowed.test over HTTPS (control); other.test on the same address is refused by its TLS name and does not resolve", async () => {
+    assert.deepEqual(await insideAsServerUser('docker', instance.name, 'dns', 'allowed.test'), { ok: true, address: targetAddress });
+    const allowed = await insideAsServerUser('docker', instance.name, 'https', 'allowed.test', 'allowed.test', 'allowed.test');
+    assert.deepEqual([allowed.ok, allowed.status, allowed.sni], [true, 200, 'allowed.test'], JSON.stringify(allowed));
+    const other = await insideAsServerUser('docker', instance.name, 'https', targetAddress, 'other.test', 'other.test');
+    assert.equal(other.ok, false, JSON.stringify(other));
+    assert.deepEqual(await insideAsServerUser('docker', instance.name, 'dns', 'other.test'), { ok: false, code: 'ENOTFOUND' });
+    const logs = await docker(['logs', instance.name]);
+    assert.match(logs.stdout + logs.stderr, /egress refused: other\.test:443 \(TLS name not in MCP_EGRESS\)/);
+  });
+
+  test('host.docker.internal is in the exported container, at the address Docker gives host-gateway (as `npm run start` adds it)', async () => {
+    const hosts = (await docker(['exec', instance.name, 'cat', '/etc/hosts'])).stdout;
+    const line = hosts.split('\n').find((l) => /\shost\.docker\.internal$/.test(l.trim()));
+    assert.ok(line, hosts);
+    // Control: what Docker writes for --add-host host.docker.internal:host-gateway in a plain container.
+    const plain = await docker(['run', '--rm', '--add-host', 'host.docker.internal:host-gateway', TARGET_IMAGE, 'getent', 'hosts', 'host.docker.internal']);
+    assert.equal(plain.exitCode, 0, plain.stderr);
+    assert.equal(line.trim().split(/\s+/)[0], plain.stdout.trim().split(/\s+/)[0]);
   });
 });

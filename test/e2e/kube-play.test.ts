@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { parseAllDocuments } from 'yaml';
+import { insideAsServerUser, makeTargetCertificates, startNameTarget } from './egress-target.js';
 import { assertServesDefaultServer, cli, createInstance, inspect, projectDir, waitFor, type Instance } from './harness.js';
 
 const socket = process.env.MCPS_E2E_PODMAN_SOCKET ?? '/run/podman/podman.sock';
@@ -173,6 +174,66 @@ if (!existsSync(socket) || !statSync(socket).isSocket()) {
       assert.equal((await podman(['volume', 'rm', `${instance.name}-warden`])).exitCode, 0);
       assert.equal((await podman(['secret', 'rm', secret()])).exitCode, 0);
       assert.notEqual((await podman(['secret', 'inspect', secret()])).exitCode, 0);
+    });
+  });
+
+  describe('export --format kubernetes with MCP_EGRESS by name: the played pod carries the enforcer', { timeout: 900_000 }, () => {
+    // A Podman network of the test's own (its DNS answers the target's aliases); the pod joins it (kube play --network).
+    const network = 'mcps-e2e-kube-names-net';
+    const target = 'mcps-e2e-kube-names-target';
+    let instance: Instance;
+    let manifest: string;
+    let certs: string;
+    let targetAddress: string;
+    let container: string;
+    const secret = () => `${instance.name}-env`;
+
+    before(async () => {
+      certs = await makeTargetCertificates();
+      await podman(['rm', '-f', target]);
+      await podman(['network', 'rm', '-f', network]);
+      assert.equal((await podman(['network', 'create', network])).exitCode, 0);
+      targetAddress = await startNameTarget(target, network, certs, 'podman');
+      instance = await createInstance('kube-e2e-names', { MCP_EGRESS: 'allowed.test' });
+      const out = join(instance.dir, 'k8s');
+      manifest = join(out, 'kubernetes.yaml');
+      await podman(['pod', 'rm', '--force', `${instance.name}-pod-0`]);
+      await podman(['secret', 'rm', secret()]);
+      const built = await cli(['build', '--env-file', instance.envFile], { env: { DOCKER_HOST: `unix://${socket}` } });
+      assert.equal(built.exitCode, 0, built.all);
+      const written = await cli(['export', '--format', 'kubernetes', '--env-file', instance.envFile, '--out', out]);
+      assert.equal(written.exitCode, 0, written.all);
+      assert.equal((await podman(['secret', 'create', secret(), join(out, `${instance.name}.podman-secret.json`)])).exitCode, 0);
+      const played = await podman(['kube', 'play', '--network', network, manifest]);
+      assert.equal(played.exitCode, 0, played.all);
+      container = `${instance.name}-pod-0-sandbox`;
+      await waitFor(
+        'the played container to pass its healthcheck',
+        async () => ((await podman(['exec', container, '/opt/sandbox/bin/healthcheck'])).exitCode === 0 ? true : undefined),
+        120_000,
+      );
+    });
+
+    after(async () => {
+      if (manifest && existsSync(manifest)) await podman(['kube', 'down', manifest]);
+      if (instance) {
+        await podman(['secret', 'rm', secret()]);
+        rmSync(instance.dir, { recursive: true, force: true });
+      }
+      await podman(['rm', '-f', target]);
+      await podman(['network', 'rm', '-f', network]);
+      if (certs) rmSync(certs, { recursive: true, force: true });
+    });
+
+    test("the server's user reaches allowed.test over HTTPS (control); other.test on the same address is refused by its TLS name and does not resolve", async () => {
+      assert.deepEqual(await insideAsServerUser('podman', container, 'dns', 'allowed.test'), { ok: true, address: targetAddress });
+      const allowed = await insideAsServerUser('podman', container, 'https', 'allowed.test', 'allowed.test', 'allowed.test');
+      assert.deepEqual([allowed.ok, allowed.status, allowed.sni], [true, 200, 'allowed.test'], JSON.stringify(allowed));
+      const other = await insideAsServerUser('podman', container, 'https', targetAddress, 'other.test', 'other.test');
+      assert.equal(other.ok, false, JSON.stringify(other));
+      assert.deepEqual(await insideAsServerUser('podman', container, 'dns', 'other.test'), { ok: false, code: 'ENOTFOUND' });
+      const logs = await podman(['logs', container]);
+      assert.match(logs.all, /egress refused: other\.test:443 \(TLS name not in MCP_EGRESS\)/);
     });
   });
 }

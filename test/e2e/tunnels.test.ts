@@ -8,13 +8,16 @@
  * - ngrok against a stand-in that is not ngrok (it closes every connection):
  *   the failure path and the restart policy, and the escape battery through a
  *   test-only `docker exec` relay to the session gateway.
+ * Each then restarts with MCP_EGRESS=allowed.test and runs the by-name items
+ * (egress-target.ts) against an HTTPS target of the test's own on its network.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ENTRYPOINT_CAPABILITIES } from '../../package_scripts/sandbox/profile.js';
 import { STAND_IN_USER, standInPinggy } from './ssh-stand-in.js';
 import { addressOf, createBatteryInstance, sandboxBattery, startTarget, type BatteryContext } from './battery.js';
+import { egressByNameItems, makeTargetCertificates, startNameTarget, type NameItemsContext } from './egress-target.js';
 import { buildAndStart, cli, cliBackground, connectHttp, docker, execBridge, publishedUrl, removeInstance, waitFor } from './harness.js';
 
 // eslint-disable-next-line no-control-regex -- /proc/PID/cmdline ends each argument with a NUL byte
@@ -171,6 +174,30 @@ describe('pinggy template through a stand-in SSH server (steps in order, on shar
     assert.equal(reset.exitCode, 0, reset.all);
     assert.ok((await docker(['logs', name])).stdout.includes(rekeyed.stdout.trim()), 'the new key was trusted and shown');
   });
+
+  describe('egress by name through the tunnel (MCP_EGRESS=allowed.test)', () => {
+    const namesTarget = 'mcps-e2e-pinggy-names';
+    let certs: string;
+    let names: NameItemsContext;
+
+    before(async () => {
+      certs = await makeTargetCertificates();
+      const targetAddress = await startNameTarget(namesTarget, network, certs);
+      setEnv(context.instance.envFile, { MCP_EGRESS: 'allowed.test' });
+      const started = await cli(['start', '-d', '--env-file', context.instance.envFile]);
+      assert.equal(started.exitCode, 0, started.all);
+      endpoint = await waitFor('the tunnel after the restart', async () => (await tunnelEndpoint()) || undefined);
+      names = { client: await connectHttp(endpoint, context.secrets.tunnelToken), targetAddress };
+    });
+
+    after(async () => {
+      await names?.client.close().catch(() => undefined);
+      await docker(['rm', '-f', namesTarget]);
+      if (certs) rmSync(certs, { recursive: true, force: true });
+    });
+
+    egressByNameItems(() => names);
+  });
 });
 
 describe('ngrok template without an ngrok service (steps in order, on shared instances)', { timeout: 900_000 }, () => {
@@ -244,5 +271,32 @@ describe('ngrok template without an ngrok service (steps in order, on shared ins
     });
 
     sandboxBattery(() => context);
+  });
+
+  describe('egress by name through the relay (MCP_EGRESS=allowed.test)', () => {
+    const namesTarget = 'mcps-e2e-ngrok-names';
+    let certs: string;
+    let names: NameItemsContext;
+
+    before(async () => {
+      certs = await makeTargetCertificates();
+      const targetAddress = await startNameTarget(namesTarget, network, certs);
+      await context.client?.close().catch(() => undefined);
+      assert.equal((await cli(['stop', '--env-file', context.instance.envFile])).exitCode, 0);
+      attached?.kill('SIGINT');
+      await attached;
+      setEnv(context.instance.envFile, { MCP_EGRESS: 'allowed.test' });
+      attached = cliBackground(['start', '--env-file', context.instance.envFile]);
+      const client = await waitFor('the session gateway through the relay', () => connectHttp(bridge!.url, context.instance.token), 90_000);
+      names = { client, targetAddress };
+    });
+
+    after(async () => {
+      await names?.client.close().catch(() => undefined);
+      await docker(['rm', '-f', namesTarget]);
+      if (certs) rmSync(certs, { recursive: true, force: true });
+    });
+
+    egressByNameItems(() => names);
   });
 });

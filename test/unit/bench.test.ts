@@ -15,12 +15,23 @@ import {
   supergatewayBuildArgs,
 } from '../../bench/docker-args.js';
 import { parseCgroupCpuMs, parseProcStat, treeCpuMs } from '../../bench/cpu.js';
+import {
+  EGRESS_TARGET_NAME,
+  egressClientExecArgs,
+  egressPhase,
+  egressPlan,
+  egressSanityProblems,
+  egressTargetRunArgs,
+  egressTargets,
+  parseClientOutput,
+  parseEnforcerMemory,
+} from '../../bench/egress.js';
 import { compareLayers, layerSizes, ourSteps, parseHistory, type HistoryEntry } from '../../bench/layers.js';
 import { benchOptionsSchema, planFor } from '../../bench/options.js';
 import { renderMarkdown } from '../../bench/report.js';
 import { parseStartedAt } from '../../bench/run.js';
 import { evaluateTargets, parseDockerSize, parseMemUsage, percentile, ratiosToDirect, sanityProblems, summarize } from '../../bench/stats.js';
-import type { BenchReport, ImageResult, ScenarioId, ScenarioResult } from '../../bench/types.js';
+import type { BenchReport, EgressResult, ImageResult, ScenarioId, ScenarioResult } from '../../bench/types.js';
 import { DEFAULT_NPM_MCP } from '../../package_scripts/settings/schema.js';
 
 const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -96,6 +107,26 @@ const image = (overrides: Partial<ImageResult> = {}): ImageResult => ({
   python: { server: './py', imageBytes: 330e6, overNpmBytes: 58e6, buildMs: 70000 },
   ...overrides,
 });
+
+/** An egress result: the enforcer adds 0.6 ms p50 and keeps 0.9x of open's bulk throughput. */
+function egressResult(named: { p50?: number; mbps?: number } = {}): EgressResult {
+  const phase = (egress: string, p50: number, p99: number, mbps: number) => ({
+    egress,
+    connections: 300,
+    connectP50Ms: p50,
+    connectP99Ms: p99,
+    bulkBytes: 64 * 2 ** 20,
+    bulkRuns: 5,
+    bulkMedianMs: (64 * 2 ** 20) / 1e3 / mbps,
+    bulkMBps: mbps,
+  });
+  return {
+    description: 'what ran',
+    open: phase('open', 5, 9, 400),
+    named: phase(EGRESS_TARGET_NAME, named.p50 ?? 5.6, 10.5, named.mbps ?? 360),
+    enforcerMemory: { idleRssBytes: 40e6, rssBytes: 45e6, peakRssBytes: 50e6, source: 'test' },
+  };
+}
 
 describe('bench ratios and targets', () => {
   const scenarios = [
@@ -208,11 +239,17 @@ describe('bench ratios and targets', () => {
       ratiosToDirect: ratiosToDirect(scenarios),
       image: image({ layers: [{ createdBy: 'a | b', sizeBytes: 1e6 }] }),
       cli: { bareNodeMs: 50, cliMs: 300, helpMs: 310, npmRunCliMs: 500 },
-      targets: evaluateTargets(scenarios, image(), CLI_FAST),
+      egress: egressResult(),
+      targets: [...evaluateTargets(scenarios, image(), CLI_FAST), ...egressTargets(egressResult())],
     };
     const markdown = renderMarkdown(report);
     assert.equal(markdown.match(/^\| chain \| 3\.00 \| 6\.00 \| 250 \| 15x \| 12x \| 10 \|$/gm)?.length, 1);
-    assert.equal(markdown.match(/\| met \|$/gm)?.length, 12);
+    assert.equal(markdown.match(/\| met \|$/gm)?.length, 14);
+    // The egress section: a row per MCP_EGRESS value, what the enforcer adds, its memory.
+    assert.match(markdown, /^\| MCP_EGRESS=open \| 5\.00 \| 9\.00 \| 300 \| 400 \| 5 x 67\.1 MB \|$/m);
+    assert.match(markdown, new RegExp(`^\\| MCP_EGRESS=${EGRESS_TARGET_NAME.replace(/\./g, '\\.')} \\| 5\\.60 \\| 10\\.50 \\|`, 'm'));
+    assert.match(markdown, /Added by the enforcer per new connection: \+0\.60 ms p50, \+1\.50 ms p99; bulk 0\.90x open\./);
+    assert.match(markdown, /RSS 40\.0 MB idle, 45\.0 MB after the load, peak 50\.0 MB/);
     // The staircase: direct, the two floors, the chain, the chain with OAuth, each with what it adds.
     const staircase = markdown.slice(markdown.indexOf('## Staircase'), markdown.indexOf('## Sequential'));
     assert.deepEqual(
@@ -229,6 +266,95 @@ describe('bench ratios and targets', () => {
       ],
     );
     assert.match(markdown, /`a \\\| b`/);
+  });
+});
+
+describe('bench egress by name (issue 23)', () => {
+  test('targets: at most +1 ms p50 per new connection, bulk at least 0.8x open; each missed just outside', () => {
+    assert.deepEqual(
+      egressTargets(egressResult()).map((t) => [t.id, t.pass, t.measured]),
+      [
+        ['egress-connect-p50', true, '+0.60 ms (5.60 ms vs 5.00 ms)'],
+        ['egress-bulk', true, '0.90x (360 vs 400 MB/s)'],
+      ],
+    );
+    assert.deepEqual(
+      egressTargets(egressResult({ p50: 6.01, mbps: 319 })).map((t) => [t.pass, t.measured]),
+      [
+        [false, '+1.01 ms (6.01 ms vs 5.00 ms)'],
+        [false, '0.80x (319 vs 400 MB/s)'],
+      ],
+    );
+    // At the limits exactly: met.
+    assert.deepEqual(
+      egressTargets(egressResult({ p50: 6, mbps: 320 })).map((t) => t.pass),
+      [true, true],
+    );
+  });
+
+  test('a phase: nearest-rank p50/p99 of the connections, bulk MB/s over the median run', () => {
+    const phase = egressPhase('open', { connectMs: [3, 1, 2, 4], bulkMs: [1000, 500, 2000] }, 100e6);
+    assert.deepEqual(phase, {
+      egress: 'open',
+      connections: 4,
+      connectP50Ms: 2,
+      connectP99Ms: 4,
+      bulkBytes: 100e6,
+      bulkRuns: 3,
+      bulkMedianMs: 1000,
+      bulkMBps: 100,
+    });
+  });
+
+  test("the client's output is checked: an error, a short count or a bad time is no result", () => {
+    const plan = { connections: 2, warmupConnections: 0, bulkBytes: 10, bulkRuns: 1 };
+    assert.deepEqual(parseClientOutput('noise\n{"connectMs":[1,2],"bulkMs":[3]}\n', plan), { connectMs: [1, 2], bulkMs: [3] });
+    assert.throws(() => parseClientOutput('{"error":"ECONNREFUSED"}', plan), /fetch from inside the instance failed: ECONNREFUSED/);
+    assert.throws(() => parseClientOutput('{"connectMs":[1],"bulkMs":[3]}', plan), /1 connections and 1 bulk runs/);
+    assert.throws(() => parseClientOutput('{"connectMs":[1,0],"bulkMs":[3]}', plan), /not a positive number/);
+  });
+
+  test("the enforcer's memory from /proc: one process, kB to bytes", () => {
+    assert.deepEqual(parseEnforcerMemory('VmHWM:\t   52000 kB\nVmRSS:\t   48000 kB\n'), { rssBytes: 48000 * 1024, peakRssBytes: 52000 * 1024 });
+    assert.throws(() => parseEnforcerMemory(''), /expected one egress enforcer with VmRSS/);
+    assert.throws(() => parseEnforcerMemory('VmRSS: 1 kB\nVmHWM: 1 kB\nVmRSS: 1 kB\nVmHWM: 1 kB\n'), /found 2/);
+  });
+
+  test('sanity: a phase without numbers or an enforcer without memory is a problem', () => {
+    assert.deepEqual(egressSanityProblems(egressResult()), []);
+    const broken = egressResult();
+    broken.named = { ...broken.named, bulkMBps: Number.NaN, connectP99Ms: 1 };
+    broken.enforcerMemory = { ...broken.enforcerMemory, rssBytes: Number.NaN };
+    assert.deepEqual(egressSanityProblems(broken), [
+      `egress ${EGRESS_TARGET_NAME} bulk MB/s is NaN, expected a number above 0`,
+      `egress ${EGRESS_TARGET_NAME} connection p99 1 is below p50 5.6`,
+      "the egress enforcer's RSS is NaN, expected a number above 0",
+    ]);
+  });
+
+  test('argv: the test server on the bench network under its name, nothing published; the client as "mcp", the CA in its environment', () => {
+    const plan = egressPlan(true);
+    const run = egressTargetRunArgs({ name: 't', network: 'mcp-bench-net', certsDir: '/tmp/c', bulkBytes: plan.bulkBytes }, 'node:22-bookworm-slim');
+    assert.deepEqual(run.slice(0, 13), [
+      'run',
+      '--detach',
+      '--name',
+      't',
+      '--label',
+      'io.mcp-sandbox.bench=1',
+      '--network',
+      'mcp-bench-net',
+      '--network-alias',
+      EGRESS_TARGET_NAME,
+      '--env',
+      `BULK_BYTES=${plan.bulkBytes}`,
+      '--volume',
+    ]);
+    assert.ok(!run.some((a) => a.startsWith('--publish')));
+    const exec = egressClientExecArgs('mcp-bench-chain', 'PEM', plan);
+    assert.deepEqual(exec.slice(0, 7), ['exec', '--user', 'mcp', '--env', 'BENCH_CA=PEM', 'mcp-bench-chain', 'node']);
+    assert.deepEqual(exec.slice(-5), [EGRESS_TARGET_NAME, '20', '3', String(4 * 2 ** 20), '2']);
+    assert.ok(egressPlan(false).connections >= 100 && egressPlan(false).bulkBytes >= 32 * 2 ** 20, 'the full run times enough to read a p99');
   });
 });
 
@@ -310,6 +436,7 @@ describe('bench docker argv', () => {
       floorContainer: 'mcp-bench-floor',
       guideImage: 'mcp-bench-guide:latest',
       guideContainer: 'mcp-bench-guide',
+      egressTarget: 'mcp-bench-egress-target',
       network: 'mcp-bench-net',
     });
   });

@@ -14,6 +14,9 @@ import {
   type ComposeInstance,
 } from '../../package_scripts/sandbox/compose.js';
 import { IMAGE_HEALTHCHECK } from '../../package_scripts/docker/healthcheck.js';
+import { dockerEngine } from '../../package_scripts/engines/docker.js';
+import { hostAliasSpec } from '../../package_scripts/engines/engine.js';
+import { dockerRunArgs } from '../../package_scripts/sandbox/docker-run.js';
 import type { ExportInstance } from '../../package_scripts/export/export-files.js';
 import { envDir, instanceOf, NGROK_TOKEN, settingsOf, TOKEN } from './export-fixture.js';
 import { repoRoot } from './project-fixture.js';
@@ -82,6 +85,7 @@ describe('export --format compose: the sandbox profile as a Compose service', ()
       memswap_limit: '1g',
       cpus: 1,
       networks: ['mcp-sandbox-net'],
+      extra_hosts: ['host.docker.internal:host-gateway'],
       ports: ['127.0.0.1:443:8443'],
       volumes: [
         { type: 'volume', source: 'mcp-sandbox-tls', target: '/var/lib/mcp-sandbox/tls' },
@@ -114,6 +118,7 @@ describe('export --format compose: the sandbox profile as a Compose service', ()
         cpus: 1,
         networks: ['tun-net'],
         volumes: [{ type: 'volume', source: 'tun-warden', target: '/var/lib/mcp-sandbox/warden' }],
+        extra_hosts: ['host.docker.internal:host-gateway'],
         env_file: ['tun.env'],
         environment: undefined,
       },
@@ -141,8 +146,19 @@ describe('export --format compose: the sandbox profile as a Compose service', ()
   it('an allowlist travels as written (canonical): the same image and entrypoint check the names in the container, nothing is pinned', () => {
     const service = serviceOf({ MCP_EGRESS: 'API.example.com:443,*.cdn.example.com,10.1.2.0/24' });
     assert.equal(service.environment.MCP_EGRESS, 'api.example.com:443,*.cdn.example.com,10.1.2.0/24');
-    assert.ok(!('extra_hosts' in service));
+    // Nothing pinned: the one host entry is the engine's name for the host, whatever MCP_EGRESS holds.
+    assert.deepEqual(service.extra_hosts, serviceOf().extra_hosts);
     assert.equal(serviceOf({ MCP_EGRESS: 'learn' }).environment.MCP_EGRESS, 'learn');
+  });
+
+  it("host.docker.internal as `npm run start` gives it on Docker: extra_hosts from Docker's engine descriptor, the same entries as docker run's --add-host", () => {
+    const service = serviceOf();
+    assert.deepEqual(service.extra_hosts, ['host.docker.internal:host-gateway']);
+    const run = dockerRunArgs(instanceOf(settingsOf()).profile, 'docker').args;
+    const added = run.flatMap((arg, i) => (arg === '--add-host' ? [run[i + 1]!] : []));
+    assert.deepEqual(service.extra_hosts, added);
+    assert.deepEqual(service.extra_hosts, dockerEngine.hostAliases.map(hostAliasSpec));
+    assertValidCompose(composeFile([composeOf(instanceOf(settingsOf()))]));
   });
 
   it("the server's variables (MCP_ENV): a file-based secret mounted for the server alone, in neither environment nor env file; a $ inline is written $$", () => {
