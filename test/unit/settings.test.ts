@@ -401,7 +401,12 @@ const BAD_CASES: BadCase[] = [
   { name: 'bad MCP_MEMORY', env: `${OK}MCP_MEMORY=lots\n`, expect: ['MCP_MEMORY must be a size such as 512m or 1g'] },
   { name: 'MCP_CPUS=0', inProcess: true, env: `${OK}MCP_CPUS=0\n`, expect: ['MCP_CPUS must be a number of CPUs above 0'] },
   { name: 'MCP_PIDS below 32', inProcess: true, env: `${OK}MCP_PIDS=8\n`, expect: ['MCP_PIDS must be a whole number of at least 32'] },
-  { name: 'MCP_TMP_SIZE not a size', inProcess: true, env: `${OK}MCP_TMP_SIZE=lots\n`, expect: ['MCP_TMP_SIZE must be a size of at least 16m such as 64m or 512m'] },
+  {
+    name: 'MCP_TMP_SIZE not a size',
+    inProcess: true,
+    env: `${OK}MCP_TMP_SIZE=lots\n`,
+    expect: ['MCP_TMP_SIZE must be a size of at least 16m such as 64m or 512m'],
+  },
   { name: 'MCP_TMP_SIZE below 16m', inProcess: true, env: `${OK}MCP_TMP_SIZE=8m\n`, expect: ['MCP_TMP_SIZE must be a size of at least 16m'] },
   {
     name: 'MCP_TMP_SIZE above MCP_MEMORY',
