@@ -15,6 +15,11 @@ export interface InstanceNames {
   dataVolume: string;
   /** MCP_ENV's values as a file for the server alone (sandbox/server-env.ts): written by every start, removed by stop. */
   serverEnvVolume: string;
+  /**
+   * The session gateway's own state (user "warden"): the audit trail and the pinned tool
+   * definitions, out of the server's reach, kept across stop, start and rebuilds.
+   */
+  wardenVolume: string;
 }
 
 export function instanceNames(name: string, tag = 'latest'): InstanceNames {
@@ -27,6 +32,7 @@ export function instanceNames(name: string, tag = 'latest'): InstanceNames {
     tunnelVolume: `${name}-tunnel`,
     dataVolume: `${name}-data`,
     serverEnvVolume: `${name}-server-env`,
+    wardenVolume: `${name}-warden`,
   };
 }
 
@@ -42,5 +48,7 @@ export const TLS_VOLUME_TARGET = '/var/lib/mcp-sandbox/tls';
 export const AUTH_VOLUME_TARGET = '/var/lib/mcp-sandbox/auth';
 /** Inside the container: Pinggy's known_hosts as first seen, owned by "gateway", mode 0700 (docker/common/build/setup-os). */
 export const TUNNEL_VOLUME_TARGET = '/var/lib/mcp-sandbox/tunnel';
+/** Inside the container: the warden's state (audit trail, tool pins), owned by "warden", mode 0700 (docker/common/build/setup-os). */
+export const WARDEN_VOLUME_TARGET = '/var/lib/mcp-sandbox/warden';
 /** Inside the container: CERT_FILE and KEY_FILE, mounted read-only (docker/nginx/gateway/prepare reads them). */
 export const USER_TLS_TARGET = '/etc/mcp-sandbox/user-tls';

@@ -210,7 +210,7 @@ export function kubernetesNetworkPolicy(instance: KubernetesInstance): Obj {
 /** What a claim asks for when nothing says more: enough for a server's files; edit it before applying for more. */
 export const DATA_CLAIM_SIZE = '1Gi';
 
-/** MCP_DATA: one claim per persistent volume, named like the Docker volume (NAME-data); deleting the Deployment keeps it. */
+/** One claim per persistent volume (MCP_DATA's NAME-data, the warden's NAME-warden), named like the Docker volume; deleting the Deployment keeps it. */
 export function kubernetesClaims(instance: KubernetesInstance): Obj[] {
   return instance.profile.volumes
     .filter((v) => v.persistent)
@@ -247,9 +247,10 @@ const NOT_IN_KUBERNETES = [
 ].join('\n');
 
 const CLAIM_COMMENT = [
-  " MCP_DATA: the server's data, kept when the Deployment is deleted or replaced (kubectl delete pvc deletes it).",
-  " The cluster's default StorageClass provides it; set the size the server needs. The container's entrypoint",
-  ' hands the new volume to the server user (uid 10002) at its first start.',
+  ' Kept when the Deployment is deleted or replaced (kubectl delete pvc deletes it): NAME-data holds the',
+  " server's MCP_DATA, NAME-warden the audit trail and the tool pins. The cluster's default StorageClass",
+  " provides it; set the size needed. The container's entrypoint hands a new volume to its user (the server's",
+  " uid 10002, or warden's 10004) at its first start.",
 ].join('\n');
 
 function comment(doc: Document, path: readonly (string | number)[], text: string): void {

@@ -1,5 +1,14 @@
 import type { InstanceNames } from '../docker/names.js';
-import { AUTH_VOLUME_TARGET, GATEWAY_PORT, LABEL_INSTANCE, LABEL_TEMPLATE, TLS_VOLUME_TARGET, TUNNEL_VOLUME_TARGET, USER_TLS_TARGET } from '../docker/names.js';
+import {
+  AUTH_VOLUME_TARGET,
+  GATEWAY_PORT,
+  LABEL_INSTANCE,
+  LABEL_TEMPLATE,
+  TLS_VOLUME_TARGET,
+  TUNNEL_VOLUME_TARGET,
+  USER_TLS_TARGET,
+  WARDEN_VOLUME_TARGET,
+} from '../docker/names.js';
 import { UsageError } from '../errors.js';
 import type { Settings } from '../settings/load.js';
 import { ownNetworkIssue } from '../settings/networks.js';
@@ -34,7 +43,7 @@ export interface SandboxProfile {
   extraNetworks: readonly string[];
   /** A template reached on a published port only: where the gateway port is published on the host. */
   publish?: { hostAddress: string; hostPort: number; containerPort: number };
-  /** Named volumes (the TLS state of a published port, the OAuth state of AUTH=oauth, a tunnel's state such as Pinggy's host key, the server's MCP_DATA). */
+  /** Named volumes (the TLS state of a published port, the OAuth state of AUTH=oauth, a tunnel's state such as Pinggy's host key, the server's MCP_DATA, the warden's audit trail and pins). */
   volumes: readonly NamedVolume[];
   /** Host paths bound into the container: MCP_MOUNTS and CERT_FILE/KEY_FILE. */
   binds: readonly BindMount[];
@@ -49,7 +58,7 @@ export interface SandboxProfile {
 export interface NamedVolume {
   name: string;
   target: string;
-  /** MCP_DATA: the server's data, which must outlive the pod too (Kubernetes: a PersistentVolumeClaim, not an emptyDir). */
+  /** MCP_DATA and the warden's state: data that must outlive the pod too (Kubernetes: a PersistentVolumeClaim, not an emptyDir). */
   persistent?: true;
 }
 
@@ -188,6 +197,8 @@ export function sandboxProfile(settings: Settings, names: InstanceNames, options
       // Pinggy without PINGGY_HOST_KEY keeps the key first seen here, so a restart does not trust a new one.
       ...(templateNamed(settings.template).keepsTunnelState ? [{ name: names.tunnelVolume, target: TUNNEL_VOLUME_TARGET }] : []),
       ...(settings.MCP_DATA ? [{ name: names.dataVolume, target: settings.MCP_DATA, persistent: true as const }] : []),
+      // The audit trail and the tool pins: the owner's record, which outlives the container and its image.
+      { name: names.wardenVolume, target: WARDEN_VOLUME_TARGET, persistent: true as const },
     ],
     binds: [
       ...(published ? tlsFileBinds(settings) : []),

@@ -212,7 +212,7 @@ export async function callJson<T = any>(client: Client, name: string, args: Reco
 
 export async function removeInstance(instance: Instance): Promise<void> {
   await cli(['stop', '--env-file', instance.envFile]);
-  await docker(['volume', 'rm', '-f', `${instance.name}-tls`, `${instance.name}-tunnel`]);
+  await docker(['volume', 'rm', '-f', `${instance.name}-tls`, `${instance.name}-tunnel`, `${instance.name}-warden`]);
 }
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {

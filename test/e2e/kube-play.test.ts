@@ -148,7 +148,12 @@ if (!existsSync(socket) || !statSync(socket).isSocket()) {
       assert.equal((await podman(['exec', container, 'sh', '-c', 'touch /tmp/kube-e2e-probe && rm /tmp/kube-e2e-probe'])).exitCode, 0);
       // The volumes are the instance's own (Podman makes a host-wide named volume of each emptyDir).
       const volumes = (c.Mounts as Array<{ Name: string; Destination: string }>).map((m) => `${m.Name}:${m.Destination}`).sort();
-      assert.deepEqual(volumes, [`${instance.name}-run:/run`, `${instance.name}-tls:/var/lib/mcp-sandbox/tls`, `${instance.name}-tmp:/tmp`]);
+      assert.deepEqual(volumes, [
+        `${instance.name}-run:/run`,
+        `${instance.name}-tls:/var/lib/mcp-sandbox/tls`,
+        `${instance.name}-tmp:/tmp`,
+        `${instance.name}-warden:/var/lib/mcp-sandbox/warden`,
+      ]);
       // The server's secret variable arrived from the Podman secret (compared here, never printed).
       const env = new Map((c.Config.Env as string[]).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
       assert.ok(env.get('PROBE_SECRET') === SERVER_SECRET, 'PROBE_SECRET reached the container');
@@ -158,12 +163,14 @@ if (!existsSync(socket) || !statSync(socket).isSocket()) {
       assert.deepEqual(infra.NetworkSettings.Ports[`${GATEWAY_PORT}/tcp`], [{ HostIp: '127.0.0.1', HostPort: String(GATEWAY_PORT) }]);
     });
 
-    test('podman kube down removes the pod, its containers and its volumes; the secret goes with podman secret rm', async () => {
+    test('podman kube down removes the pod, its containers and its volumes but the claim; the secret goes with podman secret rm', async () => {
       const down = await podman(['kube', 'down', manifest]);
       assert.equal(down.exitCode, 0, down.all);
       assert.equal((await podman(['ps', '-a', '-q', '--filter', `label=io.mcp-sandbox.instance=${instance.name}`])).stdout, '');
       assert.equal((await podman(['pod', 'ls', '-q', '--filter', `name=^${instance.name}-pod-0$`])).stdout, '');
-      assert.equal((await podman(['volume', 'ls', '-q', '--filter', `name=^${instance.name}-`])).stdout, '');
+      // The warden's claim (audit trail, tool pins) outlives the pod, as a PersistentVolumeClaim does a Deployment.
+      assert.equal((await podman(['volume', 'ls', '-q', '--filter', `name=^${instance.name}-`])).stdout, `${instance.name}-warden`);
+      assert.equal((await podman(['volume', 'rm', `${instance.name}-warden`])).exitCode, 0);
       assert.equal((await podman(['secret', 'rm', secret()])).exitCode, 0);
       assert.notEqual((await podman(['secret', 'inspect', secret()])).exitCode, 0);
     });

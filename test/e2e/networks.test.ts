@@ -63,8 +63,10 @@ describe(onEngine('MCP_NETWORKS: a database on another network'), { timeout: 1_2
     assert.equal((await docker(['network', 'create', NETWORK])).exitCode, 0);
     // Also published on the host's address on Docker's default bridge (that host's own address,
     // where host-gateway points): the database "on the host" for host.docker.internal.
-    hostGateway = (await docker(['network', 'inspect', 'bridge', '--format', '{{(index .IPAM.Config 0).Gateway}}'])).stdout.trim();
-    assert.match(hostGateway, /^\d+\.\d+\.\d+\.\d+$/);
+    // Asked of the engine itself: a fresh Docker's bridge may list no Gateway in its IPAM config.
+    const gateway = await docker(['run', '--rm', '--network', 'none', '--add-host', 'probe:host-gateway', 'node:22-bookworm-slim', 'getent', 'hosts', 'probe']);
+    hostGateway = gateway.stdout.trim().split(/\s+/)[0] ?? '';
+    assert.match(hostGateway, /^\d+\.\d+\.\d+\.\d+$/, gateway.stderr);
     hostPort = await freePort();
     const ran = await docker(['run', '-d', '--name', DATABASE, '--network', NETWORK, '--publish', `${hostGateway}:${hostPort}:5432`, DATABASE_IMAGE]);
     assert.equal(ran.exitCode, 0, ran.stderr);

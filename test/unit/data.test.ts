@@ -97,14 +97,14 @@ describe('MCP_DATA: the volume NAME-data in every renderer', () => {
       seccompLocalhostProfile: 'x/seccomp.json',
       secretNames: [],
     });
-    const claim = objects.find((o) => o.kind === 'PersistentVolumeClaim');
+    const claim = objects.find((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name === 'mem-data');
     assert.ok(claim);
     new PersistentVolumeClaim(claim).validate();
     assert.equal(claim.metadata.name, 'mem-data');
     assert.deepEqual(claim.spec.accessModes, ['ReadWriteOnce']);
     const deployment = objects.find((o) => o.kind === 'Deployment');
     new Deployment(deployment).validate();
-    const volume = deployment.spec.template.spec.volumes.find((v: any) => v.persistentVolumeClaim);
+    const volume = deployment.spec.template.spec.volumes.find((v: any) => v.persistentVolumeClaim?.claimName === 'mem-data');
     assert.deepEqual(volume, { name: 'mem-data', persistentVolumeClaim: { claimName: 'mem-data' } });
     assert.ok(deployment.spec.template.spec.containers[0].volumeMounts.some((m: any) => m.name === 'mem-data' && m.mountPath === '/data'));
     const withoutData: any[] = kubernetesObjects({
@@ -114,7 +114,7 @@ describe('MCP_DATA: the volume NAME-data in every renderer', () => {
       seccompLocalhostProfile: 'x/seccomp.json',
       secretNames: [],
     });
-    assert.ok(!withoutData.some((o) => o.kind === 'PersistentVolumeClaim'));
+    assert.ok(!withoutData.some((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name === 'mem-data'));
   });
 });
 

@@ -34,7 +34,7 @@ export const REFUSED_IN_CONTAINER: string[] = [
  * address rule: with a port, TCP and UDP to that port; without, everything.
  */
 export function allowRuleArgv(cidr: string, port: number | undefined, uid: number): string[][] {
-  const head = ['-t', 'filter', '-A', 'OUTPUT', '-m', 'owner', '--uid-owner', String(uid), '-d', cidr];
+  const head = ['-A', 'OUTPUT', '-m', 'owner', '--uid-owner', String(uid), '-d', cidr];
   if (port === undefined) return [[...head, '-j', 'ACCEPT']];
   return ['tcp', 'udp'].map((protocol) => [...head, '-p', protocol, '--dport', String(port), '-j', 'ACCEPT']);
 }

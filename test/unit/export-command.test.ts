@@ -118,7 +118,15 @@ describe('npm run export', () => {
       const object = d.toJS() as { kind: string; metadata: { name: string } };
       return `${object.kind}/${object.metadata.name}`;
     });
-    assert.deepEqual(kinds, ['Deployment/one', 'Service/one', 'NetworkPolicy/one', 'Deployment/two', 'NetworkPolicy/two']);
+    assert.deepEqual(kinds, [
+      'PersistentVolumeClaim/one-warden',
+      'Deployment/one',
+      'Service/one',
+      'NetworkPolicy/one',
+      'PersistentVolumeClaim/two-warden',
+      'Deployment/two',
+      'NetworkPolicy/two',
+    ]);
     assert.ok(!readFileSync(join(out, 'kubernetes.yaml'), 'utf8').includes(TOKEN));
     assert.ok(messages.some((m) => m.includes(`podman secret create one-env ${out}/one.podman-secret.json`)));
   });
@@ -132,7 +140,7 @@ describe('npm run export', () => {
     await run({ format: 'compose', out, envFile: envFiles });
     const text = readFileSync(join(out, 'compose.yaml'), 'utf8');
     const compose = parse(text);
-    assert.deepEqual(Object.keys(compose.volumes), ['one-tls', 'one-auth']);
+    assert.deepEqual(Object.keys(compose.volumes), ['one-tls', 'one-auth', 'one-warden']);
     assert.ok(
       compose.services.one.volumes.some((v: { source: string; target: string }) => v.source === 'one-auth' && v.target === '/var/lib/mcp-sandbox/auth'),
       JSON.stringify(compose.services.one.volumes),
@@ -219,13 +227,13 @@ describe('npm run export', () => {
       }
       const { envFiles } = folderWith({ with_underscore: {} });
       await refused({ format: 'kubernetes', envFile: envFiles }, /NAME=with_underscore cannot name Kubernetes objects/);
-      // Its volumes are named NAME-tmp, NAME-run, NAME-tls: 63 characters at most. Control: one character less passes.
-      const long = folderWith({ [`k${'8'.repeat(59)}`]: {} });
+      // Its volumes are named NAME-tmp, NAME-run, NAME-tls, NAME-warden: 63 characters at most. Control: one character less passes.
+      const long = folderWith({ [`k${'8'.repeat(56)}`]: {} });
       await refused(
         { format: 'kubernetes', envFile: long.envFiles },
-        /NAME=k8{59} is too long for Kubernetes: the pod's volume k8{59}-tmp must have at most 63 characters/,
+        /NAME=k8{56} is too long for Kubernetes: the pod's volume k8{56}-warden must have at most 63 characters/,
       );
-      await run({ format: 'kubernetes', envFile: folderWith({ [`k${'8'.repeat(58)}`]: {} }).envFiles });
+      await run({ format: 'kubernetes', envFile: folderWith({ [`k${'8'.repeat(55)}`]: {} }).envFiles });
     });
 
     it('an error while writing leaves nothing half-written: no new folder, or the old one as it was', () => {

@@ -83,7 +83,10 @@ describe('export --format compose: the sandbox profile as a Compose service', ()
       cpus: 1,
       networks: ['mcp-sandbox-net'],
       ports: ['127.0.0.1:443:8443'],
-      volumes: [{ type: 'volume', source: 'mcp-sandbox-tls', target: '/var/lib/mcp-sandbox/tls' }],
+      volumes: [
+        { type: 'volume', source: 'mcp-sandbox-tls', target: '/var/lib/mcp-sandbox/tls' },
+        { type: 'volume', source: 'mcp-sandbox-warden', target: '/var/lib/mcp-sandbox/warden' },
+      ],
       env_file: ['mcp-sandbox.env'],
       environment: DEFAULT_NGINX_ENV,
     });
@@ -110,6 +113,7 @@ describe('export --format compose: the sandbox profile as a Compose service', ()
         memswap_limit: '1g',
         cpus: 1,
         networks: ['tun-net'],
+        volumes: [{ type: 'volume', source: 'tun-warden', target: '/var/lib/mcp-sandbox/warden' }],
         env_file: ['tun.env'],
         environment: undefined,
       },
@@ -133,7 +137,7 @@ describe('export --format compose: the sandbox profile as a Compose service', ()
 
   it('MCP_MOUNTS become binds exactly as written (read-only unless :rw)', () => {
     const service = serviceOf({ MCP_MOUNTS: `./data:/workspace,./data:/scratch:rw` });
-    assert.deepEqual(service.volumes!.slice(1), [
+    assert.deepEqual(service.volumes!.slice(2), [
       { type: 'bind', source: join(envDir, 'data'), target: '/workspace', read_only: true },
       { type: 'bind', source: join(envDir, 'data'), target: '/scratch' },
     ]);
@@ -181,7 +185,12 @@ describe('export --format compose: the sandbox profile as a Compose service', ()
       'one-net': { name: 'one-net', labels: { 'io.mcp-sandbox.instance': 'one' } },
       'two-net': { name: 'two-net', labels: { 'io.mcp-sandbox.instance': 'two' } },
     });
-    assert.deepEqual(file.volumes, { 'one-tls': { name: 'one-tls' }, 'two-tunnel': { name: 'two-tunnel' } });
+    assert.deepEqual(file.volumes, {
+      'one-tls': { name: 'one-tls' },
+      'one-warden': { name: 'one-warden' },
+      'two-tunnel': { name: 'two-tunnel' },
+      'two-warden': { name: 'two-warden' },
+    });
   });
 
   it('every template and setting combination validates against the Compose specification schema', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { parseAllDocuments } from 'yaml';
@@ -32,7 +33,7 @@ const container = (deployment: any) => deployment.spec.template.spec.containers[
 
 /** Each object through the kubernetes-models schema of its kind. */
 function assertValid(object: any): void {
-  const model = { Deployment, NetworkPolicy, Secret, Service }[object.kind as string];
+  const model = { Deployment, NetworkPolicy, PersistentVolumeClaim, Secret, Service }[object.kind as string];
   assert.ok(model, object.kind);
   new (model as any)(object).validate();
 }
@@ -55,11 +56,13 @@ describe('export --format kubernetes: the sandbox profile as a manifest set', ()
       { name: 'k8s-tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
       { name: 'k8s-run', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
       { name: 'k8s-tls', emptyDir: {} },
+      { name: 'k8s-warden', persistentVolumeClaim: { claimName: 'k8s-warden' } },
     ]);
     assert.deepEqual(c.volumeMounts, [
       { name: 'k8s-tmp', mountPath: '/tmp' },
       { name: 'k8s-run', mountPath: '/run' },
       { name: 'k8s-tls', mountPath: '/var/lib/mcp-sandbox/tls' },
+      { name: 'k8s-warden', mountPath: '/var/lib/mcp-sandbox/warden' },
     ]);
     assert.deepEqual(c.resources, { limits: { cpu: '0.5', memory: '768Mi' }, requests: { cpu: '0.5', memory: '768Mi' } });
     // MCP_TMP_SIZE sizes /tmp's emptyDir (a browser needs more than 64m; it counts against the memory limit there too).
@@ -126,7 +129,7 @@ describe('export --format kubernetes: the sandbox profile as a manifest set', ()
     assert.equal(container(kubernetesDeployment(tunnel)).ports, undefined);
     assert.deepEqual(
       kubernetesObjects(tunnel).map((o) => o.kind),
-      ['Deployment', 'NetworkPolicy'],
+      ['PersistentVolumeClaim', 'Deployment', 'NetworkPolicy'],
     );
   });
 

@@ -156,7 +156,7 @@ describe('CERT_FILE and KEY_FILE', () => {
     }
   });
 
-  it('are mounted read-only at fixed paths, after the certificate volume and before MCP_MOUNTS', () => {
+  it('are mounted read-only at fixed paths, after the named volumes and before MCP_MOUNTS', () => {
     const settings = resolveSettings({ ACCESS_TOKEN: TOKEN, CERT_FILE: 'leaf.pem', KEY_FILE: 'leaf-key.pem' }, join(fixtures, '.env'), {
       hostEnv: { HOME: join(root, 'home') },
       projectDir: makeProjectDir(join(root, 'p')),
@@ -168,7 +168,7 @@ describe('CERT_FILE and KEY_FILE', () => {
       `type=bind,source=${join(fixtures, 'leaf-key.pem')},target=/etc/mcp-sandbox/user-tls/key.pem,readonly`,
     ];
     const args = runArgs(settings, instanceNames(settings.NAME), { detached: true }).args;
-    const volume = args.indexOf('mcp-sandbox-tls:/var/lib/mcp-sandbox/tls');
+    const volume = args.indexOf('mcp-sandbox-warden:/var/lib/mcp-sandbox/warden');
     assert.deepEqual(args.slice(volume + 1, volume + 5), mounts);
     const plain = resolveSettings({ ACCESS_TOKEN: TOKEN }, join(fixtures, '.env'), {
       hostEnv: { HOME: join(root, 'home') },

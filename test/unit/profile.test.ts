@@ -47,7 +47,10 @@ describe('the sandbox profile as data', () => {
       network: 'mcp-sandbox-net',
       extraNetworks: [],
       publish: { hostAddress: '127.0.0.1', hostPort: 443, containerPort: 8443 },
-      volumes: [{ name: 'mcp-sandbox-tls', target: '/var/lib/mcp-sandbox/tls' }],
+      volumes: [
+        { name: 'mcp-sandbox-tls', target: '/var/lib/mcp-sandbox/tls' },
+        { name: 'mcp-sandbox-warden', target: '/var/lib/mcp-sandbox/warden', persistent: true },
+      ],
       binds: [],
       egress: { mode: 'none' },
       env: { ...DEFAULT_NGINX_ENV, ACCESS_TOKEN: TOKEN },
@@ -58,7 +61,7 @@ describe('the sandbox profile as data', () => {
     const tunnel = profileOf(settings({ TEMPLATE: 'ngrok', NGROK_AUTHTOKEN: '2abcDEF_ghi-123' }), false);
     const nginx = profileOf(settings(), false);
     assert.equal(tunnel.publish, undefined);
-    assert.deepEqual(tunnel.volumes, []);
+    assert.deepEqual(tunnel.volumes, [{ name: 'mcp-sandbox-warden', target: '/var/lib/mcp-sandbox/warden', persistent: true }]);
     assert.deepEqual(tunnel.binds, []);
     assert.equal(tunnel.lifecycle, 'remove-on-exit');
     for (const key of ['capabilities', 'noNewPrivileges', 'seccompProfile', 'readOnlyRoot', 'tmpfs', 'limits'] as const) {
@@ -78,6 +81,7 @@ describe('the sandbox profile as data', () => {
     assert.deepEqual(p.volumes, [
       { name: 'mcp-sandbox-tls', target: '/var/lib/mcp-sandbox/tls' },
       { name: 'mcp-sandbox-auth', target: '/var/lib/mcp-sandbox/auth' },
+      { name: 'mcp-sandbox-warden', target: '/var/lib/mcp-sandbox/warden', persistent: true },
     ]);
     assert.equal(p.env.AUTH, 'oauth');
     assert.equal(p.env.AUTH_RESOURCE, 'https://127.0.0.1:8443/mcp');
@@ -90,6 +94,7 @@ describe('the sandbox profile as data', () => {
     assert.deepEqual(tunnel.volumes, [
       { name: 'mcp-sandbox-auth', target: '/var/lib/mcp-sandbox/auth' },
       { name: 'mcp-sandbox-tunnel', target: '/var/lib/mcp-sandbox/tunnel' },
+      { name: 'mcp-sandbox-warden', target: '/var/lib/mcp-sandbox/warden', persistent: true },
     ]);
     assert.equal(tunnel.env.AUTH_RESOURCE, undefined);
     // Control: AUTH=bearer (the default) adds nothing.

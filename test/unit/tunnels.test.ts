@@ -384,7 +384,7 @@ describe('tunnel settings in the CLI', () => {
     assert.ok(!run.args.includes('--publish'), run.args.join(' '));
     assert.deepEqual(
       run.args.filter((a, i) => run.args[i - 1] === '--volume'),
-      ['mcp-sandbox-tunnel:/var/lib/mcp-sandbox/tunnel'],
+      ['mcp-sandbox-tunnel:/var/lib/mcp-sandbox/tunnel', 'mcp-sandbox-warden:/var/lib/mcp-sandbox/warden'],
     );
     assert.deepEqual(containerEnv(settings), {
       ...DEFAULT_CONTAINER_ENV,

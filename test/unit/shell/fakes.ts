@@ -1,6 +1,6 @@
 /**
  * The fast tests of the bash layer run the image's real scripts on this
- * machine, with fake iptables, ip6tables, id, setpriv and install first on PATH
+ * machine, with fake iptables, ip6tables (and their -restore), id, setpriv and install first on PATH
  * (test/fixtures/shell/fake-command): each call is logged, nothing is changed
  * outside a temporary folder, and no Docker is needed.
  */
@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-export const FAKED = ['iptables', 'ip6tables', 'id', 'setpriv', 'install'] as const;
+export const FAKED = ['iptables', 'ip6tables', 'iptables-restore', 'ip6tables-restore', 'id', 'setpriv', 'install'] as const;
 
 export interface Run {
   status: number | null;

@@ -27,19 +27,31 @@ const EGRESS_UID = 10003;
 const { resolverOf } = await egressModule('resolv-conf.mjs');
 const resolver: string = resolverOf(readFileSync('/etc/resolv.conf', 'utf8'));
 
-/** The calls every mode makes first: port 8000, the gateways' ports (the table), in every mode (open included), before any ACCEPT. */
-function baseCalls(ipv6: boolean): string[][] {
-  const calls = [['id', '-u', 'mcp'], v4('-L', 'INPUT', '-n'), v4('-A', 'INPUT', '-p', 'tcp', '--dport', '8000', '!', '-i', 'lo', '-j', 'DROP')];
-  if (ipv6) calls.push(v6('-L', 'INPUT', '-n'), v6('-A', 'INPUT', '-p', 'tcp', '--dport', '8000', '!', '-i', 'lo', '-j', 'DROP'));
-  const portRules = (v: typeof v4) =>
-    gatewayPorts().flatMap(({ port, scope }) => [
+/**
+ * Every call of a mode: the checks (NET_ADMIN, IPv6), then each family's rules in one
+ * iptables-restore (the fake logs each rule as the call it stands for). Every mode
+ * (open included) starts with port 8000 and the gateways' ports (the table), before any
+ * ACCEPT; `tail4` and `tail6` are the mode's own rules after them.
+ */
+function expectedCalls(ipv6: boolean, tail4: string[][] = [], tail6: string[][] = []): string[][] {
+  const portRules = (v: typeof v4) => [
+    v('-A', 'INPUT', '-p', 'tcp', '--dport', '8000', '!', '-i', 'lo', '-j', 'DROP'),
+    ...gatewayPorts().flatMap(({ port, scope }) => [
       ...(scope === 'loopback' ? [v('-A', 'INPUT', '-p', 'tcp', '--dport', String(port), '!', '-i', 'lo', '-j', 'DROP')] : []),
       v(...owner, '-p', 'tcp', '--dport', String(port), '-j', 'REJECT'),
       v(...owner, '-p', 'tcp', '--sport', String(port), '-j', 'DROP'),
-    ]);
-  calls.push(...portRules(v4));
-  if (ipv6) calls.push(v6('-L', 'INPUT', '-n'), ...portRules(v6));
-  return calls;
+    ]),
+  ];
+  const restore = (tool: string) => [tool, '-w', '--noflush'];
+  return [
+    ['id', '-u', 'mcp'],
+    v4('-L', 'INPUT', '-n'),
+    ...(ipv6 ? [v6('-L', 'INPUT', '-n')] : []),
+    restore('iptables-restore'),
+    ...portRules(v4),
+    ...tail4,
+    ...(ipv6 ? [restore('ip6tables-restore'), ...portRules(v6), ...tail6] : []),
+  ];
 }
 
 /** The rules (-A/-I/-N) of one tool, as strings, for readable comparisons. */
@@ -61,20 +73,28 @@ describe('firewall: what each mode installs', { concurrency: true }, () => {
   test('open: the gateway ports only, nothing for egress', async () => {
     const run = await runWithFakes(FIREWALL, ['open']);
     assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(run.calls, baseCalls(kernelIpv6));
+    assert.equal(run.stdout, 'open\n', 'the mode it installed, for the entrypoint');
+    assert.deepEqual(run.calls, expectedCalls(kernelIpv6));
   });
 
   test('none: loopback 127.0.0.1 (and ::1), then REJECT', async () => {
     const run = await runWithFakes(FIREWALL, ['none']);
     assert.equal(run.status, 0, run.stderr);
-    const tail = [v4(...owner, '-o', 'lo', '-d', '127.0.0.1', '-j', 'ACCEPT'), v4(...owner, '-j', 'REJECT')];
-    if (kernelIpv6) tail.push(v6('-L', 'INPUT', '-n'), v6(...owner, '-o', 'lo', '-d', '::1', '-j', 'ACCEPT'), v6(...owner, '-j', 'REJECT'));
-    assert.deepEqual(run.calls, [...baseCalls(kernelIpv6), ...tail]);
+    assert.equal(run.stdout, 'none\n');
+    assert.deepEqual(
+      run.calls,
+      expectedCalls(
+        kernelIpv6,
+        [v4(...owner, '-o', 'lo', '-d', '127.0.0.1', '-j', 'ACCEPT'), v4(...owner, '-j', 'REJECT')],
+        [v6(...owner, '-o', 'lo', '-d', '::1', '-j', 'ACCEPT'), v6(...owner, '-j', 'REJECT')],
+      ),
+    );
   });
 
   test('names and addresses: name ports and DNS redirected to the enforcer for mcp (addresses exempt), the enforcer limited, addresses accepted, the rest rejected', async () => {
     const run = await runWithFakes(FIREWALL, ['allowed.test,*.wild.test:8443,10.1.2.0/24:5432,192.0.2.7'], { FAKE_FAIL: 'ip6tables' });
     assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'allowlist\n');
     const rules = rulesOf(run.calls, 'iptables');
     // After the gateway ports (checked in every mode above), in this order:
     assert.deepEqual(rules.slice(rules.indexOf('-t nat -N SANDBOX_EGRESS')), [
@@ -102,8 +122,8 @@ describe('firewall: what each mode installs', { concurrency: true }, () => {
       `-A OUTPUT -m owner --uid-owner ${MCP_UID} -d 127.0.0.1 -p udp --dport 15053 -j ACCEPT`,
       `-A OUTPUT -m owner --uid-owner ${MCP_UID} -d 127.0.0.1 -p tcp --dport 15053 -j ACCEPT`,
       `-A OUTPUT -m owner --uid-owner ${MCP_UID} -o lo -d 127.0.0.1 -j ACCEPT`,
-      `-t filter -A OUTPUT -m owner --uid-owner ${MCP_UID} -d 10.1.2.0/24 -p tcp --dport 5432 -j ACCEPT`,
-      `-t filter -A OUTPUT -m owner --uid-owner ${MCP_UID} -d 10.1.2.0/24 -p udp --dport 5432 -j ACCEPT`,
+      `-A OUTPUT -m owner --uid-owner ${MCP_UID} -d 10.1.2.0/24 -p tcp --dport 5432 -j ACCEPT`,
+      `-A OUTPUT -m owner --uid-owner ${MCP_UID} -d 10.1.2.0/24 -p udp --dport 5432 -j ACCEPT`,
       ...allowRuleArgv('192.0.2.7/32', undefined, MCP_UID).map((argv) => argv.join(' ')),
       `-A OUTPUT -m owner --uid-owner ${MCP_UID} -j REJECT`,
     ]);
@@ -118,7 +138,7 @@ describe('firewall: what each mode installs', { concurrency: true }, () => {
       assert.equal(run.status, 0, run.stderr);
       const v6rules = rulesOf(run.calls, 'ip6tables');
       assert.ok(v6rules.includes('-t nat -A SANDBOX_EGRESS -d 2001:db8::1/128 -p tcp --dport 5432 -j RETURN'), v6rules.join('\n'));
-      assert.ok(v6rules.includes(`-t filter -A OUTPUT -m owner --uid-owner ${MCP_UID} -d 2001:db8::1/128 -p tcp --dport 5432 -j ACCEPT`));
+      assert.ok(v6rules.includes(`-A OUTPUT -m owner --uid-owner ${MCP_UID} -d 2001:db8::1/128 -p tcp --dport 5432 -j ACCEPT`));
       assert.equal(v6rules.at(-1), `-A OUTPUT -m owner --uid-owner ${MCP_UID} -j REJECT`);
       assert.ok(!rulesOf(run.calls, 'iptables').some((r) => r.includes('2001:db8')));
     },
@@ -127,6 +147,7 @@ describe('firewall: what each mode installs', { concurrency: true }, () => {
   test('learn: 443, 80 and DNS redirected to the enforcer, nothing else closed for mcp (learn is open)', async () => {
     const run = await runWithFakes(FIREWALL, ['learn'], { FAKE_FAIL: 'ip6tables' });
     assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'learn\n');
     const rules = rulesOf(run.calls, 'iptables');
     assert.ok(rules.includes('-t nat -A SANDBOX_EGRESS -p tcp --dport 443 -j REDIRECT --to-ports 15002'));
     assert.ok(rules.includes('-t nat -A SANDBOX_EGRESS -p udp --dport 53 -j REDIRECT --to-ports 15053'));
@@ -169,13 +190,26 @@ describe('firewall: the rest of the script', { concurrency: true }, () => {
     );
   });
 
+  test('a rule set iptables-restore refuses: exit 78, and nothing installed (it commits all or nothing); the same set installs when accepted (control)', async () => {
+    const refused = await runWithFakes(FIREWALL, ['allowed.test'], { FAKE_FAIL: 'iptables-restore ip6tables' });
+    assert.equal(refused.status, 78);
+    assert.match(refused.stderr, /iptables-restore refused the sandbox's rules: none of them is installed/);
+    assert.deepEqual(
+      refused.calls.filter((c) => c.includes('-A') || c.includes('-I')),
+      [],
+    );
+    const accepted = await runWithFakes(FIREWALL, ['allowed.test'], { FAKE_FAIL: 'ip6tables' });
+    assert.equal(accepted.status, 0, accepted.stderr);
+    assert.ok(accepted.calls.filter((c) => c[0] === 'iptables' && c.includes('-A')).length > 10);
+  });
+
   test('without a working ip6tables: the IPv4 rules alone, the same as with it', async () => {
     const run = await runWithFakes(FIREWALL, ['1.2.3.4:443'], { FAKE_FAIL: 'ip6tables' });
     assert.equal(run.status, 0, run.stderr);
     const with6 = await runWithFakes(FIREWALL, ['1.2.3.4:443']);
     assert.deepEqual(
-      run.calls.filter((c) => c[0] !== 'ip6tables'),
-      with6.calls.filter((c) => c[0] !== 'ip6tables'),
+      run.calls.filter((c) => !c[0]!.startsWith('ip6tables')),
+      with6.calls.filter((c) => !c[0]!.startsWith('ip6tables')),
     );
     assert.ok(!run.calls.some((c) => c[0] === 'ip6tables' && c.includes('-A')));
   });
