@@ -117,10 +117,13 @@ export interface BindMount {
 export const ENTRYPOINT_CAPABILITIES = ['CHOWN', 'NET_ADMIN', 'SETGID', 'SETPCAP', 'SETUID'] as const;
 
 const NOEXEC = ['rw', 'nosuid', 'nodev', 'noexec'] as const;
-export const SANDBOX_TMPFS: readonly TmpfsMount[] = [
-  { target: '/tmp', size: '64m', options: NOEXEC, mode: '1777' },
-  { target: '/run', size: '16m', options: NOEXEC, mode: '0755' },
-];
+/** /tmp is MCP_TMP_SIZE (64m by default; a browser needs more, docs/GUIDE.md "A browser"); /run is the sandbox's own. */
+export function sandboxTmpfs(tmpSize: string): readonly TmpfsMount[] {
+  return [
+    { target: '/tmp', size: tmpSize, options: NOEXEC, mode: '1777' },
+    { target: '/run', size: '16m', options: NOEXEC, mode: '0755' },
+  ];
+}
 
 export interface ProfileOptions {
   detached: boolean;
@@ -182,7 +185,7 @@ export function sandboxProfile(settings: Settings, names: InstanceNames, options
     noNewPrivileges: true,
     seccompProfile: settings.seccompProfile,
     readOnlyRoot: true,
-    tmpfs: SANDBOX_TMPFS,
+    tmpfs: sandboxTmpfs(settings.MCP_TMP_SIZE),
     limits: { pids: settings.MCP_PIDS, memory: settings.MCP_MEMORY, cpus: settings.MCP_CPUS, coreFileSize: 0 },
     log: SANDBOX_LOG,
     network: names.network,

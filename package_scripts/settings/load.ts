@@ -6,7 +6,7 @@ import { parseOrThrow, UsageError } from '../errors.js';
 import { envNameProblem } from './env-names.js';
 import { parseNetworks } from './networks.js';
 import { parseMounts, type Mount } from './mounts.js';
-import { ALIASES, AUTH_SETTINGS, settingsSchemaFor, type ParsedSettings, type Template } from './schema.js';
+import { ALIASES, AUTH_SETTINGS, memoryBytes, settingsSchemaFor, type ParsedSettings, type Template } from './schema.js';
 import { gatewaySecretNames, settingsUnusedBy, templateNamed } from '../templates/registry.js';
 import type { TemplateDescriptor } from '../templates/template.js';
 import { resolveSeccompProfile } from './seccomp-file.js';
@@ -200,6 +200,11 @@ export function resolveSettings(rawValues: Record<string, string>, envFile: stri
   const overlap = data ? mounts.find((m) => nested(m.containerPath, data) || nested(data, m.containerPath)) : undefined;
   if (overlap) {
     throw new UsageError(`MCP_DATA=${data} and the MCP_MOUNTS folder ${overlap.containerPath} overlap: give the data folder a path of its own such as /data`);
+  }
+  if (memoryBytes(parsed.MCP_TMP_SIZE) > memoryBytes(parsed.MCP_MEMORY)) {
+    throw new UsageError(
+      `MCP_TMP_SIZE=${parsed.MCP_TMP_SIZE} is more than MCP_MEMORY=${parsed.MCP_MEMORY}: files in /tmp are held in the container's memory and count against MCP_MEMORY. Lower MCP_TMP_SIZE or raise MCP_MEMORY`,
+    );
   }
   const networks = parseNetworks(parsed.MCP_NETWORKS ?? '');
   if (gatewayEnv.OAUTH_CIMD_ALLOW) checkCimdAllowance(gatewayEnv, ctx.projectDir);

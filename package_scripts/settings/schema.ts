@@ -174,6 +174,13 @@ export const buildSettingsSchema = z.object({
     .refine((v) => /^\d+(\.\d+)?[bkmg]?$/i.test(v), 'MCP_MEMORY must be a size such as 512m or 1g')
     // 0 would mean "no limit" to Docker, and Docker refuses less than 6 MiB.
     .refine((v) => !/^\d+(\.\d+)?[bkmg]?$/i.test(v) || memoryBytes(v) >= 64 * 2 ** 20, 'MCP_MEMORY must be at least 64m'),
+  // /tmp is a tmpfs held in the container's memory: a browser keeps its shared memory there
+  // (Playwright and Puppeteer start Chromium with --disable-dev-shm-usage) and its profile.
+  MCP_TMP_SIZE: z
+    .string()
+    .default('64m')
+    .refine((v) => /^\d+[kmg]$/i.test(v) && memoryBytes(v) >= 16 * 2 ** 20, 'MCP_TMP_SIZE must be a size of at least 16m such as 64m or 512m')
+    .transform((v) => v.toLowerCase()),
   MCP_CPUS: z
     .string()
     .default('1')

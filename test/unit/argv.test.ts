@@ -228,6 +228,12 @@ describe('hardeningArgs', () => {
     assert.deepEqual([...ENTRYPOINT_CAPABILITIES], ['CHOWN', 'NET_ADMIN', 'SETGID', 'SETPCAP', 'SETUID']);
   });
 
+  it('MCP_TMP_SIZE sizes the /tmp tmpfs, written as Docker reads it; /run keeps its 16m', () => {
+    const args = hardeningOf(settings({ MCP_MEMORY: '2g', MCP_TMP_SIZE: '512M' }));
+    const tmpfs = args.flatMap((arg, i) => (args[i - 1] === '--tmpfs' ? [arg] : []));
+    assert.deepEqual(tmpfs, ['/tmp:rw,nosuid,nodev,noexec,mode=1777,size=512m', '/run:rw,nosuid,nodev,noexec,mode=0755,size=16m']);
+  });
+
   it('uses MCP_MEMORY for both --memory and --memory-swap (no swap), MCP_CPUS, MCP_PIDS and MCP_SECCOMP_PROFILE', () => {
     const profile = join(envDir, 'stricter.json');
     copyFileSync(join(project, 'profiles', 'seccomp.json'), profile);

@@ -135,6 +135,11 @@ describe('export --format compose: the sandbox profile as a Compose service', ()
     );
   });
 
+  it('MCP_TMP_SIZE sizes the /tmp tmpfs (a browser needs more than 64m); /run keeps its 16m', () => {
+    const service = serviceOf({ MCP_MEMORY: '2g', MCP_TMP_SIZE: '512M' });
+    assert.deepEqual(service.tmpfs, ['/tmp:rw,nosuid,nodev,noexec,mode=1777,size=512m', '/run:rw,nosuid,nodev,noexec,mode=0755,size=16m']);
+  });
+
   it('MCP_MOUNTS become binds exactly as written (read-only unless :rw)', () => {
     const service = serviceOf({ MCP_MOUNTS: `./data:/workspace,./data:/scratch:rw` });
     assert.deepEqual(service.volumes!.slice(2), [

@@ -65,6 +65,12 @@ describe('export --format kubernetes: the sandbox profile as a manifest set', ()
       { name: 'k8s-warden', mountPath: '/var/lib/mcp-sandbox/warden' },
     ]);
     assert.deepEqual(c.resources, { limits: { cpu: '0.5', memory: '768Mi' }, requests: { cpu: '0.5', memory: '768Mi' } });
+    // MCP_TMP_SIZE sizes /tmp's emptyDir (a browser needs more than 64m; it counts against the memory limit there too).
+    const sized: any = kubernetesDeployment(of({ MCP_MEMORY: '2g', MCP_TMP_SIZE: '512m' }));
+    assert.deepEqual(sized.spec.template.spec.volumes.slice(0, 2), [
+      { name: 'k8s-tmp', emptyDir: { medium: 'Memory', sizeLimit: '512Mi' } },
+      { name: 'k8s-run', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+    ]);
     const probe = {
       exec: {
         command: HEALTHCHECK_COMMAND,

@@ -402,6 +402,18 @@ const BAD_CASES: BadCase[] = [
   { name: 'MCP_CPUS=0', inProcess: true, env: `${OK}MCP_CPUS=0\n`, expect: ['MCP_CPUS must be a number of CPUs above 0'] },
   { name: 'MCP_PIDS below 32', inProcess: true, env: `${OK}MCP_PIDS=8\n`, expect: ['MCP_PIDS must be a whole number of at least 32'] },
   {
+    name: 'MCP_TMP_SIZE not a size',
+    inProcess: true,
+    env: `${OK}MCP_TMP_SIZE=lots\n`,
+    expect: ['MCP_TMP_SIZE must be a size of at least 16m such as 64m or 512m'],
+  },
+  { name: 'MCP_TMP_SIZE below 16m', inProcess: true, env: `${OK}MCP_TMP_SIZE=8m\n`, expect: ['MCP_TMP_SIZE must be a size of at least 16m'] },
+  {
+    name: 'MCP_TMP_SIZE above MCP_MEMORY',
+    env: `${OK}MCP_MEMORY=512m\nMCP_TMP_SIZE=1g\n`,
+    expect: ['MCP_TMP_SIZE=1g is more than MCP_MEMORY=512m', 'count against MCP_MEMORY', 'Lower MCP_TMP_SIZE or raise MCP_MEMORY'],
+  },
+  {
     name: 'MCP_SESSION_IDLE not a duration',
     env: `${OK}MCP_SESSION_IDLE=soon\n`,
     expect: ['MCP_SESSION_IDLE must be a duration from 10s to 24h, such as 300, 300s, 5m or 1h'],
