@@ -33,7 +33,7 @@ FROM ${BASE_IMAGE} AS session-gateway
 COPY build-extra/ca/ /opt/sandbox/ca/
 COPY docker/common/build/with-build-ca /opt/sandbox/bin/with-build-ca
 COPY docker/common/session-gateway/ /build/common/session-gateway/
-COPY docker/common/runtime/js/mcp-probe.mjs docker/common/runtime/js/setting-rules.cjs /build/common/runtime/js/
+COPY docker/common/runtime/js/mcp-probe.mjs docker/common/runtime/js/setting-rules.cjs docker/common/runtime/js/audit-chain.cjs /build/common/runtime/js/
 RUN /opt/sandbox/bin/with-build-ca npm ci --prefix /build/common/session-gateway --no-audit --no-fund \
  && /build/common/session-gateway/bundle /build/common/session-gateway /opt/session-gateway/gateway.mjs
 

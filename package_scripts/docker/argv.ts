@@ -120,3 +120,17 @@ export const showLogsArgs = (name: string, options: LogsOptions) => [
 ];
 export const engineVersionArgs = () => ['version', '--format', '{{json .}}'];
 export const engineInfoArgs = () => ['info', '--format', '{{json .}}'];
+/** The audit trail's folder in the warden's volume (docker/common/session-gateway/src/audit.mjs). */
+export const AUDIT_DIR = '/var/lib/mcp-sandbox/warden/audit';
+/**
+ * Every audit file, as the warden (the folder is its own, 0700), in one exec: each after a
+ * line `==> NAME <==` (tail's header; an audit line starts with `{`). A fixed script, nothing of the user's in it.
+ */
+export const readAuditArgs = (name: string) => [
+  'exec',
+  ...['--user', 'warden'],
+  name,
+  'sh',
+  '-c',
+  `cd ${AUDIT_DIR} 2>/dev/null || exit 0; for f in audit.jsonl*; do [ -f "$f" ] && printf '==> %s <==\\n' "$f" && cat -- "$f"; done; exit 0`,
+];

@@ -151,6 +151,13 @@ export function containerEnv(settings: Settings, egress: EgressSetting, oauthRes
     // The tool policy, enforced by the session gateway (settings/tools.ts); unset when empty.
     ...(settings.MCP_TOOLS.length > 0 ? { MCP_TOOLS: settings.MCP_TOOLS.join(',') } : {}),
     ...(settings.MCP_TOOLS_DENY.length > 0 ? { MCP_TOOLS_DENY: settings.MCP_TOOLS_DENY.join(',') } : {}),
+    // The audit trail (settings/audit.ts); the instance's name goes into each line.
+    MCP_AUDIT: settings.MCP_AUDIT,
+    MCP_AUDIT_ARGUMENTS: settings.MCP_AUDIT_ARGUMENTS,
+    MCP_AUDIT_MAX_SIZE: String(settings.MCP_AUDIT_MAX_SIZE),
+    MCP_AUDIT_KEEP: String(settings.MCP_AUDIT_KEEP),
+    MCP_AUDIT_STDOUT: settings.MCP_AUDIT_STDOUT,
+    SANDBOX_NAME: settings.NAME,
     MCP_EGRESS: firewallEgressValue(egress),
     MCP_ENV: Object.keys(settings.serverEnv).join(','),
     // Where the port is published: the gateway derives the instance's own origins from it.

@@ -1,5 +1,6 @@
 import { AUTH_MODES, LOG_LEVELS, MAX_TOKEN_HEX, MIN_TOKEN_HEX } from './schema.js';
 import { TOOL_PATTERN } from './tools.js';
+import { AUDIT_SIZE_PATTERN } from './audit.js';
 
 /**
  * The settings rules the container's JavaScript applies too (the tunnels' modules, the auth
@@ -25,8 +26,10 @@ export function renderSettingRules(): string {
     `const ACCESS_TOKEN_PATTERN = ${ACCESS_TOKEN_PATTERN.toString()};`,
     '/** One entry of MCP_TOOLS and MCP_TOOLS_DENY (comma-separated): a tool name, * for any run of characters. */',
     `const TOOL_PATTERN = ${TOOL_PATTERN.toString()};`,
+    '/** MCP_AUDIT_MAX_SIZE: bytes, or k, m, g (binary). */',
+    `const AUDIT_SIZE_PATTERN = ${AUDIT_SIZE_PATTERN.toString()};`,
     '',
-    'module.exports = { AUTH_MODES, LOG_LEVELS, ACCESS_TOKEN_PATTERN, TOOL_PATTERN };',
+    'module.exports = { AUTH_MODES, LOG_LEVELS, ACCESS_TOKEN_PATTERN, TOOL_PATTERN, AUDIT_SIZE_PATTERN };',
     '',
   ].join('\n');
 }

@@ -6,6 +6,7 @@ import { supergatewayArgsIssue } from './supergateway.js';
 import { dataPathIssue } from './data.js';
 import { networksIssue } from './networks.js';
 import { parseToolList } from './tools.js';
+import { AUDIT_ARGUMENT_MODES, AUDIT_DEFAULT_SIZE, AUDIT_MIN_SIZE, auditSizeBytes } from './audit.js';
 import { packageListIssue } from './debian-packages.js';
 import { DEFAULT_TEMPLATE, findTemplate, templateNames, templateSettingNames } from '../templates/registry.js';
 import { AUTH_SETTINGS } from '../templates/template.js';
@@ -153,6 +154,32 @@ export const buildSettingsSchema = z.object({
   // The tool policy (settings/tools.ts): which tools clients see and may call; the deny list wins.
   MCP_TOOLS: toolList('MCP_TOOLS'),
   MCP_TOOLS_DENY: toolList('MCP_TOOLS_DENY'),
+  // The audit trail (settings/audit.ts), written by the session gateway to the volume NAME-warden.
+  MCP_AUDIT: z.enum(['true', 'false'], { message: 'MCP_AUDIT must be true (record tool calls in the audit trail, the default) or false' }).default('true'),
+  MCP_AUDIT_ARGUMENTS: z
+    .enum(AUDIT_ARGUMENT_MODES, {
+      message: "MCP_AUDIT_ARGUMENTS must be names (each call's argument names and a SHA-256 of the arguments, the default) or values (their values too)",
+    })
+    .default('names'),
+  MCP_AUDIT_MAX_SIZE: z
+    .string()
+    .default(AUDIT_DEFAULT_SIZE)
+    .refine(
+      (v) => (auditSizeBytes(v) ?? 0) >= AUDIT_MIN_SIZE,
+      `MCP_AUDIT_MAX_SIZE must be a size of at least ${AUDIT_MIN_SIZE / 1024}k, such as 10m or 500k (one audit file's cap before it rotates)`,
+    )
+    .transform((v) => auditSizeBytes(v)!),
+  MCP_AUDIT_KEEP: z
+    .string()
+    .default('5')
+    .refine(
+      (v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 1000,
+      'MCP_AUDIT_KEEP must be a whole number of rotated audit files to keep, from 1 to 1000',
+    )
+    .transform(Number),
+  MCP_AUDIT_STDOUT: z
+    .enum(['true', 'false'], { message: 'MCP_AUDIT_STDOUT must be true (also write each audit line to the container log) or false (the default)' })
+    .default('false'),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: 'LOG_LEVEL must be info (default: no message bodies), debug (everything) or none' }).default('info'),
   ALLOWED_ORIGINS: z
     .string()

@@ -32,6 +32,11 @@ export function weakeningWarnings(settings: Settings): string[] {
     );
   }
   if (settings.LOG_LEVEL === 'debug') warnings.push('LOG_LEVEL=debug: every JSON-RPC message, file contents included, goes to the container log');
+  if (settings.MCP_AUDIT === 'true' && settings.MCP_AUDIT_ARGUMENTS === 'values') {
+    warnings.push(
+      `MCP_AUDIT_ARGUMENTS=values: every tool call's argument values (paths, queries, file contents, tokens a client passes) are kept in the audit trail${settings.MCP_AUDIT_STDOUT === 'true' ? ' and the container log' : ''}`,
+    );
+  }
   if (publishesPort(settings.template) && !['127.0.0.1', '::1'].includes(settings.BIND_ADDRESS)) {
     warnings.push(`BIND_ADDRESS=${settings.BIND_ADDRESS}: the server is reachable from other machines (still only with the token)`);
   }

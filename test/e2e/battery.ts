@@ -322,13 +322,18 @@ export function sandboxBattery(context: () => BatteryContext, options: BatteryOp
     assert.deepEqual(await callJson(client, 'listen', { host: '127.0.0.1', port: 7102, holdMs: 100 }), { listening: true }, 'control: another port');
   });
 
-  test("the enforcer's files: the server can neither read, write nor delete the tool pins or the warden's folder (control: the same in /tmp)", async () => {
+  test("the enforcer's files: the server can neither read, write nor delete the tool pins, the audit trail or the warden's folder (control: the same in /tmp)", async () => {
     const { client } = context();
     const attempts: Array<[string, Record<string, string>]> = [
       ['read_file', { path: `${WARDEN_VOLUME_TARGET}/pins.json` }],
       ['write_file', { path: `${WARDEN_VOLUME_TARGET}/pins.json`, content: '{"tools":{}}' }],
       ['write_file', { path: `${WARDEN_VOLUME_TARGET}/pending.json`, content: '{"tools":{}}' }],
       ['remove_path', { path: `${WARDEN_VOLUME_TARGET}/pins.json` }],
+      // The audit trail, in the same folder: read, rewritten, deleted (a line appended is a write).
+      ['read_file', { path: `${WARDEN_VOLUME_TARGET}/audit/audit.jsonl` }],
+      ['write_file', { path: `${WARDEN_VOLUME_TARGET}/audit/audit.jsonl`, content: '{}' }],
+      ['remove_path', { path: `${WARDEN_VOLUME_TARGET}/audit/audit.jsonl` }],
+      ['remove_path', { path: `${WARDEN_VOLUME_TARGET}/audit` }],
       ['remove_path', { path: WARDEN_VOLUME_TARGET }],
     ];
     for (const [tool, args] of attempts) {

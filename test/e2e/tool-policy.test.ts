@@ -95,7 +95,7 @@ describe('tool policy (MCP_TOOLS, MCP_TOOLS_DENY) through nginx, both AUTH modes
       await client.close();
     }
     const log = await logs();
-    assert.match(log, /\[gateway\] session [0-9a-f]{8}: refused a call of 'write_file' \(tool policy\)/);
+    assert.match(log, /\[gateway\] session [0-9a-f]{8}: refused a call of 'write_file' \(tool policy: MCP_TOOLS_DENY matches it/);
     assert.match(log, /\[gateway\] warning: MCP_TOOLS_DENY 'delete_repository' matches no tool of this server \(its tools: echo, /);
     assert.ok(!/MCP_TOOLS_DENY 'write_\*' match/.test(log), 'an entry that matches a tool is not warned about (control)');
   });

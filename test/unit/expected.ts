@@ -26,6 +26,12 @@ export const DEFAULT_CONTAINER_ENV: Readonly<Record<string, string>> = {
   MCP_SESSION_IDLE: '300',
   MCP_MAX_SESSIONS: '18',
   LOG_LEVEL: 'info',
+  MCP_AUDIT: 'true',
+  MCP_AUDIT_ARGUMENTS: 'names',
+  MCP_AUDIT_MAX_SIZE: '10485760',
+  MCP_AUDIT_KEEP: '5',
+  MCP_AUDIT_STDOUT: 'false',
+  SANDBOX_NAME: 'mcp-sandbox',
   MCP_EGRESS: 'none',
   MCP_ENV: '',
 };

@@ -12,6 +12,8 @@ import { connect } from '../../package_scripts/commands/connect.js';
 import { init } from '../../package_scripts/commands/init.js';
 import { applyAnswers, checkAnswer } from '../../package_scripts/init/env-init.js';
 import { logs } from '../../package_scripts/commands/logs.js';
+import { audit } from '../../package_scripts/commands/audit.js';
+import { sealRecord, GENESIS } from '../../package_scripts/instance/audit-chain.js';
 import { egressLearned } from '../../package_scripts/commands/egress-learned.js';
 import { tools } from '../../package_scripts/commands/tools.js';
 import { status } from '../../package_scripts/commands/status.js';
@@ -276,6 +278,66 @@ describe('status, logs, stop --all and connect with a recording engine', () => {
     await logs(ctx, { name: 'known', follow: true, tail: '5' });
     assert.deepEqual(calls.at(-1), ['logs', '--follow', '--tail', '5', 'known']);
     await assert.rejects(logs(ctx, { name: 'known', tail: 'lots' }), /--tail must be a number of lines or all/);
+  });
+
+  it('audit: one exec as the warden; lines filtered by tool, session and time, --json as written; --verify passes an intact chain (control) and fails an edited or removed line naming it, exit 1', async () => {
+    const rows: string[] = [];
+    let prev = GENESIS;
+    const events = [
+      { event: 'initialize', session: 'aaaa1111-x', time: '2026-12-03T10:00:00.000Z', client: { name: 'c', version: '1' } },
+      {
+        event: 'tools/call',
+        session: 'aaaa1111-x',
+        time: '2026-12-03T10:00:01.000Z',
+        tool: 'read_file',
+        arguments: ['path'],
+        outcome: 'ok',
+        durationMs: 3,
+        responseBytes: 40,
+      },
+      { event: 'refusal', session: 'bbbb2222-y', time: '2026-12-03T11:00:00.000Z', tool: 'write_file', outcome: 'refused', reason: 'tool policy: x' },
+      { event: 'session-end', session: 'aaaa1111-x', time: '2026-12-03T12:00:00.000Z', reason: 'DELETE' },
+    ];
+    events.forEach((e, i) => {
+      const sealed = sealRecord(e, prev, i + 1);
+      rows.push(sealed.line);
+      prev = sealed.hash;
+    });
+    const output = (lines: string[]) => `==> audit.jsonl <==\n${lines.slice(2).join('\n')}\n==> audit.jsonl.1 <==\n${lines.slice(0, 2).join('\n')}\n`;
+    const run = (lines: string[]) =>
+      recordingContext(engineWith([{ name: 'known', port: 9001 }], (args) => (args[0] === 'exec' ? { stdout: output(lines) } : undefined)));
+    const intact = run(rows);
+    await audit(intact.ctx, { name: 'known' });
+    assert.deepEqual(intact.calls.at(-1)!.slice(0, 5), ['exec', '--user', 'warden', 'known', 'sh']);
+    assert.equal(intact.messages.filter((m) => m.startsWith('data: ')).length, 4);
+    assert.match(
+      intact.messages.find((m) => m.includes('read_file'))!,
+      /aaaa1111 +tools\/call +read_file +\(path\) +ok +3 ms +40 B/,
+    );
+    const filtered = run(rows);
+    await audit(filtered.ctx, { name: 'known', tool: 'write_file', json: true });
+    assert.deepEqual(
+      filtered.messages.map((m) => JSON.parse(m.replace(/^data: /, '')).seq),
+      [3],
+    );
+    const bySession = run(rows);
+    await audit(bySession.ctx, { name: 'known', session: 'aaaa', since: '2026-12-03T10:00:01Z', until: '2026-12-03T11:30:00Z' });
+    assert.equal(bySession.messages.length, 1);
+    await assert.rejects(audit(bySession.ctx, { name: 'known', since: 'yesterday-ish' }), /--since must be a date and time/);
+    const verified = run(rows);
+    await audit(verified.ctx, { name: 'known', verify: true });
+    assert.match(verified.messages.at(-1)!, /^success: The audit chain is intact: 4 lines \(lines 1 to 4\), from the first line ever written/);
+    const edited = [...rows];
+    edited[1] = edited[1]!.replace('read_file', 'read_fila');
+    await assert.rejects(
+      audit(run(edited).ctx, { name: 'known', verify: true }),
+      (e: any) => e.exitCode === 1 && /audit\.jsonl\.1 line 2 \(seq 2\): edited/.test(e.message),
+    );
+    const removed = rows.filter((_, i) => i !== 2);
+    await assert.rejects(
+      audit(run(removed).ctx, { name: 'known', verify: true }),
+      (e: any) => e.exitCode === 1 && /audit\.jsonl line 1 \(seq 4\): 1 line removed before it \(line 3\)/.test(e.message),
+    );
   });
 
   it("egress-learned: reads the enforcer's line with docker exec and prints it canonical; an unknown name execs nothing; no learn file or a line the grammar refuses is a state error", async () => {

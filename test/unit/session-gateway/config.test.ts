@@ -22,6 +22,7 @@ describe('session gateway settings (config.mjs)', () => {
       args: [],
       serverEnv: { PATH: '/usr/bin', HOME: '/tmp/mcp-home' },
       tools: { allow: [], deny: [] },
+      audit: { enabled: true, dir: '/var/lib/mcp-sandbox/warden/audit', instance: '', maxSize: 10 << 20, keep: 5, values: false, stdout: false },
     });
   });
 
@@ -47,7 +48,9 @@ describe('session gateway settings (config.mjs)', () => {
       PATH: '/bin',
       HOME: '/h',
       API_KEY: 'k',
-      ...Object.fromEntries(GATEWAY_SETTINGS.map((n: string) => [n, n === 'LOG_LEVEL' ? 'none' : '7'])),
+      ...Object.fromEntries(
+        GATEWAY_SETTINGS.map((n: string) => [n, { LOG_LEVEL: 'none', MCP_AUDIT: 'true', MCP_AUDIT_STDOUT: 'true', MCP_AUDIT_ARGUMENTS: 'names' }[n] ?? '7']),
+      ),
     };
     env.MCP_SERVER_COMMAND = '/bin/x';
     env.NPM_MCP_ARGS = 'a';
@@ -56,12 +59,18 @@ describe('session gateway settings (config.mjs)', () => {
     assert.deepEqual([...GATEWAY_SETTINGS].sort(), [
       'GATEWAY_PORT',
       'LOG_LEVEL',
+      'MCP_AUDIT',
+      'MCP_AUDIT_ARGUMENTS',
+      'MCP_AUDIT_KEEP',
+      'MCP_AUDIT_MAX_SIZE',
+      'MCP_AUDIT_STDOUT',
       'MCP_MAX_SESSIONS',
       'MCP_SERVER_COMMAND',
       'MCP_SESSION_IDLE',
       'MCP_TOOLS',
       'MCP_TOOLS_DENY',
       'NPM_MCP_ARGS',
+      'SANDBOX_NAME',
     ]);
     assert.equal(env.GATEWAY_PORT, '7', 'the environment it was given is left as it was');
   });

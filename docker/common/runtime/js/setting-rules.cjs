@@ -10,5 +10,7 @@ const LOG_LEVELS = ['info', 'debug', 'none'];
 const ACCESS_TOKEN_PATTERN = /^[0-9A-Fa-f]{32,256}$/;
 /** One entry of MCP_TOOLS and MCP_TOOLS_DENY (comma-separated): a tool name, * for any run of characters. */
 const TOOL_PATTERN = /^[A-Za-z0-9_./:*-]{1,128}$/;
+/** MCP_AUDIT_MAX_SIZE: bytes, or k, m, g (binary). */
+const AUDIT_SIZE_PATTERN = /^(\d+)([kmg]?)$/i;
 
-module.exports = { AUTH_MODES, LOG_LEVELS, ACCESS_TOKEN_PATTERN, TOOL_PATTERN };
+module.exports = { AUTH_MODES, LOG_LEVELS, ACCESS_TOKEN_PATTERN, TOOL_PATTERN, AUDIT_SIZE_PATTERN };

@@ -9,7 +9,7 @@
 readonly GATEWAY_SECRETS="ACCESS_TOKEN NGINX_ACCESS_TOKEN NGROK_AUTHTOKEN NGROK_BASIC_AUTH PINGGY_ACCESS_TOKEN PINGGY_BEARER_TOKEN PINGGY_BASIC_AUTH OAUTH_OWNER_PASSPHRASE"
 # What the session gateway (and through it the MCP server) may read, besides
 # PATH and the names listed in MCP_ENV.
-readonly MCP_KEEP_ENV="HOME LOG_LEVEL NPM_MCP_ARGS MCP_MAX_SESSIONS MCP_SESSION_IDLE MCP_TOOLS MCP_TOOLS_DENY"
+readonly MCP_KEEP_ENV="HOME LOG_LEVEL NPM_MCP_ARGS MCP_MAX_SESSIONS MCP_SESSION_IDLE MCP_TOOLS MCP_TOOLS_DENY MCP_AUDIT MCP_AUDIT_ARGUMENTS MCP_AUDIT_MAX_SIZE MCP_AUDIT_KEEP MCP_AUDIT_STDOUT SANDBOX_NAME"
 # The PATH of every process run_as starts. A plain shell variable, set here and
 # never read from the environment; only the tests change it (to find fakes).
 SANDBOX_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

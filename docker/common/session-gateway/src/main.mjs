@@ -15,6 +15,7 @@
 // This file only starts it (the bundle's entry, loaded by entry.mjs after it
 // checked that it runs as "warden"): config.mjs reads the settings, sessions.mjs holds the
 // sessions, http-server.mjs answers HTTP, self-check.mjs makes the first round trip.
+import { createAudit } from './audit.mjs';
 import { ConfigError, readConfig } from './config.mjs';
 import { serverLaunch } from './privileges.mjs';
 import { createHttpServer } from './http-server.mjs';
@@ -33,12 +34,21 @@ try {
 }
 const { port, maxSessions, idleMs, level, command, args, serverEnv, tools } = config;
 const log = createLog(level);
+const audit = createAudit(config.audit, { log });
 // Each server starts as "mcp" with no capability (privileges.mjs says why this process holds two).
 const { prefix, uid, gid } = serverLaunch();
 const [launchCommand = command, ...launchArgs] = [...prefix, command, ...args];
 // Tool definitions pinned in the warden's folder (pins.mjs), out of the servers' reach.
 const pins = createPins({ log });
-const sessions = createSessions({ maxSessions, idleMs, launch: { command: launchCommand, args: launchArgs, env: serverEnv, uid, gid }, tools, pins, log });
+const sessions = createSessions({
+  maxSessions,
+  idleMs,
+  launch: { command: launchCommand, args: launchArgs, env: serverEnv, uid, gid },
+  tools,
+  pins,
+  log,
+  audit,
+});
 const server = createHttpServer({ sessions, log });
 sessions.startHousekeeping();
 

@@ -44,7 +44,8 @@ const short = (id) => id.slice(0, 8);
  * The live sessions and the state health is made of.
  * @param {{ maxSessions: number, idleMs: number, launch: Launch, log: import('./log.mjs').GatewayLog,
  *   initializeDeadlineMs?: number, serverUid?: number, tools?: import('./tool-policy.mjs').ToolLists,
- *   pins?: import('./pins.mjs').Pins }} options
+ *   pins?: import('./pins.mjs').Pins,
+ *   audit?: Pick<import('./audit.mjs').Audit, 'fromClient' | 'fromServer' | 'refused' | 'sessionEnded'> }} options
  */
 export function createSessions({
   maxSessions,
@@ -54,6 +55,7 @@ export function createSessions({
   initializeDeadlineMs = INITIALIZE_DEADLINE_MS,
   tools = { allow: [], deny: [] },
   pins,
+  audit = NO_AUDIT,
   serverUid = launch.uid ?? process.getuid?.() ?? -1,
 }) {
   /** @type {Map<string, Session>} */
@@ -132,6 +134,7 @@ export function createSessions({
       if (killed > 0) log.info(`session ${short(session.id)}: ended ${killed} process(es) its server left running`);
     });
     void session.transport.close().catch(() => undefined);
+    audit.sessionEnded(session.id, reason);
     log.info(`session ${short(session.id)} ended: ${reason} (${sessions.size} of ${maxSessions} sessions live)`);
   }
 
@@ -146,6 +149,7 @@ export function createSessions({
     if (listed) checkUnmatched(listed);
     const isResponse = 'id' in message && !('method' in message);
     if (isResponse) {
+      audit.fromServer(session.id, message);
       if (message.id === session.initializeId && !session.answeredInitialize) {
         session.answeredInitialize = true;
         clearTimeout(session.initializeTimer);
@@ -165,6 +169,18 @@ export function createSessions({
     session.transport
       .send(message, related === undefined ? undefined : { relatedRequestId: related })
       .catch((e) => log.debug(`undeliverable message (${messageOf(e)})`));
+  }
+
+  /**
+   * A request the gateway answers itself (the tool policy's refusal, whatever
+   * refuses next): the error goes to the client, the reason to the log and the
+   * audit trail, nothing to the server.
+   * @param {Session} session @param {any} message @param {object} answer the JSON-RPC error response @param {string} reason
+   */
+  function refuse(session, message, answer, reason) {
+    log.info(`session ${short(session.id)}: refused a call of '${String(message.params?.name)}' (${reason})`);
+    audit.refused(session.id, message, reason);
+    session.transport.send(/** @type {JSONRPCMessage} */ (answer)).catch((e) => log.debug(`undeliverable refusal (${messageOf(e)})`));
   }
 
   /**
@@ -247,11 +263,8 @@ export function createSessions({
       log.debug(`client ${short(id)} -> server: ${JSON.stringify(message)}`);
       // A call the tool policy or the pins withhold is answered here and never reaches the server.
       const refusal = session.tools.fromClient(message);
-      if (refusal) {
-        log.info(`session ${short(id)}: refused a call of '${String(message.params?.name)}' (${refusal.error.data.by})`);
-        session.transport.send(/** @type {JSONRPCMessage} */ (refusal)).catch((e) => log.debug(`undeliverable refusal (${messageOf(e)})`));
-        return;
-      }
+      if (refusal) return refuse(session, message, refusal, `${refusal.error.data.by}: ${refusal.error.data.withheld}`);
+      audit.fromClient(id, message);
       if ('method' in message && 'id' in message) {
         session.pending.set(message.id, true);
         const token = message.params?._meta?.progressToken;
@@ -344,6 +357,9 @@ export function createSessions({
 }
 
 /** @typedef {ReturnType<typeof createSessions>} Sessions */
+
+/** No audit trail (unit tests that do not look at one). */
+const NO_AUDIT = { fromClient() {}, fromServer() {}, refused() {}, sessionEnded() {} };
 
 /** @param {unknown} e */
 const messageOf = (e) => (e instanceof Error ? e.message : String(e));
