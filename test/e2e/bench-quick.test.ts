@@ -19,7 +19,7 @@ after(() => {
   rmSync(out, { recursive: true, force: true });
 });
 
-test('npm run bench -- --quick measures every scenario and writes a sane report', { timeout: 600_000 }, async () => {
+test('npm run bench -- --quick measures every scenario and writes a sane report', { timeout: 900_000 }, async () => {
   const run = await execa(process.execPath, ['--', join(projectDir, 'dist', 'bench', 'main.js'), '--quick', '--prefix', PREFIX, '--out', out], {
     cwd: projectDir,
     reject: false,
