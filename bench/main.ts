@@ -15,6 +15,7 @@ import { createServer } from 'node:net';
 import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Command } from 'commander';
+import { instanceNames } from '../package_scripts/docker/names.js';
 import { DEFAULT_NPM_MCP } from '../package_scripts/settings/schema.js';
 import { benchNames, createNetworkArgs, removeContainerArgs, removeImageArgs, removeNetworkArgs, serverVersionArgs } from './docker-args.js';
 import { buildGuideImage, buildSupergatewayReference, copyGatewayBundle, measureCli, measureImage } from './images.js';
@@ -143,8 +144,9 @@ async function main(argv: string[]): Promise<number> {
     await dockerQuiet(removeContainerArgs(names.guideContainer));
     await dockerQuiet(removeContainerArgs(names.egressTarget));
     await dockerQuiet(removeNetworkArgs(names.network));
-    await dockerQuiet(['volume', 'rm', '--force', `${names.chain}-tls`]);
-    await dockerQuiet(['volume', 'rm', '--force', `${names.chain}-auth`]);
+    // Every volume the chain's instance may have (TLS, OAuth state, the warden's audit trail and pins).
+    const volumes = instanceNames(names.chain);
+    await dockerQuiet(['volume', 'rm', '--force', volumes.tlsVolume, volumes.authVolume, volumes.tunnelVolume, volumes.wardenVolume]);
     await dockerQuiet(removeImageArgs(`${names.chain}:${names.npmMcpChangeTag}`));
     await dockerQuiet(removeImageArgs(`${names.chain}:${names.pythonTag}`));
   };
