@@ -138,9 +138,11 @@ describe('export --format compose, run by docker-compose (steps in order, on sha
     assert.equal(b.HostConfig.NetworkMode, `${exported.name}-net`);
     const [envA, envB] = [envMap(a.Config.Env), envMap(b.Config.Env)];
     for (const [name, value] of envA) {
-      if (['ACCESS_TOKEN', 'SANDBOX_HOST_PORT', 'HOSTNAME', 'SANDBOX_TLS_SOURCE'].includes(name)) continue;
+      if (['ACCESS_TOKEN', 'SANDBOX_HOST_PORT', 'HOSTNAME', 'SANDBOX_TLS_SOURCE', 'SANDBOX_NAME'].includes(name)) continue;
       assert.equal(envB.get(name), value, name);
     }
+    // Each names its own instance (the audit trail's lines carry it).
+    assert.deepEqual([envA.get('SANDBOX_NAME'), envB.get('SANDBOX_NAME')], [started.name, exported.name]);
     // The one intended difference: start serves the certificate the local CA signed on this machine;
     // an export runs anywhere, so its container makes its own (docs/DEPLOY.md).
     assert.deepEqual([envA.get('SANDBOX_TLS_SOURCE'), envB.get('SANDBOX_TLS_SOURCE')], ['local-ca', undefined]);

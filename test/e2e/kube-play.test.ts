@@ -53,6 +53,8 @@ if (!existsSync(socket) || !statSync(socket).isSocket()) {
       manifest = join(out, 'kubernetes.yaml');
       // Whatever an interrupted run left: the pod and the secret are named after the instance.
       await podman(['pod', 'rm', '--force', `${instance.name}-pod-0`]);
+      // Podman 4.3 refuses to play a claim whose volume exists (one an earlier run kept): start from none.
+      await podman(['volume', 'rm', '--force', `${instance.name}-warden`]);
       await podman(['secret', 'rm', secret()]);
       // Into Podman's image store, through its Docker-compatible socket: `podman kube play` finds it there (imagePullPolicy IfNotPresent).
       const built = await cli(['build', '--env-file', instance.envFile], { env: { DOCKER_HOST: `unix://${socket}` } });
@@ -170,7 +172,11 @@ if (!existsSync(socket) || !statSync(socket).isSocket()) {
       assert.equal((await podman(['ps', '-a', '-q', '--filter', `label=io.mcp-sandbox.instance=${instance.name}`])).stdout, '');
       assert.equal((await podman(['pod', 'ls', '-q', '--filter', `name=^${instance.name}-pod-0$`])).stdout, '');
       // The warden's claim (audit trail, tool pins) outlives the pod, as a PersistentVolumeClaim does a Deployment.
-      assert.equal((await podman(['volume', 'ls', '-q', '--filter', `name=^${instance.name}-`])).stdout, `${instance.name}-warden`);
+      const left = (await podman(['volume', 'ls', '-q'])).stdout.split('\n');
+      assert.deepEqual(
+        ['tmp', 'run', 'tls', 'warden'].filter((v) => left.includes(`${instance.name}-${v}`)),
+        ['warden'],
+      );
       assert.equal((await podman(['volume', 'rm', `${instance.name}-warden`])).exitCode, 0);
       assert.equal((await podman(['secret', 'rm', secret()])).exitCode, 0);
       assert.notEqual((await podman(['secret', 'inspect', secret()])).exitCode, 0);
@@ -198,6 +204,8 @@ if (!existsSync(socket) || !statSync(socket).isSocket()) {
       const out = join(instance.dir, 'k8s');
       manifest = join(out, 'kubernetes.yaml');
       await podman(['pod', 'rm', '--force', `${instance.name}-pod-0`]);
+      // Podman 4.3 refuses to play a claim whose volume exists (one an earlier run kept): start from none.
+      await podman(['volume', 'rm', '--force', `${instance.name}-warden`]);
       await podman(['secret', 'rm', secret()]);
       const built = await cli(['build', '--env-file', instance.envFile], { env: { DOCKER_HOST: `unix://${socket}` } });
       assert.equal(built.exitCode, 0, built.all);
@@ -218,6 +226,7 @@ if (!existsSync(socket) || !statSync(socket).isSocket()) {
       if (manifest && existsSync(manifest)) await podman(['kube', 'down', manifest]);
       if (instance) {
         await podman(['secret', 'rm', secret()]);
+        await podman(['volume', 'rm', '--force', `${instance.name}-warden`]);
         rmSync(instance.dir, { recursive: true, force: true });
       }
       await podman(['rm', '-f', target]);

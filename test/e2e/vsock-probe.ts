@@ -61,5 +61,14 @@ export function parseProbeReport(run: { status: number | null; signal: string | 
   return JSON.parse(run.stdout) as ProbeReport;
 }
 
+export const SIGSEGV = 11;
+
+/**
+ * No such entry in this kernel: int 0x80 where the kernel has no IA32 emulation (built without
+ * it, or booted with ia32_emulation=0) is a general protection fault, which the process gets as
+ * SIGSEGV. Told apart from a refusal only by running the probe without seccomp (item 18b).
+ */
+export const noSuchEntry = (attempt: ProbeAttempt) => attempt.ret === -1 && attempt.signal === SIGSEGV;
+
 /** Refused by seccomp: EPERM from a rule, or killed (SIGSYS) as a foreign architecture. */
 export const refusedBySeccomp = (attempt: ProbeAttempt) => attempt.ret === -1 && (attempt.errno === EPERM || attempt.signal === SIGSYS);

@@ -76,14 +76,16 @@ describe('createPins: trust on first use, then changed and new tools withheld', 
     assert.equal(log.lines.filter((l) => l.includes("withheld tool 'add'")).length, 1, 'named once in the log');
   });
 
-  it('a pinned tool no session has listed since start is withheld until listed (its definition is unknown)', () => {
+  it('after a restart, before any listing: a pinned tool is served by its pin, a tool never pinned is withheld; once a changed definition is listed, it is withheld', () => {
     const dir = freshDir();
     const log = recordingLog();
     pinsModule.createPins({ dir, log }).observe([tool('echo')], true);
     const restarted = pinsModule.createPins({ dir, log });
-    assert.match(restarted.withheldBy('echo'), /has not been listed since the gateway started/);
-    restarted.observe([tool('echo')], true);
-    assert.equal(restarted.withheldBy('echo'), undefined, 'control: listed, unchanged');
+    // A client that calls again after the restart without listing knows the tool from a listing this gateway filtered.
+    assert.equal(restarted.withheldBy('echo'), undefined, 'pinned, nothing listed since start: the pin stands');
+    assert.match(restarted.withheldBy('extra'), /new since the tools were pinned/, 'never pinned: withheld');
+    restarted.observe([tool('echo', 'changed words')], true);
+    assert.match(restarted.withheldBy('echo'), /changed since it was pinned/, 'listed changed: withheld from then on');
   });
 
   it('accepted pins (pins-tool.mjs) apply to the running gateway without a restart; a name not withheld is refused (exit 2)', () => {

@@ -224,7 +224,8 @@ export function createPins({ dir = WARDEN_DIR, log, now = () => new Date() }) {
     },
     /**
      * Why this tool is withheld, or undefined when its definition matches its pin.
-     * `tool` is its definition as this session last listed it; without one, the latest any session listed.
+     * `tool` is its definition as this session last listed it; without one, the latest any session listed;
+     * without that either (nothing listed since start), the pin itself.
      * @param {unknown} name @param {any} [tool]
      * @returns {string | undefined}
      */
@@ -235,7 +236,11 @@ export function createPins({ dir = WARDEN_DIR, log, now = () => new Date() }) {
       const pin = pins[name];
       if (!pin) return withheldReason(name, 'new');
       const hash = tool ? definitionHash(tool) : latest.get(name);
-      if (hash === undefined) return 'its definition has not been listed since the gateway started: list the tools first (tools/list)';
+      // Listed by no session since the gateway started (a client that calls after a restart
+      // without listing again): the pin stands. What the client knows of the tool came from a
+      // listing this gateway filtered, so it is the pinned definition; a changed one is withheld
+      // from the next listing, and from calls once any session has listed it.
+      if (hash === undefined) return undefined;
       return hash === pin.hash ? undefined : withheldReason(name, 'changed');
     },
     /** How many tools are withheld as changed or new (for tests and health). */
